@@ -1,0 +1,86 @@
+//go:build !nosx
+
+package bench
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rose-ash/sxhost/runtime"
+	"github.com/rose-ash/sxhost/stdlib"
+)
+
+// newSX returns a thread over a fresh environment with every primitive.
+func newSX() (*runtime.Env, *runtime.Thread) {
+	env := stdlib.NewEnv()
+	return env, env.NewThread(context.Background())
+}
+
+func loadSX(p *program) (caller, error) {
+	env, th := newSX()
+	if _, err := th.EvalString(p.name+".sx", p.sx.src); err != nil {
+		return nil, err
+	}
+	fn, ok := env.Lookup(p.sx.fn)
+	if !ok {
+		return nil, fmt.Errorf("sx: %s is not defined", p.sx.fn)
+	}
+	return func(n int) (any, error) {
+		v, err := th.Apply(fn, int64(n))
+		if err != nil {
+			return nil, err
+		}
+		switch x := v.(type) {
+		case int64, string:
+			return x, nil
+		case float64:
+			return integral(x)
+		}
+		return nil, fmt.Errorf("sx: unexpected result %s", runtime.Print(v))
+	}, nil
+}
+
+// sxPageData converts the page data to SX values once, outside the timing,
+// as a host would hand records to a page.
+func sxPageData(env *runtime.Env, p *PageData) {
+	nav := make([]runtime.Value, len(p.Nav))
+	for i, n := range p.Nav {
+		d := runtime.NewDict(3)
+		d.Set("href", n.Href)
+		d.Set("label", n.Label)
+		d.Set("active", n.Active)
+		nav[i] = d
+	}
+	orders := make([]runtime.Value, len(p.Orders))
+	for i, o := range p.Orders {
+		d := runtime.NewDict(6)
+		d.Set("id", int64(o.ID))
+		d.Set("customer", o.Customer)
+		d.Set("note", o.Note)
+		d.Set("qty", int64(o.Qty))
+		d.Set("status", o.Status)
+		d.Set("urgent", o.Urgent)
+		orders[i] = d
+	}
+	env.Define("page-title", p.Title)
+	env.Define("user", p.User)
+	env.Define("nav-items", &runtime.List{Items: nav})
+	env.Define("orders", &runtime.List{Items: orders})
+	env.Define("total", int64(p.Total))
+}
+
+func loadSXPage(p *PageData) (pageRenderer, error) {
+	env, th := newSX()
+	if _, err := th.EvalString("page.sx", PageSX); err != nil {
+		return nil, err
+	}
+	sxPageData(env, p)
+	form, err := runtime.ReadOne("page-form.sx", PageSXForm)
+	if err != nil {
+		return nil, err
+	}
+	return func() (string, error) {
+		html, err := th.RenderHTML(form)
+		return string(html), err
+	}, nil
+}

@@ -1,0 +1,3 @@
+module github.com/rose-ash/sxhost
+
+go 1.26

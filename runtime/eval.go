@@ -1,0 +1,555 @@
+package runtime
+
+import (
+	"strconv"
+	"sync/atomic"
+)
+
+// frame is the activation of one function: its slots and its closure cells.
+// Frames are pooled per depth on the thread; closures never point at them.
+type frame struct {
+	th     *Thread
+	locals []Value
+	free   []*Cell
+}
+
+// code is compiled evaluation code.
+type code func(f *frame) Value
+
+// tailMarker is returned by a call in tail position after it has stashed
+// the callee and arguments on the thread; the trampoline in callLambda runs
+// it without growing the Go stack.
+type tailCall struct{}
+
+var tailMarker Value = &tailCall{}
+
+// Lambda is a closure.
+type Lambda struct {
+	proto *proto
+	free  []*Cell
+}
+
+func (l *Lambda) displayName() string {
+	if l.proto.name != "" {
+		return l.proto.name
+	}
+	return "lambda"
+}
+
+// Name is the lambda's name ("" when anonymous).
+func (l *Lambda) Name() string { return l.proto.name }
+
+// Doc is the lambda's docstring.
+func (l *Lambda) Doc() string { return l.proto.doc }
+
+// Params returns the declared parameters.
+func (l *Lambda) Params() []Param { return l.proto.params }
+
+// Macro transforms unevaluated forms at compile time.
+type Macro struct {
+	Name string
+	fn   *Lambda
+}
+
+// Doc is the macro's docstring.
+func (m *Macro) Doc() string { return m.fn.proto.doc }
+
+// Params returns the macro's parameters.
+func (m *Macro) Params() []Param { return m.fn.proto.params }
+
+// Component is a defcomp: keyword parameters and children, rendered.
+type Component struct {
+	Name string
+	fn   *Lambda
+	pure atomic.Int32 // 0 unknown, 1 pure, 2 reaches I/O
+}
+
+// Doc is the component's docstring.
+func (c *Component) Doc() string { return c.fn.proto.doc }
+
+// Params returns the component's parameters.
+func (c *Component) Params() []Param { return c.fn.proto.params }
+
+// Source returns the defcomp form as written.
+func (c *Component) Source() Value { return c.fn.proto.src }
+
+// ---- the value stack ----
+
+const chunkSize = 4096
+
+type stackMark struct{ ci, sp int }
+
+func (th *Thread) mark() stackMark { return stackMark{th.ci, th.sp} }
+
+func (th *Thread) release(m stackMark) { th.ci, th.sp = m.ci, m.sp }
+
+// alloc reserves n zeroed... not zeroed: callers initialise what they use.
+func (th *Thread) alloc(n int) []Value {
+	c := th.chunks[th.ci]
+	if th.sp+n > len(c) {
+		th.ci++
+		if th.ci == len(th.chunks) {
+			th.chunks = append(th.chunks, make([]Value, max(chunkSize, n)))
+		} else if len(th.chunks[th.ci]) < n {
+			th.chunks[th.ci] = make([]Value, n)
+		}
+		th.sp = 0
+		c = th.chunks[th.ci]
+	}
+	r := c[th.sp : th.sp+n : th.sp+n]
+	th.sp += n
+	return r
+}
+
+// ---- steps, depth and frames ----
+
+func (th *Thread) step() {
+	th.steps++
+	if th.StepBudget > 0 && th.steps > th.StepBudget {
+		panic(th.errorAt(th.curPos, "step budget exhausted"))
+	}
+	th.tick++
+	if th.tick&1023 == 0 {
+		if err := th.Ctx.Err(); err != nil {
+			panic(th.errorAt(th.curPos, "evaluation cancelled: "+err.Error()))
+		}
+	}
+}
+
+// Charge counts n steps of work done by a primitive (building a large list,
+// say), so budgets also bound memory-hungry calls.
+func (th *Thread) Charge(n int64) {
+	th.steps += n
+	if th.StepBudget > 0 && th.steps > th.StepBudget {
+		panic(th.errorAt(th.curPos, "step budget exhausted"))
+	}
+}
+
+func (th *Thread) pushFrame(name string, p *Pos) *frame {
+	if th.depth >= th.MaxDepth {
+		panic(th.errorAt(p, "maximum recursion depth exceeded"))
+	}
+	th.depth++
+	th.calls = append(th.calls, TraceEntry{Name: name})
+	if p != nil {
+		th.calls[len(th.calls)-1].Pos = *p
+	}
+	for len(th.frames) <= th.depth {
+		th.frames = append(th.frames, &frame{th: th})
+	}
+	return th.frames[th.depth]
+}
+
+func (th *Thread) popFrame() {
+	th.depth--
+	th.calls = th.calls[:len(th.calls)-1]
+}
+
+// ---- compiling ----
+
+func (th *Thread) compileTop(form Value) *proto {
+	return th.compileTopAt(form, nil)
+}
+
+// compileTopAt compiles a top-level form read at p (used for the positions
+// of forms that are not lists).
+func (th *Thread) compileTopAt(form Value, p *Pos) *proto {
+	fs := &fnScope{}
+	sc := &scope{top: true, fn: fs}
+	a := &analyzer{th: th, env: th.Env, cur: p}
+	body := a.analyze(form, sc, false)
+	var at Pos
+	if l, ok := form.(*List); ok {
+		at = l.Pos
+	} else if p != nil {
+		at = *p
+	}
+	return &proto{name: "<toplevel>", scope: fs, body: &seqNode{items: []node{body}}, pos: at}
+}
+
+// boxCaptured puts the captured variables of a new frame into cells: early
+// cells for internal defines, and the captured parameters' values.
+func (pr *proto) boxCaptured(locals []Value) {
+	for _, v := range pr.scope.vars {
+		if !v.captured {
+			continue
+		}
+		if v.early {
+			locals[v.slot] = &Cell{Name: v.name}
+		}
+	}
+	for i, slot := range pr.slots {
+		if pr.scope.vars[i].captured {
+			locals[slot] = &Cell{Value: locals[slot], Name: pr.params[i].Name}
+		}
+	}
+}
+
+func (pr *proto) needsBoxing() bool {
+	for _, v := range pr.scope.vars {
+		if v.captured {
+			return true
+		}
+	}
+	return false
+}
+
+func (pr *proto) eval() code {
+	if c := pr.evalCode; c != nil {
+		return c
+	}
+	pr.box = pr.needsBoxing()
+	pr.defaultCode = make([]code, len(pr.defaults))
+	for i, d := range pr.defaults {
+		if d != nil {
+			pr.defaultCode[i] = genNode(d)
+		}
+	}
+	c := genSeq(pr.body)
+	pr.evalCode = c
+	return c
+}
+
+// runTop runs a compiled top-level form.
+func (th *Thread) runTop(pr *proto) Value {
+	f := th.pushFrame("<toplevel>", &pr.pos)
+	m := th.mark()
+	f.locals = th.alloc(pr.scope.nslots)
+	clear(f.locals)
+	f.free = nil
+	run := pr.eval()
+	pr.boxCaptured(f.locals)
+	v := run(f)
+	th.release(m)
+	th.popFrame()
+	return v
+}
+
+// ---- calling ----
+
+// Call calls fn with args from inside an evaluation (a primitive calling
+// back into SX). Errors propagate as panics of *Error.
+func (th *Thread) Call(fn Value, args ...Value) Value {
+	m := th.mark()
+	buf := th.alloc(len(args))
+	copy(buf, args)
+	v := th.apply(fn, buf, false, th.curPos)
+	th.release(m)
+	return v
+}
+
+// apply calls any callable with evaluated arguments. hasKw says the call
+// site wrote keyword arguments (held as Keyword values in args).
+func (th *Thread) apply(fn Value, args []Value, hasKw bool, p *Pos) Value {
+	switch f := fn.(type) {
+	case *Primitive:
+		return th.callPrim(f, args, hasKw, p)
+	case *Lambda:
+		return th.callLambda(f, args, hasKw, p)
+	case *Component:
+		return th.callComponentEval(f, args, p)
+	case *Definition:
+		if f.Fn != nil {
+			return th.callLambda(f.Fn, args, hasKw, p)
+		}
+	case *Macro:
+		panic(th.errorAt(p, "macro "+f.Name+" used as a value"))
+	}
+	panic(th.errorAt(p, "Not callable: "+Print(fn)))
+}
+
+func keywordsToStrings(args []Value) {
+	for i, a := range args {
+		if k, ok := a.(Keyword); ok {
+			args[i] = k.Name
+		}
+	}
+}
+
+func (th *Thread) callPrim(f *Primitive, args []Value, hasKw bool, p *Pos) Value {
+	if hasKw {
+		keywordsToStrings(args)
+	}
+	if len(args) < f.MinArgs || (f.MaxArgs >= 0 && len(args) > f.MaxArgs) {
+		panic(th.errorAt(p, arityMessage(f.Name, f.MinArgs, f.MaxArgs, len(args))))
+	}
+	saved := th.curPos
+	th.curPos = p
+	v := f.Fn(th, args)
+	th.curPos = saved
+	return v
+}
+
+// arityMessage formats the §0.8 arity error.
+func arityMessage(name string, min, max, got int) string {
+	var want string
+	switch {
+	case max < 0:
+		want = "at least " + plural(min, "argument")
+	case min == max:
+		want = plural(min, "argument")
+	case max == min+1:
+		want = strconv.Itoa(min) + " or " + plural(max, "argument")
+	default:
+		want = strconv.Itoa(min) + " to " + plural(max, "argument")
+	}
+	return name + " expects " + want + ", got " + strconv.Itoa(got)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// callLambda runs a closure; tail calls in its body loop here instead of
+// growing the Go stack.
+func (th *Thread) callLambda(lam *Lambda, args []Value, hasKw bool, p *Pos) Value {
+	f := th.pushFrame(lam.displayName(), p)
+	m := th.mark()
+	for {
+		th.step()
+		pr := lam.proto
+		run := pr.eval()
+		f.locals = th.bind(pr, args, hasKw, p)
+		f.free = lam.free
+		if pr.defaults != nil && pr.hasDefaults() {
+			th.applyDefaults(pr, f, args)
+		}
+		if pr.box {
+			pr.boxCaptured(f.locals)
+		}
+		v := run(f)
+		if v != tailMarker {
+			th.release(m)
+			th.popFrame()
+			return v
+		}
+		next, nargs, kw, tp := th.tailFn, th.tailArgs, th.tailKw, th.tailPos
+		th.tailFn = nil
+		th.release(m)
+		nl, ok := next.(*Lambda)
+		if !ok {
+			// Only lambdas are stashed for tail calls; anything else is
+			// called normally (keeps the frame accounting straight).
+			v := th.apply(next, nargs, kw, tp)
+			th.popFrame()
+			return v
+		}
+		lam, args, hasKw = nl, nargs, kw
+		top := &th.calls[len(th.calls)-1]
+		top.Name = lam.displayName()
+		if tp != nil {
+			top.Pos = *tp
+		}
+	}
+}
+
+func (pr *proto) hasDefaults() bool {
+	for _, d := range pr.defaults {
+		if d != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// bind allocates the frame's slots and binds args to parameters. args may
+// overlap the new slots (tail calls reuse the stack), so it copies first
+// when the binding is not a plain positional copy.
+func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
+	n := pr.scope.nslots
+	if !pr.hasKey && !pr.hasRest {
+		if len(args) != pr.npos {
+			panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, pr.npos, len(args))))
+		}
+		if hasKw {
+			keywordsToStrings(args)
+		}
+		locals := th.alloc(n)
+		copy(locals, args)
+		clear(locals[len(args):])
+		return locals
+	}
+	args = append([]Value(nil), args...)
+	locals := th.alloc(n)
+	clear(locals)
+	pi := 0
+	var rest []Value
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if kw, ok := a.(Keyword); ok && pr.hasKey && i+1 < len(args) {
+			if idx := pr.keyIndex(kw.Name); idx >= 0 {
+				locals[pr.slots[idx]] = args[i+1]
+			}
+			i++
+			continue
+		}
+		if k, ok := a.(Keyword); ok && hasKw {
+			a = k.Name
+		}
+		if idx := pr.positional(pi); idx >= 0 {
+			locals[pr.slots[idx]] = a
+			pi++
+			continue
+		}
+		if pr.hasRest {
+			rest = append(rest, a)
+			continue
+		}
+		if pr.component {
+			continue // extra children of a component without &rest are dropped
+		}
+		panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, pr.npos, countPositional(args, pr.hasKey))))
+	}
+	if pi < pr.npos && !pr.positionalDefaulted(pi) {
+		panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, pr.npos, pi)))
+	}
+	if pr.hasRest {
+		for i, prm := range pr.params {
+			if prm.Rest {
+				if rest == nil {
+					rest = []Value{}
+				}
+				locals[pr.slots[i]] = &List{Items: rest}
+			}
+		}
+	}
+	return locals
+}
+
+func countPositional(args []Value, hasKey bool) int {
+	n := 0
+	for i := 0; i < len(args); i++ {
+		if _, ok := args[i].(Keyword); ok && hasKey && i+1 < len(args) {
+			i++
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+func (pr *proto) displayName() string {
+	if pr.name != "" {
+		return pr.name
+	}
+	return "lambda"
+}
+
+func (pr *proto) keyIndex(name string) int {
+	for i := range pr.params {
+		if pr.params[i].Name == name && !pr.params[i].Rest {
+			return i
+		}
+	}
+	return -1
+}
+
+// positional returns the index of the k-th positional parameter, or -1.
+func (pr *proto) positional(k int) int {
+	for i := range pr.params {
+		if !pr.params[i].Key && !pr.params[i].Rest {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return -1
+}
+
+func (pr *proto) positionalDefaulted(from int) bool {
+	for k := from; ; k++ {
+		i := pr.positional(k)
+		if i < 0 {
+			return true
+		}
+		if !pr.params[i].HasDefault {
+			return false
+		}
+	}
+}
+
+// applyDefaults evaluates default values for parameters left unbound.
+func (th *Thread) applyDefaults(pr *proto, f *frame, args []Value) {
+	for i, d := range pr.defaults {
+		if d == nil || f.locals[pr.slots[i]] != nil {
+			continue
+		}
+		if pr.params[i].Key && keyGiven(args, pr.params[i].Name) {
+			continue
+		}
+		f.locals[pr.slots[i]] = pr.defaultCode[i](f)
+	}
+}
+
+func keyGiven(args []Value, name string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if k, ok := args[i].(Keyword); ok && k.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// callMacro expands a macro call at compile time.
+func (th *Thread) callMacro(m *Macro, l *List) Value {
+	m0 := th.mark()
+	args := th.alloc(len(l.Items) - 1)
+	copy(args, l.Items[1:])
+	saved := th.curPos
+	th.curPos = listPos(l)
+	v := th.callLambda(m.fn, args, false, listPos(l))
+	th.curPos = saved
+	th.release(m0)
+	return v
+}
+
+// ---- public entry points ----
+
+// Eval compiles and evaluates one form.
+func (th *Thread) Eval(form Value) (v Value, err error) {
+	err = th.protect(func() {
+		v = th.runTop(th.compileTop(form))
+	})
+	return v, err
+}
+
+// EvalString reads src and evaluates each form in turn, returning the last
+// value.
+func (th *Thread) EvalString(file, src string) (Value, error) {
+	forms, poss, err := readAll(file, src)
+	if err != nil {
+		return nil, err
+	}
+	var v Value
+	for i, f := range forms {
+		if v, err = th.EvalAt(f, poss[i]); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// EvalAt evaluates a form read at position p; errors that carry no position
+// of their own report p.
+func (th *Thread) EvalAt(form Value, p Pos) (v Value, err error) {
+	err = th.protect(func() {
+		v = th.runTop(th.compileTopAt(form, &p))
+	})
+	if e, ok := err.(*Error); ok && !e.Pos.IsValid() {
+		e.Pos = p
+	}
+	return v, err
+}
+
+// Apply calls fn with args from a host. Keyword values in args mark
+// keyword arguments.
+func (th *Thread) Apply(fn Value, args ...Value) (v Value, err error) {
+	err = th.protect(func() {
+		v = th.Call(fn, args...)
+	})
+	return v, err
+}

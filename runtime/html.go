@@ -1,0 +1,607 @@
+package runtime
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Writer accumulates rendered output.
+type Writer struct{ b []byte }
+
+func (w *Writer) str(s string) { w.b = append(w.b, s...) }
+
+// String returns what was written.
+func (w *Writer) String() string { return string(w.b) }
+
+// hcode is compiled rendering code (HTML or wire).
+type hcode func(f *frame, w *Writer)
+
+type renderMode int
+
+const (
+	modeHTML renderMode = iota
+	modeWire
+)
+
+var writerPool = sync.Pool{New: func() any { return &Writer{b: make([]byte, 0, 1024)} }}
+
+func (th *Thread) writer() *Writer {
+	w := writerPool.Get().(*Writer)
+	w.b = w.b[:0]
+	return w
+}
+
+func (th *Thread) doneWriter(w *Writer) string {
+	s := string(w.b)
+	if cap(w.b) <= 1<<20 {
+		writerPool.Put(w)
+	}
+	return s
+}
+
+// finishTail completes a tail call that escaped into a rendering context.
+func (th *Thread) finishTail(v Value) Value {
+	for v == tailMarker {
+		fn, args, kw, p := th.tailFn, th.tailArgs, th.tailKw, th.tailPos
+		th.tailFn = nil
+		v = th.apply(fn, args, kw, p)
+	}
+	return v
+}
+
+// RenderHTML renders form to HTML.
+func (th *Thread) RenderHTML(form Value) (s string, err error) {
+	err = th.protect(func() { s = th.renderForm(form, modeHTML).(string) })
+	return s, err
+}
+
+// RenderWire renders form to the SX wire format (§13).
+func (th *Thread) RenderWire(form Value) (s string, err error) {
+	err = th.protect(func() { s = th.renderForm(form, modeWire).(string) })
+	return s, err
+}
+
+// renderForm compiles form at top level and renders it. A form that is not
+// code (an evaluated value) is rendered as a value.
+func (th *Thread) renderForm(form Value, mode renderMode) Value {
+	pr := th.compileTop(form)
+	f := th.pushFrame("<render>", &pr.pos)
+	m := th.mark()
+	f.locals = th.alloc(pr.scope.nslots)
+	clear(f.locals)
+	f.free = nil
+	pr.boxCaptured(f.locals)
+	w := th.writer()
+	pr.render(mode)(f, w)
+	th.release(m)
+	th.popFrame()
+	return th.doneWriter(w)
+}
+
+// render returns the proto's body compiled for mode.
+func (pr *proto) render(mode renderMode) hcode {
+	pr.genOnce.Lock()
+	defer pr.genOnce.Unlock()
+	if mode == modeWire {
+		if pr.wireCode == nil {
+			pr.eval()
+			pr.wireCode = genWire(pr.body)
+		}
+		return pr.wireCode
+	}
+	if pr.htmlCode == nil {
+		pr.eval()
+		pr.htmlCode = genHTML(pr.body)
+	}
+	return pr.htmlCode
+}
+
+// renderValue writes an evaluated value as HTML content.
+func (th *Thread) renderValue(w *Writer, v Value) {
+	switch x := v.(type) {
+	case nil, bool:
+	case string:
+		escapeText(w, x)
+	case HTML:
+		w.str(string(x))
+	case int64:
+		w.b = strconv.AppendInt(w.b, x, 10)
+	case float64:
+		w.str(FormatFloat(x))
+	case Keyword:
+		escapeText(w, x.Name)
+	case *Symbol:
+		escapeText(w, x.Name)
+	case *List:
+		for _, it := range x.Items {
+			th.renderValue(w, it)
+		}
+	case time.Time:
+		w.str(x.Format(time.RFC3339))
+	case *Dict:
+		escapeText(w, Print(x))
+	default:
+		panic(th.Errorf("cannot render %s", TypeOf(v)))
+	}
+}
+
+// attrString converts an attribute value to text.
+func attrString(v Value) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return FormatFloat(x)
+	case HTML:
+		return string(x)
+	case Keyword:
+		return x.Name
+	case *List:
+		parts := make([]string, 0, len(x.Items))
+		for _, it := range x.Items {
+			if it != nil && it != false {
+				parts = append(parts, attrString(it))
+			}
+		}
+		return strings.Join(parts, " ")
+	case time.Time:
+		return x.Format(time.RFC3339)
+	}
+	return Print(v)
+}
+
+// staticHTML returns the rendering of n when it does not depend on any
+// evaluation, so that it can be written once at compile time.
+func staticHTML(n node) (string, bool) {
+	var w Writer
+	if !writeStatic(&w, n) {
+		return "", false
+	}
+	return string(w.b), true
+}
+
+func writeStatic(w *Writer, n node) bool {
+	switch n := n.(type) {
+	case *constNode:
+		switch x := n.v.(type) {
+		case nil, bool:
+			return true
+		case string:
+			escapeText(w, x)
+			return true
+		case int64:
+			w.b = strconv.AppendInt(w.b, x, 10)
+			return true
+		case float64:
+			w.str(FormatFloat(x))
+			return true
+		}
+		return false
+	case *elemNode:
+		w.str("<" + n.tag)
+		for _, a := range n.attrs {
+			c, ok := a.value.(*constNode)
+			if !ok {
+				return false
+			}
+			switch x := c.v.(type) {
+			case nil:
+			case bool:
+				if x {
+					w.str(" " + a.name)
+				}
+			case string, int64, float64:
+				if booleanAttrs[a.name] {
+					w.str(" " + a.name)
+					continue
+				}
+				w.str(" " + a.name + `="`)
+				escapeAttr(w, attrString(x))
+				w.str(`"`)
+			default:
+				return false
+			}
+		}
+		w.str(">")
+		if n.void {
+			return len(n.children) == 0
+		}
+		for _, c := range n.children {
+			if !writeStatic(w, c) {
+				return false
+			}
+		}
+		w.str("</" + n.tag + ">")
+		return true
+	case *fragNode:
+		for _, c := range n.children {
+			if !writeStatic(w, c) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// valueCode evaluates n for its value, finishing any tail call.
+func valueCode(n node) code {
+	c := genNode(n)
+	return func(f *frame) Value {
+		v := c(f)
+		if v == tailMarker {
+			v = f.th.finishTail(v)
+		}
+		return v
+	}
+}
+
+func genHTMLNodes(ns []node) []hcode {
+	hs := make([]hcode, len(ns))
+	for i, n := range ns {
+		hs[i] = genHTML(n)
+	}
+	return hs
+}
+
+func genHTML(n node) hcode {
+	if s, ok := staticHTML(n); ok {
+		return func(f *frame, w *Writer) { w.str(s) }
+	}
+	switch n := n.(type) {
+	case *ifNode:
+		test, then, els := genNode(n.test), genHTML(n.then), genHTML(n.els)
+		return func(f *frame, w *Writer) {
+			if Truthy(test(f)) {
+				then(f, w)
+			} else {
+				els(f, w)
+			}
+		}
+	case *seqNode:
+		hs := genHTMLNodes(n.items)
+		return func(f *frame, w *Writer) {
+			for _, h := range hs {
+				h(f, w)
+			}
+		}
+	case *letNode:
+		init := genLetInit(n)
+		body := genHTML(n.body)
+		return func(f *frame, w *Writer) {
+			init(f)
+			body(f, w)
+		}
+	case *callNode:
+		return genRenderCall(n, modeHTML)
+	case *elemNode:
+		return genElement(n)
+	case *fragNode:
+		hs := genHTMLNodes(n.children)
+		return func(f *frame, w *Writer) {
+			for _, h := range hs {
+				h(f, w)
+			}
+		}
+	case *rawNode:
+		args := genNodes(n.args)
+		return func(f *frame, w *Writer) {
+			for _, a := range args {
+				writeRaw(w, a(f))
+			}
+		}
+	case *compNode:
+		return genCompCall(n, modeHTML)
+	}
+	c := valueCode(n)
+	return func(f *frame, w *Writer) { f.th.renderValue(w, c(f)) }
+}
+
+func writeRaw(w *Writer, v Value) {
+	switch x := v.(type) {
+	case nil:
+	case string:
+		w.str(x)
+	case HTML:
+		w.str(string(x))
+	default:
+		w.str(attrString(x))
+	}
+}
+
+// genLetInit returns the binding half of a let, shared by every mode.
+func genLetInit(n *letNode) code {
+	whole := genLet(&letNode{basePos: n.basePos, vars: n.vars, inits: n.inits, body: &seqNode{}})
+	return whole
+}
+
+type attrCode struct {
+	name   string
+	static string // pre-rendered ` name="value"` when constant
+	isStat bool
+	val    code
+	isBool bool
+}
+
+func genElement(n *elemNode) hcode {
+	open := "<" + n.tag
+	attrs := make([]attrCode, len(n.attrs))
+	for i, a := range n.attrs {
+		ac := attrCode{name: a.name, isBool: booleanAttrs[a.name]}
+		if s, ok := staticHTML(&elemNode{tag: "x", attrs: []attrNode{a}, void: true}); ok {
+			ac.static, ac.isStat = s[2:len(s)-1], true
+		} else {
+			ac.val = genNode(a.value)
+		}
+		attrs[i] = ac
+	}
+	children := genHTMLNodes(n.children)
+	closeTag := "</" + n.tag + ">"
+	void := n.void
+	p := n.p
+	return func(f *frame, w *Writer) {
+		w.str(open)
+		for i := range attrs {
+			a := &attrs[i]
+			if a.isStat {
+				w.str(a.static)
+				continue
+			}
+			v := a.val(f)
+			switch x := v.(type) {
+			case nil:
+				continue
+			case bool:
+				if x {
+					w.str(" " + a.name)
+				}
+				continue
+			}
+			if a.isBool {
+				w.str(" " + a.name)
+				continue
+			}
+			w.str(" ")
+			w.str(a.name)
+			w.str(`="`)
+			escapeAttr(w, attrString(v))
+			w.str(`"`)
+		}
+		w.str(">")
+		if void {
+			if len(children) > 0 {
+				panic(f.th.errorAt(p, "void element "+open[1:]+" cannot have children"))
+			}
+			return
+		}
+		for _, c := range children {
+			c(f, w)
+		}
+		w.str(closeTag)
+	}
+}
+
+// isRenderHO reports whether fn is a built-in higher-order primitive that
+// renders each result in place.
+func isRenderHO(v Value) (string, bool) {
+	p, ok := v.(*Primitive)
+	if !ok {
+		return "", false
+	}
+	switch p.Name {
+	case "map", "map-indexed", "for-each":
+		return p.Name, true
+	}
+	return "", false
+}
+
+// genRenderCall renders a call: map/map-indexed/for-each render each result
+// in place, components and lambdas render their bodies, anything else is
+// evaluated and its value rendered.
+func genRenderCall(n *callNode, mode renderMode) hcode {
+	fn := genNode(n.fn)
+	args := genNodes(n.args)
+	p, hasKw := n.p, n.hasKw
+	na := len(args)
+	return func(f *frame, w *Writer) {
+		th := f.th
+		fv := fn(f)
+		if m, ok := fv.(*Macro); ok {
+			th.emit(w, th.expandAtRuntime(m, n.src), mode)
+			return
+		}
+		mk := th.mark()
+		buf := th.alloc(na)
+		for i, a := range args {
+			buf[i] = a(f)
+		}
+		if name, ok := isRenderHO(fv); ok && na == 2 {
+			th.renderEach(name, buf[0], buf[1], w, mode, p)
+		} else {
+			th.renderApply(fv, buf, hasKw, w, mode, p)
+		}
+		th.release(mk)
+	}
+}
+
+// emit writes a value in the given mode.
+func (th *Thread) emit(w *Writer, v Value, mode renderMode) {
+	if mode == modeWire {
+		th.wireValue(w, v, true)
+	} else {
+		th.renderValue(w, v)
+	}
+}
+
+func (th *Thread) renderEach(name string, fn, coll Value, w *Writer, mode renderMode, p *Pos) {
+	var items []Value
+	switch c := coll.(type) {
+	case *List:
+		items = c.Items
+	case nil:
+	default:
+		panic(th.errorAt(p, name+" expects a list, got "+TypeOf(coll)))
+	}
+	for i, it := range items {
+		m := th.mark()
+		var buf []Value
+		if name == "map-indexed" {
+			buf = th.alloc(2)
+			buf[0], buf[1] = int64(i), it
+		} else {
+			buf = th.alloc(1)
+			buf[0] = it
+		}
+		th.renderApply(fn, buf, false, w, mode, p)
+		th.release(m)
+	}
+}
+
+// renderApply calls fn and renders the result; lambdas and components
+// render their bodies directly.
+func (th *Thread) renderApply(fn Value, args []Value, hasKw bool, w *Writer, mode renderMode, p *Pos) {
+	switch x := fn.(type) {
+	case *Lambda:
+		th.renderLambda(x, x.displayName(), args, hasKw, w, mode, p)
+		return
+	case *Component:
+		if mode == modeWire && th.componentPure(x) {
+			th.wireComponentCall(w, x.Name, args)
+			return
+		}
+		th.renderLambda(x.fn, x.Name, args, hasKw, w, mode, p)
+		return
+	}
+	th.emit(w, th.apply(fn, args, hasKw, p), mode)
+}
+
+func (th *Thread) renderLambda(lam *Lambda, name string, args []Value, hasKw bool, w *Writer, mode renderMode, p *Pos) {
+	pr := lam.proto
+	h := pr.render(mode)
+	f := th.pushFrame(name, p)
+	m := th.mark()
+	th.step()
+	f.locals = th.bind(pr, args, hasKw, p)
+	f.free = lam.free
+	if pr.defaults != nil && pr.hasDefaults() {
+		th.applyDefaults(pr, f, args)
+	}
+	if pr.box {
+		pr.boxCaptured(f.locals)
+	}
+	h(f, w)
+	th.release(m)
+	th.popFrame()
+}
+
+// genCompCall renders a ~component call written in source.
+func genCompCall(n *compNode, mode renderMode) hcode {
+	kwVals := genNodes(n.kwVals)
+	children := genNodes(n.children)
+	var wireChildren []hcode
+	if mode == modeWire {
+		wireChildren = genWireNodes(n.children)
+	}
+	kwNames, c, p, name := n.kwNames, n.cell, n.p, n.name
+	return func(f *frame, w *Writer) {
+		th := f.th
+		cv := c.Value
+		comp, ok := cv.(*Component)
+		if !ok {
+			th.renderOtherCallee(f, w, cv, n, mode)
+			return
+		}
+		if mode == modeWire && th.componentPure(comp) {
+			th.wireCompNode(f, w, name, kwNames, kwVals, wireChildren)
+			return
+		}
+		pr := comp.fn.proto
+		h := pr.render(mode)
+		fr := th.pushFrame(name, p)
+		m := th.mark()
+		th.step()
+		locals := th.alloc(pr.scope.nslots)
+		clear(locals)
+		for i, k := range kwNames {
+			if idx := pr.keyIndex(k); idx >= 0 {
+				locals[pr.slots[idx]] = kwVals[i](f)
+			}
+		}
+		if pr.hasRest {
+			items := make([]Value, len(children))
+			for i, ch := range children {
+				items[i] = ch(f)
+			}
+			for i, prm := range pr.params {
+				if prm.Rest {
+					locals[pr.slots[i]] = &List{Items: items}
+				}
+			}
+		}
+		fr.locals = locals
+		fr.free = comp.fn.free
+		if pr.defaults != nil && pr.hasDefaults() {
+			th.applyDefaultsNamed(pr, fr, kwNames)
+		}
+		if pr.box {
+			pr.boxCaptured(locals)
+		}
+		h(fr, w)
+		th.release(m)
+		th.popFrame()
+	}
+}
+
+// renderOtherCallee handles a ~name bound to something other than a
+// component (a macro defined late, a lambda) or not bound at all.
+func (th *Thread) renderOtherCallee(f *frame, w *Writer, cv Value, n *compNode, mode renderMode) {
+	if cv == unbound {
+		panic(th.errorAt(n.p, "Undefined symbol: "+n.name))
+	}
+	if m, ok := cv.(*Macro); ok {
+		th.emit(w, th.expandAtRuntime(m, n.src), mode)
+		return
+	}
+	args := th.compArgs(f, n)
+	th.renderApply(cv, args, true, w, mode, n.p)
+}
+
+// compArgs evaluates a component call's arguments into keyword form.
+func (th *Thread) compArgs(f *frame, n *compNode) []Value {
+	args := make([]Value, 0, 2*len(n.kwNames)+len(n.children))
+	for i, k := range n.kwNames {
+		args = append(args, Keyword{k}, genNode(n.kwVals[i])(f))
+	}
+	for _, ch := range n.children {
+		args = append(args, genNode(ch)(f))
+	}
+	return args
+}
+
+func (th *Thread) applyDefaultsNamed(pr *proto, f *frame, given []string) {
+	for i, d := range pr.defaultCode {
+		if d == nil || f.locals[pr.slots[i]] != nil {
+			continue
+		}
+		found := false
+		for _, g := range given {
+			if g == pr.params[i].Name {
+				found = true
+			}
+		}
+		if !found {
+			f.locals[pr.slots[i]] = d(f)
+		}
+	}
+}
+
+// callComponentEval calls a component as a function: its rendering, as HTML.
+func (th *Thread) callComponentEval(c *Component, args []Value, p *Pos) Value {
+	w := th.writer()
+	th.renderLambda(c.fn, c.Name, args, false, w, modeHTML, p)
+	return HTML(th.doneWriter(w))
+}

@@ -1,0 +1,194 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+)
+
+// DefaultMaxDepth is the default limit on non-tail call depth.
+const DefaultMaxDepth = 10000
+
+// Env is a global environment: the cells of every global name, the registry
+// of definition forms, and the macros visible to the compiler. An Env may be
+// shared by many threads; definitions are guarded by a lock.
+type Env struct {
+	mu      sync.RWMutex
+	globals map[string]*Cell
+	defs    []*Definition
+	defIdx  map[string]int // kind+"/"+name -> index into defs
+	// OnDefine, when set, is told of every definition form evaluated.
+	OnDefine func(*Definition)
+}
+
+// NewEnv returns an environment holding only the special forms and the
+// runtime's own built-ins (arithmetic, comparison, higher-order forms,
+// rendering). Add primitive tables with DefinePrimitives.
+func NewEnv() *Env {
+	e := &Env{globals: make(map[string]*Cell), defIdx: make(map[string]int)}
+	e.DefinePrimitives(builtins()...)
+	return e
+}
+
+// cell returns the global cell for name, creating an unbound one if needed.
+func (e *Env) cell(name string) *Cell {
+	e.mu.RLock()
+	c := e.globals[name]
+	e.mu.RUnlock()
+	if c != nil {
+		return c
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c = e.globals[name]; c == nil {
+		c = &Cell{Value: unbound, Name: name}
+		e.globals[name] = c
+	}
+	return c
+}
+
+// Define binds a global. Code compiled earlier sees the new value.
+func (e *Env) Define(name string, v Value) { e.cell(name).Value = v }
+
+// Lookup returns the value of a global.
+func (e *Env) Lookup(name string) (Value, bool) {
+	e.mu.RLock()
+	c := e.globals[name]
+	e.mu.RUnlock()
+	if c == nil || c.Value == unbound {
+		return nil, false
+	}
+	return c.Value, true
+}
+
+// Globals returns the names of every bound global, sorted.
+func (e *Env) Globals() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	names := make([]string, 0, len(e.globals))
+	for n, c := range e.globals {
+		if c.Value != unbound {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DefinePrimitives binds each primitive under its name.
+func (e *Env) DefinePrimitives(ps ...*Primitive) {
+	for _, p := range ps {
+		e.Define(p.Name, p)
+	}
+}
+
+// Thread evaluates SX code. It is not safe for concurrent use; give each
+// goroutine its own thread over a shared Env.
+type Thread struct {
+	Env *Env
+	// Ctx cancels evaluation when done. Checked every few thousand steps.
+	Ctx context.Context
+	// StepBudget, when positive, is the number of steps (calls and loop
+	// iterations) the thread may take before evaluation stops with an error.
+	StepBudget int64
+	// MaxDepth limits non-tail call depth.
+	MaxDepth int
+	// Out receives the output of print and friends.
+	Out io.Writer
+	// Local holds host values for I/O primitives (request, transaction …).
+	Local map[string]any
+
+	steps    int64
+	tick     int
+	depth    int
+	calls    []TraceEntry
+	curPos   *Pos
+	chunks   [][]Value // the value stack, in chunks that never move
+	ci, sp   int
+	frames   []*frame
+	tailFn   Value
+	tailArgs []Value
+	tailKw   bool
+	tailPos  *Pos
+}
+
+// NewThread returns a thread over e. ctx may be nil.
+func (e *Env) NewThread(ctx context.Context) *Thread {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return &Thread{Env: e, Ctx: ctx, MaxDepth: DefaultMaxDepth, Out: os.Stdout, chunks: [][]Value{make([]Value, chunkSize)}}
+}
+
+// Steps returns the number of steps taken so far.
+func (th *Thread) Steps() int64 { return th.steps }
+
+// Errorf returns an error at the current call position with a backtrace.
+func (th *Thread) Errorf(format string, args ...any) *Error {
+	return th.errorAt(th.curPos, fmt.Sprintf(format, args...))
+}
+
+// Fail stops evaluation with an error at the current call position. Only
+// primitives and code running inside an evaluation may call it.
+func (th *Thread) Fail(format string, args ...any) {
+	panic(th.Errorf(format, args...))
+}
+
+func (th *Thread) errorAt(p *Pos, msg string) *Error {
+	e := &Error{Msg: msg}
+	if p != nil {
+		e.Pos = *p
+	}
+	e.Trace = th.backtrace()
+	return e
+}
+
+func (th *Thread) backtrace() []TraceEntry {
+	n := len(th.calls)
+	if n > 50 {
+		// Keep the innermost 50 frames: enough to read, bounded in size.
+		n = 50
+	}
+	tr := make([]TraceEntry, 0, n)
+	for i := len(th.calls) - 1; i >= 0 && len(tr) < n; i-- {
+		tr = append(tr, th.calls[i])
+	}
+	return tr
+}
+
+// guard converts a panic inside evaluation into an error and restores the
+// thread's stacks to where they were.
+func (th *Thread) guard(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if e, ok := r.(*Error); ok {
+		*err = e
+	} else {
+		be := bugError(r)
+		if th.curPos != nil {
+			be.Pos = *th.curPos
+		}
+		be.Trace = th.backtrace()
+		*err = be
+	}
+}
+
+// protect runs f with recovery; thread state is restored on error.
+func (th *Thread) protect(f func()) (err error) {
+	depth, ncalls, m, pos := th.depth, len(th.calls), th.mark(), th.curPos
+	defer func() {
+		if err != nil {
+			th.depth, th.calls, th.curPos = depth, th.calls[:ncalls], pos
+			th.release(m)
+			th.tailFn, th.tailArgs = nil, nil
+		}
+	}()
+	defer th.guard(&err)
+	f()
+	return nil
+}

@@ -1,0 +1,353 @@
+// Package runtime implements the SX language: values, the reader and printer,
+// the compiler to Go closures, the evaluator with its limits, and the HTML and
+// wire renderers.
+//
+// Values are plain Go values held in Value (an alias of any):
+//
+//	nil          nil
+//	bool         true, false
+//	int64        integers (overflow is an error)
+//	float64      floats
+//	string       strings
+//	*Symbol      symbols (interned; compare by pointer)
+//	Keyword      quoted keywords (:a evaluates to the string "a")
+//	*List        lists, also code; reader lists carry a source position
+//	*Dict        string-keyed, insertion-ordered dicts
+//	time.Time    datetimes
+//	HTML         trusted markup produced by rendering or raw!
+//	*Lambda, *Primitive, *Macro, *Component, *Definition
+//
+// Evaluation stops with a panic of *Error inside the package and is recovered
+// at the public entry points, so a host never sees a Go panic.
+package runtime
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Value is any SX value. See the package documentation for the representation.
+type Value = any
+
+// Symbol is an interned identifier. Two symbols are equal when their pointers are.
+type Symbol struct{ Name string }
+
+var symbols sync.Map // name -> *Symbol
+
+// Intern returns the unique symbol with the given name.
+func Intern(name string) *Symbol {
+	if s, ok := symbols.Load(name); ok {
+		return s.(*Symbol)
+	}
+	s, _ := symbols.LoadOrStore(name, &Symbol{Name: name})
+	return s.(*Symbol)
+}
+
+// Keyword is a quoted keyword value such as (quote :a). Unquoted keywords
+// evaluate to their name as a string.
+type Keyword struct{ Name string }
+
+// HTML is markup that is already safe to emit verbatim.
+type HTML string
+
+// Pos is a position in source text. Line and Col count from 1.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// IsValid reports whether the position was set by the reader.
+func (p Pos) IsValid() bool { return p.Line > 0 }
+
+func (p Pos) String() string {
+	file := p.File
+	if file == "" {
+		file = "<input>"
+	}
+	if !p.IsValid() {
+		return file
+	}
+	return file + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+}
+
+// List is an SX list. Lists read from source carry their position.
+type List struct {
+	Items []Value
+	Pos   Pos
+}
+
+// NewList returns a list holding items (not copied).
+func NewList(items ...Value) *List { return &List{Items: items} }
+
+// Dict is a string-keyed map that remembers insertion order.
+type Dict struct {
+	keys []string
+	m    map[string]Value
+}
+
+// NewDict returns an empty dict with room for n entries.
+func NewDict(n int) *Dict { return &Dict{keys: make([]string, 0, n), m: make(map[string]Value, n)} }
+
+// Len is the number of entries.
+func (d *Dict) Len() int { return len(d.keys) }
+
+// Get returns the value stored under key.
+func (d *Dict) Get(key string) (Value, bool) {
+	v, ok := d.m[key]
+	return v, ok
+}
+
+// Set stores v under key, keeping the key's first insertion position.
+func (d *Dict) Set(key string, v Value) {
+	if _, ok := d.m[key]; !ok {
+		d.keys = append(d.keys, key)
+	}
+	d.m[key] = v
+}
+
+// Delete removes key if present.
+func (d *Dict) Delete(key string) {
+	if _, ok := d.m[key]; !ok {
+		return
+	}
+	delete(d.m, key)
+	for i, k := range d.keys {
+		if k == key {
+			d.keys = append(d.keys[:i:i], d.keys[i+1:]...)
+			break
+		}
+	}
+}
+
+// Keys returns the keys in insertion order. The caller must not modify it.
+func (d *Dict) Keys() []string { return d.keys }
+
+// Copy returns a shallow copy.
+func (d *Dict) Copy() *Dict {
+	c := NewDict(len(d.keys))
+	for _, k := range d.keys {
+		c.Set(k, d.m[k])
+	}
+	return c
+}
+
+// Cell holds a global binding or a local variable captured by a closure.
+type Cell struct {
+	Value Value
+	Name  string
+}
+
+// unbound marks a global cell that was referenced but never defined.
+type unboundMarker struct{}
+
+var unbound Value = unboundMarker{}
+
+// Primitive is a function implemented in Go.
+type Primitive struct {
+	Name    string
+	Params  string // as shown by (doc name), e.g. "(s sep)"
+	Doc     string
+	MinArgs int
+	MaxArgs int // -1 for variadic
+	// IO marks primitives that reach outside the process; components that
+	// call them are expanded on the server in wire mode.
+	IO bool
+	Fn func(th *Thread, args []Value) Value
+}
+
+// Truthy reports whether v counts as true: everything but nil and false.
+func Truthy(v Value) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return v
+	}
+	return true
+}
+
+// TypeOf returns the name of v's type as (type-of v) reports it.
+func TypeOf(v Value) string {
+	switch v.(type) {
+	case nil:
+		return "nil"
+	case bool:
+		return "boolean"
+	case int64, float64:
+		return "number"
+	case string:
+		return "string"
+	case *Symbol:
+		return "symbol"
+	case Keyword:
+		return "keyword"
+	case *List:
+		return "list"
+	case *Dict:
+		return "dict"
+	case time.Time:
+		return "datetime"
+	case HTML:
+		return "html"
+	case *Lambda, *Primitive:
+		return "lambda"
+	case *Macro:
+		return "macro"
+	case *Component:
+		return "component"
+	case *Definition:
+		return "definition"
+	}
+	return "unknown"
+}
+
+// Equal is structural equality as = defines it.
+func Equal(a, b Value) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case int64:
+		switch y := b.(type) {
+		case int64:
+			return x == y
+		case float64:
+			return float64(x) == y
+		}
+		return false
+	case float64:
+		switch y := b.(type) {
+		case int64:
+			return x == float64(y)
+		case float64:
+			return x == y
+		}
+		return false
+	case string:
+		switch y := b.(type) {
+		case string:
+			return x == y
+		case Keyword:
+			return x == y.Name
+		}
+		return false
+	case Keyword:
+		switch y := b.(type) {
+		case string:
+			return x.Name == y
+		case Keyword:
+			return x == y
+		}
+		return false
+	case HTML:
+		y, ok := b.(HTML)
+		return ok && x == y
+	case *List:
+		y, ok := b.(*List)
+		if !ok || len(x.Items) != len(y.Items) {
+			return false
+		}
+		for i := range x.Items {
+			if !Equal(x.Items[i], y.Items[i]) {
+				return false
+			}
+		}
+		return true
+	case *Dict:
+		y, ok := b.(*Dict)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		for _, k := range x.keys {
+			yv, ok := y.m[k]
+			if !ok || !Equal(x.m[k], yv) {
+				return false
+			}
+		}
+		return true
+	case time.Time:
+		y, ok := b.(time.Time)
+		return ok && x.Equal(y)
+	}
+	return a == b
+}
+
+// Identical is eq?: the same object for reference types, equal for atoms.
+func Identical(a, b Value) bool {
+	switch a.(type) {
+	case *List, *Dict:
+		return a == b
+	}
+	return Equal(a, b)
+}
+
+// ToFloat converts a number to float64.
+func ToFloat(v Value) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
+// Compare orders two numbers, two strings or two datetimes. ok is false for
+// other pairs.
+func Compare(a, b Value) (c int, ok bool) {
+	switch x := a.(type) {
+	case int64:
+		if y, isInt := b.(int64); isInt {
+			return cmpOrdered(x, y), true
+		}
+	case string:
+		if y, isStr := b.(string); isStr {
+			return strings.Compare(x, y), true
+		}
+		return 0, false
+	case time.Time:
+		if y, isTime := b.(time.Time); isTime {
+			return x.Compare(y), true
+		}
+		return 0, false
+	}
+	fa, ok1 := ToFloat(a)
+	fb, ok2 := ToFloat(b)
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	return cmpOrdered(fa, fb), true
+}
+
+func cmpOrdered[T int64 | float64](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// NormalizeFloat turns a float with an integral value that fits an int64
+// into an int64, as floor, ceil and round require.
+func NormalizeFloat(f float64) (Value, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < -9.2233720368547e18 || f > 9.2233720368547e18 {
+		return f, false
+	}
+	return int64(f), true
+}
+
+// SortedKeys returns the dict's keys sorted; useful for deterministic output.
+func (d *Dict) SortedKeys() []string {
+	ks := append([]string(nil), d.keys...)
+	sort.Strings(ks)
+	return ks
+}

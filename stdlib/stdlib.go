@@ -1,0 +1,51 @@
+// Package stdlib assembles a ready-to-use SX environment: the runtime's
+// built-ins, the pure primitives of prims/core, and the standard library
+// written in SX (embedded .sx files).
+package stdlib
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+
+	"github.com/rose-ash/sxhost/prims/core"
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+//go:embed *.sx
+var sources embed.FS
+
+// NewEnv returns an environment with every pure primitive and the standard
+// library loaded.
+func NewEnv() *runtime.Env {
+	env := runtime.NewEnv()
+	env.DefinePrimitives(core.Primitives()...)
+	if err := Load(env); err != nil {
+		// The embedded library is part of the binary; failing to load it is
+		// a build defect, caught by the tests.
+		panic(fmt.Sprintf("stdlib: %v", err))
+	}
+	return env
+}
+
+// Load evaluates the embedded standard library into env, file by file in
+// name order.
+func Load(env *runtime.Env) error {
+	names, err := fs.Glob(sources, "*.sx")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	th := env.NewThread(nil)
+	for _, name := range names {
+		src, err := sources.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if _, err := th.EvalString("stdlib/"+name, string(src)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
