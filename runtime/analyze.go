@@ -83,22 +83,28 @@ func (a *analyzer) list(l *List, sc *scope, tail bool) node {
 		a.cur = p
 		defer func() { a.cur = saved }()
 	}
-	if head, ok := l.Items[0].(*Symbol); ok && !isLocal(sc, head.Name) {
-		if sf, ok := specialForms[head.Name]; ok {
-			return sf(a, l, sc, tail)
-		}
-		cell := a.env.cell(head.Name)
-		if m, ok := cell.Value.(*Macro); ok {
-			return a.analyze(a.expand(m, l), sc, tail)
-		}
-		if strings.HasPrefix(head.Name, "~") {
-			return a.component(head.Name, cell, l, sc)
-		}
-		if cell.Value == unbound {
-			if tag, ok := htmlTags[head.Name]; ok {
-				return a.element(tag, l, sc)
-			}
-		}
+	head, ok := l.Items[0].(*Symbol)
+	if !ok {
+		return a.call(l, sc, tail)
+	}
+	// Tag names win over variables in head position (§12), so a component
+	// can take a parameter called title and still write (title title). The
+	// few names that are both a tag and a higher-order form stay forms.
+	if tag, ok := htmlTags[head.Name]; ok && !tagIsAlsoForm[head.Name] {
+		return a.element(tag, l, sc)
+	}
+	if isLocal(sc, head.Name) {
+		return a.call(l, sc, tail)
+	}
+	if sf, ok := specialForms[head.Name]; ok {
+		return sf(a, l, sc, tail)
+	}
+	cell := a.env.cell(head.Name)
+	if m, ok := cell.Value.(*Macro); ok {
+		return a.analyze(a.expand(m, l), sc, tail)
+	}
+	if strings.HasPrefix(head.Name, "~") {
+		return a.component(head.Name, cell, l, sc)
 	}
 	return a.call(l, sc, tail)
 }

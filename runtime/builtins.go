@@ -331,7 +331,7 @@ func genFastArith(c *Cell, args []code, p *Pos) code {
 					if j, ok := b.(int64); ok {
 						s := i + j
 						if (s > i) == (j > 0) {
-							return boxInt(s)
+							return f.th.ints.box(s)
 						}
 					}
 				}
@@ -346,7 +346,7 @@ func genFastArith(c *Cell, args []code, p *Pos) code {
 					if j, ok := b.(int64); ok {
 						s := i - j
 						if (s < i) == (j > 0) {
-							return boxInt(s)
+							return f.th.ints.box(s)
 						}
 					}
 				}
@@ -360,7 +360,7 @@ func genFastArith(c *Cell, args []code, p *Pos) code {
 				if i, ok := a.(int64); ok {
 					if j, ok := b.(int64); ok {
 						if i > -3037000499 && i < 3037000499 && j > -3037000499 && j < 3037000499 {
-							return boxInt(i * j)
+							return f.th.ints.box(i * j)
 						}
 					}
 				}
@@ -373,7 +373,7 @@ func genFastArith(c *Cell, args []code, p *Pos) code {
 			if c.Value == modPrim {
 				if i, ok := a.(int64); ok {
 					if j, ok := b.(int64); ok && j > 0 && i >= 0 {
-						return boxInt(i % j)
+						return f.th.ints.box(i % j)
 					}
 				}
 			}

@@ -199,6 +199,7 @@ func (pr *proto) eval() code {
 		return c
 	}
 	pr.box = pr.needsBoxing()
+	pr.anyDefault = pr.hasDefaults()
 	pr.defaultCode = make([]code, len(pr.defaults))
 	for i, d := range pr.defaults {
 		if d != nil {
@@ -314,7 +315,7 @@ func (th *Thread) callLambda(lam *Lambda, args []Value, hasKw bool, p *Pos) Valu
 		run := pr.eval()
 		f.locals = th.bind(pr, args, hasKw, p)
 		f.free = lam.free
-		if pr.defaults != nil && pr.hasDefaults() {
+		if pr.anyDefault {
 			th.applyDefaults(pr, f, args)
 		}
 		if pr.box {

@@ -487,7 +487,7 @@ func (th *Thread) renderLambda(lam *Lambda, name string, args []Value, hasKw boo
 	th.step()
 	f.locals = th.bind(pr, args, hasKw, p)
 	f.free = lam.free
-	if pr.defaults != nil && pr.hasDefaults() {
+	if pr.anyDefault {
 		th.applyDefaults(pr, f, args)
 	}
 	if pr.box {
@@ -544,7 +544,7 @@ func genCompCall(n *compNode, mode renderMode) hcode {
 		}
 		fr.locals = locals
 		fr.free = comp.fn.free
-		if pr.defaults != nil && pr.hasDefaults() {
+		if pr.anyDefault {
 			th.applyDefaultsNamed(pr, fr, kwNames)
 		}
 		if pr.box {

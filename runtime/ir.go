@@ -231,24 +231,25 @@ type Param struct {
 // proto is a compiled function: parameters, frame layout and body, shared by
 // every closure made from the same source.
 type proto struct {
-	name      string
-	doc       string
-	params    []Param
-	npos      int  // positional parameters
-	hasKey    bool // any &key parameter
-	hasRest   bool
-	slots     []int  // frame slot of each param
-	defaults  []node // default value per param (nil when none)
+	name        string
+	doc         string
+	params      []Param
+	npos        int  // positional parameters
+	hasKey      bool // any &key parameter
+	hasRest     bool
+	slots       []int  // frame slot of each param
+	defaults    []node // default value per param (nil when none)
 	defaultCode []code
-	scope     *fnScope
-	body      *seqNode
-	pos       Pos
-	src       Value // the lambda as written (for printing and doc)
-	evalCode  code
-	htmlCode  hcode
-	wireCode  hcode
-	isMacro   bool
-	component bool
-	genOnce   sync.Mutex // guards lazy generation of htmlCode and wireCode
-	box       bool // some variable of the frame is captured
+	scope       *fnScope
+	body        *seqNode
+	pos         Pos
+	src         Value // the lambda as written (for printing and doc)
+	evalCode    code
+	htmlCode    hcode
+	wireCode    hcode
+	isMacro     bool
+	component   bool
+	genOnce     sync.Mutex // guards lazy generation of htmlCode and wireCode
+	box         bool       // some variable of the frame is captured
+	anyDefault  bool       // some parameter declares a default
 }

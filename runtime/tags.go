@@ -36,6 +36,10 @@ feSpecularLighting feSpotLight feTile feTurbulence`
 	return m
 }()
 
+// tagIsAlsoForm lists element names that are also higher-order forms; in
+// head position they are the forms (§12: forms are checked before tags).
+var tagIsAlsoForm = map[string]bool{"map": true, "filter": true}
+
 // IsTag reports whether name is a known HTML or SVG element.
 func IsTag(name string) bool { _, ok := htmlTags[name]; return ok }
 

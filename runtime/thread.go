@@ -113,6 +113,7 @@ type Thread struct {
 	tailArgs []Value
 	tailKw   bool
 	tailPos  *Pos
+	ints     intArena
 }
 
 // NewThread returns a thread over e. ctx may be nil.

@@ -1,0 +1,30 @@
+# sxhost — one command per job. `make help` lists them.
+
+GO       ?= go
+FUZZTIME ?= 60s
+
+.PHONY: help test bench fuzz lint demo build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+build: ## build the commands into bin/
+	$(GO) build -o bin/ ./cmd/...
+
+test: ## run the whole test suite (what CI runs)
+	$(GO) test -count=1 ./...
+
+bench: ## side-by-side benchmarks against peer engines, with ratios
+	cd bench && ./run
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
+	$(GO) test ./runtime/ -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/ -run '^$$' -fuzz '^FuzzEval$$' -fuzztime $(FUZZTIME)
+
+lint: ## gofmt, go vet and go mod tidy must be clean
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+
+demo: build ## render the example page to HTML on standard output
+	./bin/sx render examples/page.sx
