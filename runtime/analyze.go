@@ -6,10 +6,15 @@ import (
 
 // analyzer resolves one top-level form into IR.
 type analyzer struct {
-	th  *Thread
-	env *Env
-	cur *Pos // position of the innermost list being analyzed
+	th    *Thread
+	env   *Env
+	cur   *Pos // position of the innermost list being analyzed
+	depth int  // nesting of analyze calls, bounded like the reader's
 }
+
+// maxAnalyzeDepth bounds form nesting (including what macros expand to),
+// so that runaway expansion is an error, not a Go stack overflow.
+const maxAnalyzeDepth = 5000
 
 func (a *analyzer) fail(p *Pos, format string, args ...any) {
 	e := a.th.Errorf(format, args...)
@@ -29,6 +34,11 @@ func listPos(l *List) *Pos {
 // analyze resolves form in scope sc (nil at top level). tail says whether
 // the form is in tail position of the enclosing function.
 func (a *analyzer) analyze(form Value, sc *scope, tail bool) node {
+	a.depth++
+	defer func() { a.depth-- }()
+	if a.depth > maxAnalyzeDepth {
+		a.fail(a.cur, "form nested too deeply (or a macro expands without end)")
+	}
 	switch f := form.(type) {
 	case *Symbol:
 		return a.symbol(f, sc, nil)

@@ -11,6 +11,7 @@ type frame struct {
 	th     *Thread
 	locals []Value
 	free   []*Cell
+	self   *Lambda // the closure running in this frame, if any
 }
 
 // code is compiled evaluation code.
@@ -19,9 +20,13 @@ type code func(f *frame) Value
 // tailMarker is returned by a call in tail position after it has stashed
 // the callee and arguments on the thread; the trampoline in callLambda runs
 // it without growing the Go stack.
-type tailCall struct{}
+type tailCall struct{ kind byte } // not zero-size: each marker needs its own address
 
-var tailMarker Value = &tailCall{}
+var tailMarker Value = &tailCall{1}
+
+// selfTailMarker is returned by a self tail call that has already rebound
+// the frame's parameters: the body simply runs again.
+var selfTailMarker Value = &tailCall{2}
 
 // Lambda is a closure.
 type Lambda struct {
@@ -130,10 +135,7 @@ func (th *Thread) pushFrame(name string, p *Pos) *frame {
 		panic(th.errorAt(p, "maximum recursion depth exceeded"))
 	}
 	th.depth++
-	th.calls = append(th.calls, TraceEntry{Name: name})
-	if p != nil {
-		th.calls[len(th.calls)-1].Pos = *p
-	}
+	th.calls = append(th.calls, callRecord{name, p})
 	for len(th.frames) <= th.depth {
 		th.frames = append(th.frames, &frame{th: th})
 	}
@@ -194,12 +196,17 @@ func (pr *proto) needsBoxing() bool {
 	return false
 }
 
+// eval returns the proto's evaluation code, generating it on first use.
+// Closures are only made from protos whose code exists (genLambda generates
+// it eagerly), so the call path reads evalCode directly.
 func (pr *proto) eval() code {
 	if c := pr.evalCode; c != nil {
 		return c
 	}
 	pr.box = pr.needsBoxing()
 	pr.anyDefault = pr.hasDefaults()
+	pr.direct = !pr.anyDefault && !pr.hasKey && !pr.hasRest
+	pr.selfLoop = pr.direct && !pr.box
 	pr.defaultCode = make([]code, len(pr.defaults))
 	for i, d := range pr.defaults {
 		if d != nil {
@@ -218,6 +225,7 @@ func (th *Thread) runTop(pr *proto) Value {
 	f.locals = th.alloc(pr.scope.nslots)
 	clear(f.locals)
 	f.free = nil
+	f.self = nil
 	run := pr.eval()
 	pr.boxCaptured(f.locals)
 	v := run(f)
@@ -307,21 +315,38 @@ func plural(n int, word string) string {
 // callLambda runs a closure; tail calls in its body loop here instead of
 // growing the Go stack.
 func (th *Thread) callLambda(lam *Lambda, args []Value, hasKw bool, p *Pos) Value {
-	f := th.pushFrame(lam.displayName(), p)
+	f := th.pushFrame(lam.proto.displayName(), p)
 	m := th.mark()
+	th.enter(f, lam, args, hasKw, p)
+	return th.run(f, lam, m)
+}
+
+// enter binds args into a fresh set of slots for lam in frame f.
+func (th *Thread) enter(f *frame, lam *Lambda, args []Value, hasKw bool, p *Pos) {
+	pr := lam.proto
+	f.locals = th.bind(pr, args, hasKw, p)
+	f.free = lam.free
+	f.self = lam
+	if pr.anyDefault {
+		th.applyDefaults(pr, f, args)
+	}
+	if pr.box {
+		pr.boxCaptured(f.locals)
+	}
+}
+
+// run runs lam's body in f, which the caller has pushed and bound, and
+// follows tail calls in the same frame; then it releases the value stack to
+// m and pops the frame.
+func (th *Thread) run(f *frame, lam *Lambda, m stackMark) Value {
 	for {
 		th.step()
-		pr := lam.proto
-		run := pr.eval()
-		f.locals = th.bind(pr, args, hasKw, p)
-		f.free = lam.free
-		if pr.anyDefault {
-			th.applyDefaults(pr, f, args)
-		}
-		if pr.box {
-			pr.boxCaptured(f.locals)
-		}
+		run := lam.proto.evalCode
 		v := run(f)
+		for v == selfTailMarker {
+			th.step()
+			v = run(f)
+		}
 		if v != tailMarker {
 			th.release(m)
 			th.popFrame()
@@ -338,12 +363,10 @@ func (th *Thread) callLambda(lam *Lambda, args []Value, hasKw bool, p *Pos) Valu
 			th.popFrame()
 			return v
 		}
-		lam, args, hasKw = nl, nargs, kw
+		lam = nl
 		top := &th.calls[len(th.calls)-1]
-		top.Name = lam.displayName()
-		if tp != nil {
-			top.Pos = *tp
-		}
+		top.name, top.pos = lam.proto.displayName(), tp
+		th.enter(f, lam, nargs, kw, tp)
 	}
 }
 
@@ -361,7 +384,7 @@ func (pr *proto) hasDefaults() bool {
 // when the binding is not a plain positional copy.
 func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
 	n := pr.scope.nslots
-	if !pr.hasKey && !pr.hasRest {
+	if pr.direct {
 		if len(args) != pr.npos {
 			panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, pr.npos, len(args))))
 		}

@@ -253,6 +253,7 @@ func genLambda(pr *proto) code {
 			caps[i] = capture{false, parent.freeIdx[v]}
 		}
 	}
+	pr.eval()
 	if len(caps) == 0 {
 		return func(*frame) Value { return &Lambda{proto: pr} }
 	}
@@ -284,6 +285,34 @@ func genCall(n *callNode) code {
 		fv := fn(f)
 		if m, ok := fv.(*Macro); ok {
 			return th.expandAtRuntime(m, src)
+		}
+		if tail && fv == Value(f.self) && f.self.proto.selfLoop && na == f.self.proto.npos && na <= 4 && !hasKw {
+			// A self tail call (a loop): rebind the parameters in place and
+			// restart the body, without touching the value stack.
+			var tmp [4]Value
+			for i, a := range args {
+				tmp[i] = a(f)
+			}
+			copy(f.locals, tmp[:na])
+			clear(f.locals[na:])
+			return selfTailMarker
+		}
+		if lam, ok := fv.(*Lambda); ok && !tail && !hasKw && lam.proto.direct && na == lam.proto.npos {
+			// The common call: evaluate the arguments straight into the
+			// callee's slots.
+			pr := lam.proto
+			mk := th.mark()
+			locals := th.alloc(pr.scope.nslots)
+			for i, a := range args {
+				locals[i] = a(f)
+			}
+			clear(locals[na:])
+			cf := th.pushFrame(pr.displayName(), p)
+			cf.locals, cf.free, cf.self = locals, lam.free, lam
+			if pr.box {
+				pr.boxCaptured(locals)
+			}
+			return th.run(cf, lam, mk)
 		}
 		mk := th.mark()
 		buf := th.alloc(na)

@@ -72,6 +72,7 @@ func (th *Thread) renderForm(form Value, mode renderMode) Value {
 	f.locals = th.alloc(pr.scope.nslots)
 	clear(f.locals)
 	f.free = nil
+	f.self = nil
 	pr.boxCaptured(f.locals)
 	w := th.writer()
 	pr.render(mode)(f, w)
@@ -99,7 +100,12 @@ func (pr *proto) render(mode renderMode) hcode {
 }
 
 // renderValue writes an evaluated value as HTML content.
-func (th *Thread) renderValue(w *Writer, v Value) {
+func (th *Thread) renderValue(w *Writer, v Value) { th.renderValueAt(w, v, 0) }
+
+func (th *Thread) renderValueAt(w *Writer, v Value, depth int) {
+	if depth > MaxValueDepth {
+		panic(th.Errorf("value nested too deeply to render"))
+	}
 	switch x := v.(type) {
 	case nil, bool:
 	case string:
@@ -116,7 +122,7 @@ func (th *Thread) renderValue(w *Writer, v Value) {
 		escapeText(w, x.Name)
 	case *List:
 		for _, it := range x.Items {
-			th.renderValue(w, it)
+			th.renderValueAt(w, it, depth+1)
 		}
 	case time.Time:
 		w.str(x.Format(time.RFC3339))
@@ -143,9 +149,14 @@ func attrString(v Value) string {
 	case *List:
 		parts := make([]string, 0, len(x.Items))
 		for _, it := range x.Items {
-			if it != nil && it != false {
-				parts = append(parts, attrString(it))
+			if it == nil || it == false {
+				continue
 			}
+			if _, nested := it.(*List); nested {
+				parts = append(parts, Print(it))
+				continue
+			}
+			parts = append(parts, attrString(it))
 		}
 		return strings.Join(parts, " ")
 	case time.Time:
@@ -487,6 +498,7 @@ func (th *Thread) renderLambda(lam *Lambda, name string, args []Value, hasKw boo
 	th.step()
 	f.locals = th.bind(pr, args, hasKw, p)
 	f.free = lam.free
+	f.self = nil
 	if pr.anyDefault {
 		th.applyDefaults(pr, f, args)
 	}
@@ -544,6 +556,7 @@ func genCompCall(n *compNode, mode renderMode) hcode {
 		}
 		fr.locals = locals
 		fr.free = comp.fn.free
+		fr.self = nil
 		if pr.anyDefault {
 			th.applyDefaultsNamed(pr, fr, kwNames)
 		}

@@ -252,4 +252,6 @@ type proto struct {
 	genOnce     sync.Mutex // guards lazy generation of htmlCode and wireCode
 	box         bool       // some variable of the frame is captured
 	anyDefault  bool       // some parameter declares a default
+	selfLoop    bool       // self tail calls may rebind parameters in place
+	direct      bool       // positional parameters only: calls bind by copying
 }

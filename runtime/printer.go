@@ -17,7 +17,17 @@ func Print(v Value) string {
 }
 
 // WriteValue writes the printed form of v to b.
-func WriteValue(b *strings.Builder, v Value) {
+func WriteValue(b *strings.Builder, v Value) { writeValue(b, v, 0) }
+
+// MaxValueDepth bounds recursion over nested values (printing, equality,
+// rendering), so that a value built deep at run time cannot exhaust the Go
+// stack.
+const MaxValueDepth = 10000
+
+func writeValue(b *strings.Builder, v Value, depth int) {
+	if depth > MaxValueDepth {
+		panic(&Error{Msg: "value nested too deeply to print"})
+	}
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("nil")
@@ -44,7 +54,7 @@ func WriteValue(b *strings.Builder, v Value) {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			WriteValue(b, it)
+			writeValue(b, it, depth+1)
 		}
 		b.WriteByte(')')
 	case *Dict:
@@ -55,7 +65,7 @@ func WriteValue(b *strings.Builder, v Value) {
 			}
 			WriteKey(b, k)
 			b.WriteByte(' ')
-			WriteValue(b, x.m[k])
+			writeValue(b, x.m[k], depth+1)
 		}
 		b.WriteByte('}')
 	case time.Time:

@@ -85,6 +85,12 @@ func (e *Env) DefinePrimitives(ps ...*Primitive) {
 	}
 }
 
+// callRecord is one entry of the thread's call stack, for backtraces.
+type callRecord struct {
+	name string
+	pos  *Pos
+}
+
 // Thread evaluates SX code. It is not safe for concurrent use; give each
 // goroutine its own thread over a shared Env.
 type Thread struct {
@@ -104,7 +110,7 @@ type Thread struct {
 	steps    int64
 	tick     int
 	depth    int
-	calls    []TraceEntry
+	calls    []callRecord
 	curPos   *Pos
 	chunks   [][]Value // the value stack, in chunks that never move
 	ci, sp   int
@@ -155,7 +161,11 @@ func (th *Thread) backtrace() []TraceEntry {
 	}
 	tr := make([]TraceEntry, 0, n)
 	for i := len(th.calls) - 1; i >= 0 && len(tr) < n; i-- {
-		tr = append(tr, th.calls[i])
+		e := TraceEntry{Name: th.calls[i].name}
+		if p := th.calls[i].pos; p != nil {
+			e.Pos = *p
+		}
+		tr = append(tr, e)
 	}
 	return tr
 }

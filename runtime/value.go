@@ -207,7 +207,12 @@ func TypeOf(v Value) string {
 }
 
 // Equal is structural equality as = defines it.
-func Equal(a, b Value) bool {
+func Equal(a, b Value) bool { return equal(a, b, 0) }
+
+func equal(a, b Value, depth int) bool {
+	if depth > MaxValueDepth {
+		panic(&Error{Msg: "value nested too deeply to compare"})
+	}
 	switch x := a.(type) {
 	case nil:
 		return b == nil
@@ -255,7 +260,7 @@ func Equal(a, b Value) bool {
 			return false
 		}
 		for i := range x.Items {
-			if !Equal(x.Items[i], y.Items[i]) {
+			if !equal(x.Items[i], y.Items[i], depth+1) {
 				return false
 			}
 		}
@@ -267,7 +272,7 @@ func Equal(a, b Value) bool {
 		}
 		for _, k := range x.keys {
 			yv, ok := y.m[k]
-			if !ok || !Equal(x.m[k], yv) {
+			if !ok || !equal(x.m[k], yv, depth+1) {
 				return false
 			}
 		}

@@ -133,7 +133,12 @@ func wireAttr(w *Writer, v Value) {
 
 // wireValue writes an evaluated value as wire content. In child position
 // nil writes nothing and lists are spliced.
-func (th *Thread) wireValue(w *Writer, v Value, child bool) {
+func (th *Thread) wireValue(w *Writer, v Value, child bool) { th.wireValueAt(w, v, child, 0) }
+
+func (th *Thread) wireValueAt(w *Writer, v Value, child bool, depth int) {
+	if depth > MaxValueDepth {
+		panic(th.Errorf("value nested too deeply to render"))
+	}
 	switch x := v.(type) {
 	case nil:
 		if !child {
@@ -143,7 +148,7 @@ func (th *Thread) wireValue(w *Writer, v Value, child bool) {
 	case *List:
 		if child {
 			for _, it := range x.Items {
-				th.wireValue(w, it, true)
+				th.wireValueAt(w, it, true, depth+1)
 			}
 			return
 		}
@@ -158,7 +163,12 @@ func (th *Thread) wireValue(w *Writer, v Value, child bool) {
 }
 
 // wireData writes v as an SX expression that evaluates to v.
-func wireData(w *Writer, v Value) {
+func wireData(w *Writer, v Value) { wireDataAt(w, v, 0) }
+
+func wireDataAt(w *Writer, v Value, depth int) {
+	if depth > MaxValueDepth {
+		panic(&Error{Msg: "value nested too deeply to render"})
+	}
 	switch x := v.(type) {
 	case nil:
 		w.str("nil")
@@ -180,7 +190,7 @@ func wireData(w *Writer, v Value) {
 		w.str("(list")
 		for _, it := range x.Items {
 			w.str(" ")
-			wireData(w, it)
+			wireDataAt(w, it, depth+1)
 		}
 		w.str(")")
 	case *Dict:
@@ -193,7 +203,7 @@ func wireData(w *Writer, v Value) {
 			WriteKey(&b, k)
 			w.str(b.String() + " ")
 			val, _ := x.Get(k)
-			wireData(w, val)
+			wireDataAt(w, val, depth+1)
 		}
 		w.str("}")
 	default:

@@ -374,21 +374,33 @@ func (r *jsonReader) number() Value {
 func (r *jsonReader) str() string {
 	r.pos++ // opening quote
 	start := r.pos
-	// Fast path: no escapes.
+	// Fast path: no escapes and valid UTF-8.
+	high := false
 	for r.pos < len(r.s) {
 		c := r.s[r.pos]
 		if c == '"' {
 			s := r.s[start:r.pos]
+			if high && !utf8.ValidString(s) {
+				break
+			}
 			r.pos++
 			return s
 		}
 		if c == '\\' || c < 0x20 {
 			break
 		}
+		high = high || c >= utf8.RuneSelf
 		r.pos++
 	}
+	// Slow path from the start: only the escape-free, valid prefix may be
+	// copied as is.
+	prefix := r.s[start:r.pos]
+	if high {
+		prefix = prefix[:0]
+	}
+	r.pos = start + len(prefix)
 	var b strings.Builder
-	b.WriteString(r.s[start:r.pos])
+	b.WriteString(prefix)
 	for {
 		if r.pos >= len(r.s) {
 			r.fail("unterminated string")
@@ -400,6 +412,12 @@ func (r *jsonReader) str() string {
 			return b.String()
 		case c < 0x20:
 			r.fail("control character in string")
+		case c >= utf8.RuneSelf:
+			// Invalid UTF-8 becomes U+FFFD, as the encoder writes it.
+			cp, size := utf8.DecodeRuneInString(r.s[r.pos:])
+			b.WriteRune(cp)
+			r.pos += size
+			continue
 		case c != '\\':
 			b.WriteByte(c)
 			r.pos++

@@ -13,7 +13,7 @@ import (
 
 var miscPrims = []*runtime.Primitive{
 	{Name: "print", Params: "(&rest xs)", Doc: "Writes the str forms of xs, separated by spaces, to the thread's output; returns nil.", MinArgs: 0, MaxArgs: -1, Fn: printFn},
-	{Name: "println", Params: "(&rest xs)", Doc: "Like print, then a newline.", MinArgs: 0, MaxArgs: -1, Fn: println},
+	{Name: "println", Params: "(&rest xs)", Doc: "Like print, then a newline.", MinArgs: 0, MaxArgs: -1, Fn: printlnFn},
 	{Name: "identity", Params: "(x)", Doc: "Returns x.", MinArgs: 1, MaxArgs: 1, Fn: identity},
 	{Name: "gensym", Params: "(prefix?)", Doc: "A new symbol that no other gensym call returns, for macros.", MinArgs: 0, MaxArgs: 1, Fn: gensym},
 	{Name: "assert", Params: "(cond msg?)", Doc: "Fails with msg (default \"assertion failed\") unless cond is truthy; returns true.", MinArgs: 1, MaxArgs: 2, Fn: assert},
@@ -43,7 +43,7 @@ func printFn(th *Thread, args []Value) Value {
 	return nil
 }
 
-func println(th *Thread, args []Value) Value {
+func printlnFn(th *Thread, args []Value) Value {
 	write(th, args, true)
 	return nil
 }

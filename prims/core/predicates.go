@@ -2,6 +2,7 @@ package core
 
 import (
 	"strings"
+	"time"
 
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -26,7 +27,7 @@ var predicatePrims = []*runtime.Primitive{
 	typePred("dict?", "Is x a dict?", func(v Value) bool { _, ok := v.(*runtime.Dict); return ok }),
 	typePred("symbol?", "Is x a symbol?", func(v Value) bool { _, ok := v.(*runtime.Symbol); return ok }),
 	typePred("keyword?", "Is x a quoted keyword? (Unquoted keywords evaluate to strings.)", func(v Value) bool { _, ok := v.(runtime.Keyword); return ok }),
-	typePred("datetime?", "Is x a datetime?", func(v Value) bool { return runtime.TypeOf(v) == "datetime" }),
+	typePred("datetime?", "Is x a datetime?", func(v Value) bool { _, ok := v.(time.Time); return ok }),
 	typePred("lambda?", "Is x a function: a lambda or a primitive?", func(v Value) bool { return runtime.TypeOf(v) == "lambda" }),
 	typePred("fn?", "Can x be called: a lambda, a primitive or a component?", isCallable),
 	typePred("component?", "Is x a component?", func(v Value) bool { return runtime.TypeOf(v) == "component" }),

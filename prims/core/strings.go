@@ -36,7 +36,6 @@ var stringPrims = []*runtime.Primitive{
 	{Name: "symbol-name", Params: "(sym)", Doc: "The name of a symbol, as a string.", MinArgs: 1, MaxArgs: 1, Fn: symbolName},
 	{Name: "keyword-name", Params: "(k)", Doc: "The name of a keyword (or the string an unquoted keyword evaluates to).", MinArgs: 1, MaxArgs: 1, Fn: keywordName},
 	{Name: "string->symbol", Params: "(s)", Doc: "The symbol named s.", MinArgs: 1, MaxArgs: 1, Fn: toSymbol},
-	{Name: "symbol", Params: "(s)", Doc: "The symbol named s (alias of string->symbol).", MinArgs: 1, MaxArgs: 1, Fn: toSymbol},
 	{Name: "keyword", Params: "(s)", Doc: "The keyword named s, as a value that prints :s.", MinArgs: 1, MaxArgs: 1, Fn: toKeyword},
 	{Name: "sx-parse", Params: "(src)", Doc: "Reads SX source into a list of its top-level forms, unevaluated.", MinArgs: 1, MaxArgs: 1, Fn: sxParse},
 	{Name: "repr", Params: "(x)", Doc: "x printed as SX source: strings quoted, data readable back.", MinArgs: 1, MaxArgs: 1, Fn: repr},

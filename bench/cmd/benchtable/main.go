@@ -3,6 +3,11 @@
 // the ratio of the reference engine (sx) to every peer, all computed from the
 // same run. With -sx it also measures the start-up time of `sx eval`.
 //
+// When the reference and a peer have the same number of samples, the i-th
+// samples are taken to come from the same round (bench/run runs the whole
+// suite once per round) and the ratio is the median of the per-round ratios;
+// otherwise it is the ratio of the medians.
+//
 // Usage:
 //
 //	go test -run '^$' -bench . -benchmem -count 5 | benchtable [-ref sx] [-sx path/to/sx] [-runs 20] [-echo]
@@ -154,6 +159,20 @@ func spread(samples []sample) float64 {
 	return 100 * (hi - lo) / med
 }
 
+// ratioOf returns ref/peer in ns/op: the median of the per-round ratios when
+// both have one sample per round, otherwise the ratio of the medians.
+func ratioOf(ref, peer *series) float64 {
+	if len(ref.samples) == len(peer.samples) {
+		rs := make([]sample, len(ref.samples))
+		for i := range rs {
+			rs[i].ns = ref.samples[i].ns / peer.samples[i].ns
+		}
+		return median(rs, func(s sample) float64 { return s.ns })
+	}
+	return median(ref.samples, func(s sample) float64 { return s.ns }) /
+		median(peer.samples, func(s sample) float64 { return s.ns })
+}
+
 // formatNs prints a duration in ns/op with a readable unit.
 func formatNs(ns float64) string {
 	switch {
@@ -186,10 +205,10 @@ func write(w io.Writer, r *result, ref string) {
 			title += ": " + d
 		}
 		fmt.Fprintf(w, "### %s\n\n", title)
-		var refNs float64
+		var refSeries *series
 		for _, s := range t.engines {
 			if s.engine == ref {
-				refNs = median(s.samples, func(s sample) float64 { return s.ns })
+				refSeries = s
 			}
 		}
 		fmt.Fprintf(w, "| engine | ns/op (median) | spread | B/op | allocs/op | %s/engine |\n", ref)
@@ -197,8 +216,8 @@ func write(w io.Writer, r *result, ref string) {
 		for _, s := range t.engines {
 			ns := median(s.samples, func(s sample) float64 { return s.ns })
 			ratio := "—"
-			if refNs > 0 && ns > 0 && s.engine != ref {
-				ratio = fmt.Sprintf("%.2f", refNs/ns)
+			if refSeries != nil && s != refSeries {
+				ratio = fmt.Sprintf("%.2f", ratioOf(refSeries, s))
 			}
 			fmt.Fprintf(w, "| %s | %s | ±%.0f%% | %s | %s | %s |\n", s.engine, formatNs(ns), spread(s.samples)/2,
 				formatCount(median(s.samples, func(s sample) float64 { return s.bytes })),

@@ -35,11 +35,19 @@ func TestReadAndWrite(t *testing.T) {
 	for _, want := range []string{
 		"### Fib: fib(27), recursive",
 		"| sx | 30.00 ms | ±33% | 100 | 5 | — |",
-		"| gopher-lua | 50.00 ms | ±20% | 20.7k | 82 | 0.60 |",
+		"| gopher-lua | 50.00 ms | ±20% | 20.7k | 82 | 0.50 |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestRatioOfMedians(t *testing.T) {
+	ref := &series{samples: []sample{{ns: 10}, {ns: 30}}}
+	peer := &series{samples: []sample{{ns: 40}}}
+	if r := ratioOf(ref, peer); r != 0.5 {
+		t.Errorf("ratio = %v, want 0.5", r)
 	}
 }
 
