@@ -10,6 +10,9 @@ type analyzer struct {
 	env   *Env
 	cur   *Pos // position of the innermost list being analyzed
 	depth int  // nesting of analyze calls, bounded like the reader's
+	// defining holds global names whose function definition is being
+	// compiled, so that recursion inside it is a call even for tag names.
+	defining map[string]bool
 }
 
 // maxAnalyzeDepth bounds form nesting (including what macros expand to),
@@ -84,6 +87,21 @@ func (a *analyzer) symbol(s *Symbol, sc *scope, p *Pos) node {
 	return &globalNode{basePos{p}, a.env.cell(s.Name)}
 }
 
+// definesFunction reports whether a global name is, or is being, defined
+// as something callable: such a global shadows an element of the same name
+// for the code compiled after it.
+func (a *analyzer) definesFunction(name string) bool {
+	if a.defining[name] {
+		return true
+	}
+	c := a.env.cell(name)
+	switch c.Value.(type) {
+	case *Lambda, *Primitive, *Definition, *Component:
+		return true
+	}
+	return false
+}
+
 // isLocal reports whether name is bound by an enclosing scope.
 func isLocal(sc *scope, name string) bool { return sc != nil && sc.lookup(name) != nil }
 
@@ -101,9 +119,17 @@ func (a *analyzer) list(l *List, sc *scope, tail bool) node {
 	// can take a parameter called title and still write (title title). The
 	// few names that are both a tag and a higher-order form stay forms.
 	if tag, ok := htmlTags[head.Name]; ok && !tagIsAlsoForm[head.Name] {
-		return a.element(tag, l, sc)
-	}
-	if isLocal(sc, head.Name) {
+		if isLocal(sc, head.Name) {
+			// Decided at run time: a function in the variable is called,
+			// any other value leaves the tag meaning.
+			e := a.element(tag, l, sc).(*elemNode)
+			e.alt = a.call(l, sc, tail).(*callNode)
+			return e
+		}
+		if !a.definesFunction(head.Name) {
+			return a.element(tag, l, sc)
+		}
+	} else if isLocal(sc, head.Name) {
 		return a.call(l, sc, tail)
 	}
 	if sf, ok := specialForms[head.Name]; ok {

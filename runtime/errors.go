@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strings"
 )
 
@@ -13,6 +14,9 @@ type Error struct {
 	Trace []TraceEntry
 	// Value is the payload of (error v) when v is not a string.
 	Value Value
+	// GoStack is set for internal errors (a Go panic inside a primitive or
+	// the runtime): the Go stack, for the log, never for users.
+	GoStack string
 }
 
 // TraceEntry is one line of an SX backtrace: the function or component that
@@ -57,5 +61,5 @@ func (e *Error) Format() string {
 // bug wraps a Go runtime panic that escaped a primitive so that it reaches the
 // host as an error, not a crash.
 func bugError(r any) *Error {
-	return &Error{Msg: fmt.Sprintf("internal error: %v", r)}
+	return &Error{Msg: fmt.Sprintf("internal error: %v", r), GoStack: string(debug.Stack())}
 }

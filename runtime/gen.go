@@ -111,7 +111,19 @@ func genNode(n node) code {
 		}
 	case *qqNode:
 		return genQuasi(n)
-	case *elemNode, *fragNode, *rawNode, *compNode:
+	case *elemNode:
+		h := genHTML(n)
+		if n.alt == nil {
+			return htmlValue(h)
+		}
+		head, call, elem := genNode(n.alt.fn), genCall(n.alt), htmlValue(h)
+		return func(f *frame) Value {
+			if isCallable(head(f)) {
+				return call(f)
+			}
+			return elem(f)
+		}
+	case *fragNode, *rawNode, *compNode:
 		// Markup evaluated as a value becomes rendered HTML.
 		h := genHTML(n)
 		return func(f *frame) Value {
@@ -127,6 +139,15 @@ func genNode(n node) code {
 		return genDefForm(n)
 	}
 	panic("runtime: no code generator for node")
+}
+
+// htmlValue turns rendering code into code that returns the HTML as a value.
+func htmlValue(h hcode) code {
+	return func(f *frame) Value {
+		w := f.th.writer()
+		h(f, w)
+		return HTML(f.th.doneWriter(w))
+	}
 }
 
 func genVarRead(n *varNode) code {

@@ -193,6 +193,9 @@ func writeStatic(w *Writer, n node) bool {
 		}
 		return false
 	case *elemNode:
+		if n.alt != nil {
+			return false
+		}
 		w.str("<" + n.tag)
 		for _, a := range n.attrs {
 			c, ok := a.value.(*constNode)
@@ -290,7 +293,7 @@ func genHTML(n node) hcode {
 	case *callNode:
 		return genRenderCall(n, modeHTML)
 	case *elemNode:
-		return genElement(n)
+		return withAlt(n, genElement(n), modeHTML)
 	case *fragNode:
 		hs := genHTMLNodes(n.children)
 		return func(f *frame, w *Writer) {
@@ -328,6 +331,33 @@ func writeRaw(w *Writer, v Value) {
 func genLetInit(n *letNode) code {
 	whole := genLet(&letNode{basePos: n.basePos, vars: n.vars, inits: n.inits, body: &seqNode{}})
 	return whole
+}
+
+// isCallable reports whether v can be called as a function.
+func isCallable(v Value) bool {
+	switch x := v.(type) {
+	case *Lambda, *Primitive, *Component, *Macro:
+		return true
+	case *Definition:
+		return x.Fn != nil
+	}
+	return false
+}
+
+// withAlt chooses between an element and a call at run time when the
+// element's name is also a local variable.
+func withAlt(n *elemNode, elem hcode, mode renderMode) hcode {
+	if n.alt == nil {
+		return elem
+	}
+	head, call := genNode(n.alt.fn), genRenderCall(n.alt, mode)
+	return func(f *frame, w *Writer) {
+		if isCallable(head(f)) {
+			call(f, w)
+			return
+		}
+		elem(f, w)
+	}
 }
 
 type attrCode struct {

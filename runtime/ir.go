@@ -91,6 +91,9 @@ type (
 	}
 	elemNode struct {
 		basePos
+		// alt, when set, is the same form as a call: used when the head
+		// names a local variable that holds a function at run time.
+		alt      *callNode
 		tag      string
 		attrs    []attrNode
 		children []node

@@ -357,6 +357,14 @@ func analyzeDefine(a *analyzer, l *List, sc *scope, tail bool) node {
 	d := &defineNode{basePos: basePos{p}}
 	if sc.top {
 		d.cell = a.env.cell(name)
+		if vl, ok := valueForm.(*List); ok && len(vl.Items) > 0 {
+			if h, ok := vl.Items[0].(*Symbol); ok && (h.Name == "fn" || h.Name == "lambda") {
+				if a.defining == nil {
+					a.defining = map[string]bool{}
+				}
+				a.defining[name] = true
+			}
+		}
 	} else {
 		v := sc.lookup(name)
 		if v == nil || v.fn != sc.fn {

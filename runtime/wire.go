@@ -52,7 +52,7 @@ func genWire(n node) hcode {
 	case *callNode:
 		return genRenderCall(n, modeWire)
 	case *elemNode:
-		return genWireElement(n)
+		return withAlt(n, genWireElement(n), modeWire)
 	case *fragNode:
 		hs := genWireNodes(n.children)
 		return func(f *frame, w *Writer) {
