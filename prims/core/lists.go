@@ -179,6 +179,9 @@ func rangeFn(th *Thread, args []Value) Value {
 	case step < 0 && start > end:
 		count = (uint64(start)-uint64(end)-1)/(uint64(-step)) + 1
 	}
+	// Building the list is work the step budget must see, before the size
+	// cap that protects hosts without a budget.
+	th.Charge(int64(min(count, 1<<62)))
 	if count > maxBuild {
 		th.Fail("range: too many items (%d)", count)
 	}

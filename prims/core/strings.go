@@ -322,6 +322,7 @@ func stringRepeat(th *Thread, args []Value) Value {
 	if n <= 0 || s == "" {
 		return ""
 	}
+	th.Charge(min(n, maxBuild+1))
 	if n > maxBuild || int64(len(s))*n > maxBuild {
 		th.Fail("string-repeat: result too long (%d characters)", int64(len(s))*n)
 	}

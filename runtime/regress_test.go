@@ -1,0 +1,33 @@
+package runtime_test
+
+import (
+	"testing"
+
+	"github.com/rose-ash/sxhost/runtime"
+	"github.com/rose-ash/sxhost/stdlib"
+)
+
+// Regressions: each case is a program that once went wrong, with its answer.
+func TestRegressions(t *testing.T) {
+	cases := []struct{ name, src, want string }{
+		// The two tail-call markers were zero-size values sharing one
+		// address, so a plain tail call looked like a self tail call.
+		{"tail call to a primitive", `(define g (fn (d) (get d :ok))) (g {:ok 1})`, "1"},
+		{"named let in tail position of a function",
+			`(define (f) (let loop ((i 0)) (if (< i 5) (loop (+ i 1)) i))) (f)`, "5"},
+		{"user function named like an SVG tag", `(define (g i) (if (< i 5) (g (+ i 1)) i)) (g 0)`, "5"},
+		{"component parameter named like a tag", `(defcomp ~t (&key title) (title title)) (render-to-html '(~t :title "x"))`, `"<title>x</title>"`},
+		{"positional defaults", `((fn (a (b :int 2)) (+ a b)) 1)`, "3"},
+	}
+	for _, c := range cases {
+		th := stdlib.NewEnv().NewThread(nil)
+		v, err := th.EvalString(c.name, c.src)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if got := runtime.Print(v); got != c.want {
+			t.Errorf("%s: got %s, want %s", c.name, got, c.want)
+		}
+	}
+}
