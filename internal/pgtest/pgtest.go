@@ -1,0 +1,57 @@
+// Package pgtest gives test packages a PostgreSQL database of their own:
+// created on the server named by SX_TEST_DATABASE_URL (default: the local
+// server with trust auth) and dropped when the tests finish.
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// AdminURL is the server tests create their databases on.
+func AdminURL() string {
+	if u := os.Getenv("SX_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// Create makes a fresh database named after prefix and the process id and
+// returns its URL and a function that drops it.
+func Create(prefix string) (dbURL string, drop func(), err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin := AdminURL()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", nil, fmt.Errorf("pgtest: connect %s: %w", admin, err)
+	}
+	defer conn.Close(ctx)
+	name := strings.ToLower(fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), time.Now().UnixNano()%1e6))
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "create database "+ident); err != nil {
+		return "", nil, fmt.Errorf("pgtest: create database: %w", err)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	drop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			return
+		}
+		defer c.Close(ctx)
+		c.Exec(ctx, "drop database if exists "+ident+" with (force)")
+	}
+	return u.String(), drop, nil
+}

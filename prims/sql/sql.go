@@ -1,0 +1,367 @@
+// Package sqlprims gives SX code PostgreSQL through pgx: sql/rows, sql/one,
+// sql/value and sql/exec. Statements take parameters only ($1, $2 …) and
+// run on the connection or transaction bound to the thread, under the
+// thread's context, so a request deadline or a Ctrl-C cancels them.
+//
+// Types map as follows (PostgreSQL → SX):
+//
+//	null                          nil
+//	boolean                       true / false
+//	smallint, integer, bigint     int
+//	real, double precision        float
+//	numeric                       int when integral and in range, else float
+//	text, varchar, char, citext   string
+//	uuid                          string (canonical form)
+//	bytea                         string (the bytes)
+//	timestamp, timestamptz, date  datetime (UTC for timestamptz)
+//	json, jsonb                   dicts, lists and atoms (integral numbers as ints)
+//	arrays                        lists
+//	anything else                 its text form
+//
+// and SX → parameters: nil, booleans, ints, floats, strings and datetimes
+// as themselves; keywords as their name; lists as arrays (of ints, floats or
+// strings); dicts as JSON.
+package sqlprims
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+// Conn runs statements: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.
+type Conn interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Options configure a pool opened with Open.
+type Options struct {
+	// ReadOnly makes every transaction read-only at the server, so writes
+	// fail whatever code runs (default_transaction_read_only).
+	ReadOnly bool
+	// StatementTimeout cancels statements running longer, at the server.
+	StatementTimeout time.Duration
+	// MaxConns caps the pool; 0 keeps pgx's default.
+	MaxConns int32
+}
+
+// Open connects a pool to url with opts applied to every connection.
+func Open(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	params := cfg.ConnConfig.RuntimeParams
+	if opts.ReadOnly {
+		params["default_transaction_read_only"] = "on"
+	}
+	if opts.StatementTimeout > 0 {
+		params["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+const connKey = "sqlprims.conn"
+
+// Bind makes th run its statements on c.
+func Bind(th *runtime.Thread, c Conn) {
+	if th.Local == nil {
+		th.Local = map[string]any{}
+	}
+	th.Local[connKey] = c
+}
+
+// Bound returns the connection bound to th, if any.
+func Bound(th *runtime.Thread) Conn {
+	c, _ := th.Local[connKey].(Conn)
+	return c
+}
+
+// Primitives returns the SQL primitives.
+func Primitives() []*runtime.Primitive {
+	return []*runtime.Primitive{
+		{Name: "sql/rows", Params: "(query &rest params)", Doc: "Runs query and returns every row as a dict (columns in order).", MinArgs: 1, MaxArgs: -1, IO: true, Fn: sqlRows},
+		{Name: "sql/one", Params: "(query &rest params)", Doc: "Runs query and returns the first row as a dict, or nil when there is none.", MinArgs: 1, MaxArgs: -1, IO: true, Fn: sqlOne},
+		{Name: "sql/value", Params: "(query &rest params)", Doc: "Runs query and returns the first column of the first row, or nil.", MinArgs: 1, MaxArgs: -1, IO: true, Fn: sqlValue},
+		{Name: "sql/exec", Params: "(statement &rest params)", Doc: "Runs a statement and returns the number of rows it affected.", MinArgs: 1, MaxArgs: -1, IO: true, Fn: sqlExec},
+	}
+}
+
+func prepare(th *runtime.Thread, name string, args []runtime.Value) (Conn, string, []any) {
+	c := Bound(th)
+	if c == nil {
+		th.Fail("%s: no database (set DATABASE_URL, or --db in the REPL)", name)
+	}
+	q, ok := args[0].(string)
+	if !ok {
+		th.Fail("%s expects a string query, got %s", name, runtime.TypeOf(args[0]))
+	}
+	params := make([]any, len(args)-1)
+	for i, a := range args[1:] {
+		params[i] = toParam(th, name, i+1, a)
+	}
+	return c, q, params
+}
+
+func toParam(th *runtime.Thread, name string, n int, v runtime.Value) any {
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string, time.Time:
+		return x
+	case runtime.Keyword:
+		return x.Name
+	case runtime.HTML:
+		return string(x)
+	case *runtime.List:
+		return listParam(th, name, n, x)
+	case *runtime.Dict:
+		b, err := json.Marshal(toJSON(x))
+		if err != nil {
+			th.Fail("%s: parameter $%d: %v", name, n, err)
+		}
+		return string(b)
+	}
+	th.Fail("%s: parameter $%d: cannot pass a %s to SQL", name, n, runtime.TypeOf(v))
+	return nil
+}
+
+// listParam turns a list into a typed Go slice so that pgx encodes an array.
+func listParam(th *runtime.Thread, name string, n int, l *runtime.List) any {
+	ints, floats, strs := []int64{}, []float64{}, []string{}
+	for _, it := range l.Items {
+		switch x := it.(type) {
+		case int64:
+			ints = append(ints, x)
+			floats = append(floats, float64(x))
+		case float64:
+			floats = append(floats, x)
+		case string:
+			strs = append(strs, x)
+		default:
+			th.Fail("%s: parameter $%d: arrays hold ints, floats or strings, got %s", name, n, runtime.TypeOf(it))
+		}
+	}
+	switch {
+	case len(ints) == len(l.Items):
+		return ints
+	case len(floats) == len(l.Items):
+		return floats
+	case len(strs) == len(l.Items):
+		return strs
+	}
+	th.Fail("%s: parameter $%d: an array must hold one kind of value", name, n)
+	return nil
+}
+
+func toJSON(v runtime.Value) any {
+	switch x := v.(type) {
+	case *runtime.Dict:
+		m := make(map[string]any, x.Len())
+		for _, k := range x.Keys() {
+			val, _ := x.Get(k)
+			m[k] = toJSON(val)
+		}
+		return m
+	case *runtime.List:
+		out := make([]any, len(x.Items))
+		for i, it := range x.Items {
+			out[i] = toJSON(it)
+		}
+		return out
+	case runtime.Keyword:
+		return x.Name
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	}
+	return v
+}
+
+// fail turns a database error into an SX error with a clear message.
+func fail(th *runtime.Thread, name string, err error) {
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &pg):
+		th.Fail("%s: %s (SQLSTATE %s)", name, pg.Message, pg.Code)
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		th.Fail("%s: cancelled: %v", name, err)
+	}
+	th.Fail("%s: %v", name, err)
+}
+
+// query runs q and calls each for every row until it returns false.
+func query(th *runtime.Thread, name string, args []runtime.Value, each func(cols []string, vals []runtime.Value) bool) {
+	c, q, params := prepare(th, name, args)
+	rows, err := c.Query(th.Ctx, q, params...)
+	if err != nil {
+		fail(th, name, err)
+	}
+	defer rows.Close()
+	fds := rows.FieldDescriptions()
+	cols := make([]string, len(fds))
+	for i, fd := range fds {
+		cols[i] = fd.Name
+	}
+	for rows.Next() {
+		raw, err := rows.Values()
+		if err != nil {
+			fail(th, name, err)
+		}
+		vals := make([]runtime.Value, len(raw))
+		for i, r := range raw {
+			vals[i] = FromPG(r)
+		}
+		th.Charge(1)
+		if !each(cols, vals) {
+			break
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		fail(th, name, err)
+	}
+}
+
+func rowDict(cols []string, vals []runtime.Value) *runtime.Dict {
+	d := runtime.NewDict(len(cols))
+	for i, c := range cols {
+		d.Set(c, vals[i])
+	}
+	return d
+}
+
+func sqlRows(th *runtime.Thread, args []runtime.Value) runtime.Value {
+	out := []runtime.Value{}
+	query(th, "sql/rows", args, func(cols []string, vals []runtime.Value) bool {
+		out = append(out, rowDict(cols, vals))
+		return true
+	})
+	return runtime.NewList(out...)
+}
+
+func sqlOne(th *runtime.Thread, args []runtime.Value) runtime.Value {
+	var row runtime.Value
+	query(th, "sql/one", args, func(cols []string, vals []runtime.Value) bool {
+		row = rowDict(cols, vals)
+		return false
+	})
+	return row
+}
+
+func sqlValue(th *runtime.Thread, args []runtime.Value) runtime.Value {
+	var v runtime.Value
+	query(th, "sql/value", args, func(cols []string, vals []runtime.Value) bool {
+		if len(vals) > 0 {
+			v = vals[0]
+		}
+		return false
+	})
+	return v
+}
+
+func sqlExec(th *runtime.Thread, args []runtime.Value) runtime.Value {
+	c, q, params := prepare(th, "sql/exec", args)
+	tag, err := c.Exec(th.Ctx, q, params...)
+	if err != nil {
+		fail(th, "sql/exec", err)
+	}
+	return tag.RowsAffected()
+}
+
+// FromPG converts a value decoded by pgx into an SX value (see the package
+// documentation for the mapping).
+func FromPG(v any) runtime.Value {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case bool, int64, float64, string:
+		return x
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case time.Time:
+		return x.UTC()
+	case []byte:
+		return string(x)
+	case [16]byte:
+		return fmt.Sprintf("%x-%x-%x-%x-%x", x[0:4], x[4:6], x[6:8], x[8:10], x[10:16])
+	case pgtype.Numeric:
+		return numeric(x)
+	case map[string]any:
+		d := runtime.NewDict(len(x))
+		// Map order is not the document's; sort for stable output.
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			d.Set(k, FromPG(x[k]))
+		}
+		return d
+	case []any:
+		out := make([]runtime.Value, len(x))
+		for i, it := range x {
+			out[i] = FromPG(it)
+		}
+		return runtime.NewList(out...)
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	if s, ok := v.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprint(v)
+}
+
+func numeric(n pgtype.Numeric) runtime.Value {
+	if !n.Valid || n.NaN {
+		return nil
+	}
+	if n.Exp >= 0 && n.Int != nil {
+		i := new(big.Int).Mul(n.Int, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n.Exp)), nil))
+		if i.IsInt64() {
+			return i.Int64()
+		}
+	}
+	f, err := n.Float64Value()
+	if err != nil || !f.Valid {
+		return nil
+	}
+	if f.Float64 == math.Trunc(f.Float64) && math.Abs(f.Float64) < 1<<53 && n.Exp >= 0 {
+		return int64(f.Float64)
+	}
+	return f.Float64
+}
