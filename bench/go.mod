@@ -1,6 +1,6 @@
 module github.com/rose-ash/sxhost/bench
 
-go 1.26
+go 1.26.0
 
 replace github.com/rose-ash/sxhost => ../
 
@@ -17,6 +17,6 @@ require (
 	github.com/dlclark/regexp2/v2 v2.5.2 // indirect
 	github.com/go-sourcemap/sourcemap v2.1.3+incompatible // indirect
 	github.com/google/pprof v0.0.0-20230207041349-798e818bf904 // indirect
-	golang.org/x/sys v0.42.0 // indirect
-	golang.org/x/text v0.3.8 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
 )

@@ -86,19 +86,22 @@ func NewPageData() *PageData {
 	return p
 }
 
-// PageSX defines the SX components. The page itself is PageSXForm.
+// PageSX defines the SX components. The page itself is PageSXForm. Note that
+// ~layout's parameter title does not hide the title element: (title …) in
+// head position is still the element, and title as an argument is the
+// parameter.
 const PageSX = `
-(defcomp ~layout (&key page-title user &rest children)
+(defcomp ~layout (&key title user &rest children)
   (<>
     (raw! "<!doctype html>")
     (html :lang "en"
       (head
         (meta :charset "utf-8")
-        (title (str page-title " - Rose Ash"))
+        (title (str title " - Rose Ash"))
         (link :rel "stylesheet" :href "/static/site.css"))
       (body
         (~site-header :user user)
-        (main :class "content" (h1 page-title) children)
+        (main :class "content" (h1 title) children)
         (footer :class "site-footer"
           (p "Orders are shown in the order placed." (br) "Questions? Write to the co-op."))))))
 
@@ -133,7 +136,7 @@ const PageSX = `
 
 // PageSXForm is the page expression; the globals page-title, user, nav-items,
 // orders and total hold the data.
-const PageSXForm = `(~layout :page-title page-title :user user
+const PageSXForm = `(~layout :title page-title :user user
   (p :class "lead" "Signed in as " (strong user) ". " (len orders) " orders.")
   (~orders-table :orders orders :total total))`
 

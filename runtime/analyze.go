@@ -140,7 +140,7 @@ func (a *analyzer) list(l *List, sc *scope, tail bool) node {
 		return a.analyze(a.expand(m, l), sc, tail)
 	}
 	if strings.HasPrefix(head.Name, "~") {
-		return a.component(head.Name, cell, l, sc)
+		return a.component(head.Name, cell, l, sc, tail)
 	}
 	return a.call(l, sc, tail)
 }
@@ -156,7 +156,7 @@ func (a *analyzer) expand(m *Macro, l *List) Value {
 }
 
 func (a *analyzer) call(l *List, sc *scope, tail bool) node {
-	c := &callNode{basePos: basePos{listPos(l)}, tail: tail, src: l}
+	c := &callNode{basePos: basePos{listPos(l)}, tail: tail, src: l, late: &lateSite{sc: sc}}
 	c.fn = a.analyze(l.Items[0], sc, false)
 	if g, ok := c.fn.(*globalNode); ok && g.p == nil {
 		g.p = c.p
@@ -164,7 +164,7 @@ func (a *analyzer) call(l *List, sc *scope, tail bool) node {
 	for _, arg := range l.Items[1:] {
 		if kw, ok := arg.(Keyword); ok {
 			c.hasKw = true
-			c.args = append(c.args, &constNode{v: kw})
+			c.args = append(c.args, &constNode{v: KeywordArg{kw.Name}})
 			continue
 		}
 		c.args = append(c.args, a.analyze(arg, sc, false))
@@ -172,8 +172,8 @@ func (a *analyzer) call(l *List, sc *scope, tail bool) node {
 	return c
 }
 
-func (a *analyzer) component(name string, cell *Cell, l *List, sc *scope) node {
-	c := &compNode{basePos: basePos{listPos(l)}, src: l, cell: cell, name: name}
+func (a *analyzer) component(name string, cell *Cell, l *List, sc *scope, tail bool) node {
+	c := &compNode{basePos: basePos{listPos(l)}, src: l, cell: cell, name: name, tail: tail, late: &lateSite{sc: sc}}
 	items := l.Items[1:]
 	for i := 0; i < len(items); i++ {
 		if kw, ok := items[i].(Keyword); ok && i+1 < len(items) {

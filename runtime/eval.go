@@ -242,13 +242,13 @@ func (th *Thread) Call(fn Value, args ...Value) Value {
 	m := th.mark()
 	buf := th.alloc(len(args))
 	copy(buf, args)
-	v := th.apply(fn, buf, false, th.curPos)
+	v := th.apply(fn, buf, hasKeywordArgs(buf), th.curPos)
 	th.release(m)
 	return v
 }
 
 // apply calls any callable with evaluated arguments. hasKw says the call
-// site wrote keyword arguments (held as Keyword values in args).
+// site wrote keyword arguments (held as KeywordArg values in args).
 func (th *Thread) apply(fn Value, args []Value, hasKw bool, p *Pos) Value {
 	switch f := fn.(type) {
 	case *Primitive:
@@ -267,12 +267,24 @@ func (th *Thread) apply(fn Value, args []Value, hasKw bool, p *Pos) Value {
 	panic(th.errorAt(p, "Not callable: "+Print(fn)))
 }
 
+// keywordsToStrings turns keyword-argument markers into the strings that
+// keywords evaluate to, for callees without keyword parameters.
 func keywordsToStrings(args []Value) {
 	for i, a := range args {
-		if k, ok := a.(Keyword); ok {
+		if k, ok := a.(KeywordArg); ok {
 			args[i] = k.Name
 		}
 	}
+}
+
+// hasKeywordArgs reports whether a host passed keyword arguments.
+func hasKeywordArgs(args []Value) bool {
+	for _, a := range args {
+		if _, ok := a.(KeywordArg); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (th *Thread) callPrim(f *Primitive, args []Value, hasKw bool, p *Pos) Value {
@@ -403,15 +415,25 @@ func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
 	var rest []Value
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if kw, ok := a.(Keyword); ok && pr.hasKey && i+1 < len(args) {
-			if idx := pr.keyIndex(kw.Name); idx >= 0 {
-				locals[pr.slots[idx]] = args[i+1]
+		if kw, ok := a.(KeywordArg); ok {
+			if i+1 >= len(args) {
+				panic(th.errorAt(p, pr.displayName()+": keyword :"+kw.Name+" needs a value"))
+			}
+			if idx := pr.keyIndex(kw.Name); idx >= 0 && pr.hasKey {
+				v := args[i+1]
+				if k, ok := v.(KeywordArg); ok {
+					v = k.Name // (f :a :b) passes the string "b"
+				}
+				locals[pr.slots[idx]] = v
+			} else if !pr.hasKey && !pr.component {
+				// A keyword given to a function without keyword
+				// parameters is two positional strings.
+				i--
+				args[i+1] = kw.Name
+				continue
 			}
 			i++
 			continue
-		}
-		if k, ok := a.(Keyword); ok && hasKw {
-			a = k.Name
 		}
 		if idx := pr.positional(pi); idx >= 0 {
 			locals[pr.slots[idx]] = a
@@ -425,10 +447,14 @@ func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
 		if pr.component {
 			continue // extra children of a component without &rest are dropped
 		}
-		panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, pr.npos, countPositional(args, pr.hasKey))))
+		panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, pr.npos, countPositional(args))))
 	}
 	if pi < pr.npos && !pr.positionalDefaulted(pi) {
-		panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, pr.npos, pi)))
+		max := pr.npos
+		if pr.hasRest {
+			max = -1
+		}
+		panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, max, pi)))
 	}
 	if pr.hasRest {
 		for i, prm := range pr.params {
@@ -443,10 +469,10 @@ func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
 	return locals
 }
 
-func countPositional(args []Value, hasKey bool) int {
+func countPositional(args []Value) int {
 	n := 0
 	for i := 0; i < len(args); i++ {
-		if _, ok := args[i].(Keyword); ok && hasKey && i+1 < len(args) {
+		if _, ok := args[i].(KeywordArg); ok && i+1 < len(args) {
 			i++
 			continue
 		}
@@ -511,7 +537,7 @@ func (th *Thread) applyDefaults(pr *proto, f *frame, args []Value) {
 
 func keyGiven(args []Value, name string) bool {
 	for i := 0; i+1 < len(args); i++ {
-		if k, ok := args[i].(Keyword); ok && k.Name == name {
+		if k, ok := args[i].(KeywordArg); ok && k.Name == name {
 			return true
 		}
 	}
@@ -569,7 +595,7 @@ func (th *Thread) EvalAt(form Value, p Pos) (v Value, err error) {
 	return v, err
 }
 
-// Apply calls fn with args from a host. Keyword values in args mark
+// Apply calls fn with args from a host. KeywordArg values in args mark
 // keyword arguments.
 func (th *Thread) Apply(fn Value, args ...Value) (v Value, err error) {
 	err = th.protect(func() {

@@ -123,7 +123,9 @@ func genNode(n node) code {
 			}
 			return elem(f)
 		}
-	case *fragNode, *rawNode, *compNode:
+	case *compNode:
+		return htmlValue(genCompCall(n, modeHTML, false))
+	case *fragNode, *rawNode:
 		// Markup evaluated as a value becomes rendered HTML.
 		h := genHTML(n)
 		return func(f *frame) Value {
@@ -295,7 +297,7 @@ func genCall(n *callNode) code {
 	fn := genNode(n.fn)
 	args := genNodes(n.args)
 	p, hasKw, tail, src := n.p, n.hasKw, n.tail, n.src
-	if g, ok := n.fn.(*globalNode); ok {
+	if g, ok := n.fn.(*globalNode); ok && !hasKw {
 		if fast := genFastArith(g.cell, args, p); fast != nil {
 			return fast
 		}
@@ -305,7 +307,7 @@ func genCall(n *callNode) code {
 		th := f.th
 		fv := fn(f)
 		if m, ok := fv.(*Macro); ok {
-			return th.expandAtRuntime(m, src)
+			return th.evalLate(n.late, m, src, f)
 		}
 		if tail && fv == Value(f.self) && f.self.proto.selfLoop && na == f.self.proto.npos && na <= 4 && !hasKw {
 			// A self tail call (a loop): rebind the parameters in place and
@@ -352,12 +354,6 @@ func genCall(n *callNode) code {
 	}
 }
 
-// expandAtRuntime handles a macro that was not defined when its call was
-// compiled: the expansion is compiled at top level and run.
-func (th *Thread) expandAtRuntime(m *Macro, src *List) Value {
-	out := th.callMacro(m, src)
-	return th.runTop(th.compileTop(out))
-}
 
 func genQuasi(n *qqNode) code {
 	parts := make([]code, len(n.parts))

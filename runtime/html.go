@@ -309,7 +309,7 @@ func genHTML(n node) hcode {
 			}
 		}
 	case *compNode:
-		return genCompCall(n, modeHTML)
+		return genCompCall(n, modeHTML, true)
 	}
 	c := valueCode(n)
 	return func(f *frame, w *Writer) { f.th.renderValue(w, c(f)) }
@@ -446,13 +446,13 @@ func isRenderHO(v Value) (string, bool) {
 func genRenderCall(n *callNode, mode renderMode) hcode {
 	fn := genNode(n.fn)
 	args := genNodes(n.args)
-	p, hasKw := n.p, n.hasKw
+	p, hasKw, tail := n.p, n.hasKw, n.tail
 	na := len(args)
 	return func(f *frame, w *Writer) {
 		th := f.th
 		fv := fn(f)
 		if m, ok := fv.(*Macro); ok {
-			th.emit(w, th.expandAtRuntime(m, n.src), mode)
+			th.renderLate(n.late, m, n.src, f, w, mode)
 			return
 		}
 		mk := th.mark()
@@ -462,6 +462,8 @@ func genRenderCall(n *callNode, mode renderMode) hcode {
 		}
 		if name, ok := isRenderHO(fv); ok && na == 2 {
 			th.renderEach(name, buf[0], buf[1], w, mode, p)
+		} else if _, isLambda := fv.(*Lambda); isLambda && tail {
+			th.pend = pendingRender{fv, append([]Value(nil), buf...), p}
 		} else {
 			th.renderApply(fv, buf, hasKw, w, mode, p)
 		}
@@ -536,12 +538,59 @@ func (th *Thread) renderLambda(lam *Lambda, name string, args []Value, hasKw boo
 		pr.boxCaptured(f.locals)
 	}
 	h(f, w)
+	th.renderPending(f, m, w, mode)
 	th.release(m)
 	th.popFrame()
 }
 
-// genCompCall renders a ~component call written in source.
-func genCompCall(n *compNode, mode renderMode) hcode {
+// pendingRender is a call in tail position of a body being rendered: it is
+// rendered after that body returns, in the same frame, so that recursion
+// through markup runs in constant Go stack like evaluation does.
+type pendingRender struct {
+	fn   Value // *Lambda or *Component
+	args []Value
+	pos  *Pos
+}
+
+// renderPending renders the tail calls left by the body that just ran in f.
+func (th *Thread) renderPending(f *frame, m stackMark, w *Writer, mode renderMode) {
+	for th.pend.fn != nil {
+		pt := th.pend
+		th.pend = pendingRender{}
+		th.release(m)
+		var lam *Lambda
+		name := ""
+		switch x := pt.fn.(type) {
+		case *Lambda:
+			lam, name = x, x.displayName()
+		case *Component:
+			if mode == modeWire && th.componentPure(x) {
+				th.wireComponentCall(w, x.Name, pt.args)
+				continue
+			}
+			lam, name = x.fn, x.Name
+		}
+		top := &th.calls[len(th.calls)-1]
+		top.name, top.pos = name, pt.pos
+		th.step()
+		pr := lam.proto
+		f.locals = th.bind(pr, pt.args, true, pt.pos)
+		f.free = lam.free
+		f.self = nil
+		if pr.anyDefault {
+			th.applyDefaults(pr, f, pt.args)
+		}
+		if pr.box {
+			pr.boxCaptured(f.locals)
+		}
+		pr.render(mode)(f, w)
+	}
+}
+
+// genCompCall renders a ~component call written in source. In tail
+// position of a body being rendered (inBody), the call is left pending for
+// the enclosing render loop.
+func genCompCall(n *compNode, mode renderMode, inBody bool) hcode {
 	kwVals := genNodes(n.kwVals)
 	children := genNodes(n.children)
 	var wireChildren []hcode
@@ -549,6 +598,7 @@ func genCompCall(n *compNode, mode renderMode) hcode {
 		wireChildren = genWireNodes(n.children)
 	}
 	kwNames, c, p, name := n.kwNames, n.cell, n.p, n.name
+	tail := n.tail && inBody
 	return func(f *frame, w *Writer) {
 		th := f.th
 		cv := c.Value
@@ -559,6 +609,10 @@ func genCompCall(n *compNode, mode renderMode) hcode {
 		}
 		if mode == modeWire && th.componentPure(comp) {
 			th.wireCompNode(f, w, name, kwNames, kwVals, wireChildren)
+			return
+		}
+		if tail {
+			th.pend = pendingRender{comp, th.compArgs(f, n), p}
 			return
 		}
 		pr := comp.fn.proto
@@ -594,6 +648,7 @@ func genCompCall(n *compNode, mode renderMode) hcode {
 			pr.boxCaptured(locals)
 		}
 		h(fr, w)
+		th.renderPending(fr, m, w, mode)
 		th.release(m)
 		th.popFrame()
 	}
@@ -606,7 +661,7 @@ func (th *Thread) renderOtherCallee(f *frame, w *Writer, cv Value, n *compNode, 
 		panic(th.errorAt(n.p, "Undefined symbol: "+n.name))
 	}
 	if m, ok := cv.(*Macro); ok {
-		th.emit(w, th.expandAtRuntime(m, n.src), mode)
+		th.renderLate(n.late, m, n.src, f, w, mode)
 		return
 	}
 	args := th.compArgs(f, n)
@@ -615,12 +670,15 @@ func (th *Thread) renderOtherCallee(f *frame, w *Writer, cv Value, n *compNode, 
 
 // compArgs evaluates a component call's arguments into keyword form.
 func (th *Thread) compArgs(f *frame, n *compNode) []Value {
+	n.argsOnce.Do(func() {
+		n.kwCode, n.childCode = genNodes(n.kwVals), genNodes(n.children)
+	})
 	args := make([]Value, 0, 2*len(n.kwNames)+len(n.children))
 	for i, k := range n.kwNames {
-		args = append(args, Keyword{k}, genNode(n.kwVals[i])(f))
+		args = append(args, KeywordArg{k}, n.kwCode[i](f))
 	}
-	for _, ch := range n.children {
-		args = append(args, genNode(ch)(f))
+	for _, ch := range n.childCode {
+		args = append(args, ch(f))
 	}
 	return args
 }

@@ -77,6 +77,7 @@ type (
 		hasKw bool // args hold Keyword constants marking keyword arguments
 		tail  bool
 		src   *List // the call as written, for runtime macro expansion
+		late  *lateSite
 	}
 	dictNode struct {
 		basePos
@@ -110,12 +111,17 @@ type (
 	// compNode is a call to a ~component.
 	compNode struct {
 		basePos
-		src      *List
-		cell     *Cell
-		name     string
-		kwNames  []string
-		kwVals   []node
-		children []node
+		tail      bool
+		argsOnce  sync.Once // compiles kwCode and childCode for compArgs
+		kwCode    []code
+		childCode []code
+		late      *lateSite
+		src       *List
+		cell      *Cell
+		name      string
+		kwNames   []string
+		kwVals    []node
+		children  []node
 	}
 	defcompNode struct {
 		basePos

@@ -26,7 +26,10 @@ const MaxValueDepth = 10000
 
 func writeValue(b *strings.Builder, v Value, depth int) {
 	if depth > MaxValueDepth {
-		panic(&Error{Msg: "value nested too deeply to print"})
+		// Elided: the printer is used outside evaluation too, where an
+		// error has nowhere to go.
+		b.WriteString("...")
+		return
 	}
 	switch x := v.(type) {
 	case nil:
@@ -46,6 +49,9 @@ func writeValue(b *strings.Builder, v Value, depth int) {
 	case *Symbol:
 		b.WriteString(x.Name)
 	case Keyword:
+		b.WriteByte(':')
+		b.WriteString(x.Name)
+	case KeywordArg:
 		b.WriteByte(':')
 		b.WriteString(x.Name)
 	case *List:
@@ -153,6 +159,12 @@ func FormatFloat(f float64) string {
 		return "inf"
 	case math.IsInf(f, -1):
 		return "-inf"
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+		// Integral values print as plain digits (§0.3: 3.0 prints 3); they
+		// read back as an int of equal value. Larger ones keep an exponent
+		// so that they read back as floats.
+		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }

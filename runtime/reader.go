@@ -32,7 +32,7 @@ func readAll(file, src string) ([]Value, []Pos, error) {
 			return forms, poss, nil
 		}
 		start := r.here()
-		v, ok := r.form(0)
+		v, ok := r.form()
 		if r.err != nil {
 			return nil, nil, r.err
 		}
@@ -73,6 +73,7 @@ type reader struct {
 	pos       int
 	line, col int
 	err       *Error
+	depth     int // nesting of forms being read, datum comments included
 }
 
 func (r *reader) here() Pos { return Pos{File: r.file, Line: r.line, Col: r.col} }
@@ -124,7 +125,7 @@ func (r *reader) skipSpace() {
 				r.fail(p, "expected a form after #;")
 				return
 			}
-			r.form(0)
+			r.form()
 		case unicode.IsSpace(c):
 			r.next()
 		default:
@@ -143,8 +144,10 @@ func isDelimiter(c rune) bool {
 
 // form reads one form. ok is false when nothing was produced (end of a
 // list reached by a datum comment at the end, handled by callers).
-func (r *reader) form(depth int) (Value, bool) {
-	if depth > MaxReadDepth {
+func (r *reader) form() (Value, bool) {
+	r.depth++
+	defer func() { r.depth-- }()
+	if r.depth > MaxReadDepth {
 		r.fail(r.here(), "nesting too deep")
 		return nil, false
 	}
@@ -157,14 +160,14 @@ func (r *reader) form(depth int) (Value, bool) {
 		if c == '[' {
 			close = ']'
 		}
-		items := r.seq(depth, close, start)
+		items := r.seq(close, start)
 		if r.err != nil {
 			return nil, false
 		}
 		return &List{Items: items, Pos: start}, true
 	case '{':
 		r.next()
-		items := r.seq(depth, '}', start)
+		items := r.seq('}', start)
 		if r.err != nil {
 			return nil, false
 		}
@@ -194,7 +197,7 @@ func (r *reader) form(depth int) (Value, bool) {
 			r.fail(r.here(), "expected a form after "+string(c))
 			return nil, false
 		}
-		v, ok := r.form(depth + 1)
+		v, ok := r.form()
 		if !ok {
 			return nil, false
 		}
@@ -225,7 +228,7 @@ func (r *reader) form(depth int) (Value, bool) {
 }
 
 // seq reads forms until the closing delimiter.
-func (r *reader) seq(depth int, close rune, start Pos) []Value {
+func (r *reader) seq(close rune, start Pos) []Value {
 	items := []Value{}
 	for {
 		r.skipSpace()
@@ -245,7 +248,7 @@ func (r *reader) seq(depth int, close rune, start Pos) []Value {
 			r.fail(r.here(), "unexpected "+string(c))
 			return nil
 		}
-		v, ok := r.form(depth + 1)
+		v, ok := r.form()
 		if r.err != nil {
 			return nil
 		}
@@ -354,7 +357,9 @@ func (r *reader) atom(start Pos) (Value, bool) {
 	for !isDelimiter(r.peek()) {
 		r.next()
 	}
-	tok := r.src[begin:r.pos]
+	// Invalid UTF-8 becomes U+FFFD, as in strings, so that names print and
+	// read back unchanged.
+	tok := strings.ToValidUTF8(r.src[begin:r.pos], "\uFFFD")
 	if tok == "" {
 		c := r.next()
 		r.fail(start, "unexpected character "+strconv.QuoteRune(c))

@@ -120,6 +120,7 @@ type Thread struct {
 	tailKw   bool
 	tailPos  *Pos
 	ints     intArena
+	pend     pendingRender
 }
 
 // NewThread returns a thread over e. ctx may be nil.
@@ -197,6 +198,7 @@ func (th *Thread) protect(f func()) (err error) {
 			th.depth, th.calls, th.curPos = depth, th.calls[:ncalls], pos
 			th.release(m)
 			th.tailFn, th.tailArgs = nil, nil
+			th.pend = pendingRender{}
 		}
 	}()
 	defer th.guard(&err)

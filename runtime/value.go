@@ -51,6 +51,13 @@ func Intern(name string) *Symbol {
 // evaluate to their name as a string.
 type Keyword struct{ Name string }
 
+// KeywordArg marks a keyword argument in a call: (f :name value) passes
+// KeywordArg{"name"} then value. Functions with &key parameters bind by it;
+// primitives and plain functions receive the name as a string (§0.2). It is
+// distinct from Keyword so that a quoted keyword passed as a value is never
+// mistaken for an argument name. Hosts pass keyword arguments with it.
+type KeywordArg struct{ Name string }
+
 // HTML is markup that is already safe to emit verbatim.
 type HTML string
 
@@ -184,7 +191,7 @@ func TypeOf(v Value) string {
 		return "string"
 	case *Symbol:
 		return "symbol"
-	case Keyword:
+	case Keyword, KeywordArg:
 		return "keyword"
 	case *List:
 		return "list"
@@ -211,7 +218,7 @@ func Equal(a, b Value) bool { return equal(a, b, 0) }
 
 func equal(a, b Value, depth int) bool {
 	if depth > MaxValueDepth {
-		panic(&Error{Msg: "value nested too deeply to compare"})
+		return false // too deep to compare: treated as different
 	}
 	switch x := a.(type) {
 	case nil:

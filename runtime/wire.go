@@ -76,7 +76,7 @@ func genWire(n node) hcode {
 			w.str(")")
 		}
 	case *compNode:
-		return genCompCall(n, modeWire)
+		return genCompCall(n, modeWire, true)
 	case *defineNode, *defcompNode, *defmacroNode, *defFormNode:
 		c := genNode(n)
 		return func(f *frame, w *Writer) { c(f) }
@@ -167,7 +167,8 @@ func wireData(w *Writer, v Value) { wireDataAt(w, v, 0) }
 
 func wireDataAt(w *Writer, v Value, depth int) {
 	if depth > MaxValueDepth {
-		panic(&Error{Msg: "value nested too deeply to render"})
+		w.str("nil") // elided: too deep to send
+		return
 	}
 	switch x := v.(type) {
 	case nil:
@@ -234,7 +235,7 @@ func (th *Thread) wireComponentCall(w *Writer, name string, args []Value) {
 	sep(w)
 	w.str("(" + name)
 	for i := 0; i < len(args); i++ {
-		if k, ok := args[i].(Keyword); ok && i+1 < len(args) {
+		if k, ok := args[i].(KeywordArg); ok && i+1 < len(args) {
 			w.str(" :" + k.Name + " ")
 			wireData(w, args[i+1])
 			i++

@@ -1,0 +1,156 @@
+// Package repl implements "sx repl", the interactive SX read-eval-print loop.
+//
+// On a terminal it edits lines with peterh/liner: a history file kept
+// between sessions, multi-line entries (an entry goes on until its forms
+// are complete), and tab completion of special forms, primitives and every
+// name bound in the session. Results are pretty-printed (wrapped to the
+// terminal, with huge or deep values elided by …); *1, *2 and *3 hold the
+// last results and *e the last error. (doc name) shows signatures and
+// docstrings. Colon commands load files and services, list the service
+// schema, run SQL, and time expressions (:help lists them). Ctrl-C
+// interrupts an evaluation or clears the line; Ctrl-D leaves.
+//
+// With --db URL (or SX_REPL_DATABASE_URL) the session's SQL primitives,
+// and so the queries and actions it defines, run on that PostgreSQL
+// database; --read-only makes the server refuse every write and
+// --statement-timeout bounds each statement.
+//
+// When standard input is not a terminal, the REPL evaluates each form as it
+// is read and prints each result, with no prompt and no colour, and exits
+// with status 1 when any form failed, so it can be scripted.
+package repl
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/peterh/liner"
+
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+)
+
+const usageText = `usage: sx repl [flags] [FILE...]
+
+Evaluates the FILEs (remembered for :reload), then reads SX from the
+terminal; from a pipe or file it evaluates every form and prints each result.
+
+flags:
+  --db URL                  PostgreSQL for sql/* and the session's queries and
+                            actions (default $SX_REPL_DATABASE_URL)
+  --read-only               the database refuses every write
+  --statement-timeout DUR   cancel statements running longer (e.g. 30s)
+  --history FILE            history file (default $SX_HISTORY, else
+                            $XDG_STATE_HOME/sx/history, else ~/.sx_history)
+  --no-history              keep no history file
+`
+
+// Main runs the REPL with the arguments after "sx repl" and returns the exit
+// status. Line editing needs stdin and stdout to be the process's terminal;
+// any other reader is evaluated as a script.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sx repl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dbURL := fs.String("db", os.Getenv("SX_REPL_DATABASE_URL"), "")
+	readOnly := fs.Bool("read-only", false, "")
+	timeout := fs.Duration("statement-timeout", 0, "")
+	histFlag := fs.String("history", "", "")
+	noHist := fs.Bool("no-history", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usageText)
+			return 0
+		}
+		fmt.Fprintf(stderr, "sx repl: %v\n%s", err, usageText)
+		return 2
+	}
+	if *timeout < 0 {
+		fmt.Fprintf(stderr, "sx repl: --statement-timeout must not be negative\n")
+		return 2
+	}
+
+	in, inTTY := isTerminal(stdin)
+	out, outTTY := isTerminal(stdout)
+	interactive := inTTY && outTTY && in == os.Stdin && out == os.Stdout
+
+	s, err := newSession(stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sx repl: %v\n", err)
+		return 1
+	}
+	defer s.Close()
+	s.interactive = interactive
+	if interactive {
+		s.file = "<repl>"
+		s.width = terminalWidth(out)
+		s.color = os.Getenv("NO_COLOR") == "" && liner.TerminalSupported()
+	}
+
+	var banner []string
+	if interactive {
+		banner = append(banner, "sx repl — :help for commands, (doc name) for docs, Ctrl-D to leave")
+	}
+	if *dbURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		pool, err := sqlprims.Open(ctx, *dbURL, sqlprims.Options{ReadOnly: *readOnly, StatementTimeout: *timeout})
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "sx repl: database %s: %v\n", redact(*dbURL), err)
+			return 1
+		}
+		s.pool, s.readOnly = pool, *readOnly
+		sqlprims.Bind(s.th, pool)
+		desc := "database " + redact(*dbURL)
+		if *readOnly {
+			desc += ", read-only"
+		}
+		if *timeout > 0 {
+			desc += ", statement timeout " + timeout.String()
+		}
+		banner = append(banner, desc)
+	} else if *readOnly || *timeout > 0 {
+		fmt.Fprintf(stderr, "sx repl: --read-only and --statement-timeout need --db URL (or SX_REPL_DATABASE_URL)\n")
+		return 2
+	}
+
+	if interactive {
+		for _, l := range banner {
+			s.info("%s", l)
+		}
+	}
+	for _, f := range fs.Args() {
+		if !s.cmdLoad(f) && !interactive {
+			return 1
+		}
+	}
+
+	if !interactive {
+		return s.runScript(stdin)
+	}
+	hist := ""
+	if !*noHist {
+		hist = historyPath(*histFlag)
+	}
+	return s.runTerminal(hist)
+}
+
+// redact hides the password of a database URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if i := strings.Index(raw, "password="); i >= 0 {
+			return raw[:i] + "password=…"
+		}
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
