@@ -354,7 +354,6 @@ func genCall(n *callNode) code {
 	}
 }
 
-
 func genQuasi(n *qqNode) code {
 	parts := make([]code, len(n.parts))
 	for i, p := range n.parts {
