@@ -192,7 +192,7 @@ func (s *Session) cmdLoad(path string) bool {
 		return false
 	}
 	if s.interactive {
-		s.info("loaded %s (%d forms)", path, n)
+		s.info("loaded %s (%s)", path, plural(n, "form"))
 	}
 	return true
 }

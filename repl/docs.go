@@ -113,8 +113,10 @@ func (s *Session) describeValue(name string, v runtime.Value) string {
 		return ""
 	}
 	p := s.printer()
+	p.Width -= 2
 	p.MaxItems, p.MaxDepth, p.MaxNodes = 10, 3, 50
-	return s.docBlock(name, "global "+runtime.TypeOf(v), p.Format(v))
+	return name + "\n  global " + runtime.TypeOf(v) + "\n  " +
+		strings.ReplaceAll(p.Format(v), "\n", "\n  ") + "\n"
 }
 
 func (s *Session) describeDefinition(d *runtime.Definition) string {

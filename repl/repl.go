@@ -124,20 +124,19 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			s.info("%s", l)
 		}
 	}
-	for _, f := range fs.Args() {
-		if !s.cmdLoad(f) && !interactive {
-			return 1
-		}
-	}
-
 	if !interactive {
+		for _, f := range fs.Args() {
+			if !s.cmdLoad(f) {
+				return 1
+			}
+		}
 		return s.runScript(stdin)
 	}
 	hist := ""
 	if !*noHist {
 		hist = historyPath(*histFlag)
 	}
-	return s.runTerminal(hist)
+	return s.runTerminal(hist, fs.Args())
 }
 
 // redact hides the password of a database URL.

@@ -95,7 +95,7 @@ func (s *Session) printer() Printer {
 	return Printer{Width: w}
 }
 
-// prompt is the primary prompt; cont the continuation prompt, as wide.
+// prompt is the primary prompt, which says when the database is read-only.
 func (s *Session) prompt() string {
 	if s.readOnly {
 		return "sx[ro]> "
@@ -103,6 +103,7 @@ func (s *Session) prompt() string {
 	return "sx> "
 }
 
+// contPrompt is the continuation prompt, as wide as the primary one.
 func (s *Session) contPrompt() string {
 	p := s.prompt()
 	return strings.Repeat(" ", len(p)-4) + "... "

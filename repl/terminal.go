@@ -17,8 +17,9 @@ import (
 	"golang.org/x/term"
 )
 
-// runTerminal reads entries with line editing until :quit or Ctrl-D.
-func (s *Session) runTerminal(histFile string) int {
+// runTerminal loads files, then reads entries with line editing until
+// :quit or Ctrl-D.
+func (s *Session) runTerminal(histFile string, files []string) int {
 	ln := liner.NewLiner()
 	closed := false
 	closeLiner := func() {
@@ -57,6 +58,9 @@ func (s *Session) runTerminal(histFile string) int {
 		}
 	}()
 
+	for _, f := range files {
+		s.cmdLoad(f) // an error is shown; the prompt comes all the same
+	}
 	var entry []string
 	for !s.quit {
 		s.out.freshLine()

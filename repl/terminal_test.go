@@ -281,3 +281,22 @@ func TestTerminalReadOnlyPrompt(t *testing.T) {
 		t.Errorf("query on a read-only session: %q", out)
 	}
 }
+
+func TestTerminalLoadsFilesFirst(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lib.sx"), []byte("(define lib-value 7)\n(define (f) lib-value)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startSession(t, dir, nil, "--no-history", "lib.sx", "missing.sx")
+	s.expect("loaded lib.sx (2 forms)")
+	s.expect("missing.sx")
+	s.prompt()
+	if out := s.eval("(* (f) 6)"); !strings.Contains(out, "\n42\n") {
+		t.Errorf("after loading: %q", out)
+	}
+	s.send("\x04")
+	s.wait()
+	if _, err := os.Stat(filepath.Join(dir, "history")); !os.IsNotExist(err) {
+		t.Errorf("--no-history wrote a history file: %v", err)
+	}
+}

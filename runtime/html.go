@@ -706,3 +706,31 @@ func (th *Thread) callComponentEval(c *Component, args []Value, p *Pos) Value {
 	th.renderLambda(c.fn, c.Name, args, false, w, modeHTML, p)
 	return HTML(th.doneWriter(w))
 }
+
+// RenderCall calls fn with args and renders the result to HTML; lambdas and
+// components render their bodies directly. KeywordArg values in args mark
+// keyword arguments.
+func (th *Thread) RenderCall(fn Value, args ...Value) (s string, err error) {
+	return th.renderCallMode(fn, args, modeHTML)
+}
+
+// RenderWireCall is RenderCall for the wire format.
+func (th *Thread) RenderWireCall(fn Value, args ...Value) (s string, err error) {
+	return th.renderCallMode(fn, args, modeWire)
+}
+
+func (th *Thread) renderCallMode(fn Value, args []Value, mode renderMode) (s string, err error) {
+	err = th.protect(func() {
+		w := th.writer()
+		m := th.mark()
+		buf := th.alloc(len(args))
+		copy(buf, args)
+		if def, ok := fn.(*Definition); ok && def.Fn != nil {
+			fn = def.Fn
+		}
+		th.renderApply(fn, buf, hasKeywordArgs(buf), w, mode, th.curPos)
+		th.release(m)
+		s = th.doneWriter(w)
+	})
+	return s, err
+}

@@ -131,6 +131,20 @@ func (e *Env) NewThread(ctx context.Context) *Thread {
 	return &Thread{Env: e, Ctx: ctx, MaxDepth: DefaultMaxDepth, Out: os.Stdout, chunks: [][]Value{make([]Value, chunkSize)}}
 }
 
+// Reset prepares a pooled thread for a new evaluation: a new context, no
+// host values, and a fresh step count.
+func (th *Thread) Reset(ctx context.Context) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	th.Ctx = ctx
+	th.Local = nil
+	th.steps, th.tick = 0, 0
+	th.curPos = nil
+	th.pend = pendingRender{}
+	th.tailFn, th.tailArgs = nil, nil
+}
+
 // Steps returns the number of steps taken so far.
 func (th *Thread) Steps() int64 { return th.steps }
 

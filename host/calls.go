@@ -1,0 +1,120 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+// errNotFound marks an unknown query, action or fragment.
+var errNotFound = errors.New("not found")
+
+// call runs another service's query or action for (query …) and (action …):
+// in-process when the service is loaded here, over signed HTTP otherwise.
+func (p *Platform) call(th *runtime.Thread, kind, service, name string, args []runtime.Value) runtime.Value {
+	raw := pairs(th, kind, args)
+	if target := p.services[service]; target != nil {
+		v, err := target.invoke(th.Ctx, kind, name, func(n string) (runtime.Value, bool) {
+			v, ok := raw[n]
+			return v, ok
+		}, requestOf(th))
+		if err != nil {
+			if errors.Is(err, errNotFound) {
+				th.Fail("%s %s/%s: no such %s", kind, service, name, kind)
+			}
+			if pe := paramErrorOf(err); pe != nil {
+				th.Fail("%s %s/%s: %s", kind, service, name, pe.msg)
+			}
+			var e *runtime.Error
+			if errors.As(err, &e) {
+				th.Fail("%s %s/%s failed: %s", kind, service, name, e.Msg)
+			}
+			th.Fail("%s %s/%s failed: %v", kind, service, name, err)
+		}
+		return v
+	}
+	v, err := p.client.call(th.Ctx, kind, service, name, raw)
+	if err != nil {
+		th.Fail("%s %s/%s: %v", kind, service, name, err)
+	}
+	return v
+}
+
+// invoke runs a query or action of this service with raw parameters; an
+// action runs in one transaction that commits only if it succeeds.
+func (s *Service) invoke(ctx context.Context, kind, name string, get func(string) (runtime.Value, bool), req *requestCtx) (runtime.Value, error) {
+	st := s.state.Load()
+	def := st.env.Definition(kind, name)
+	if def == nil || def.Fn == nil {
+		return nil, errNotFound
+	}
+	args, err := bindParams(def.Params, get)
+	if err != nil {
+		return nil, err
+	}
+	th := st.thread(ctx, s.plat)
+	defer st.release(th)
+	if req != nil {
+		setRequest(th, req)
+	}
+	if kind != "action" || s.plat.opts.DB == nil {
+		return th.Apply(def.Fn, args...)
+	}
+	var out runtime.Value
+	err = pgx.BeginFunc(ctx, s.plat.opts.DB, func(tx pgx.Tx) error {
+		sqlprims.Bind(th, tx)
+		v, err := th.Apply(def.Fn, args...)
+		out = v
+		return err
+	})
+	return out, err
+}
+
+// fragment renders another service's fragment for (frag …). Failures are
+// logged and render as nothing, so the page still renders.
+func (p *Platform) fragment(th *runtime.Thread, service, typ string, args []runtime.Value) runtime.Value {
+	raw := pairs(th, "frag", args)
+	var html string
+	var err error
+	if target := p.services[service]; target != nil {
+		html, err = target.renderFragment(th.Ctx, typ, func(n string) (runtime.Value, bool) {
+			v, ok := raw[n]
+			return v, ok
+		}, requestOf(th), false)
+	} else {
+		html, err = p.client.fragment(th.Ctx, service, typ, raw)
+	}
+	if err != nil {
+		p.log.Warn("fragment failed", "service", service, "type", typ, "err", err)
+		return runtime.HTML("")
+	}
+	return runtime.HTML(html)
+}
+
+// renderFragment runs a defhandler and renders it as HTML or, when wire is
+// set, in the wire format.
+func (s *Service) renderFragment(ctx context.Context, typ string, get func(string) (runtime.Value, bool), req *requestCtx, wire bool) (string, error) {
+	st := s.state.Load()
+	def := st.env.Definition("handler", typ)
+	if def == nil || def.Fn == nil {
+		return "", fmt.Errorf("fragment %s/%s: %w", s.Name, typ, errNotFound)
+	}
+	args, err := bindParams(def.Params, get)
+	if err != nil {
+		return "", err
+	}
+	th := st.thread(ctx, s.plat)
+	defer st.release(th)
+	if req != nil {
+		setRequest(th, req)
+	}
+	if wire {
+		return th.RenderWireCall(def.Fn, args...)
+	}
+	return th.RenderCall(def.Fn, args...)
+}

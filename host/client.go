@@ -1,0 +1,168 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+// callTimeout bounds every call to another process (and is shortened by the
+// request's own deadline).
+const callTimeout = 2 * time.Second
+
+// internalClient calls services that run in other processes.
+type internalClient struct {
+	p    *Platform
+	http *fasthttp.Client
+}
+
+func newInternalClient(p *Platform) *internalClient {
+	return &internalClient{p: p, http: &fasthttp.Client{
+		Name:                      "sxhost",
+		ReadTimeout:               callTimeout,
+		WriteTimeout:              callTimeout,
+		MaxIdemponentCallAttempts: 1,
+	}}
+}
+
+func (c *internalClient) base(service string) (string, error) {
+	u := c.p.opts.Remote[service]
+	if u == "" {
+		return "", fmt.Errorf("service %s is not loaded here and SX_URL_%s is not set", service, envName(service))
+	}
+	return strings.TrimRight(u, "/"), nil
+}
+
+// envName is the environment-variable form of a service name.
+func envName(service string) string {
+	return strings.ToUpper(strings.ReplaceAll(service, "-", "_"))
+}
+
+// encodeQuery renders parameters as a query string: lists of ids as
+// comma-separated values, other values by their printed or string form.
+func encodeQuery(raw map[string]runtime.Value) string {
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	q := url.Values{}
+	for _, k := range keys {
+		switch v := raw[k].(type) {
+		case nil:
+		case string:
+			q.Set(k, v)
+		case time.Time:
+			q.Set(k, v.Format(time.RFC3339Nano))
+		case *runtime.List:
+			parts := make([]string, len(v.Items))
+			for i, it := range v.Items {
+				if s, ok := it.(string); ok {
+					parts[i] = s
+				} else {
+					parts[i] = runtime.Print(it)
+				}
+			}
+			q.Set(k, strings.Join(parts, ","))
+		default:
+			q.Set(k, runtime.Print(v))
+		}
+	}
+	return q.Encode()
+}
+
+func (c *internalClient) do(ctx context.Context, method, service, target string, body []byte, accept string) ([]byte, int, error) {
+	base, err := c.base(service)
+	if err != nil {
+		return nil, 0, err
+	}
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(base + target)
+	req.Header.SetMethod(method)
+	req.Header.Set("Accept", accept)
+	if body != nil {
+		req.Header.SetContentType("application/json")
+		req.SetBody(body)
+	}
+	if secret := c.p.opts.Secret; secret != "" {
+		ts := time.Now().Unix()
+		req.Header.Set(headerTimestamp, fmt.Sprint(ts))
+		req.Header.Set(headerSignature, signature(secret, method, target, ts, body))
+	}
+	timeout := callTimeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = time.Until(dl)
+	}
+	if err := c.http.DoTimeout(req, resp, timeout); err != nil {
+		return nil, 0, err
+	}
+	return append([]byte(nil), resp.Body()...), resp.StatusCode(), nil
+}
+
+func (c *internalClient) call(ctx context.Context, kind, service, name string, raw map[string]runtime.Value) (runtime.Value, error) {
+	var target string
+	var body []byte
+	method := "GET"
+	if kind == "query" {
+		target = "/internal/data/" + url.PathEscape(name)
+		if q := encodeQuery(raw); q != "" {
+			target += "?" + q
+		}
+	} else {
+		method, target = "POST", "/internal/actions/"+url.PathEscape(name)
+		d := runtime.NewDict(len(raw))
+		keys := make([]string, 0, len(raw))
+		for k := range raw {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			d.Set(k, raw[k])
+		}
+		var buf bytes.Buffer
+		if err := toJSON(&buf, d); err != nil {
+			return nil, err
+		}
+		body = buf.Bytes()
+	}
+	out, status, err := c.do(ctx, method, service, target, body, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	v, jerr := fromJSON(out)
+	if status != 200 {
+		if d, ok := v.(*runtime.Dict); ok && jerr == nil {
+			if msg, ok := d.Get("error"); ok {
+				return nil, fmt.Errorf("status %d: %v", status, msg)
+			}
+		}
+		return nil, fmt.Errorf("status %d", status)
+	}
+	return v, jerr
+}
+
+func (c *internalClient) fragment(ctx context.Context, service, typ string, raw map[string]runtime.Value) (string, error) {
+	target := "/internal/fragments/" + url.PathEscape(typ)
+	if q := encodeQuery(raw); q != "" {
+		target += "?" + q
+	}
+	out, status, err := c.do(ctx, "GET", service, target, nil, "text/html")
+	if err != nil {
+		return "", err
+	}
+	if status != 200 {
+		return "", fmt.Errorf("status %d", status)
+	}
+	return string(out), nil
+}

@@ -1,0 +1,213 @@
+package host
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+const requestKey = "host.request"
+
+// requestOf returns the HTTP request a thread is serving, or nil (loading,
+// the REPL, a background job).
+func requestOf(th *runtime.Thread) *requestCtx {
+	r, _ := th.Local[requestKey].(*requestCtx)
+	return r
+}
+
+func setRequest(th *runtime.Thread, r *requestCtx) {
+	if th.Local == nil {
+		th.Local = map[string]any{}
+	}
+	th.Local[requestKey] = r
+}
+
+// ioPrimitives are the host's I/O primitives, bound into every service.
+func (p *Platform) ioPrimitives() []*runtime.Primitive {
+	str := func(th *runtime.Thread, name string, v runtime.Value) string {
+		s, ok := v.(string)
+		if !ok {
+			th.Fail("%s expects a string, got %s", name, runtime.TypeOf(v))
+		}
+		return s
+	}
+	return []*runtime.Primitive{
+		{Name: "now", Params: "()", Doc: "The current time (UTC).", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value { return time.Now().UTC() }},
+		{Name: "abort", Params: "(status &rest message)", Doc: "Stops the request with an HTTP status and message.", MinArgs: 1, MaxArgs: 2, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				status, ok := a[0].(int64)
+				if !ok || status < 100 || status > 599 {
+					th.Fail("abort expects an HTTP status, got %s", runtime.Print(a[0]))
+				}
+				msg := ""
+				if len(a) > 1 {
+					msg = runtime.Print(a[1])
+					if s, ok := a[1].(string); ok {
+						msg = s
+					}
+				}
+				e := th.Errorf("aborted with %d %s", status, msg)
+				e.Value = &Abort{Status: int(status), Message: msg}
+				panic(e)
+			}},
+		{Name: "redirect", Params: "(url &rest status)", Doc: "Stops the request with a redirect (303 unless a status is given).", MinArgs: 1, MaxArgs: 2, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				status := int64(303)
+				if len(a) > 1 {
+					status, _ = a[1].(int64)
+				}
+				e := th.Errorf("redirect to %s", str(th, "redirect", a[0]))
+				e.Value = &Abort{Status: int(status), Location: str(th, "redirect", a[0])}
+				panic(e)
+			}},
+		{Name: "request-arg", Params: "(name &rest default)", Doc: "A query-string or form value of the current request.", MinArgs: 1, MaxArgs: 2, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					if v, ok := r.arg(str(th, "request-arg", a[0])); ok {
+						return v
+					}
+				}
+				if len(a) > 1 {
+					return a[1]
+				}
+				return nil
+			}},
+		{Name: "request-header", Params: "(name)", Doc: "A header of the current request, or nil.", MinArgs: 1, MaxArgs: 1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					if v := r.ctx.Request.Header.Peek(str(th, "request-header", a[0])); v != nil {
+						return string(v)
+					}
+				}
+				return nil
+			}},
+		{Name: "request-method", Params: "()", Doc: "The current request's method.", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					return string(r.ctx.Method())
+				}
+				return nil
+			}},
+		{Name: "request-path", Params: "()", Doc: "The current request's path.", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					return string(r.ctx.Path())
+				}
+				return nil
+			}},
+		{Name: "request-json", Params: "()", Doc: "The current request's JSON body, decoded, or nil.", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil && len(r.ctx.PostBody()) > 0 {
+					v, err := fromJSON(r.ctx.PostBody())
+					if err != nil {
+						th.Fail("request-json: malformed JSON: %v", err)
+					}
+					return v
+				}
+				return nil
+			}},
+		{Name: "request-id", Params: "()", Doc: "The current request's id (as logged).", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					return r.id
+				}
+				return nil
+			}},
+		{Name: "htmx-request?", Params: "()", Doc: "True when the request came from the browser runtime (SX-Request or HX-Request).", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				r := requestOf(th)
+				return r != nil && (len(r.ctx.Request.Header.Peek("SX-Request")) > 0 || len(r.ctx.Request.Header.Peek("HX-Request")) > 0)
+			}},
+		{Name: "current-user", Params: "()", Doc: "The signed-in user as a dict, or nil.", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					return r.user
+				}
+				return nil
+			}},
+		{Name: "query", Params: "(service name &rest args)", Doc: "Calls another service's defquery; in-process when it is loaded here, over signed HTTP otherwise.", MinArgs: 2, MaxArgs: -1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				return p.call(th, "query", str(th, "query", a[0]), str(th, "query", a[1]), a[2:])
+			}},
+		{Name: "action", Params: "(service name &rest args)", Doc: "Calls another service's defaction (its own transaction).", MinArgs: 2, MaxArgs: -1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				return p.call(th, "action", str(th, "action", a[0]), str(th, "action", a[1]), a[2:])
+			}},
+		{Name: "frag", Params: "(service type &rest args)", Doc: "Another service's fragment as HTML; a failed fragment is empty.", MinArgs: 2, MaxArgs: -1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				return p.fragment(th, str(th, "frag", a[0]), str(th, "frag", a[1]), a[2:])
+			}},
+		{Name: "gather", Params: "(&rest thunks)", Doc: "Calls each thunk concurrently and returns their results in order: independent I/O waits for the slowest, not the sum.", IO: true, MaxArgs: -1,
+			Fn: p.gather},
+	}
+}
+
+// pairs turns the (name value ...) tail of a query/action/frag call into a
+// lookup; the evaluator passes keyword names as strings.
+func pairs(th *runtime.Thread, name string, args []runtime.Value) map[string]runtime.Value {
+	if len(args)%2 != 0 {
+		th.Fail("%s: arguments must be :name value pairs", name)
+	}
+	m := make(map[string]runtime.Value, len(args)/2)
+	for i := 0; i < len(args); i += 2 {
+		k, ok := args[i].(string)
+		if !ok {
+			th.Fail("%s: argument names must be keywords, got %s", name, runtime.TypeOf(args[i]))
+		}
+		m[k] = args[i+1]
+	}
+	return m
+}
+
+// gather runs thunks concurrently, each in its own thread of the same
+// environment and request. Inside a transaction (an action) they run one
+// after another: a transaction serves one statement at a time.
+func (p *Platform) gather(th *runtime.Thread, thunks []runtime.Value) runtime.Value {
+	results := make([]runtime.Value, len(thunks))
+	if _, inTx := sqlprims.Bound(th).(pgx.Tx); inTx || len(thunks) < 2 {
+		for i, t := range thunks {
+			results[i] = th.Call(t)
+		}
+		return runtime.NewList(results...)
+	}
+	ctx, cancel := context.WithCancel(th.Ctx)
+	defer cancel()
+	errs := make([]error, len(thunks))
+	var wg sync.WaitGroup
+	for i, t := range thunks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sub := th.Env.NewThread(ctx)
+			sub.StepBudget = th.StepBudget
+			sub.Out = th.Out
+			for k, v := range th.Local {
+				if sub.Local == nil {
+					sub.Local = map[string]any{}
+				}
+				sub.Local[k] = v
+			}
+			v, err := sub.Apply(t)
+			results[i], errs[i] = v, err
+			if err != nil {
+				cancel() // one failure stops the others
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			if e, ok := err.(*runtime.Error); ok {
+				panic(e)
+			}
+			th.Fail("gather: %v", err)
+		}
+	}
+	return runtime.NewList(results...)
+}

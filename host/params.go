@@ -1,0 +1,208 @@
+package host
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+// Parameter types a definition may declare, e.g. (&key (id :int) (ids :ids)
+// (at :datetime) (limit :int 20) name). A parameter with a type and no
+// default is required; an untyped one, or one with a default, is optional.
+// Values arrive as strings (query strings, form fields, path segments), as
+// decoded JSON, or as SX values (in-process calls); all three coerce alike.
+var paramTypes = map[string]string{
+	"int":      "an integer",
+	"float":    "a number",
+	"number":   "a number",
+	"bool":     "true or false",
+	"string":   "a string",
+	"str":      "a string",
+	"ids":      "a list of integer ids",
+	"datetime": "an RFC 3339 datetime",
+	"date":     "a date (YYYY-MM-DD)",
+	"json":     "JSON data",
+	"dict":     "a JSON object",
+	"list":     "a JSON array",
+	"keyword":  "a name",
+	"any":      "any value",
+}
+
+// paramError is a bad request naming the parameter.
+type paramError struct{ msg string }
+
+func (e *paramError) Error() string { return e.msg }
+
+func badParam(name, format string, args ...any) error {
+	return &paramError{msg: "parameter " + name + ": " + fmt.Sprintf(format, args...)}
+}
+
+// required reports whether p must be given.
+func required(p runtime.Param) bool { return p.Type != "" && !p.HasDefault && !p.Rest }
+
+// coerce converts a raw value (string, JSON-decoded or SX) to p's type.
+func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
+	if v == nil {
+		return nil, nil
+	}
+	want := paramTypes[p.Type]
+	switch p.Type {
+	case "", "any", "json":
+		return v, nil
+	case "string", "str", "keyword":
+		switch x := v.(type) {
+		case string:
+			return x, nil
+		case int64, float64, bool:
+			return runtime.Print(x), nil
+		}
+	case "int":
+		switch x := v.(type) {
+		case int64:
+			return x, nil
+		case float64:
+			if i, ok := runtime.NormalizeFloat(x); ok && float64(i.(int64)) == x {
+				return i, nil
+			}
+		case string:
+			if i, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
+				return i, nil
+			}
+		}
+	case "float", "number":
+		switch x := v.(type) {
+		case int64, float64:
+			return x, nil
+		case string:
+			s := strings.TrimSpace(x)
+			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return i, nil
+			}
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				return f, nil
+			}
+		}
+	case "bool":
+		switch x := v.(type) {
+		case bool:
+			return x, nil
+		case string:
+			switch strings.ToLower(strings.TrimSpace(x)) {
+			case "true", "1", "yes", "on":
+				return true, nil
+			case "false", "0", "no", "off", "":
+				return false, nil
+			}
+		}
+	case "ids":
+		return coerceIDs(p.Name, v)
+	case "datetime":
+		switch x := v.(type) {
+		case time.Time:
+			return x, nil
+		case string:
+			if strings.TrimSpace(x) == "" {
+				return nil, nil
+			}
+			if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(x)); err == nil {
+				return t.UTC(), nil
+			}
+		}
+	case "date":
+		if s, ok := v.(string); ok {
+			if t, err := time.Parse("2006-01-02", strings.TrimSpace(s)); err == nil {
+				return t, nil
+			}
+		}
+		if t, ok := v.(time.Time); ok {
+			return t, nil
+		}
+	case "dict":
+		if d, ok := v.(*runtime.Dict); ok {
+			return d, nil
+		}
+	case "list":
+		if l, ok := v.(*runtime.List); ok {
+			return l, nil
+		}
+	default:
+		return nil, fmt.Errorf("parameter %s: unknown type :%s", p.Name, p.Type)
+	}
+	return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
+}
+
+func coerceIDs(name string, v runtime.Value) (runtime.Value, error) {
+	var parts []runtime.Value
+	switch x := v.(type) {
+	case string:
+		for _, s := range strings.Split(x, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				parts = append(parts, s)
+			}
+		}
+	case *runtime.List:
+		parts = x.Items
+	case int64:
+		parts = []runtime.Value{x}
+	default:
+		return nil, badParam(name, "expected a list of integer ids, got %s", describe(v))
+	}
+	out := make([]runtime.Value, 0, len(parts))
+	for _, p := range parts {
+		switch x := p.(type) {
+		case int64:
+			out = append(out, x)
+			continue
+		case string:
+			if i, err := strconv.ParseInt(x, 10, 64); err == nil {
+				out = append(out, i)
+				continue
+			}
+		case float64:
+			if x == float64(int64(x)) {
+				out = append(out, int64(x))
+				continue
+			}
+		}
+		return nil, badParam(name, "expected a list of integer ids, got %s", describe(p))
+	}
+	return runtime.NewList(out...), nil
+}
+
+func describe(v runtime.Value) string {
+	if s, ok := v.(string); ok {
+		if len(s) > 40 {
+			s = s[:40] + "…"
+		}
+		return strconv.Quote(s)
+	}
+	return runtime.TypeOf(v)
+}
+
+// bindParams coerces raw values by the declared parameters and returns the
+// keyword arguments for the definition's function. get returns a raw value
+// and whether it was present.
+func bindParams(params []runtime.Param, get func(name string) (runtime.Value, bool)) ([]runtime.Value, error) {
+	args := make([]runtime.Value, 0, 2*len(params))
+	for _, p := range params {
+		if p.Rest {
+			continue
+		}
+		raw, ok := get(p.Name)
+		if !ok || raw == nil {
+			if required(p) {
+				return nil, &paramError{msg: "missing parameter " + p.Name}
+			}
+			continue
+		}
+		v, err := coerce(p, raw)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, runtime.KeywordArg{Name: p.Name}, v)
+	}
+	return args, nil
+}

@@ -1,0 +1,133 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/valyala/fasthttp"
+
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+// NewServer returns a fasthttp server for svc with the host's limits: a
+// 1 MiB body limit (413 above it) and timeouts against slow clients.
+func NewServer(svc *Service) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:            svc.Handler(),
+		Name:               "sxhost",
+		MaxRequestBodySize: MaxBodySize,
+		ReadTimeout:        30 * time.Second,
+		WriteTimeout:       30 * time.Second,
+		IdleTimeout:        2 * time.Minute,
+		CloseOnShutdown:    true,
+		Logger:             fasthttpLogger{svc.plat.log},
+		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
+			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+				writeError(ctx, 413, fmt.Sprintf("request body over %d bytes", MaxBodySize), "")
+				return
+			}
+			writeError(ctx, 400, "malformed request: "+err.Error(), "")
+		},
+	}
+}
+
+// OpenDatabase opens the pool the services share, timing every statement
+// for /metrics.
+func OpenDatabase(ctx context.Context, url string, opts sqlprims.Options) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ConnConfig.Tracer = sqlTracer{}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return pool, nil
+}
+
+// sqlTracer records statement durations in the process-wide histogram.
+type sqlTracer struct{}
+
+type sqlStartKey struct{}
+
+func (sqlTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return context.WithValue(ctx, sqlStartKey{}, time.Now())
+}
+
+func (sqlTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
+	if t, ok := ctx.Value(sqlStartKey{}).(time.Time); ok {
+		sqlTimings.observe(time.Since(t))
+	}
+}
+
+// Check reports, for every loaded service, undefined symbols, unknown
+// components, arity errors and calls to queries, actions or fragments that
+// no loaded service defines (services named in SX_URL_* are trusted).
+func (p *Platform) Check() []string {
+	var out []string
+	for _, svc := range p.order {
+		st := svc.state.Load()
+		var pages []runtime.Value
+		for _, fn := range st.pages {
+			pages = append(pages, fn)
+		}
+		for _, f := range st.env.Check(pages...) {
+			if f.Call == nil {
+				out = append(out, f.String())
+				continue
+			}
+			if msg := p.checkCall(f.Call); msg != "" {
+				out = append(out, f.Pos.String()+": "+msg)
+			}
+		}
+	}
+	sort.Strings(out)
+	return dedupe(out)
+}
+
+func (p *Platform) checkCall(c *runtime.CallRef) string {
+	target := p.services[c.Service]
+	if target == nil {
+		if p.opts.Remote[c.Service] != "" {
+			return ""
+		}
+		return fmt.Sprintf("%s %s/%s: no service %s is loaded", c.Kind, c.Service, c.Name, c.Service)
+	}
+	kind := c.Kind
+	if kind == "frag" {
+		kind = "handler"
+	}
+	if target.state.Load().env.Definition(kind, c.Name) == nil {
+		return fmt.Sprintf("%s %s/%s: service %s defines no %s %s", c.Kind, c.Service, c.Name, c.Service, kind, c.Name)
+	}
+	return ""
+}
+
+func dedupe(s []string) []string {
+	out := s[:0]
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// fasthttpLogger sends fasthttp's own messages (connection errors) to the
+// structured log at debug level: clients that hang up are not news.
+type fasthttpLogger struct{ log *slog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.log.Debug(fmt.Sprintf(format, args...))
+}

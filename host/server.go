@@ -1,0 +1,563 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fasthttp/router"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/valyala/fasthttp"
+
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+// MaxBodySize is the largest request body accepted (413 above it).
+const MaxBodySize = 1 << 20
+
+// requestCtx is what a request's evaluation can see of it.
+type requestCtx struct {
+	ctx   *fasthttp.RequestCtx
+	svc   *Service
+	id    string
+	route string
+	user  runtime.Value
+}
+
+// arg returns a query-string or form value.
+func (r *requestCtx) arg(name string) (runtime.Value, bool) {
+	if v := r.ctx.QueryArgs().Peek(name); v != nil {
+		return string(v), true
+	}
+	if v := r.ctx.PostArgs().Peek(name); v != nil {
+		return string(v), true
+	}
+	if v := r.ctx.UserValue(name); v != nil {
+		if s, ok := v.(string); ok {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// Handler returns the service's fasthttp handler. It follows reloads: each
+// request uses the definitions current when it started.
+func (s *Service) Handler() fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		st := s.state.Load()
+		r := &requestCtx{ctx: ctx, svc: s, id: requestID(ctx)}
+		start := time.Now()
+		defer func() {
+			if rec := recover(); rec != nil {
+				// A bug in the host itself: answer 500, keep serving.
+				id := newErrorID()
+				s.plat.log.Error("panic", "service", s.Name, "request_id", r.id, "error_id", id, "panic", fmt.Sprint(rec))
+				writeError(ctx, 500, "internal error", id)
+			}
+			status := ctx.Response.StatusCode()
+			d := time.Since(start)
+			s.plat.metrics.request(s.Name, r.route, string(ctx.Method()), status, d)
+			s.plat.log.Info("request", "service", s.Name, "method", string(ctx.Method()), "path", string(ctx.Path()),
+				"status", status, "duration_ms", float64(d.Microseconds())/1000, "request_id", r.id)
+		}()
+		ctx.Response.Header.Set("X-Request-Id", r.id)
+		ctx.SetUserValue("sxhost.request", r)
+		st.handler(r)
+	}
+}
+
+func requestID(ctx *fasthttp.RequestCtx) string {
+	if v := ctx.Request.Header.Peek("X-Request-Id"); len(v) > 0 && len(v) <= 64 {
+		return string(v)
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func writeJSONResponse(ctx *fasthttp.RequestCtx, status int, v runtime.Value) {
+	var buf bytes.Buffer
+	if err := toJSON(&buf, v); err != nil {
+		writeError(ctx, 500, "result cannot be encoded as JSON: "+err.Error(), "")
+		return
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(buf.Bytes())
+}
+
+// writeError answers {"error": msg} (and "error_id" when given).
+func writeError(ctx *fasthttp.RequestCtx, status int, msg, errorID string) {
+	d := runtime.NewDict(2)
+	d.Set("error", msg)
+	if errorID != "" {
+		d.Set("error_id", errorID)
+	}
+	var buf bytes.Buffer
+	toJSON(&buf, d)
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(buf.Bytes())
+}
+
+// fail answers an evaluation error: aborts and redirects as asked, bad
+// parameters 400, database outages 503, anything else 500 with an error id
+// that is also in the log (with the backtrace).
+func (s *Service) fail(r *requestCtx, err error, html bool) {
+	ctx := r.ctx
+	if a := abortOf(err); a != nil {
+		if a.Location != "" {
+			ctx.Redirect(a.Location, a.Status)
+			return
+		}
+		if html {
+			ctx.SetStatusCode(a.Status)
+			ctx.SetContentType("text/html; charset=utf-8")
+			ctx.SetBodyString("<!doctype html><title>" + runtime.EscapeHTML(a.Message) + "</title><p>" + runtime.EscapeHTML(a.Message) + "</p>")
+			return
+		}
+		writeError(ctx, a.Status, a.Message, "")
+		return
+	}
+	if pe := paramErrorOf(err); pe != nil {
+		writeError(ctx, 400, pe.msg, "")
+		return
+	}
+	id := newErrorID()
+	attrs := []any{"service", s.Name, "request_id", r.id, "error_id", id, "error", err.Error()}
+	var e *runtime.Error
+	if errors.As(err, &e) {
+		attrs = append(attrs, "backtrace", e.Backtrace())
+		if e.GoStack != "" {
+			attrs = append(attrs, "go_stack", e.GoStack)
+		}
+	}
+	status := 500
+	if databaseDown(err) {
+		status = 503
+	}
+	s.plat.log.Error("evaluation failed", attrs...)
+	msg := "internal error"
+	if status == 503 {
+		msg = "service unavailable: the database is not reachable"
+	}
+	if s.plat.opts.Dev {
+		msg = err.Error()
+		if e != nil {
+			msg = e.Format()
+		}
+	}
+	if html {
+		ctx.SetStatusCode(status)
+		ctx.SetContentType("text/html; charset=utf-8")
+		body := "<!doctype html><title>Error</title><h1>Something went wrong</h1><p>Error id: <code>" + id + "</code></p>"
+		if s.plat.opts.Dev {
+			body += "<pre>" + runtime.EscapeHTML(msg) + "</pre>"
+		}
+		ctx.SetBodyString(body)
+		return
+	}
+	writeError(ctx, status, msg, id)
+}
+
+// databaseDown reports whether err means PostgreSQL could not be reached.
+func databaseDown(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ne) || errors.As(err, &ce) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "failed to connect") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "conn closed") || strings.Contains(msg, "unexpected EOF")
+}
+
+// requestContext gives a request its deadline.
+func (s *Service) requestContext(r *requestCtx) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.plat.opts.RequestTimeout)
+}
+
+// routes builds the router for one generation of definitions.
+func (s *Service) routes(st *state) (func(*requestCtx), error) {
+	rt := router.New()
+	rt.HandleMethodNotAllowed = true
+	rt.RedirectTrailingSlash = true
+	wrap := func(route string, h func(r *requestCtx)) fasthttp.RequestHandler {
+		return func(ctx *fasthttp.RequestCtx) {
+			r := ctx.UserValue("sxhost.request").(*requestCtx)
+			r.route = route
+			h(r)
+		}
+	}
+	internal := func(route string, h func(r *requestCtx)) fasthttp.RequestHandler {
+		return wrap(route, func(r *requestCtx) {
+			if why := s.checkSignature(r.ctx); why != "" {
+				writeError(r.ctx, 403, why, "")
+				return
+			}
+			h(r)
+		})
+	}
+	rt.GET("/internal/schema", internal("/internal/schema", func(r *requestCtx) { writeJSONResponse(r.ctx, 200, s.schema(st)) }))
+	rt.GET("/internal/data/{query}", internal("/internal/data/{query}", func(r *requestCtx) { s.serveCall(r, "query") }))
+	rt.POST("/internal/actions/{action}", internal("/internal/actions/{action}", func(r *requestCtx) { s.serveCall(r, "action") }))
+	rt.GET("/internal/fragments/{type}", internal("/internal/fragments/{type}", s.serveFragment))
+	rt.GET("/healthz", wrap("/healthz", func(r *requestCtx) { r.ctx.SetContentType("text/plain"); r.ctx.SetBodyString("ok\n") }))
+	rt.GET("/readyz", wrap("/readyz", s.serveReady))
+	if s.plat.opts.Dev {
+		rt.GET("/__sx/reload", wrap("/__sx/reload", func(r *requestCtx) {
+			gen, err := s.plat.dev.status(s.Name)
+			r.ctx.Response.Header.Set("Cache-Control", "no-store")
+			r.ctx.SetContentType("text/plain")
+			state := "ok"
+			if err != nil {
+				state = "error"
+			}
+			r.ctx.SetBodyString(fmt.Sprintf("%d %s", gen, state))
+		}))
+	}
+	rt.GET("/metrics", wrap("/metrics", func(r *requestCtx) {
+		r.ctx.SetContentType("text/plain; version=0.0.4")
+		s.plat.metrics.write(r.ctx)
+	}))
+	if dir := s.staticDir(); dir != "" {
+		fs := &fasthttp.FS{Root: dir, Compress: true, AcceptByteRange: true}
+		files := fs.NewRequestHandler()
+		rt.GET("/static/{filepath:*}", wrap("/static/", func(r *requestCtx) {
+			r.ctx.Request.SetRequestURI("/" + r.ctx.UserValue("filepath").(string))
+			files(r.ctx)
+		}))
+	}
+	for _, d := range st.env.Definitions("page") {
+		method := strings.ToUpper(d.OptionString("method"))
+		if method == "" {
+			method = "GET"
+		}
+		path := d.OptionString("path")
+		def, fn := d, st.pages[d.Name]
+		if err := safeHandle(rt, method, routerPath(path), wrap(path, func(r *requestCtx) { s.servePage(r, def, fn) })); err != nil {
+			return nil, fmt.Errorf("%s: defpage %s: %v", d.Pos, d.Name, err)
+		}
+	}
+	for _, d := range st.env.Definitions("route") {
+		method := strings.ToUpper(d.OptionString("method"))
+		if method == "" {
+			method = "GET"
+		}
+		path := d.OptionString("path")
+		if path == "" || path[0] != '/' {
+			return nil, fmt.Errorf("%s: defroute %s needs a :path starting with /", d.Pos, d.Name)
+		}
+		def := d
+		if err := safeHandle(rt, method, routerPath(path), wrap(path, func(r *requestCtx) { s.serveRoute(r, def) })); err != nil {
+			return nil, fmt.Errorf("%s: defroute %s: %v", d.Pos, d.Name, err)
+		}
+	}
+	rt.NotFound = func(ctx *fasthttp.RequestCtx) { writeError(ctx, 404, "not found: "+string(ctx.Path()), "") }
+	rt.MethodNotAllowed = func(ctx *fasthttp.RequestCtx) {
+		writeError(ctx, 405, "method "+string(ctx.Method())+" not allowed for "+string(ctx.Path()), "")
+	}
+	h := rt.Handler
+	return func(r *requestCtx) { h(r.ctx) }, nil
+}
+
+// safeHandle registers a route, turning the router's panics on conflicting
+// paths into errors.
+func safeHandle(rt *router.Router, method, path string, h fasthttp.RequestHandler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	rt.Handle(method, path, h)
+	return nil
+}
+
+// staticDir is the static/ directory beside the service file, if any.
+func (s *Service) staticDir() string {
+	dir := filepath.Join(filepath.Dir(s.Files[0]), "static")
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		abs, _ := filepath.Abs(dir)
+		return abs
+	}
+	return ""
+}
+
+func (s *Service) checkSignature(ctx *fasthttp.RequestCtx) string {
+	secret := s.plat.opts.Secret
+	if secret == "" {
+		return ""
+	}
+	h := &ctx.Request.Header
+	return verify(secret, string(ctx.Method()), string(ctx.RequestURI()), string(h.Peek(headerTimestamp)),
+		string(h.Peek(headerSignature)), ctx.PostBody(), time.Now())
+}
+
+// serveCall answers /internal/data/{query} and /internal/actions/{action}.
+func (s *Service) serveCall(r *requestCtx, kind string) {
+	ctx := r.ctx
+	name, _ := ctx.UserValue(kind).(string)
+	var get func(string) (runtime.Value, bool)
+	if kind == "query" {
+		get = func(n string) (runtime.Value, bool) {
+			if v := ctx.QueryArgs().Peek(n); v != nil {
+				return string(v), true
+			}
+			return nil, false
+		}
+	} else {
+		body := ctx.PostBody()
+		var obj *runtime.Dict
+		if len(bytes.TrimSpace(body)) == 0 {
+			obj = runtime.NewDict(0)
+		} else {
+			v, err := fromJSON(body)
+			if err != nil {
+				writeError(ctx, 400, "malformed JSON body: "+err.Error(), "")
+				return
+			}
+			d, ok := v.(*runtime.Dict)
+			if !ok {
+				writeError(ctx, 400, "the body must be a JSON object", "")
+				return
+			}
+			obj = d
+		}
+		get = obj.Get
+	}
+	c, cancel := s.requestContext(r)
+	defer cancel()
+	v, err := s.invoke(c, kind, name, get, r)
+	if errors.Is(err, errNotFound) {
+		writeError(ctx, 404, "no such "+kind+": "+name, "")
+		return
+	}
+	if err != nil {
+		s.fail(r, err, false)
+		return
+	}
+	writeJSONResponse(ctx, 200, v)
+}
+
+// wantsWire reports whether the client asked for the SX wire format.
+func wantsWire(ctx *fasthttp.RequestCtx) bool {
+	return bytes.Contains(ctx.Request.Header.Peek("Accept"), []byte("text/sx")) ||
+		string(ctx.QueryArgs().Peek("format")) == "sx"
+}
+
+// serveFragment answers /internal/fragments/{type}. A failing fragment
+// answers an empty 200, so the page that includes it still renders.
+func (s *Service) serveFragment(r *requestCtx) {
+	ctx := r.ctx
+	typ, _ := ctx.UserValue("type").(string)
+	c, cancel := s.requestContext(r)
+	defer cancel()
+	wire := wantsWire(ctx)
+	out, err := s.renderFragment(c, typ, func(n string) (runtime.Value, bool) {
+		if v := ctx.QueryArgs().Peek(n); v != nil {
+			return string(v), true
+		}
+		return nil, false
+	}, r, wire)
+	if errors.Is(err, errNotFound) {
+		writeError(ctx, 404, "no such fragment: "+typ, "")
+		return
+	}
+	if err != nil {
+		s.plat.log.Warn("fragment failed", "service", s.Name, "type", typ, "request_id", r.id, "error", err.Error())
+		out = ""
+	}
+	if wire {
+		ctx.SetContentType("text/sx; charset=utf-8")
+	} else {
+		ctx.SetContentType("text/html; charset=utf-8")
+	}
+	ctx.SetStatusCode(200)
+	ctx.SetBodyString(out)
+}
+
+func (s *Service) serveReady(r *requestCtx) {
+	if db := s.plat.opts.DB; db != nil {
+		c, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := db.Ping(c); err != nil {
+			writeError(r.ctx, 503, "database not reachable", "")
+			return
+		}
+	}
+	r.ctx.SetContentType("text/plain")
+	r.ctx.SetBodyString("ready\n")
+}
+
+// servePage renders a defpage: its content with the path's parameters,
+// inside a document shell (or its :layout component).
+func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.Lambda) {
+	ctx := r.ctx
+	params := pageParams(fn)
+	args, err := bindParams(params, r.arg)
+	if err != nil {
+		writeError(ctx, 400, err.Error(), "")
+		return
+	}
+	c, cancel := s.requestContext(r)
+	defer cancel()
+	st := s.state.Load()
+	th := st.thread(c, s.plat)
+	defer st.release(th)
+	setRequest(th, r)
+	wire := wantsWire(ctx)
+	var out string
+	if wire {
+		out, err = th.RenderWireCall(fn, args...)
+	} else {
+		out, err = th.RenderCall(fn, args...)
+	}
+	if err != nil {
+		s.fail(r, err, !wire)
+		return
+	}
+	if wire {
+		ctx.SetContentType("text/sx; charset=utf-8")
+		ctx.SetBodyString(out)
+		return
+	}
+	ctx.SetContentType("text/html; charset=utf-8")
+	if !strings.HasPrefix(out, "<html") && !strings.HasPrefix(strings.ToLower(out), "<!doctype") {
+		title := d.OptionString("title")
+		if title == "" {
+			title = s.Title
+		}
+		out = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + runtime.EscapeHTML(title) + "</title></head><body>" + out + "</body></html>"
+	} else if strings.HasPrefix(out, "<html") {
+		out = "<!doctype html>" + out
+	}
+	if s.plat.opts.Dev {
+		if _, err := s.plat.dev.status(s.Name); err != nil {
+			out = devErrorBanner(out, err)
+		}
+		out = injectReloadScript(out)
+	}
+	ctx.SetBodyString(out)
+}
+
+// pageParams are the page function's keyword parameters.
+func pageParams(fn *runtime.Lambda) []runtime.Param { return fn.Params() }
+
+// serveRoute runs a defroute: the value decides the response — a string is
+// text, html is HTML, anything else JSON; (redirect …) and (abort …) stop.
+func (s *Service) serveRoute(r *requestCtx, d *runtime.Definition) {
+	ctx := r.ctx
+	get := r.arg
+	if bytes.HasPrefix(ctx.Request.Header.ContentType(), []byte("application/json")) && len(ctx.PostBody()) > 0 {
+		v, err := fromJSON(ctx.PostBody())
+		if err != nil {
+			writeError(ctx, 400, "malformed JSON body: "+err.Error(), "")
+			return
+		}
+		if obj, ok := v.(*runtime.Dict); ok {
+			get = func(n string) (runtime.Value, bool) {
+				if v, ok := obj.Get(n); ok {
+					return v, true
+				}
+				return r.arg(n)
+			}
+		}
+	}
+	args, err := bindParams(d.Params, get)
+	if err != nil {
+		writeError(ctx, 400, err.Error(), "")
+		return
+	}
+	c, cancel := s.requestContext(r)
+	defer cancel()
+	st := s.state.Load()
+	th := st.thread(c, s.plat)
+	defer st.release(th)
+	setRequest(th, r)
+	v, err := th.Apply(d.Fn, args...)
+	if err != nil {
+		s.fail(r, err, false)
+		return
+	}
+	switch x := v.(type) {
+	case string:
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString(x)
+	case runtime.HTML:
+		ctx.SetContentType("text/html; charset=utf-8")
+		ctx.SetBodyString(string(x))
+	default:
+		writeJSONResponse(ctx, 200, v)
+	}
+}
+
+// schema describes the service's definitions for /internal/schema.
+func (s *Service) schema(st *state) *runtime.Dict {
+	d := runtime.NewDict(8)
+	d.Set("service", s.Name)
+	d.Set("title", s.Title)
+	for _, kind := range []struct{ key, kind string }{{"queries", "query"}, {"actions", "action"}, {"fragments", "handler"}, {"pages", "page"}, {"routes", "route"}} {
+		var items []runtime.Value
+		for _, def := range st.env.Definitions(kind.kind) {
+			e := runtime.NewDict(6)
+			e.Set("name", def.Name)
+			e.Set("doc", def.Doc)
+			params := def.Params
+			if kind.kind == "page" {
+				e.Set("path", def.OptionString("path"))
+				params = pageParams(st.pages[def.Name])
+			}
+			if kind.kind == "page" || kind.kind == "route" {
+				m := strings.ToUpper(def.OptionString("method"))
+				if m == "" {
+					m = "GET"
+				}
+				e.Set("method", m)
+			}
+			if kind.kind == "page" {
+				if auth := def.OptionString("auth"); auth != "" {
+					e.Set("auth", auth)
+				}
+			}
+			if kind.kind == "handler" {
+				if ttl, ok := def.Option("ttl"); ok {
+					e.Set("ttl", ttl)
+				}
+			}
+			var ps []runtime.Value
+			for _, p := range params {
+				if p.Rest {
+					continue
+				}
+				pd := runtime.NewDict(4)
+				pd.Set("name", p.Name)
+				typ := p.Type
+				if typ == "" {
+					typ = "string"
+				}
+				pd.Set("type", typ)
+				pd.Set("required", required(p))
+				if p.HasDefault {
+					pd.Set("default", p.Default)
+				}
+				ps = append(ps, pd)
+			}
+			e.Set("params", runtime.NewList(ps...))
+			items = append(items, e)
+		}
+		d.Set(kind.key, runtime.NewList(items...))
+	}
+	return d
+}
+
+// Logger returns the platform's logger.
+func (p *Platform) Logger() *slog.Logger { return p.log }

@@ -1,0 +1,286 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+	"github.com/rose-ash/sxhost/runtime"
+	"github.com/rose-ash/sxhost/stdlib"
+)
+
+// Options configure a Platform. Everything comes from the caller (the
+// sxhost command reads the environment); nothing here reads it.
+type Options struct {
+	// DB is the database pool; nil runs without a database (sql/* fail
+	// and /readyz reports ready).
+	DB *pgxpool.Pool
+	// Secret signs and checks internal calls (SX_INTERNAL_SECRET); empty
+	// disables the check, for development.
+	Secret string
+	// Dev shows error details in responses and enables hot reload.
+	Dev bool
+	// Logger receives request and error logs.
+	Logger *slog.Logger
+	// RequestTimeout bounds each request's evaluation, SQL and outgoing
+	// calls (default 10 s).
+	RequestTimeout time.Duration
+	// StepBudget bounds each request's evaluation (0: unlimited).
+	StepBudget int64
+	// Remote maps a service name to the base URL of a process serving it,
+	// for services not loaded here (SX_URL_<SERVICE>).
+	Remote map[string]string
+}
+
+// Platform is the set of services loaded into one process.
+type Platform struct {
+	opts     Options
+	log      *slog.Logger
+	services map[string]*Service
+	order    []*Service
+	metrics  *metrics
+	client   *internalClient
+	dev      devState
+}
+
+// Service is one service: its name, port and current definitions.
+type Service struct {
+	Name  string
+	Title string
+	Port  int
+	// Files are the .sx files the service was loaded from.
+	Files []string
+
+	plat  *Platform
+	state atomic.Pointer[state]
+	mu    sync.Mutex // serialises reloads
+}
+
+// state is one loaded generation of a service's definitions. Hot reload
+// builds a new state and swaps it in; requests in flight keep the old one.
+type state struct {
+	env     *runtime.Env
+	pages   map[string]*runtime.Lambda // page name → content renderer
+	threads sync.Pool
+	handler func(*requestCtx) // the router for this generation
+}
+
+// New loads every file as a service. A file declares its service with
+// (defservice name :title "…" :port n); without one the file name is used.
+func New(files []string, opts Options) (*Platform, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 10 * time.Second
+	}
+	p := &Platform{opts: opts, log: opts.Logger, services: map[string]*Service{}, metrics: newMetrics()}
+	p.client = newInternalClient(p)
+	for _, f := range files {
+		svc := &Service{plat: p, Files: serviceFiles(f)}
+		st, err := svc.load()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := p.services[svc.Name]; dup {
+			return nil, fmt.Errorf("%s: service %s is already loaded", f, svc.Name)
+		}
+		svc.state.Store(st)
+		p.services[svc.Name] = svc
+		p.order = append(p.order, svc)
+	}
+	return p, nil
+}
+
+// Services returns the loaded services in load order.
+func (p *Platform) Services() []*Service { return p.order }
+
+// Service returns a loaded service by name.
+func (p *Platform) Service(name string) *Service { return p.services[name] }
+
+// serviceFiles returns a service file followed by the .sx files of the
+// directory named after it (services/cart.sx loads services/cart/*.sx).
+func serviceFiles(file string) []string {
+	files := []string{file}
+	dir := strings.TrimSuffix(file, filepath.Ext(file))
+	more, _ := filepath.Glob(filepath.Join(dir, "*.sx"))
+	sort.Strings(more)
+	return append(files, more...)
+}
+
+// Env returns the service's current environment.
+func (s *Service) Env() *runtime.Env { return s.state.Load().env }
+
+// load reads the service's files into a new state.
+func (s *Service) load() (*state, error) {
+	env := stdlib.NewEnv()
+	env.DefinePrimitives(sqlprims.Primitives()...)
+	env.DefinePrimitives(s.plat.ioPrimitives()...)
+	th := env.NewThread(context.Background())
+	th.Out = os.Stderr
+	for _, f := range s.Files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := th.EvalString(f, string(src)); err != nil {
+			return nil, err
+		}
+	}
+	services := env.Definitions("service")
+	switch len(services) {
+	case 0:
+		s.Name = strings.TrimSuffix(filepath.Base(s.Files[0]), filepath.Ext(s.Files[0]))
+	case 1:
+		d := services[0]
+		if s.Name != "" && s.Name != d.Name {
+			return nil, fmt.Errorf("%s: the service is %s; a reload cannot rename it to %s", d.Pos, s.Name, d.Name)
+		}
+		s.Name, s.Title = d.Name, d.OptionString("title")
+		if v, ok := d.Option("port"); ok {
+			port, ok := v.(int64)
+			if !ok || port <= 0 || port > 65535 {
+				return nil, fmt.Errorf("%s: defservice %s: :port must be a port number", d.Pos, d.Name)
+			}
+			s.Port = int(port)
+		}
+	default:
+		return nil, fmt.Errorf("%s: a file may declare one service, found %d", services[1].Pos, len(services))
+	}
+	if s.Title == "" {
+		s.Title = s.Name
+	}
+	st := &state{env: env, pages: map[string]*runtime.Lambda{}}
+	for _, d := range env.Definitions("page") {
+		fn, err := pageFunction(th, d)
+		if err != nil {
+			return nil, err
+		}
+		st.pages[d.Name] = fn
+	}
+	st.threads.New = func() any { return env.NewThread(nil) }
+	h, err := s.routes(st)
+	if err != nil {
+		return nil, err
+	}
+	st.handler = h
+	return st, nil
+}
+
+// pageFunction compiles a page's :content into a function of the page's
+// parameters: the path's <segments> (strings unless :params types them)
+// and the :params option's parameters.
+func pageFunction(th *runtime.Thread, d *runtime.Definition) (*runtime.Lambda, error) {
+	content, ok := d.Option("content")
+	if !ok {
+		return nil, fmt.Errorf("%s: defpage %s has no :content", d.Pos, d.Name)
+	}
+	path := d.OptionString("path")
+	if path == "" || path[0] != '/' {
+		return nil, fmt.Errorf("%s: defpage %s needs a :path starting with /", d.Pos, d.Name)
+	}
+	params := []runtime.Value{runtime.Intern("&key")}
+	declared := map[string]bool{}
+	if pv, ok := d.Option("params"); ok {
+		pl, ok := pv.(*runtime.List)
+		if !ok {
+			return nil, fmt.Errorf("%s: defpage %s: :params must be a parameter list", d.Pos, d.Name)
+		}
+		for _, it := range pl.Items {
+			if s, ok := it.(*runtime.Symbol); ok && strings.HasPrefix(s.Name, "&") {
+				continue
+			}
+			params = append(params, it)
+			declared[paramName(it)] = true
+		}
+	}
+	for _, seg := range pathParams(path) {
+		if !declared[seg] {
+			params = append(params, runtime.Intern(seg))
+		}
+	}
+	form := runtime.NewList(runtime.Intern("fn"), runtime.NewList(params...), content)
+	form.Pos = d.Pos
+	v, err := th.Eval(form)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*runtime.Lambda), nil
+}
+
+func paramName(v runtime.Value) string {
+	switch x := v.(type) {
+	case *runtime.Symbol:
+		return x.Name
+	case *runtime.List:
+		if len(x.Items) > 0 {
+			if s, ok := x.Items[0].(*runtime.Symbol); ok {
+				return s.Name
+			}
+		}
+	}
+	return ""
+}
+
+// pathParams returns the names of the <name> segments of a page path.
+func pathParams(path string) []string {
+	var names []string
+	for _, seg := range strings.Split(path, "/") {
+		if strings.HasPrefix(seg, "<") && strings.HasSuffix(seg, ">") {
+			names = append(names, seg[1:len(seg)-1])
+		}
+	}
+	return names
+}
+
+// routerPath turns /orders/<id>/ into the router's /orders/{id}/.
+func routerPath(path string) string {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if strings.HasPrefix(seg, "<") && strings.HasSuffix(seg, ">") {
+			segs[i] = "{" + seg[1:len(seg)-1] + "}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// Reload re-reads the service's files and swaps the new definitions in.
+// On error the current definitions keep serving and the error is returned.
+func (s *Service) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Files = serviceFiles(s.Files[0])
+	st, err := s.load()
+	if err != nil {
+		return err
+	}
+	s.state.Store(st)
+	return nil
+}
+
+// thread takes a pooled thread for one request.
+func (st *state) thread(ctx context.Context, p *Platform) *runtime.Thread {
+	th := st.threads.Get().(*runtime.Thread)
+	th.Reset(ctx)
+	th.StepBudget = p.opts.StepBudget
+	th.Out = os.Stderr
+	if p.opts.DB != nil {
+		sqlprims.Bind(th, p.opts.DB)
+	}
+	return th
+}
+
+func (st *state) release(th *runtime.Thread) {
+	th.Local = nil
+	st.threads.Put(th)
+}

@@ -1,0 +1,2 @@
+-- Undo 0001_init.up.sql.
+drop table sx_meta;

@@ -1,0 +1,168 @@
+package cacheprims
+
+import (
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+// DefaultPrefix is put before every key SX code uses.
+const DefaultPrefix = "sx:"
+
+const bindingKey = "cacheprims.cache"
+
+type binding struct {
+	cache  Cache
+	prefix string
+}
+
+// Bind makes th's cache primitives use c, with keys under DefaultPrefix.
+func Bind(th *runtime.Thread, c Cache) { BindPrefix(th, c, DefaultPrefix) }
+
+// BindPrefix makes th's cache primitives use c, with keys under prefix.
+func BindPrefix(th *runtime.Thread, c Cache, prefix string) {
+	if th.Local == nil {
+		th.Local = map[string]any{}
+	}
+	th.Local[bindingKey] = &binding{cache: c, prefix: prefix}
+}
+
+// Bound returns the cache bound to th, if any.
+func Bound(th *runtime.Thread) Cache {
+	if b, ok := th.Local[bindingKey].(*binding); ok {
+		return b.cache
+	}
+	return nil
+}
+
+// Primitives returns the cache primitives.
+func Primitives() []*runtime.Primitive {
+	return []*runtime.Primitive{
+		{Name: "cache/get", Params: "(key)", Doc: "The value cached under key, or nil when there is none (or it expired).", MinArgs: 1, MaxArgs: 1, IO: true, Fn: cacheGet},
+		{Name: "cache/set", Params: "(key value ttl-seconds?)", Doc: "Caches value (printable data: no functions) under key, for ttl-seconds when given, and returns value.", MinArgs: 2, MaxArgs: 3, IO: true, Fn: cacheSet},
+		{Name: "cache/delete", Params: "(key)", Doc: "Removes key from the cache; returns nil.", MinArgs: 1, MaxArgs: 1, IO: true, Fn: cacheDelete},
+	}
+}
+
+// prepare returns the bound cache and the full key.
+func prepare(th *runtime.Thread, name string, key runtime.Value) (Cache, string) {
+	b, _ := th.Local[bindingKey].(*binding)
+	if b == nil {
+		th.Fail("%s: no cache bound to this thread", name)
+	}
+	k, ok := key.(string)
+	if !ok {
+		th.Fail("%s expects a string key, got %s", name, runtime.TypeOf(key))
+	}
+	return b.cache, b.prefix + k
+}
+
+func cacheGet(th *runtime.Thread, args []runtime.Value) runtime.Value {
+	c, key := prepare(th, "cache/get", args[0])
+	b, ok, err := c.Get(th.Ctx, key)
+	if err != nil {
+		th.Fail("cache/get: %v", err)
+	}
+	if !ok {
+		return nil
+	}
+	v, err := runtime.ReadOne("cache:"+key, string(b))
+	if err != nil {
+		// Not written by cache/set (or by an older format): as good as
+		// absent, and the next cache/set replaces it.
+		return nil
+	}
+	return v
+}
+
+func cacheSet(th *runtime.Thread, args []runtime.Value) runtime.Value {
+	c, key := prepare(th, "cache/set", args[0])
+	var ttl time.Duration
+	if len(args) > 2 && args[2] != nil {
+		s, ok := runtime.ToFloat(args[2])
+		if !ok {
+			th.Fail("cache/set expects ttl-seconds to be a number, got %s", runtime.TypeOf(args[2]))
+		}
+		if !(s > 0) || s > math.MaxInt64/float64(time.Second) {
+			th.Fail("cache/set: ttl-seconds must be positive and finite, got %s", runtime.Print(args[2]))
+		}
+		ttl = time.Duration(s * float64(time.Second))
+	}
+	if msg := storable(args[1], 1); msg != "" {
+		th.Fail("cache/set: cannot cache %s; only printable data (nil, booleans, numbers, strings, keywords, symbols, lists, dicts, datetimes) reads back", msg)
+	}
+	if err := c.Set(th.Ctx, key, []byte(runtime.Print(args[1])), ttl); err != nil {
+		th.Fail("cache/set: %v", err)
+	}
+	return args[1]
+}
+
+func cacheDelete(th *runtime.Thread, args []runtime.Value) runtime.Value {
+	c, key := prepare(th, "cache/delete", args[0])
+	if err := c.Delete(th.Ctx, key); err != nil {
+		th.Fail("cache/delete: %v", err)
+	}
+	return nil
+}
+
+// storable returns "" when v prints to text that reads back as an equal
+// value, else a description of the first part that would not. depth counts
+// as the reader does (1 for the top form), so the reader's nesting limit is
+// checked here rather than discovered on the way back.
+func storable(v runtime.Value, depth int) string {
+	if depth > runtime.MaxReadDepth {
+		return "a value nested deeper than " + itoa(runtime.MaxReadDepth)
+	}
+	switch x := v.(type) {
+	case nil, bool, int64, time.Time:
+		return ""
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return "nan or an infinite number"
+		}
+		return ""
+	case string:
+		if !utf8.ValidString(x) {
+			return "a string that is not valid UTF-8"
+		}
+		return ""
+	case runtime.Keyword:
+		if !runtime.IsKeywordName(x.Name) {
+			return "the keyword " + runtime.Print(x.Name)
+		}
+		return ""
+	case *runtime.Symbol:
+		// A symbol reads back only if its name is read as that symbol
+		// (not a number, nil, a keyword …).
+		if r, err := runtime.ReadOne("", x.Name); err != nil || r != x {
+			return "the symbol " + runtime.Print(x.Name)
+		}
+		return ""
+	case *runtime.List:
+		for _, it := range x.Items {
+			if msg := storable(it, depth+1); msg != "" {
+				return msg
+			}
+		}
+		return ""
+	case *runtime.Dict:
+		for _, k := range x.Keys() {
+			if !utf8.ValidString(k) {
+				return "a dict key that is not valid UTF-8"
+			}
+			val, _ := x.Get(k)
+			if msg := storable(val, depth+1); msg != "" {
+				return msg
+			}
+		}
+		return ""
+	case runtime.HTML:
+		return "html (cache the string it was rendered from)"
+	}
+	return "a " + runtime.TypeOf(v) + " (" + runtime.Print(v) + ")"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
