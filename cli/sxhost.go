@@ -20,6 +20,7 @@ import (
 
 	"github.com/rose-ash/sxhost/host"
 	"github.com/rose-ash/sxhost/migrations"
+	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
 
@@ -28,8 +29,9 @@ const sxhostUsage = `usage:
   sxhost check FILE...                            load everything and report problems
   sxhost migrate up|down [N]|status               apply or roll back migrations (DATABASE_URL)
 
-environment: DATABASE_URL, REDIS_URL, SX_INTERNAL_SECRET, SX_ENV=dev|prod,
-SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE> (listen address)
+environment: DATABASE_URL, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_SECRET,
+SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE>
+(listen address)
 `
 
 // SxhostMain runs the sxhost command and returns its exit status.
@@ -58,10 +60,13 @@ func SxhostMain(args []string, stdout, stderr io.Writer) int {
 // platformOptions reads the environment into host options.
 func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(), error) {
 	opts := host.Options{
-		Secret: os.Getenv("SX_INTERNAL_SECRET"),
-		Dev:    os.Getenv("SX_ENV") == "dev",
-		Logger: log,
-		Remote: map[string]string{},
+		Secret:        os.Getenv("SX_INTERNAL_SECRET"),
+		SessionSecret: os.Getenv("SX_SESSION_SECRET"),
+		SecureCookies: os.Getenv("SX_ENV") == "prod",
+		Dev:           os.Getenv("SX_ENV") == "dev",
+		Logger:        log,
+		Remote:        map[string]string{},
+		Cache:         cacheprims.New(os.Getenv("REDIS_URL"), log),
 	}
 	for _, kv := range os.Environ() {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_URL_") {

@@ -2,11 +2,16 @@ package host
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -75,25 +80,69 @@ func (s *Service) invoke(ctx context.Context, kind, name string, get func(string
 	return out, err
 }
 
-// fragment renders another service's fragment for (frag …). Failures are
-// logged and render as nothing, so the page still renders.
+// fragment renders another service's fragment for (frag …), cached per the
+// handler's :ttl (seconds) under a key made of the service, type and
+// arguments. Failures are logged and render as nothing, so the page still
+// renders; they are not cached.
 func (p *Platform) fragment(th *runtime.Thread, service, typ string, args []runtime.Value) runtime.Value {
 	raw := pairs(th, "frag", args)
+	key := fragmentKey(service, typ, raw)
 	var html string
 	var err error
 	if target := p.services[service]; target != nil {
-		html, err = target.renderFragment(th.Ctx, typ, func(n string) (runtime.Value, bool) {
-			v, ok := raw[n]
-			return v, ok
-		}, requestOf(th), false)
+		ttl := target.fragmentTTL(typ)
+		fill := func() ([]byte, error) {
+			out, err := target.renderFragment(th.Ctx, typ, func(n string) (runtime.Value, bool) {
+				v, ok := raw[n]
+				return v, ok
+			}, requestOf(th), false)
+			return []byte(out), err
+		}
+		var b []byte
+		if ttl > 0 {
+			b, err = cacheprims.Fetch(th.Ctx, p.opts.Cache, key, ttl, fill)
+		} else {
+			b, err = fill()
+		}
+		html = string(b)
 	} else {
-		html, err = p.client.fragment(th.Ctx, service, typ, raw)
+		if b, ok, _ := p.opts.Cache.Get(th.Ctx, key); ok {
+			return runtime.HTML(b)
+		}
+		var ttl time.Duration
+		html, ttl, err = p.client.fragment(th.Ctx, service, typ, raw)
+		if err == nil && ttl > 0 {
+			p.opts.Cache.Set(th.Ctx, key, []byte(html), ttl)
+		}
 	}
 	if err != nil {
 		p.log.Warn("fragment failed", "service", service, "type", typ, "err", err)
 		return runtime.HTML("")
 	}
 	return runtime.HTML(html)
+}
+
+// fragmentKey names a fragment in the cache: frag:service:type:sha1 of the
+// arguments in name order (user-specific fragments take the user as an
+// argument, so users never share an entry).
+func fragmentKey(service, typ string, raw map[string]runtime.Value) string {
+	h := sha1.New()
+	io.WriteString(h, encodeQuery(raw))
+	return "frag:" + service + ":" + typ + ":" + hex.EncodeToString(h.Sum(nil))
+}
+
+// fragmentTTL is a handler's :ttl option.
+func (s *Service) fragmentTTL(typ string) time.Duration {
+	def := s.state.Load().env.Definition("handler", typ)
+	if def == nil {
+		return 0
+	}
+	if v, ok := def.Option("ttl"); ok {
+		if n, ok := v.(int64); ok && n > 0 {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return 0
 }
 
 // renderFragment runs a defhandler and renders it as HTML or, when wire is

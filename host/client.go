@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,10 +80,10 @@ func encodeQuery(raw map[string]runtime.Value) string {
 	return q.Encode()
 }
 
-func (c *internalClient) do(ctx context.Context, method, service, target string, body []byte, accept string) ([]byte, int, error) {
+func (c *internalClient) do(ctx context.Context, method, service, target string, body []byte, accept string) ([]byte, int, string, error) {
 	base, err := c.base(service)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
@@ -105,9 +106,9 @@ func (c *internalClient) do(ctx context.Context, method, service, target string,
 		timeout = time.Until(dl)
 	}
 	if err := c.http.DoTimeout(req, resp, timeout); err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
-	return append([]byte(nil), resp.Body()...), resp.StatusCode(), nil
+	return append([]byte(nil), resp.Body()...), resp.StatusCode(), string(resp.Header.Peek("Cache-Control")), nil
 }
 
 func (c *internalClient) call(ctx context.Context, kind, service, name string, raw map[string]runtime.Value) (runtime.Value, error) {
@@ -136,7 +137,7 @@ func (c *internalClient) call(ctx context.Context, kind, service, name string, r
 		}
 		body = buf.Bytes()
 	}
-	out, status, err := c.do(ctx, method, service, target, body, "application/json")
+	out, status, _, err := c.do(ctx, method, service, target, body, "application/json")
 	if err != nil {
 		return nil, err
 	}
@@ -152,17 +153,24 @@ func (c *internalClient) call(ctx context.Context, kind, service, name string, r
 	return v, jerr
 }
 
-func (c *internalClient) fragment(ctx context.Context, service, typ string, raw map[string]runtime.Value) (string, error) {
+// fragment fetches a remote fragment and the TTL its provider gave in
+// Cache-Control.
+func (c *internalClient) fragment(ctx context.Context, service, typ string, raw map[string]runtime.Value) (string, time.Duration, error) {
 	target := "/internal/fragments/" + url.PathEscape(typ)
 	if q := encodeQuery(raw); q != "" {
 		target += "?" + q
 	}
-	out, status, err := c.do(ctx, "GET", service, target, nil, "text/html")
+	out, status, hdr, err := c.do(ctx, "GET", service, target, nil, "text/html")
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if status != 200 {
-		return "", fmt.Errorf("status %d", status)
+		return "", 0, fmt.Errorf("status %d", status)
 	}
-	return string(out), nil
+	var ttl time.Duration
+	if i := strings.Index(hdr, "max-age="); i >= 0 {
+		n, _ := strconv.Atoi(strings.TrimRight(hdr[i+len("max-age="):], " ,;"))
+		ttl = time.Duration(n) * time.Second
+	}
+	return string(out), ttl, nil
 }

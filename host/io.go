@@ -124,10 +124,40 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 				r := requestOf(th)
 				return r != nil && (len(r.ctx.Request.Header.Peek("SX-Request")) > 0 || len(r.ctx.Request.Header.Peek("HX-Request")) > 0)
 			}},
-		{Name: "current-user", Params: "()", Doc: "The signed-in user as a dict, or nil.", IO: true,
+		{Name: "current-user", Params: "()", Doc: "The signed-in user (the session's \"user\" dict), or nil.", IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				if r := requestOf(th); r != nil {
-					return r.user
+					if u, ok := r.session().Get("user"); ok {
+						return u
+					}
+				}
+				return nil
+			}},
+		{Name: "session/get", Params: "(key &rest default)", Doc: "A value from the signed session cookie.", MinArgs: 1, MaxArgs: 2, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					if v, ok := r.session().Get(str(th, "session/get", a[0])); ok {
+						return v
+					}
+				}
+				if len(a) > 1 {
+					return a[1]
+				}
+				return nil
+			}},
+		{Name: "session/set", Params: "(key value)", Doc: "Stores value in the session (nil removes the key); returns value.", MinArgs: 2, MaxArgs: 2, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				r := requestOf(th)
+				if r == nil {
+					th.Fail("session/set: no request")
+				}
+				r.setSession(str(th, "session/set", a[0]), a[1])
+				return a[1]
+			}},
+		{Name: "csrf-token", Params: "()", Doc: "The session's CSRF token, for the csrf_token field of forms.", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					return r.csrfToken()
 				}
 				return nil
 			}},

@@ -26,11 +26,12 @@ const MaxBodySize = 1 << 20
 
 // requestCtx is what a request's evaluation can see of it.
 type requestCtx struct {
-	ctx   *fasthttp.RequestCtx
-	svc   *Service
-	id    string
-	route string
-	user  runtime.Value
+	ctx       *fasthttp.RequestCtx
+	svc       *Service
+	id        string
+	route     string
+	sess      *runtime.Dict
+	sessDirty bool
 }
 
 // arg returns a query-string or form value.
@@ -72,6 +73,7 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 		ctx.Response.Header.Set("X-Request-Id", r.id)
 		ctx.SetUserValue("sxhost.request", r)
 		st.handler(r)
+		r.writeSession()
 	}
 }
 
@@ -244,7 +246,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 		}
 		path := d.OptionString("path")
 		def, fn := d, st.pages[d.Name]
-		if err := safeHandle(rt, method, routerPath(path), wrap(path, func(r *requestCtx) { s.servePage(r, def, fn) })); err != nil {
+		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.csrf(def, func(r *requestCtx) { s.servePage(r, def, fn) }))); err != nil {
 			return nil, fmt.Errorf("%s: defpage %s: %v", d.Pos, d.Name, err)
 		}
 	}
@@ -258,7 +260,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 			return nil, fmt.Errorf("%s: defroute %s needs a :path starting with /", d.Pos, d.Name)
 		}
 		def := d
-		if err := safeHandle(rt, method, routerPath(path), wrap(path, func(r *requestCtx) { s.serveRoute(r, def) })); err != nil {
+		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.csrf(def, func(r *requestCtx) { s.serveRoute(r, def) }))); err != nil {
 			return nil, fmt.Errorf("%s: defroute %s: %v", d.Pos, d.Name, err)
 		}
 	}
@@ -268,6 +270,26 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	}
 	h := rt.Handler
 	return func(r *requestCtx) { h(r.ctx) }, nil
+}
+
+// csrf guards a browser-facing page or route: methods that change state
+// need the session's CSRF token unless the definition says :csrf false
+// (webhooks, which authenticate otherwise).
+func (s *Service) csrf(d *runtime.Definition, h func(*requestCtx)) func(*requestCtx) {
+	if v, ok := d.Option("csrf"); ok && v == false {
+		return h
+	}
+	return func(r *requestCtx) {
+		switch string(r.ctx.Method()) {
+		case "GET", "HEAD", "OPTIONS":
+		default:
+			if !r.checkCSRF() {
+				writeError(r.ctx, 403, "missing or wrong CSRF token", "")
+				return
+			}
+		}
+		h(r)
+	}
 }
 
 // safeHandle registers a route, turning the router's panics on conflicting
@@ -380,6 +402,10 @@ func (s *Service) serveFragment(r *requestCtx) {
 		ctx.SetContentType("text/sx; charset=utf-8")
 	} else {
 		ctx.SetContentType("text/html; charset=utf-8")
+	}
+	if ttl := s.fragmentTTL(typ); ttl > 0 && err == nil {
+		// Callers in other processes cache the fragment this long.
+		ctx.Response.Header.Set("Cache-Control", fmt.Sprintf("max-age=%d", int(ttl.Seconds())))
 	}
 	ctx.SetStatusCode(200)
 	ctx.SetBodyString(out)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 	"github.com/rose-ash/sxhost/stdlib"
@@ -40,6 +41,14 @@ type Options struct {
 	// Remote maps a service name to the base URL of a process serving it,
 	// for services not loaded here (SX_URL_<SERVICE>).
 	Remote map[string]string
+	// SessionSecret signs session cookies (SX_SESSION_SECRET); empty uses
+	// a random key per process.
+	SessionSecret string
+	// SecureCookies marks cookies Secure (serve over HTTPS).
+	SecureCookies bool
+	// Cache backs cache/get, cache/set and the fragment cache; nil uses an
+	// in-process cache.
+	Cache cacheprims.Cache
 }
 
 // Platform is the set of services loaded into one process.
@@ -51,6 +60,8 @@ type Platform struct {
 	metrics  *metrics
 	client   *internalClient
 	dev      devState
+	keyOnce  sync.Once
+	key      []byte
 }
 
 // Service is one service: its name, port and current definitions.
@@ -83,6 +94,9 @@ func New(files []string, opts Options) (*Platform, error) {
 	}
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 10 * time.Second
+	}
+	if opts.Cache == nil {
+		opts.Cache = cacheprims.New("", opts.Logger)
 	}
 	p := &Platform{opts: opts, log: opts.Logger, services: map[string]*Service{}, metrics: newMetrics()}
 	p.client = newInternalClient(p)
@@ -125,6 +139,7 @@ func (s *Service) Env() *runtime.Env { return s.state.Load().env }
 func (s *Service) load() (*state, error) {
 	env := stdlib.NewEnv()
 	env.DefinePrimitives(sqlprims.Primitives()...)
+	env.DefinePrimitives(cacheprims.Primitives()...)
 	env.DefinePrimitives(s.plat.ioPrimitives()...)
 	th := env.NewThread(context.Background())
 	th.Out = os.Stderr
@@ -277,6 +292,7 @@ func (st *state) thread(ctx context.Context, p *Platform) *runtime.Thread {
 	if p.opts.DB != nil {
 		sqlprims.Bind(th, p.opts.DB)
 	}
+	cacheprims.Bind(th, p.opts.Cache)
 	return th
 }
 

@@ -11,15 +11,15 @@
 // Values stored from SX are printed with runtime.Print and read back with
 // runtime.ReadOne, so they map as follows (SX → stored text → SX):
 //
-//	nil, true, false              nil, true, false
-//	int                           digits                 int
-//	float                         shortest form          float (an integral float reads back as an int)
-//	string                        "quoted"               string
-//	keyword                       :name                  keyword
-//	symbol                        name                   symbol
-//	list                          (a b …)                list
-//	dict                          {:k v …}               dict (keys in order)
-//	datetime                      #datetime "RFC 3339"   datetime (same instant and offset)
+//	nil, true, false   nil, true, false        the same
+//	int                digits                  int
+//	float              shortest form           float; an integral one reads back as an equal int
+//	string             "escaped"               string
+//	keyword            :name                   keyword
+//	symbol             name                    symbol
+//	list               (a b …)                 list
+//	dict               {:k v "other key" v}    dict, keys in order
+//	datetime           #datetime "RFC 3339"    datetime: same instant and offset
 //
 // Anything that would not read back equal is refused with an error naming it:
 // functions, macros, components and definitions, html (store the string it

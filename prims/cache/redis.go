@@ -30,7 +30,8 @@ var quietRedis sync.Once
 // NewRedis returns a cache on the server at url (redis://[user:pass@]host:port/db).
 // It does not connect until first used. Timeouts the URL leaves unset are
 // RedisTimeout, and commands are not retried, so one call costs at most about
-// one timeout.
+// one timeout. The first call sends go-redis's own log lines (one per failed
+// dial) to slog's default logger at debug level, process-wide.
 func NewRedis(url string) (*Redis, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
@@ -44,9 +45,11 @@ func NewRedis(url string) (*Redis, error) {
 	if opt.MaxRetries == 0 {
 		opt.MaxRetries = -1 // go-redis spells "no retries" -1; 0 means 3
 	}
-	// One dial attempt: go-redis otherwise tries five times, 100 ms apart,
-	// inside a single call.
-	opt.DialerRetries = 1
+	// One dial attempt: go-redis's default is five, 100 ms apart, inside
+	// a single call.
+	if opt.DialerRetries == 0 {
+		opt.DialerRetries = 1
+	}
 	// Let a request's own deadline cut a command short too.
 	opt.ContextTimeoutEnabled = true
 	// Open-source Redis has no maintenance notifications; asking costs a
