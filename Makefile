@@ -3,10 +3,13 @@
 GO       ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help test bench fuzz lint demo build
+.PHONY: help run test bench fuzz lint demo build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## serve the example service with hot reload (starts PostgreSQL and Redis if needed)
+	./scripts/run
 
 build: ## build the commands into bin/
 	$(GO) build -o bin/ ./cmd/...

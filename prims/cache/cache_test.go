@@ -65,8 +65,10 @@ type backend struct {
 	prefix string
 }
 
+var backendSeq atomic.Int64
+
 // backends returns a fresh Memory cache and a Redis cache whose keys are
-// private to the calling test.
+// private to the calling test (and to this run of it, under -count).
 func backends(t *testing.T) []backend {
 	t.Helper()
 	r, err := cacheprims.NewRedis(redisURL)
@@ -76,7 +78,7 @@ func backends(t *testing.T) []backend {
 	t.Cleanup(func() { r.Close() })
 	return []backend{
 		{"memory", cacheprims.NewMemory(cacheprims.MemoryOptions{}), ""},
-		{"redis", r, runPrefix + t.Name() + ":"},
+		{"redis", r, fmt.Sprintf("%s%s:%d:", runPrefix, t.Name(), backendSeq.Add(1))},
 	}
 }
 
