@@ -190,8 +190,11 @@ func TestEvaluationErrorIs500WithLoggedErrorID(t *testing.T) {
 	if msg, _ := rec["error"].(string); !strings.Contains(msg, "kaboom 1") {
 		t.Errorf("logged error = %q, want the message", msg)
 	}
-	if bt, _ := rec["backtrace"].(string); !strings.Contains(bt, "svc.sx:") {
-		t.Errorf("logged backtrace = %q, want positions in svc.sx", bt)
+	if msg, _ := rec["error"].(string); !strings.Contains(msg, "svc.sx:"+posOf(t, fragileService, `(error (str "kaboom "`)+": ") {
+		t.Errorf("logged error = %q, want the failing form's file:line:col", msg)
+	}
+	if bt, _ := rec["backtrace"].(string); !strings.Contains(bt, "at explode") {
+		t.Errorf("logged backtrace = %q, want the query's frame", bt)
 	}
 	if rec["service"] != "fragile" || rec["request_id"] == nil || rec["request_id"] == "" {
 		t.Errorf("log record lacks service or request id: %v", rec)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -362,10 +363,66 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 func waitForBackend(t testing.TB, c *pgx.Conn, marker string) {
 	t.Helper()
 	eventually(t, 5*time.Second, "a statement containing "+marker+" to run", func() bool {
-		var n int
-		err := c.QueryRow(context.Background(),
-			`select count(*) from pg_stat_activity where datname = current_database()
-			   and state = 'active' and pid <> pg_backend_pid() and position($1 in query) > 0`, marker).Scan(&n)
-		return err == nil && n > 0
+		return backendCount(t, c, marker) > 0
 	})
+}
+
+// waitNoBackend waits until no statement containing marker runs: the
+// server has cancelled or finished it.
+func waitNoBackend(t testing.TB, c *pgx.Conn, marker string, within time.Duration) {
+	t.Helper()
+	eventually(t, within, "statements containing "+marker+" to stop", func() bool {
+		return backendCount(t, c, marker) == 0
+	})
+}
+
+// posOf returns "line:col" (1-based) of the first occurrence of needle in
+// src, for matching positions in messages.
+func posOf(t testing.TB, src, needle string) string {
+	t.Helper()
+	i := strings.Index(src, needle)
+	if i < 0 {
+		t.Fatalf("%q is not in the source", needle)
+	}
+	line := strings.Count(src[:i], "\n") + 1
+	col := i - strings.LastIndex(src[:i], "\n")
+	return fmt.Sprintf("%d:%d", line, col)
+}
+
+// sameJSON reports whether two JSON texts hold the same value (key order
+// and escaping aside).
+func sameJSON(t testing.TB, got, want string) bool {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad expected JSON %q: %v", want, err)
+	}
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		return false
+	}
+	return reflect.DeepEqual(g, w)
+}
+
+// containsAll reports whether s contains every fragment.
+func containsAll(s string, fragments ...string) bool {
+	for _, f := range fragments {
+		if !strings.Contains(s, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// backendCount counts statements containing marker running in the
+// package's database, other than the asking one.
+func backendCount(t testing.TB, c *pgx.Conn, marker string) int {
+	t.Helper()
+	var n int
+	err := c.QueryRow(context.Background(),
+		`select count(*) from pg_stat_activity where datname = current_database()
+		   and state = 'active' and pid <> pg_backend_pid() and position($1 in query) > 0`, marker).Scan(&n)
+	if err != nil {
+		t.Fatalf("pg_stat_activity: %v", err)
+	}
+	return n
 }

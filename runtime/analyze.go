@@ -87,6 +87,16 @@ func (a *analyzer) symbol(s *Symbol, sc *scope, p *Pos) node {
 	return &globalNode{basePos{p}, a.env.cell(s.Name)}
 }
 
+// startsWithKeyword reports whether a form's first argument is a keyword:
+// (filter :id "blur" …) is the SVG element, (filter pred xs) the function.
+func startsWithKeyword(l *List) bool {
+	if len(l.Items) < 2 {
+		return false
+	}
+	_, ok := l.Items[1].(Keyword)
+	return ok
+}
+
 // definesFunction reports whether a global name is, or is being, defined
 // as something callable: such a global shadows an element of the same name
 // for the code compiled after it.
@@ -118,7 +128,7 @@ func (a *analyzer) list(l *List, sc *scope, tail bool) node {
 	// Tag names win over variables in head position (§12), so a component
 	// can take a parameter called title and still write (title title). The
 	// few names that are both a tag and a higher-order form stay forms.
-	if tag, ok := htmlTags[head.Name]; ok && !tagIsAlsoForm[head.Name] {
+	if tag, ok := htmlTags[head.Name]; ok && (!tagIsAlsoForm[head.Name] || startsWithKeyword(l)) {
 		if isLocal(sc, head.Name) {
 			// Decided at run time: a function in the variable is called,
 			// any other value leaves the tag meaning.

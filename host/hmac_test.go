@@ -1,0 +1,293 @@
+package host_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rose-ash/sxhost/host"
+)
+
+// sign computes an internal call's signature from the scheme documented in
+// hmac.go: hex(HMAC-SHA256(secret, METHOD "\n" PATH?QUERY "\n" ts "\n"
+// hex(sha256(body)))).
+func sign(secret, method, target string, ts int64, body []byte) string {
+	sum := sha256.Sum256(body)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "%s\n%s\n%d\n%s", method, target, ts, hex.EncodeToString(sum[:]))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// signedDo sends a request signed for signTarget and signBody (which the
+// test may make differ from what is sent).
+func signedDo(t *testing.T, method, base, target string, body []byte, secret string, ts int64, signTarget string, signBody []byte) response {
+	t.Helper()
+	h := []string{
+		"X-Internal-Service", "tester",
+		"X-Internal-Timestamp", strconv.FormatInt(ts, 10),
+		"X-Internal-Signature", sign(secret, method, signTarget, ts, signBody),
+	}
+	if body != nil {
+		h = append(h, "Content-Type", "application/json")
+	}
+	return do(t, method, base+target, body, h...)
+}
+
+func TestHMACOnInternalEndpoints(t *testing.T) {
+	t.Parallel()
+	const secret = "correct horse battery staple"
+	table := uniqueName("signed")
+	execSQL(t, "create table "+table+" (note text)")
+	src := fmt.Sprintf(`
+(defservice guarded)
+(defquery double (&key (n :int)) (* 2 n))
+(defaction note (&key (text :str))
+  (sql/exec "insert into %s (note) values ($1)" text)
+  {:saved text})
+(defhandler hello (&key name) (b "hi " name))
+(defpage home :path "/" :content (p "public"))
+`, table)
+	s, _, _ := startService(t, src, host.Options{Secret: secret, DB: openPool(t, dbURL)})
+	check := directConn(t)
+	now := time.Now().Unix()
+
+	// Unsigned calls are refused, on every internal endpoint.
+	wantJSONError(t, get(t, s.URL+"/internal/schema"), 403, "unsigned schema")
+	wantJSONError(t, get(t, s.URL+"/internal/data/double?n=2"), 403, "unsigned query")
+	wantJSONError(t, postJSON(t, s.URL+"/internal/actions/note", `{"text":"unsigned"}`), 403, "unsigned action")
+	wantJSONError(t, get(t, s.URL+"/internal/fragments/hello?name=x"), 403, "unsigned fragment")
+	// Public endpoints need no signature.
+	wantStatus(t, get(t, s.URL+"/"), 200, "public page")
+	wantStatus(t, get(t, s.URL+"/healthz"), 200, "healthz")
+
+	// Correctly signed calls pass.
+	r := signedDo(t, "GET", s.URL, "/internal/data/double?n=21", nil, secret, now, "/internal/data/double?n=21", nil)
+	wantStatus(t, r, 200, "signed query")
+	if r.Body != "42" {
+		t.Errorf("signed query = %s", r.Body)
+	}
+	wantStatus(t, signedDo(t, "GET", s.URL, "/internal/schema", nil, secret, now, "/internal/schema", nil), 200, "signed schema")
+	r = signedDo(t, "GET", s.URL, "/internal/fragments/hello?name=x", nil, secret, now, "/internal/fragments/hello?name=x", nil)
+	if r.Status != 200 || r.Body != "<b>hi x</b>" {
+		t.Errorf("signed fragment: %s", r)
+	}
+	body := []byte(`{"text":"signed"}`)
+	r = signedDo(t, "POST", s.URL, "/internal/actions/note", body, secret, now, "/internal/actions/note", body)
+	if r.Status != 200 || r.Body != `{"saved":"signed"}` {
+		t.Errorf("signed action: %s", r)
+	}
+	// A timestamp a little off is within the allowed skew.
+	wantStatus(t, signedDo(t, "GET", s.URL, "/internal/data/double?n=1", nil, secret, now-30, "/internal/data/double?n=1", nil), 200, "a call signed 30 s ago")
+
+	// Tampering, a wrong secret or a stale timestamp is refused.
+	tampered := []byte(`{"text":"tampered"}`)
+	wantJSONError(t, signedDo(t, "POST", s.URL, "/internal/actions/note", tampered, secret, now, "/internal/actions/note", body), 403, "tampered body")
+	wantJSONError(t, signedDo(t, "GET", s.URL, "/internal/data/double?n=22", nil, secret, now, "/internal/data/double?n=21", nil), 403, "tampered query string")
+	wantJSONError(t, signedDo(t, "GET", s.URL, "/internal/data/double?n=21", nil, secret, now, "/internal/data/other?n=21", nil), 403, "signature for another path")
+	wantJSONError(t, signedDo(t, "POST", s.URL, "/internal/actions/note", body, "wrong secret", now, "/internal/actions/note", body), 403, "wrong secret")
+	wantJSONError(t, signedDo(t, "GET", s.URL, "/internal/data/double?n=1", nil, secret, now-61-5, "/internal/data/double?n=1", nil), 403, "a call signed over 60 s ago", "stale")
+	wantJSONError(t, signedDo(t, "GET", s.URL, "/internal/data/double?n=1", nil, secret, now+61+5, "/internal/data/double?n=1", nil), 403, "a call signed over 60 s in the future", "stale")
+	wantJSONError(t, do(t, "GET", s.URL+"/internal/data/double?n=1", nil,
+		"X-Internal-Timestamp", "soon", "X-Internal-Signature", sign(secret, "GET", "/internal/data/double?n=1", now, nil)), 403, "a timestamp that is not a number")
+	wantJSONError(t, do(t, "GET", s.URL+"/internal/data/double?n=1", nil,
+		"X-Internal-Timestamp", strconv.FormatInt(now, 10)), 403, "a timestamp without a signature")
+
+	// Only the signed action wrote.
+	if n := countRows(t, check, table, ""); n != 1 {
+		t.Errorf("%d rows written, want 1 (only the signed call)", n)
+	}
+	if n := countRows(t, check, table, "note = 'signed'"); n != 1 {
+		t.Errorf("the signed call's row is missing")
+	}
+}
+
+func TestNoSecretAcceptsUnsignedCalls(t *testing.T) {
+	t.Parallel()
+	s, _, _ := startService(t, `(defservice open) (defquery double (&key (n :int)) (* 2 n)) (defaction echo (&key x) x)`, host.Options{})
+	r := get(t, s.URL+"/internal/data/double?n=4")
+	if r.Status != 200 || r.Body != "8" {
+		t.Errorf("unsigned query without a secret: %s", r)
+	}
+	r = postJSON(t, s.URL+"/internal/actions/echo", `{"x":"y"}`)
+	if r.Status != 200 || r.Body != `"y"` {
+		t.Errorf("unsigned action without a secret: %s", r)
+	}
+	wantStatus(t, get(t, s.URL+"/internal/schema"), 200, "unsigned schema without a secret")
+}
+
+// Services a and b call each other's queries, actions and fragments.
+const serviceA = `
+(defservice a)
+
+(defquery greet (&key (name :str)) (str "hello " name " from a"))
+
+(defroute via-b :path "/via-b" ()
+  {:double (query "b" "double" :n 21)
+   :sum (query "b" "sum-ids" :ids (list 1 2 3))
+   :saved (action "b" "record" :note "from a")
+   :card (frag "b" "card" :title "T<>")})
+
+(defroute echo-b :path "/echo-b" ()
+  (query "b" "echo-args" :text "a b&c=d/é+?%" :at (parse-datetime "2026-03-04T10:00:00.5Z")
+         :flag false :ratio 0.25 :ids (list 3 4)))
+
+(defroute dict-query-b :path "/dict-query-b" () {:got (query "b" "dict-arg" :opts {:k "v" :n 1})})
+
+(defroute dict-action-b :path "/dict-action-b" () (action "b" "dict-action" :opts {:k "v" :n 1}))
+
+(defroute frag-only :path "/frag-only" () (frag "b" "card" :title "alone"))
+
+(defpage b-page :path "/page" :content
+  (div (frag "b" "card" :title "P") (span (query "b" "double" :n 2))))
+`
+
+const serviceB = `
+(defservice b)
+
+(defquery double (&key (n :int)) (* 2 n))
+
+(defquery sum-ids (&key (ids :ids)) (reduce + 0 ids))
+
+(defaction record (&key (note :str))
+  (sql/exec "insert into %s (note) values ($1)" note)
+  {:saved note})
+
+(defhandler card (&key title) (div :class "card" title))
+
+(defquery echo-args (&key (text :str) (at :datetime) (flag :bool) (ratio :float) (ids :ids))
+  {:text text :at at :flag flag :ratio ratio :ids ids})
+
+(defquery dict-arg (&key (opts :dict)) (get opts :k))
+
+(defaction dict-action (&key (opts :dict)) (get opts :n))
+
+(defroute via-a :path "/via-a" () (query "a" "greet" :name "b"))
+`
+
+// The same arguments must arrive alike in-process and over HTTP.
+const wantEchoB = `{"text":"a b&c=d/é+?%","at":"2026-03-04T10:00:00.5Z","flag":false,"ratio":0.25,"ids":[3,4]}`
+
+// checkArgumentsArrive checks a's calls of b with typed arguments.
+func checkArgumentsArrive(t *testing.T, base, how string) {
+	t.Helper()
+	r := get(t, base+"/echo-b")
+	if r.Status != 200 || !sameJSON(t, r.Body, wantEchoB) {
+		t.Errorf("a passing typed arguments to b %s:\n got %s\nwant 200 %s", how, r, wantEchoB)
+	}
+	r = get(t, base+"/dict-action-b")
+	if r.Status != 200 || r.Body != "1" {
+		t.Errorf("a passing a dict to b's action %s: got %s, want 200 1", how, r)
+	}
+	r = get(t, base+"/dict-query-b")
+	if r.Status != 200 || r.Body != `{"got":"v"}` {
+		t.Errorf("a passing a dict to b's query %s: got %s, want 200 {\"got\":\"v\"}", how, r)
+	}
+}
+
+const wantViaB = `{"double":42,"sum":6,"saved":{"saved":"from a"},"card":"<div class=\"card\">T&lt;&gt;</div>"}`
+
+func TestCallsBetweenTwoProcesses(t *testing.T) {
+	t.Parallel()
+	const secret = "shared between a and b"
+	table := uniqueName("records")
+	execSQL(t, "create table "+table+" (note text)")
+	dir := t.TempDir()
+	fileA := writeFile(t, dir, "a.sx", serviceA)
+	fileB := writeFile(t, dir, "b.sx", fmt.Sprintf(serviceB, table))
+	lnA, lnB := listen(t), listen(t)
+	urlA, urlB := "http://"+lnA.Addr().String(), "http://"+lnB.Addr().String()
+	pool := openPool(t, dbURL)
+	pa := newPlatform(t, []string{fileA}, host.Options{Secret: secret, DB: pool, Remote: map[string]string{"b": urlB}})
+	pb := newPlatform(t, []string{fileB}, host.Options{Secret: secret, DB: pool, Remote: map[string]string{"a": urlA}})
+	a := serveOn(t, pa.Service("a"), lnA)
+	b := serveOn(t, pb.Service("b"), lnB)
+	check := directConn(t)
+
+	r := get(t, a.URL+"/via-b")
+	wantStatus(t, r, 200, "a calling b")
+	if !sameJSON(t, r.Body, wantViaB) {
+		t.Errorf("a calling b:\n got %s\nwant %s", r.Body, wantViaB)
+	}
+	if n := countRows(t, check, table, "note = 'from a'"); n != 1 {
+		t.Errorf("b's action over HTTP wrote %d rows, want 1", n)
+	}
+	r = get(t, a.URL+"/page")
+	wantStatus(t, r, 200, "a's page with b's fragment")
+	if want := `<div><div class="card">P</div><span>4</span></div>`; !strings.Contains(r.Body, want) {
+		t.Errorf("a's page lacks %s: %s", want, r.Body)
+	}
+	r = get(t, b.URL+"/via-a")
+	if r.Status != 200 || r.Body != "hello b from a" {
+		t.Errorf("b calling a: %s", r)
+	}
+
+	// The calls went over signed HTTP: b counted them.
+	m := scrape(t, b.URL)
+	for route, n := range map[string]float64{"/internal/data/{query}": 3, "/internal/actions/{action}": 1, "/internal/fragments/{type}": 2} {
+		method := "GET"
+		if route == "/internal/actions/{action}" {
+			method = "POST"
+		}
+		series := fmt.Sprintf(`sxhost_requests_total{service="b",route=%q,method=%q,status="200"}`, route, method)
+		if m[series] != n {
+			t.Errorf("%s = %v, want %v", series, m[series], n)
+		}
+	}
+
+	checkArgumentsArrive(t, a.URL, "over HTTP")
+
+	// A caller with the wrong secret is refused: queries fail, fragments
+	// render empty, nothing is written.
+	wrong := newPlatform(t, []string{writeFile(t, t.TempDir(), "a.sx", serviceA)},
+		host.Options{Secret: "not the secret", DB: pool, Remote: map[string]string{"b": urlB}})
+	wa := serve(t, wrong.Service("a"))
+	wantStatus(t, get(t, wa.URL+"/via-b"), 500, "a with the wrong secret calling b")
+	if r := get(t, wa.URL+"/frag-only"); r.Status != 200 || r.Body != "" {
+		t.Errorf("a refused fragment: %s, want an empty 200", r)
+	}
+	if n := countRows(t, check, table, ""); n != 1 {
+		t.Errorf("%d rows after a refused call, want 1", n)
+	}
+}
+
+func TestCallsInOneProcess(t *testing.T) {
+	t.Parallel()
+	table := uniqueName("records")
+	execSQL(t, "create table "+table+" (note text)")
+	dir := t.TempDir()
+	fileA := writeFile(t, dir, "a.sx", serviceA)
+	fileB := writeFile(t, dir, "b.sx", fmt.Sprintf(serviceB, table))
+	// No Remote: a call that left the process would fail.
+	p := newPlatform(t, []string{fileA, fileB}, host.Options{Secret: "unused in-process", DB: openPool(t, dbURL)})
+	if len(p.Services()) != 2 || p.Service("a") == nil || p.Service("b") == nil {
+		t.Fatalf("services loaded: %v", p.Services())
+	}
+	a := serve(t, p.Service("a"))
+	b := serve(t, p.Service("b"))
+	check := directConn(t)
+
+	r := get(t, a.URL+"/via-b")
+	wantStatus(t, r, 200, "a calling b in-process")
+	if !sameJSON(t, r.Body, wantViaB) {
+		t.Errorf("a calling b in-process:\n got %s\nwant %s", r.Body, wantViaB)
+	}
+	if n := countRows(t, check, table, "note = 'from a'"); n != 1 {
+		t.Errorf("b's action in-process wrote %d rows, want 1", n)
+	}
+	r = get(t, b.URL+"/via-a")
+	if r.Status != 200 || r.Body != "hello b from a" {
+		t.Errorf("b calling a in-process: %s", r)
+	}
+	checkArgumentsArrive(t, a.URL, "in-process")
+	// No HTTP request reached b's internal endpoints.
+	for series, v := range scrape(t, b.URL) {
+		if strings.Contains(series, `route="/internal/`) && v > 0 {
+			t.Errorf("in-process calls went over HTTP: %s = %v", series, v)
+		}
+	}
+}
