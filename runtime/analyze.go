@@ -136,7 +136,7 @@ func (a *analyzer) list(l *List, sc *scope, tail bool) node {
 			e.alt = a.call(l, sc, tail).(*callNode)
 			return e
 		}
-		if !a.definesFunction(head.Name) {
+		if tagIsAlsoForm[head.Name] || !a.definesFunction(head.Name) {
 			return a.element(tag, l, sc)
 		}
 	} else if isLocal(sc, head.Name) {
