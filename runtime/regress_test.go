@@ -18,6 +18,9 @@ func TestRegressions(t *testing.T) {
 		{"user function named like an SVG tag", `(define (g i) (if (< i 5) (g (+ i 1)) i)) (g 0)`, "5"},
 		{"component parameter named like a tag", `(defcomp ~t (&key title) (title title)) (render-to-html '(~t :title "x"))`, `"<title>x</title>"`},
 		{"positional defaults", `((fn (a (b :int 2)) (+ a b)) 1)`, "3"},
+		{"SVG filter element beside the filter function",
+			`(render-to-html '(svg (filter :id "f") (g (filter (fn (x) (> x 1)) (list 1 2 3)))))`,
+			`"<svg><filter id=\"f\"></filter><g>23</g></svg>"`},
 	}
 	for _, c := range cases {
 		th := stdlib.NewEnv().NewThread(nil)
