@@ -260,3 +260,38 @@ func TestDevModeShowsErrorDetails(t *testing.T) {
 		t.Errorf("dev page error lacks the message and position: %s", r.Body)
 	}
 }
+
+func TestUnencodableResultIs500WithLoggedErrorID(t *testing.T) {
+	t.Parallel()
+	logger, log := newLogger()
+	s, _, _ := startService(t, `(defservice odd) (defquery gives-fn () (fn (x) x))`, host.Options{Logger: logger})
+	r := get(t, s.URL+"/internal/data/gives-fn", "X-Request-Id", "trace-odd-1")
+	obj := wantJSONError(t, r, 500, "a query whose result is not JSON")
+	id, _ := obj["error_id"].(string)
+	if id == "" {
+		t.Fatalf("a 500 without an error_id: %s", r.Body)
+	}
+	rec := loggedError(t, log, id)
+	if rec["request_id"] != "trace-odd-1" {
+		t.Errorf("logged request id %v, want the caller's trace-odd-1", rec["request_id"])
+	}
+}
+
+func TestRequestIDComesFromTheCaller(t *testing.T) {
+	t.Parallel()
+	logger, log := newLogger()
+	s, _, _ := startService(t, fragileService, host.Options{Logger: logger})
+	r := get(t, s.URL+"/internal/data/explode", "X-Request-Id", "trace-abc-123")
+	if got := r.Header.Get("X-Request-Id"); got != "trace-abc-123" {
+		t.Errorf("X-Request-Id answered %q, want the caller's", got)
+	}
+	obj := wantJSONError(t, r, 500, "a failing query")
+	if rec := loggedError(t, log, fmt.Sprint(obj["error_id"])); rec["request_id"] != "trace-abc-123" {
+		t.Errorf("logged request id %v, want trace-abc-123", rec["request_id"])
+	}
+	// Without one, each request gets its own.
+	a, b := get(t, s.URL+"/internal/data/fine"), get(t, s.URL+"/internal/data/fine")
+	if ida, idb := a.Header.Get("X-Request-Id"), b.Header.Get("X-Request-Id"); ida == "" || ida == idb {
+		t.Errorf("generated request ids %q and %q", ida, idb)
+	}
+}

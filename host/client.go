@@ -47,8 +47,8 @@ func envName(service string) string {
 	return strings.ToUpper(strings.ReplaceAll(service, "-", "_"))
 }
 
-// encodeQuery renders parameters as a query string: lists of ids as
-// comma-separated values, other values by their printed or string form.
+// encodeQuery renders parameters as a query string: strings as they are,
+// lists and dicts as JSON, other values in their printed form.
 func encodeQuery(raw map[string]runtime.Value) string {
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -63,16 +63,13 @@ func encodeQuery(raw map[string]runtime.Value) string {
 			q.Set(k, v)
 		case time.Time:
 			q.Set(k, v.Format(time.RFC3339Nano))
-		case *runtime.List:
-			parts := make([]string, len(v.Items))
-			for i, it := range v.Items {
-				if s, ok := it.(string); ok {
-					parts[i] = s
-				} else {
-					parts[i] = runtime.Print(it)
-				}
+		case *runtime.List, *runtime.Dict:
+			// Structured values travel as JSON text (ids lists too: the
+			// receiver accepts "[1,2]" as well as "1,2").
+			var buf bytes.Buffer
+			if err := toJSON(&buf, v); err == nil {
+				q.Set(k, buf.String())
 			}
-			q.Set(k, strings.Join(parts, ","))
 		default:
 			q.Set(k, runtime.Print(v))
 		}

@@ -1,6 +1,7 @@
 package host_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,15 @@ func TestRequestDeadline(t *testing.T) {
 		{"/spin", ""},
 		{"/spin-route", ""},
 	} {
-		r, d := timed(t, s.URL+c.path)
+		// Wait three seconds at most, so a broken deadline fails fast.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		start := time.Now()
+		r, err := tryDoCtx(ctx, "GET", s.URL+c.path, nil)
+		d := time.Since(start)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s with a 200 ms deadline: no answer after %v: %v", c.path, d, err)
+		}
 		t.Logf("%s: %d in %v: %.150s", c.path, r.Status, d, r.Body)
 		if r.Status < 500 || r.Status > 599 {
 			t.Errorf("%s past its deadline: %d %.200s, want a 5xx", c.path, r.Status, r.Body)

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/rose-ash/sxhost/host"
 )
 
@@ -345,8 +343,9 @@ func TestHealthAndReadiness(t *testing.T) {
 	nodb, _, _ := startService(t, `(defservice lone) (defpage p :path "/" :content (p "hi"))`, host.Options{})
 	wantStatus(t, get(t, nodb.URL+"/readyz"), 200, "readyz without a database")
 
-	// A database that cannot be reached makes it unready (port 1 refuses).
-	dead, _, _ := startService(t, `(defservice dead)`, host.Options{DB: openPoolLazy(t, "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=1")})
+	// A database that cannot be reached makes it unready (port 1 refuses;
+	// pgxpool connects on first use, so the pool opens).
+	dead, _, _ := startService(t, `(defservice dead)`, host.Options{DB: openPool(t, "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=1")})
 	wantStatus(t, get(t, dead.URL+"/healthz"), 200, "healthz without its database")
 	wantJSONError(t, get(t, dead.URL+"/readyz"), 503, "readyz without its database")
 }
@@ -461,11 +460,4 @@ func TestStaticFilesBesideTheService(t *testing.T) {
 	if r := get(t, s.URL+"/static/late.js"); r.Status != 200 || r.Body != "1;" {
 		t.Errorf("late.js: %s", r)
 	}
-}
-
-// openPoolLazy opens a pool without waiting for a connection: pgxpool
-// connects on first use, so an unreachable server is only found then.
-func openPoolLazy(t *testing.T, url string) *pgxpool.Pool {
-	t.Helper()
-	return openPool(t, url)
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/rose-ash/sxhost/host"
 )
 
@@ -138,6 +140,10 @@ const serviceA = `
 
 (defroute dict-query-b :path "/dict-query-b" () {:got (query "b" "dict-arg" :opts {:k "v" :n 1})})
 
+(defroute list-query-b :path "/list-query-b" () {:got (query "b" "list-arg" :xs (list "p" "q"))})
+
+(defroute json-query-b :path "/json-query-b" () {:got (query "b" "json-arg" :v {:k 1})})
+
 (defroute dict-action-b :path "/dict-action-b" () (action "b" "dict-action" :opts {:k "v" :n 1}))
 
 (defroute frag-only :path "/frag-only" () (frag "b" "card" :title "alone"))
@@ -164,6 +170,10 @@ const serviceB = `
 
 (defquery dict-arg (&key (opts :dict)) (get opts :k))
 
+(defquery list-arg (&key (xs :list)) (len xs))
+
+(defquery json-arg (&key v) (if (dict? v) (get v :k) (str "not a dict: " (type-of v))))
+
 (defaction dict-action (&key (opts :dict)) (get opts :n))
 
 (defroute via-a :path "/via-a" () (query "a" "greet" :name "b"))
@@ -183,17 +193,36 @@ func checkArgumentsArrive(t *testing.T, base, how string) {
 	if r.Status != 200 || r.Body != "1" {
 		t.Errorf("a passing a dict to b's action %s: got %s, want 200 1", how, r)
 	}
-	r = get(t, base+"/dict-query-b")
-	if r.Status != 200 || r.Body != `{"got":"v"}` {
-		t.Errorf("a passing a dict to b's query %s: got %s, want 200 {\"got\":\"v\"}", how, r)
+}
+
+// checkStructuredQueryArgs checks a's queries of b with a dict, a list
+// and an untyped dict argument.
+func checkStructuredQueryArgs(t *testing.T, base, how string) {
+	t.Helper()
+	for path, want := range map[string]string{
+		"/dict-query-b": `{"got":"v"}`,
+		"/list-query-b": `{"got":2}`,
+		"/json-query-b": `{"got":1}`,
+	} {
+		r := get(t, base+path)
+		if r.Status != 200 || r.Body != want {
+			t.Errorf("%s (a passing structured data to b's query %s): got %s, want 200 %s", path, how, r, want)
+		}
 	}
 }
 
 const wantViaB = `{"double":42,"sum":6,"saved":{"saved":"from a"},"card":"<div class=\"card\">T&lt;&gt;</div>"}`
 
-func TestCallsBetweenTwoProcesses(t *testing.T) {
-	t.Parallel()
-	const secret = "shared between a and b"
+// twoProcesses is a and b served by two platforms that call each other
+// over signed HTTP.
+type twoProcesses struct {
+	a, b  *served
+	table string
+	pool  *pgxpool.Pool
+}
+
+func startTwoProcesses(t *testing.T, secret string) twoProcesses {
+	t.Helper()
 	table := uniqueName("records")
 	execSQL(t, "create table "+table+" (note text)")
 	dir := t.TempDir()
@@ -204,8 +233,14 @@ func TestCallsBetweenTwoProcesses(t *testing.T) {
 	pool := openPool(t, dbURL)
 	pa := newPlatform(t, []string{fileA}, host.Options{Secret: secret, DB: pool, Remote: map[string]string{"b": urlB}})
 	pb := newPlatform(t, []string{fileB}, host.Options{Secret: secret, DB: pool, Remote: map[string]string{"a": urlA}})
-	a := serveOn(t, pa.Service("a"), lnA)
-	b := serveOn(t, pb.Service("b"), lnB)
+	return twoProcesses{a: serveOn(t, pa.Service("a"), lnA), b: serveOn(t, pb.Service("b"), lnB), table: table, pool: pool}
+}
+
+func TestCallsBetweenTwoProcesses(t *testing.T) {
+	t.Parallel()
+	const secret = "shared between a and b"
+	pp := startTwoProcesses(t, secret)
+	a, b, table := pp.a, pp.b, pp.table
 	check := directConn(t)
 
 	r := get(t, a.URL+"/via-b")
@@ -244,7 +279,7 @@ func TestCallsBetweenTwoProcesses(t *testing.T) {
 	// A caller with the wrong secret is refused: queries fail, fragments
 	// render empty, nothing is written.
 	wrong := newPlatform(t, []string{writeFile(t, t.TempDir(), "a.sx", serviceA)},
-		host.Options{Secret: "not the secret", DB: pool, Remote: map[string]string{"b": urlB}})
+		host.Options{Secret: "not the secret", DB: pp.pool, Remote: map[string]string{"b": b.URL}})
 	wa := serve(t, wrong.Service("a"))
 	wantStatus(t, get(t, wa.URL+"/via-b"), 500, "a with the wrong secret calling b")
 	if r := get(t, wa.URL+"/frag-only"); r.Status != 200 || r.Body != "" {
@@ -284,10 +319,19 @@ func TestCallsInOneProcess(t *testing.T) {
 		t.Errorf("b calling a in-process: %s", r)
 	}
 	checkArgumentsArrive(t, a.URL, "in-process")
+	checkStructuredQueryArgs(t, a.URL, "in-process")
 	// No HTTP request reached b's internal endpoints.
 	for series, v := range scrape(t, b.URL) {
 		if strings.Contains(series, `route="/internal/`) && v > 0 {
 			t.Errorf("in-process calls went over HTTP: %s = %v", series, v)
 		}
 	}
+}
+
+// TestStructuredQueryArgumentsOverHTTP: queries taking a dict or a list
+// work in-process (TestCallsInOneProcess) and must work alike over HTTP.
+func TestStructuredQueryArgumentsOverHTTP(t *testing.T) {
+	t.Parallel()
+	pp := startTwoProcesses(t, "")
+	checkStructuredQueryArgs(t, pp.a.URL, "over HTTP")
 }

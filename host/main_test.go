@@ -180,7 +180,6 @@ func newPlatform(t testing.TB, files []string, opts host.Options) *host.Platform
 type served struct {
 	URL string
 	Srv *fasthttp.Server
-	ln  net.Listener
 }
 
 // listen reserves a port on 127.0.0.1.
@@ -209,7 +208,7 @@ func serveOn(t testing.TB, svc *host.Service, ln net.Listener) *served {
 			t.Errorf("server for %s did not stop", svc.Name)
 		}
 	})
-	return &served{URL: "http://" + ln.Addr().String(), Srv: srv, ln: ln}
+	return &served{URL: "http://" + ln.Addr().String(), Srv: srv}
 }
 
 // serve serves svc on a fresh port until the test ends.
@@ -280,11 +279,16 @@ func do(t testing.TB, method, url string, body []byte, headers ...string) respon
 }
 
 func tryDo(method, url string, body []byte, headers ...string) (response, error) {
+	return tryDoCtx(context.Background(), method, url, body, headers...)
+}
+
+// tryDoCtx is tryDo giving up when ctx ends.
+func tryDoCtx(ctx context.Context, method, url string, body []byte, headers ...string) (response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequest(method, url, rd)
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return response{}, err
 	}

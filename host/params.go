@@ -51,6 +51,16 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 	want := paramTypes[p.Type]
 	switch p.Type {
 	case "", "any", "json":
+		// Over HTTP, structured arguments arrive as JSON text; an untyped
+		// parameter takes an object or array as data (declare :str to
+		// receive such text verbatim).
+		if s, ok := v.(string); ok && (p.Type == "json" || looksStructured(s)) {
+			if d, err := fromJSON([]byte(s)); err == nil {
+				return d, nil
+			} else if p.Type == "json" {
+				return nil, badParam(p.Name, "expected JSON, got %s", describe(v))
+			}
+		}
 		return v, nil
 	case "string", "str", "keyword":
 		switch x := v.(type) {
@@ -121,11 +131,11 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 			return t, nil
 		}
 	case "dict":
-		if d, ok := v.(*runtime.Dict); ok {
+		if d, ok := decodeText(v).(*runtime.Dict); ok {
 			return d, nil
 		}
 	case "list":
-		if l, ok := v.(*runtime.List); ok {
+		if l, ok := decodeText(v).(*runtime.List); ok {
 			return l, nil
 		}
 	default:
@@ -136,7 +146,7 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 
 func coerceIDs(name string, v runtime.Value) (runtime.Value, error) {
 	var parts []runtime.Value
-	switch x := v.(type) {
+	switch x := decodeText(v).(type) {
 	case string:
 		for _, s := range strings.Split(x, ",") {
 			if s = strings.TrimSpace(s); s != "" {
@@ -170,6 +180,23 @@ func coerceIDs(name string, v runtime.Value) (runtime.Value, error) {
 		return nil, badParam(name, "expected a list of integer ids, got %s", describe(p))
 	}
 	return runtime.NewList(out...), nil
+}
+
+// looksStructured reports whether text is a JSON object or array.
+func looksStructured(s string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) > 1 && (s[0] == '{' && s[len(s)-1] == '}' || s[0] == '[' && s[len(s)-1] == ']')
+}
+
+// decodeText turns JSON text for an object or array into SX data; any
+// other value is returned unchanged.
+func decodeText(v runtime.Value) runtime.Value {
+	if s, ok := v.(string); ok && looksStructured(s) {
+		if d, err := fromJSON([]byte(s)); err == nil {
+			return d
+		}
+	}
+	return v
 }
 
 func describe(v runtime.Value) string {

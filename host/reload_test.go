@@ -259,3 +259,35 @@ func TestReloadLeavesRequestsInFlightOnOldDefinitions(t *testing.T) {
 		t.Errorf("a request after the reload: %s, want the new text", r)
 	}
 }
+
+func TestHotReloadOfServiceDirectory(t *testing.T) {
+	t.Parallel()
+	// services/shop.sx loads services/shop/*.sx; edits there reload too,
+	// including files added after the start.
+	dir := t.TempDir()
+	file := writeFile(t, dir, "shop.sx", `(defservice shop)
+(defpage home :path "/" :content (div (~banner)))
+`)
+	writeFile(t, dir, "shop/parts.sx", `(defcomp ~banner () (b "banner one"))`)
+	p := newPlatform(t, []string{file}, host.Options{Dev: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	stop, err := p.Watch(ctx)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); stop() })
+	s := serve(t, p.Services()[0])
+	if r := get(t, s.URL+"/"); !strings.Contains(r.Body, "<b>banner one</b>") {
+		t.Fatalf("first version: %s", r)
+	}
+	replaceFile(t, filepath.Join(dir, "shop", "parts.sx"), `(defcomp ~banner () (b "banner two"))`)
+	eventually(t, 5*time.Second, "the edited part", func() bool {
+		return strings.Contains(get(t, s.URL+"/").Body, "banner two")
+	})
+	writeFile(t, dir, "shop/more.sx", `(defpage extra :path "/extra" :content (p "extra page"))`)
+	eventually(t, 5*time.Second, "the added part", func() bool {
+		r := get(t, s.URL+"/extra")
+		return r.Status == 200 && strings.Contains(r.Body, "extra page")
+	})
+}

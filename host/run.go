@@ -75,7 +75,11 @@ func (sqlTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQuer
 // components, arity errors and calls to queries, actions or fragments that
 // no loaded service defines (services named in SX_URL_* are trusted).
 func (p *Platform) Check() []string {
-	var out []string
+	type finding struct {
+		pos runtime.Pos
+		msg string
+	}
+	var found []finding
 	for _, svc := range p.order {
 		st := svc.state.Load()
 		var pages []runtime.Value
@@ -84,15 +88,32 @@ func (p *Platform) Check() []string {
 		}
 		for _, f := range st.env.Check(pages...) {
 			if f.Call == nil {
-				out = append(out, f.String())
+				found = append(found, finding{f.Pos, f.Msg})
 				continue
 			}
 			if msg := p.checkCall(f.Call); msg != "" {
-				out = append(out, f.Pos.String()+": "+msg)
+				found = append(found, finding{f.Pos, msg})
 			}
 		}
 	}
-	sort.Strings(out)
+	// In source order: by file, then line, then column.
+	sort.Slice(found, func(i, j int) bool {
+		a, b := found[i].pos, found[j].pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Col != b.Col {
+			return a.Col < b.Col
+		}
+		return found[i].msg < found[j].msg
+	})
+	out := make([]string, 0, len(found))
+	for _, f := range found {
+		out = append(out, f.pos.String()+": "+f.msg)
+	}
 	return dedupe(out)
 }
 

@@ -367,7 +367,20 @@ func (s *Service) serveCall(r *requestCtx, kind string) {
 		s.fail(r, err, false)
 		return
 	}
-	writeJSONResponse(ctx, 200, v)
+	s.writeResult(r, v)
+}
+
+// writeResult answers 200 with v as JSON; a value JSON cannot hold is an
+// evaluation error (500, logged with its error id).
+func (s *Service) writeResult(r *requestCtx, v runtime.Value) {
+	var buf bytes.Buffer
+	if err := toJSON(&buf, v); err != nil {
+		s.fail(r, fmt.Errorf("the result cannot be sent as JSON: %w", err), false)
+		return
+	}
+	r.ctx.SetStatusCode(200)
+	r.ctx.SetContentType("application/json")
+	r.ctx.SetBody(buf.Bytes())
 }
 
 // wantsWire reports whether the client asked for the SX wire format.
@@ -522,7 +535,7 @@ func (s *Service) serveRoute(r *requestCtx, d *runtime.Definition) {
 		ctx.SetContentType("text/html; charset=utf-8")
 		ctx.SetBodyString(string(x))
 	default:
-		writeJSONResponse(ctx, 200, v)
+		s.writeResult(r, v)
 	}
 }
 

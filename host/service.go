@@ -155,7 +155,9 @@ func (s *Service) load() (*state, error) {
 	services := env.Definitions("service")
 	switch len(services) {
 	case 0:
-		s.Name = strings.TrimSuffix(filepath.Base(s.Files[0]), filepath.Ext(s.Files[0]))
+		if s.Name == "" {
+			s.Name = strings.TrimSuffix(filepath.Base(s.Files[0]), filepath.Ext(s.Files[0]))
+		}
 	case 1:
 		d := services[0]
 		if s.Name != "" && s.Name != d.Name {

@@ -94,11 +94,10 @@ func checkNode(n node, out []Finding, walkProto func(*proto)) []Finding {
 			break
 		}
 		nargs := len(x.args)
-		if x.hasKw {
-			break // keyword calls bind by name
-		}
 		switch f := g.cell.Value.(type) {
 		case *Primitive:
+			// Keyword arguments reach primitives as name strings, so the
+			// count is the same.
 			if nargs < f.MinArgs || (f.MaxArgs >= 0 && nargs > f.MaxArgs) {
 				out = append(out, Finding{Pos: posOf(x), Msg: arityMessage(f.Name, f.MinArgs, f.MaxArgs, nargs)})
 			}
@@ -109,7 +108,7 @@ func checkNode(n node, out []Finding, walkProto func(*proto)) []Finding {
 			}
 		case *Lambda:
 			pr := f.proto
-			if pr.direct && nargs != pr.npos {
+			if pr.direct && !x.hasKw && nargs != pr.npos {
 				out = append(out, Finding{Pos: posOf(x), Msg: arityMessage(pr.displayName(), pr.npos, pr.npos, nargs)})
 			}
 		}

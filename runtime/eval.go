@@ -327,6 +327,10 @@ func plural(n int, word string) string {
 // callLambda runs a closure; tail calls in its body loop here instead of
 // growing the Go stack.
 func (th *Thread) callLambda(lam *Lambda, args []Value, hasKw bool, p *Pos) Value {
+	if p == nil {
+		// Called by a host, not from SX: show where the function is defined.
+		p = &lam.proto.pos
+	}
 	f := th.pushFrame(lam.proto.displayName(), p)
 	m := th.mark()
 	th.enter(f, lam, args, hasKw, p)

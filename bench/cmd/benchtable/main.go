@@ -1,7 +1,8 @@
 // Command benchtable turns `go test -bench -benchmem` output into one table
-// per benchmarked program: engine, median ns/op, spread, B/op, allocs/op and
-// the ratio of the reference engine (sx) to every peer, all computed from the
-// same run. With -sx it also measures the start-up time of `sx eval`.
+// per benchmarked program: engine, median ns/op with its median absolute
+// deviation, B/op, allocs/op and the ratio of the reference engine (sx) to
+// every peer, all computed from the same run. With -sx it also measures the
+// start-up time of `sx eval`.
 //
 // When the reference and a peer have the same number of samples, the i-th
 // samples are taken to come from the same round (bench/run runs the whole
@@ -10,7 +11,7 @@
 //
 // Usage:
 //
-//	go test -run '^$' -bench . -benchmem -count 5 | benchtable [-ref sx] [-sx path/to/sx] [-runs 20] [-echo]
+//	go test -run '^$' -bench . -benchmem -count 10 | benchtable [-ref sx] [-sx path/to/sx] [-runs 20] [-echo]
 //
 // Benchmark names must have the form Benchmark<Program>/<engine>. The exit
 // status is 1 when the input reports a failure or holds no benchmarks.
@@ -21,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"regexp"
@@ -146,17 +148,18 @@ func median(samples []sample, pick func(sample) float64) float64 {
 	return (v[n/2-1] + v[n/2]) / 2
 }
 
-// spread is (max-min)/median of ns/op, as a percentage.
+// spread is the median absolute deviation of ns/op as a percentage of the
+// median: robust against the odd sample slowed down by other work.
 func spread(samples []sample) float64 {
 	med := median(samples, func(s sample) float64 { return s.ns })
 	if med == 0 || len(samples) < 2 {
 		return 0
 	}
-	lo, hi := samples[0].ns, samples[0].ns
-	for _, s := range samples {
-		lo, hi = min(lo, s.ns), max(hi, s.ns)
+	dev := make([]sample, len(samples))
+	for i, s := range samples {
+		dev[i].ns = math.Abs(s.ns - med)
 	}
-	return 100 * (hi - lo) / med
+	return 100 * median(dev, func(s sample) float64 { return s.ns }) / med
 }
 
 // ratioOf returns ref/peer in ns/op: the median of the per-round ratios when
@@ -211,7 +214,7 @@ func write(w io.Writer, r *result, ref string) {
 				refSeries = s
 			}
 		}
-		fmt.Fprintf(w, "| engine | ns/op (median) | spread | B/op | allocs/op | %s/engine |\n", ref)
+		fmt.Fprintf(w, "| engine | ns/op (median) | ±MAD | B/op | allocs/op | %s/engine |\n", ref)
 		fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|\n")
 		for _, s := range t.engines {
 			ns := median(s.samples, func(s sample) float64 { return s.ns })
@@ -219,7 +222,7 @@ func write(w io.Writer, r *result, ref string) {
 			if refSeries != nil && s != refSeries {
 				ratio = fmt.Sprintf("%.2f", ratioOf(refSeries, s))
 			}
-			fmt.Fprintf(w, "| %s | %s | ±%.0f%% | %s | %s | %s |\n", s.engine, formatNs(ns), spread(s.samples)/2,
+			fmt.Fprintf(w, "| %s | %s | ±%.0f%% | %s | %s | %s |\n", s.engine, formatNs(ns), spread(s.samples),
 				formatCount(median(s.samples, func(s sample) float64 { return s.bytes })),
 				formatCount(median(s.samples, func(s sample) float64 { return s.allocs })), ratio)
 		}
