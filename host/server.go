@@ -188,6 +188,18 @@ func (s *Service) requestContext(r *requestCtx) (context.Context, context.Cancel
 	return context.WithTimeout(context.Background(), s.plat.opts.RequestTimeout)
 }
 
+// evaluate runs f on a pooled thread of the current definitions, bound to
+// the request and under its deadline.
+func (s *Service) evaluate(r *requestCtx, f func(th *runtime.Thread)) {
+	c, cancel := s.requestContext(r)
+	defer cancel()
+	st := s.state.Load()
+	th := st.thread(c, s.plat)
+	defer st.release(th)
+	setRequest(th, r)
+	f(th)
+}
+
 // routes builds the router for one generation of definitions.
 func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	rt := router.New()
@@ -447,19 +459,15 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		writeError(ctx, 400, err.Error(), "")
 		return
 	}
-	c, cancel := s.requestContext(r)
-	defer cancel()
-	st := s.state.Load()
-	th := st.thread(c, s.plat)
-	defer st.release(th)
-	setRequest(th, r)
 	wire := wantsWire(ctx)
 	var out string
-	if wire {
-		out, err = th.RenderWireCall(fn, args...)
-	} else {
-		out, err = th.RenderCall(fn, args...)
-	}
+	s.evaluate(r, func(th *runtime.Thread) {
+		if wire {
+			out, err = th.RenderWireCall(fn, args...)
+		} else {
+			out, err = th.RenderCall(fn, args...)
+		}
+	})
 	if err != nil {
 		s.fail(r, err, !wire)
 		return
@@ -516,13 +524,8 @@ func (s *Service) serveRoute(r *requestCtx, d *runtime.Definition) {
 		writeError(ctx, 400, err.Error(), "")
 		return
 	}
-	c, cancel := s.requestContext(r)
-	defer cancel()
-	st := s.state.Load()
-	th := st.thread(c, s.plat)
-	defer st.release(th)
-	setRequest(th, r)
-	v, err := th.Apply(d.Fn, args...)
+	var v runtime.Value
+	s.evaluate(r, func(th *runtime.Thread) { v, err = th.Apply(d.Fn, args...) })
 	if err != nil {
 		s.fail(r, err, false)
 		return

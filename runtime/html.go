@@ -528,19 +528,19 @@ func (th *Thread) renderLambda(lam *Lambda, name string, args []Value, hasKw boo
 	f := th.pushFrame(name, p)
 	m := th.mark()
 	th.step()
-	f.locals = th.bind(pr, args, hasKw, p)
-	f.free = lam.free
-	f.self = nil
-	if pr.anyDefault {
-		th.applyDefaults(pr, f, args)
-	}
-	if pr.box {
-		pr.boxCaptured(f.locals)
-	}
+	th.enterRender(f, lam, args, hasKw, p)
 	h(f, w)
 	th.renderPending(f, m, w, mode)
 	th.release(m)
 	th.popFrame()
+}
+
+// enterRender binds a frame for rendering lam's body. Render frames have no
+// self: a self tail call inside them must not rebind in place, because no
+// evaluation trampoline is running to restart the body.
+func (th *Thread) enterRender(f *frame, lam *Lambda, args []Value, hasKw bool, p *Pos) {
+	th.enter(f, lam, args, hasKw, p)
+	f.self = nil
 }
 
 // pendingRender is a call in tail position of a body being rendered: it is
@@ -573,17 +573,8 @@ func (th *Thread) renderPending(f *frame, m stackMark, w *Writer, mode renderMod
 		top := &th.calls[len(th.calls)-1]
 		top.name, top.pos = name, pt.pos
 		th.step()
-		pr := lam.proto
-		f.locals = th.bind(pr, pt.args, true, pt.pos)
-		f.free = lam.free
-		f.self = nil
-		if pr.anyDefault {
-			th.applyDefaults(pr, f, pt.args)
-		}
-		if pr.box {
-			pr.boxCaptured(f.locals)
-		}
-		pr.render(mode)(f, w)
+		th.enterRender(f, lam, pt.args, true, pt.pos)
+		lam.proto.render(mode)(f, w)
 	}
 }
 
