@@ -174,7 +174,7 @@ func (a *analyzer) call(l *List, sc *scope, tail bool) node {
 	for _, arg := range l.Items[1:] {
 		if kw, ok := arg.(Keyword); ok {
 			c.hasKw = true
-			c.args = append(c.args, &constNode{v: KeywordArg{kw.Name}})
+			c.args = append(c.args, &constNode{v: KeywordArg{Name: kw.Name, str: kw.Name}})
 			continue
 		}
 		c.args = append(c.args, a.analyze(arg, sc, false))

@@ -272,7 +272,11 @@ func (th *Thread) apply(fn Value, args []Value, hasKw bool, p *Pos) Value {
 func keywordsToStrings(args []Value) {
 	for i, a := range args {
 		if k, ok := a.(KeywordArg); ok {
-			args[i] = k.Name
+			if k.str != nil {
+				args[i] = k.str
+			} else {
+				args[i] = k.Name
+			}
 		}
 	}
 }

@@ -666,7 +666,7 @@ func (th *Thread) compArgs(f *frame, n *compNode) []Value {
 	})
 	args := make([]Value, 0, 2*len(n.kwNames)+len(n.children))
 	for i, k := range n.kwNames {
-		args = append(args, KeywordArg{k}, n.kwCode[i](f))
+		args = append(args, KeywordArg{Name: k}, n.kwCode[i](f))
 	}
 	for _, ch := range n.childCode {
 		args = append(args, ch(f))

@@ -56,7 +56,12 @@ type Keyword struct{ Name string }
 // primitives and plain functions receive the name as a string (§0.2). It is
 // distinct from Keyword so that a quoted keyword passed as a value is never
 // mistaken for an argument name. Hosts pass keyword arguments with it.
-type KeywordArg struct{ Name string }
+type KeywordArg struct {
+	Name string
+	// str is Name already boxed as a Value, so that passing a keyword to a
+	// primitive does not allocate on every call (set by the compiler).
+	str Value
+}
 
 // HTML is markup that is already safe to emit verbatim.
 type HTML string
