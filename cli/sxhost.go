@@ -67,6 +67,7 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 		Logger:        log,
 		Remote:        map[string]string{},
 		Cache:         cacheprims.New(os.Getenv("REDIS_URL"), log),
+		LoginURL:      os.Getenv("SX_LOGIN_URL"),
 	}
 	for _, kv := range os.Environ() {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_URL_") {

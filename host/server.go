@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -453,6 +454,9 @@ func (s *Service) serveReady(r *requestCtx) {
 // inside a document shell (or its :layout component).
 func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.Lambda) {
 	ctx := r.ctx
+	if !s.authorize(r, d) {
+		return
+	}
 	params := pageParams(fn)
 	args, err := bindParams(params, r.arg)
 	if err != nil {
@@ -494,6 +498,37 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		out = injectReloadScript(out)
 	}
 	ctx.SetBodyString(out)
+}
+
+// authorize enforces a page's :auth level, answering for the page when the
+// visitor may not see it.
+func (s *Service) authorize(r *requestCtx, d *runtime.Definition) bool {
+	level, _ := authLevel(d)
+	if level == "public" {
+		return true
+	}
+	user, _ := r.session().Get("user")
+	u, _ := user.(*runtime.Dict)
+	if u == nil {
+		if login := s.plat.opts.LoginURL; login != "" {
+			r.ctx.Redirect(login+"?next="+url.QueryEscape(string(r.ctx.RequestURI())), 303)
+			return false
+		}
+		s.fail(r, abortError(401, "sign in to see this page"), true)
+		return false
+	}
+	if level == "admin" {
+		if admin, _ := u.Get("admin"); !runtime.Truthy(admin) {
+			s.fail(r, abortError(403, "this page is for administrators"), true)
+			return false
+		}
+	}
+	return true
+}
+
+// abortError is an error that answers with status and message.
+func abortError(status int, msg string) error {
+	return &runtime.Error{Msg: msg, Value: &Abort{Status: status, Message: msg}}
 }
 
 // pageParams are the page function's keyword parameters.

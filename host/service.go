@@ -49,6 +49,9 @@ type Options struct {
 	// Cache backs cache/get, cache/set and the fragment cache; nil uses an
 	// in-process cache.
 	Cache cacheprims.Cache
+	// LoginURL is where pages that need a signed-in user send anonymous
+	// visitors (with ?next=the page); empty answers 401 instead.
+	LoginURL string
 }
 
 // Platform is the set of services loaded into one process.
@@ -226,6 +229,30 @@ func pageFunction(th *runtime.Thread, d *runtime.Definition) (*runtime.Lambda, e
 			params = append(params, runtime.Intern(seg))
 		}
 	}
+	if lv, ok := d.Option("layout"); ok {
+		// (defpage … :layout ~shell) renders (~shell :title … :page name content).
+		name := ""
+		switch x := lv.(type) {
+		case *runtime.Symbol:
+			name = x.Name
+		case runtime.Keyword:
+			name = x.Name
+		case string:
+			name = x
+		}
+		if name == "" {
+			return nil, fmt.Errorf("%s: defpage %s: :layout must name a component", d.Pos, d.Name)
+		}
+		if !strings.HasPrefix(name, "~") {
+			name = "~" + name
+		}
+		title, _ := d.Option("title")
+		content = runtime.NewList(runtime.Intern(name), runtime.Keyword{Name: "title"}, title,
+			runtime.Keyword{Name: "page"}, d.Name, content)
+	}
+	if _, err := authLevel(d); err != nil {
+		return nil, err
+	}
 	form := runtime.NewList(runtime.Intern("fn"), runtime.NewList(params...), content)
 	form.Pos = d.Pos
 	v, err := th.Eval(form)
@@ -301,4 +328,20 @@ func (st *state) thread(ctx context.Context, p *Platform) *runtime.Thread {
 func (st *state) release(th *runtime.Thread) {
 	th.Local = nil
 	st.threads.Put(th)
+}
+
+// Page auth levels (:auth): public (the default), user (a signed-in user,
+// the session's "user" dict) and admin (a user whose dict has a truthy
+// :admin).
+var authLevels = map[string]bool{"public": true, "user": true, "admin": true}
+
+func authLevel(d *runtime.Definition) (string, error) {
+	level := d.OptionString("auth")
+	if level == "" {
+		return "public", nil
+	}
+	if !authLevels[level] {
+		return "", fmt.Errorf("%s: defpage %s: unknown :auth %s (public, user or admin)", d.Pos, d.Name, level)
+	}
+	return level, nil
 }
