@@ -63,8 +63,12 @@ func ReadOne(file, src string) (Value, error) {
 // REPL should keep reading.
 func IsIncomplete(err error) bool {
 	e, ok := err.(*Error)
-	return ok && (e.Msg == "unterminated list" || e.Msg == "unterminated string" ||
-		strings.HasPrefix(e.Msg, "unterminated ") || strings.HasPrefix(e.Msg, "expected a form after"))
+	if !ok {
+		return false
+	}
+	// Input that ended inside a form; not a form closed too early.
+	return strings.HasPrefix(e.Msg, "unterminated ") ||
+		(strings.HasPrefix(e.Msg, "expected a form after") && !strings.Contains(e.Msg, ", got "))
 }
 
 type reader struct {
@@ -194,7 +198,7 @@ func (r *reader) form() (Value, bool) {
 			return nil, false
 		}
 		if p := r.peek(); p == ')' || p == ']' || p == '}' {
-			r.fail(r.here(), "expected a form after "+string(c))
+			r.fail(r.here(), "expected a form after "+string(c)+", got "+string(p))
 			return nil, false
 		}
 		v, ok := r.form()

@@ -34,3 +34,17 @@ func TestRegressions(t *testing.T) {
 		}
 	}
 }
+
+// A quote before a closing bracket can never be completed by more input, so
+// a REPL must report it rather than wait.
+func TestIncompleteOnlyAtEndOfInput(t *testing.T) {
+	for src, want := range map[string]bool{"(list 1": true, `"abc`: true, "(list '": true, "(list ')": false, "(list 1))": false} {
+		_, err := runtime.Read("r.sx", src)
+		if err == nil {
+			t.Fatalf("%q: no error", src)
+		}
+		if got := runtime.IsIncomplete(err); got != want {
+			t.Errorf("IsIncomplete(%q: %v) = %v, want %v", src, err, got, want)
+		}
+	}
+}
