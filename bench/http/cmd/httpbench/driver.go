@@ -1,0 +1,497 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// scenario is one pair of endpoints measured against each other.
+type scenario struct {
+	name   string
+	title  string  // what the row shows
+	peer   string  // the peer's name in the targets
+	path   string  // the path wrk requests (query: the prefix the id follows)
+	vary   bool    // append ?id=N, cycling N through 1…products
+	target float64 // the lowest acceptable sx/peer throughput ratio
+}
+
+var scenarios = []scenario{
+	{name: "query", title: "defquery product-by-id vs fasthttp + pgx", peer: "fasthttp + pgx",
+		path: "/internal/data/product-by-id?id=", vary: true, target: 0.8},
+	{name: "hello", title: "trivial defpage vs raw fasthttp", peer: "raw fasthttp",
+		path: "/hello", target: 0.5},
+	{name: "page", title: "complex page vs fasthttp + html/template", peer: "html/template",
+		path: "/orders", target: 1.0},
+}
+
+// config is the run command's settings.
+type config struct {
+	db, bin, dir, profile         string
+	serverCPU, wrkCPU             string
+	sxPort, peerPort              int
+	duration, warmup              time.Duration
+	rounds, connections, pool, np int
+	only                          *regexp.Regexp
+}
+
+// side is one running server.
+type side struct {
+	name  string // sx or peer
+	base  string // http://127.0.0.1:port
+	pprof string // host:port of its pprof server, when profiling
+	cmd   *exec.Cmd
+}
+
+// sample is what one wrk run measured.
+type sample struct {
+	reqs     float64 // requests per second
+	p50, p99 time.Duration
+}
+
+func runCommand(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("httpbench run", flag.ExitOnError)
+	var c config
+	fs.StringVar(&c.db, "db", "", "PostgreSQL URL of a database with the products table (required)")
+	fs.StringVar(&c.bin, "bin", "", "httpbench binary the servers run from (default: this one)")
+	fs.StringVar(&c.dir, "dir", "", "work directory for the service file and wrk scripts (default: a temporary one)")
+	fs.StringVar(&c.profile, "profile", "", "after measuring, write CPU profiles of both servers under load to this directory")
+	fs.StringVar(&c.serverCPU, "server-cpu", "0", "CPU list (taskset -c) for the servers")
+	fs.StringVar(&c.wrkCPU, "wrk-cpu", "1", "CPU list (taskset -c) for wrk")
+	fs.IntVar(&c.sxPort, "sx-port", 18101, "port of the sxhost server")
+	fs.IntVar(&c.peerPort, "peer-port", 18102, "port of the peer server")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of one measured wrk run")
+	fs.DurationVar(&c.warmup, "warmup", 3*time.Second, "length of the warm-up run per server and scenario")
+	fs.IntVar(&c.rounds, "rounds", 3, "interleaved rounds per scenario")
+	fs.IntVar(&c.connections, "c", 32, "wrk connections (one wrk thread)")
+	fs.IntVar(&c.pool, "pool", 8, "database connections per server")
+	fs.IntVar(&c.np, "products", 1000, "rows in the products table: the query cycles through ids 1…products")
+	only := fs.String("scenarios", ".", "regexp selecting scenarios by name (query, hello, page)")
+	fs.Parse(args)
+	if c.db == "" {
+		return errors.New("run: -db is required")
+	}
+	var err error
+	if c.only, err = regexp.Compile(*only); err != nil {
+		return err
+	}
+	if c.bin == "" {
+		if c.bin, err = os.Executable(); err != nil {
+			return err
+		}
+	}
+	if c.dir == "" {
+		if c.dir, err = os.MkdirTemp("", "httpbench"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(c.dir)
+	}
+	for _, tool := range []string{"wrk", "taskset"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("run: %s is not installed", tool)
+		}
+	}
+
+	sx := &side{name: "sx", base: fmt.Sprintf("http://127.0.0.1:%d", c.sxPort)}
+	peer := &side{name: "peer", base: fmt.Sprintf("http://127.0.0.1:%d", c.peerPort)}
+	if c.profile != "" {
+		sx.pprof = fmt.Sprintf("127.0.0.1:%d", c.sxPort+100)
+		peer.pprof = fmt.Sprintf("127.0.0.1:%d", c.peerPort+100)
+	}
+	for _, s := range []*side{sx, peer} {
+		if err := s.start(ctx, &c); err != nil {
+			return err
+		}
+		defer s.stop()
+	}
+
+	var chosen []scenario
+	for _, sc := range scenarios {
+		if c.only.MatchString(sc.name) {
+			chosen = append(chosen, sc)
+		}
+	}
+	// Check every pair before measuring anything: a wrong answer fails the
+	// run before it costs minutes.
+	for _, sc := range chosen {
+		if err := checkIdentical(ctx, &c, sc, sx, peer); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "httpbench: %s: sx and peer answer identically\n", sc.name)
+	}
+
+	results := map[string]map[string][]sample{}
+	for _, sc := range chosen {
+		results[sc.name] = map[string][]sample{}
+		for _, s := range []*side{sx, peer} {
+			if _, err := runWrk(ctx, &c, sc, s, c.warmup); err != nil {
+				return fmt.Errorf("%s warm-up of %s: %w", sc.name, s.name, err)
+			}
+		}
+		for r := 1; r <= c.rounds; r++ {
+			for _, s := range []*side{sx, peer} {
+				m, err := runWrk(ctx, &c, sc, s, c.duration)
+				if err != nil {
+					return fmt.Errorf("%s round %d of %s: %w", sc.name, r, s.name, err)
+				}
+				fmt.Fprintf(os.Stderr, "httpbench: %s round %d/%d %-4s %8.0f req/s  p50 %s  p99 %s\n",
+					sc.name, r, c.rounds, s.name, m.reqs, formatLatency(m.p50), formatLatency(m.p99))
+				results[sc.name][s.name] = append(results[sc.name][s.name], m)
+			}
+		}
+	}
+	writeTables(os.Stdout, &c, chosen, results)
+
+	if c.profile != "" {
+		if err := os.MkdirAll(c.profile, 0o755); err != nil {
+			return err
+		}
+		for _, sc := range chosen {
+			for _, s := range []*side{sx, peer} {
+				file := filepath.Join(c.profile, s.name+"-"+sc.name+".pprof")
+				if err := profileUnderLoad(ctx, &c, sc, s, file); err != nil {
+					return fmt.Errorf("profile %s of %s: %w", sc.name, s.name, err)
+				}
+				fmt.Fprintf(os.Stderr, "httpbench: wrote %s\n", file)
+			}
+		}
+	}
+	return nil
+}
+
+// start runs the side's server pinned to the server CPUs with GOMAXPROCS=1
+// and waits until it answers /healthz.
+func (s *side) start(ctx context.Context, c *config) error {
+	args := []string{"-c", c.serverCPU, c.bin, "serve", "-side", s.name,
+		"-addr", strings.TrimPrefix(s.base, "http://"), "-db", c.db, "-pool", strconv.Itoa(c.pool), "-dir", c.dir}
+	if s.pprof != "" {
+		args = append(args, "-pprof", s.pprof)
+	}
+	s.cmd = exec.Command("taskset", args...)
+	s.cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOGC=100")
+	s.cmd.Stdout, s.cmd.Stderr = os.Stderr, os.Stderr
+	// The server dies with this process even if it is killed.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", s.name, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- s.cmd.Wait() }()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("%s server exited: %v", s.name, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if resp, err := http.Get(s.base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				// Wait reaps the process; stop only signals it.
+				go func() { <-exited }()
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s server did not answer /healthz within 15 s", s.name)
+		}
+	}
+}
+
+// stop asks the server to shut down and kills it if it does not.
+func (s *side) stop() {
+	p := s.cmd.Process
+	p.Signal(syscall.SIGTERM)
+	for range 50 {
+		if p.Signal(syscall.Signal(0)) != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.Kill()
+}
+
+// response is what the identity check compares.
+type response struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+func get(ctx context.Context, url string) (response, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return response{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header.Get("Content-Type"), body}, err
+}
+
+// paths returns every path the scenario requests.
+func (sc scenario) paths(products int) []string {
+	if !sc.vary {
+		return []string{sc.path}
+	}
+	out := make([]string, products)
+	for i := range out {
+		out[i] = sc.path + strconv.Itoa(i+1)
+	}
+	return out
+}
+
+// checkIdentical requests every path of the scenario from both sides and
+// fails unless both answer 200 with the same content type and body.
+func checkIdentical(ctx context.Context, c *config, sc scenario, sx, peer *side) error {
+	for _, p := range sc.paths(c.np) {
+		a, err := get(ctx, sx.base+p)
+		if err != nil {
+			return fmt.Errorf("%s: sx: %w", sc.name, err)
+		}
+		b, err := get(ctx, peer.base+p)
+		if err != nil {
+			return fmt.Errorf("%s: peer: %w", sc.name, err)
+		}
+		if a.status != 200 || b.status != 200 {
+			return fmt.Errorf("%s: GET %s: sx answered %d, peer %d\n  sx:   %.300s\n  peer: %.300s", sc.name, p, a.status, b.status, a.body, b.body)
+		}
+		if a.contentType != b.contentType {
+			return fmt.Errorf("%s: GET %s: content types differ: sx %q, peer %q", sc.name, p, a.contentType, b.contentType)
+		}
+		if msg := firstDifference(a.body, b.body); msg != "" {
+			return fmt.Errorf("%s: GET %s: bodies differ: %s", sc.name, p, msg)
+		}
+		if len(a.body) == 0 || string(a.body) == "null" {
+			return fmt.Errorf("%s: GET %s: empty answer %q (is the products table filled?)", sc.name, p, a.body)
+		}
+	}
+	return nil
+}
+
+// firstDifference describes where got and want first differ, or returns "".
+func firstDifference(sx, peer []byte) string {
+	if bytes.Equal(sx, peer) {
+		return ""
+	}
+	i := 0
+	for i < len(sx) && i < len(peer) && sx[i] == peer[i] {
+		i++
+	}
+	lo := max(i-60, 0)
+	return fmt.Sprintf("at byte %d (lengths %d and %d)\n  sx:   …%s…\n  peer: …%s…",
+		i, len(sx), len(peer), sx[lo:min(i+60, len(sx))], peer[lo:min(i+60, len(peer))])
+}
+
+// wrkScript is the Lua script of a scenario: a request function cycling
+// the id when the path varies (otherwise wrk sends its fixed request), and
+// a done function printing the numbers the driver reads.
+func wrkScript(sc scenario, products int) string {
+	var b strings.Builder
+	b.WriteString("-- written by httpbench\n")
+	if sc.vary {
+		fmt.Fprintf(&b, `local n = 0
+request = function()
+  n = n %% %d + 1
+  return wrk.format(nil, %q .. n)
+end
+`, products, sc.path)
+	}
+	b.WriteString(`done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("httpbench: requests=%d duration_us=%d errors=%d,%d,%d,%d,%d p50_us=%d p99_us=%d\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+`)
+	return b.String()
+}
+
+var wrkResult = regexp.MustCompile(`httpbench: requests=(\d+) duration_us=(\d+) errors=(\d+),(\d+),(\d+),(\d+),(\d+) p50_us=(\d+) p99_us=(\d+)`)
+
+// parseWrk reads the line the done function printed; any error (connect,
+// read, write, non-2xx status, timeout) fails the run.
+func parseWrk(out string) (sample, error) {
+	m := wrkResult.FindStringSubmatch(out)
+	if m == nil {
+		return sample{}, fmt.Errorf("no result line in the wrk output:\n%s", out)
+	}
+	n := make([]float64, len(m))
+	for i := 1; i < len(m); i++ {
+		n[i], _ = strconv.ParseFloat(m[i], 64)
+	}
+	if errs := n[3] + n[4] + n[5] + n[6] + n[7]; errs > 0 {
+		return sample{}, fmt.Errorf("wrk saw errors (connect %v, read %v, write %v, status %v, timeout %v):\n%s",
+			n[3], n[4], n[5], n[6], n[7], out)
+	}
+	if n[1] == 0 || n[2] == 0 {
+		return sample{}, fmt.Errorf("wrk completed no requests:\n%s", out)
+	}
+	return sample{
+		reqs: n[1] / (n[2] / 1e6),
+		p50:  time.Duration(n[8]) * time.Microsecond,
+		p99:  time.Duration(n[9]) * time.Microsecond,
+	}, nil
+}
+
+// runWrk runs wrk, pinned to the wrk CPUs, against one side for d.
+func runWrk(ctx context.Context, c *config, sc scenario, s *side, d time.Duration) (sample, error) {
+	script := filepath.Join(c.dir, sc.name+".lua")
+	if err := os.WriteFile(script, []byte(wrkScript(sc, c.np)), 0o644); err != nil {
+		return sample{}, err
+	}
+	url := s.base + sc.path
+	if sc.vary {
+		url += "1"
+	}
+	cmd := exec.CommandContext(ctx, "taskset", "-c", c.wrkCPU, "wrk", "-t1", "-c"+strconv.Itoa(c.connections),
+		"-d"+strconv.Itoa(int(d.Seconds()))+"s", "-s", script, url)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return sample{}, fmt.Errorf("wrk: %v\n%s", err, out)
+	}
+	return parseWrk(string(out))
+}
+
+// profileUnderLoad takes a CPU profile of the side's server while wrk
+// drives it for one measured duration.
+func profileUnderLoad(ctx context.Context, c *config, sc scenario, s *side, file string) error {
+	type result struct {
+		data []byte
+		err  error
+	}
+	secs := max(int(c.duration.Seconds())-2, 1)
+	got := make(chan result, 1)
+	go func() {
+		time.Sleep(time.Second) // past wrk's connection set-up
+		r, err := get(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.pprof, secs))
+		if err == nil && r.status != 200 {
+			err = fmt.Errorf("pprof answered %d: %s", r.status, r.body)
+		}
+		got <- result{r.body, err}
+	}()
+	if _, err := runWrk(ctx, c, sc, s, c.duration); err != nil {
+		return err
+	}
+	r := <-got
+	if r.err != nil {
+		return r.err
+	}
+	return os.WriteFile(file, r.data, 0o644)
+}
+
+// medianOf returns the median of xs.
+func medianOf(xs []float64) float64 {
+	v := slices.Clone(xs)
+	slices.Sort(v)
+	n := len(v)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+func pick(samples []sample, f func(sample) float64) []float64 {
+	out := make([]float64, len(samples))
+	for i, s := range samples {
+		out[i] = f(s)
+	}
+	return out
+}
+
+func formatLatency(d time.Duration) string {
+	if d >= time.Millisecond {
+		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
+	}
+	return fmt.Sprintf("%d µs", d.Microseconds())
+}
+
+// formatRate prints requests per second with a thousands separator.
+func formatRate(r float64) string {
+	s := strconv.FormatFloat(r, 'f', 0, 64)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// ratios returns the per-round sx/peer throughput ratios.
+func ratios(sx, peer []sample) []float64 {
+	n := min(len(sx), len(peer))
+	out := make([]float64, n)
+	for i := range n {
+		out[i] = sx[i].reqs / peer[i].reqs
+	}
+	return out
+}
+
+// writeTables prints the results table and the targets as markdown.
+func writeTables(w io.Writer, c *config, chosen []scenario, results map[string]map[string][]sample) {
+	fmt.Fprintf(w, "    %s, %s/%s, %s\n", cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(w, "    servers: taskset -c %s, GOMAXPROCS=1, %d database connections each\n", c.serverCPU, c.pool)
+	fmt.Fprintf(w, "    wrk: taskset -c %s, 1 thread, %d connections, %d rounds of %s after a %s warm-up\n\n",
+		c.wrkCPU, c.connections, c.rounds, c.duration, c.warmup)
+	fmt.Fprintln(w, "| scenario | sx req/s | peer req/s | sx/peer | per round | sx p99 | peer p99 |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---|---:|---:|")
+	for _, sc := range chosen {
+		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
+		rs := ratios(sx, peer)
+		per := make([]string, len(rs))
+		for i, r := range rs {
+			per[i] = fmt.Sprintf("%.2f", r)
+		}
+		reqs := func(s sample) float64 { return s.reqs }
+		p99 := func(s sample) float64 { return float64(s.p99) }
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %s |\n", sc.title,
+			formatRate(medianOf(pick(sx, reqs))), formatRate(medianOf(pick(peer, reqs))), medianOf(rs),
+			strings.Join(per, ", "),
+			formatLatency(time.Duration(medianOf(pick(sx, p99)))), formatLatency(time.Duration(medianOf(pick(peer, p99)))))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| target | measured | |")
+	fmt.Fprintln(w, "|---|---:|---|")
+	for _, sc := range chosen {
+		r := medianOf(ratios(results[sc.name]["sx"], results[sc.name]["peer"]))
+		verdict := "met"
+		if r < sc.target {
+			verdict = "**missed**"
+		}
+		fmt.Fprintf(w, "| %s: sx ≥ %.1f × %s | %.2f | %s |\n", sc.name, sc.target, sc.peer, r, verdict)
+	}
+}
+
+// cpuModel is the first model name in /proc/cpuinfo.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown cpu"
+	}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown cpu"
+}

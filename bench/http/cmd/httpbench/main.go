@@ -1,0 +1,143 @@
+// Command httpbench measures the HTTP throughput of sxhost against
+// hand-written fasthttp servers doing the same work, with wrk, in one run.
+// bench/http/run (make bench-http) sets up wrk and a throwaway database and
+// calls it; docs/benchmarks.md has the method and the latest results.
+//
+// Usage:
+//
+//	httpbench run -db URL [flags]                  measure, print the tables
+//	httpbench serve -side sx|peer -db URL [flags]  one server (run starts these)
+//	httpbench service                              print the SX service file
+//
+// run starts two servers from its own binary, sxhost (host.New and
+// host.NewServer on a generated service file) and the peer (one fasthttp
+// handler), each pinned to -server-cpu with GOMAXPROCS=1, and drives them
+// with wrk pinned to -wrk-cpu. For each scenario it first checks that both
+// answer byte-identical bodies with the same status and content type (for
+// the query, for every product id), then warms both up and runs -rounds
+// interleaved rounds (sx, peer, sx, peer …), so that each sx/peer ratio
+// compares measurements taken seconds apart. The ratio reported is the
+// median of the per-round ratios.
+//
+// Scenarios:
+//
+//	query  GET /internal/data/product-by-id?id=N, a defquery running one
+//	       select, against fasthttp + pgx running the same select and
+//	       encoding the same JSON; wrk cycles N through 1…-products
+//	hello  a defpage with one static paragraph, against a raw fasthttp
+//	       handler writing the same bytes
+//	page   the complex page of bench/page.go as a defpage, against the same
+//	       page rendered by html/template (bench.RenderTemplate)
+//
+// With -profile DIR it then runs one more round per scenario against each
+// side while taking a CPU profile of the server process, and writes
+// DIR/<side>-<scenario>.pprof (read them with go tool pprof -top).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // served on -pprof only
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/valyala/fasthttp"
+
+	"github.com/rose-ash/sxhost/bench"
+)
+
+const usage = `usage:
+  httpbench run -db URL [flags]                  measure sxhost against the peers
+  httpbench serve -side sx|peer -db URL [flags]  serve one side (run starts these)
+  httpbench service                              print the SX service file
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	var err error
+	switch os.Args[1] {
+	case "run":
+		err = runCommand(ctx, os.Args[2:])
+	case "serve":
+		err = serveCommand(ctx, os.Args[2:])
+	case "service":
+		fmt.Print(serviceSource(bench.NewPageData()))
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		stop()
+		os.Exit(2)
+	}
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "httpbench:", err)
+		os.Exit(1)
+	}
+}
+
+// serveCommand runs one side until it is interrupted.
+func serveCommand(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("httpbench serve", flag.ExitOnError)
+	side := fs.String("side", "", "sx or peer")
+	addr := fs.String("addr", "127.0.0.1:18101", "listen address")
+	db := fs.String("db", "", "PostgreSQL URL (empty: no database; the query scenario fails)")
+	poolSize := fs.Int("pool", 8, "maximum database connections")
+	dir := fs.String("dir", os.TempDir(), "directory for the generated service file (sx)")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address")
+	fs.Parse(args)
+
+	var pool *pgxpool.Pool
+	var err error
+	if *db != "" {
+		open := openPeerPool
+		if *side == "sx" {
+			open = openSXPool
+		}
+		if pool, err = open(ctx, *db, int32(*poolSize)); err != nil {
+			return fmt.Errorf("%s: database: %w", *side, err)
+		}
+		defer pool.Close()
+	}
+	var srv *fasthttp.Server
+	switch *side {
+	case "sx":
+		srv, err = newSXServer(*dir, pool, os.Stderr)
+	case "peer":
+		srv = newPeerServer(pool)
+	default:
+		return fmt.Errorf("serve: -side must be sx or peer")
+	}
+	if err != nil {
+		return err
+	}
+	if *pprofAddr != "" {
+		go func() {
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				fmt.Fprintln(os.Stderr, "httpbench serve: pprof:", err)
+			}
+		}()
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	errs := make(chan error, 1)
+	go func() { errs <- srv.Serve(ln) }()
+	select {
+	case err := <-errs:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.ShutdownWithContext(sctx)
+}

@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildSxhost compiles the sxhost command once for the tests that run it as
+// a process (signals and exit status are part of its contract).
+func buildSxhost(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sxhost")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/sxhost")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitBody polls url until it answers 200, returning the body.
+func waitBody(t *testing.T, url string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return string(b)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered 200", url)
+	return ""
+}
+
+func TestSxhostRunServesEachServiceAndStopsOnSIGTERM(t *testing.T) {
+	bin := buildSxhost(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "alpha.sx"), []byte(`(defservice alpha :port 1)
+(defquery hello () (str "alpha says " (query "beta" "name")))`), 0o644)
+	os.WriteFile(filepath.Join(dir, "beta.sx"), []byte(`(defservice beta :port 1)
+(defquery name () "beta")`), 0o644)
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(bin, "run", filepath.Join(dir, "alpha.sx"), filepath.Join(dir, "beta.sx"))
+	cmd.Env = append(os.Environ(), "DATABASE_URL=", "SX_ADDR_ALPHA="+addrA, "SX_ADDR_BETA="+addrB)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// alpha calls beta in-process: both files are served by this process.
+	if got := waitBody(t, "http://"+addrA+"/internal/data/hello"); got != `"alpha says beta"` {
+		t.Errorf("alpha: %s", got)
+	}
+	if got := waitBody(t, "http://"+addrB+"/internal/data/name"); got != `"beta"` {
+		t.Errorf("beta: %s", got)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sxhost did not stop after SIGTERM")
+	}
+	for _, want := range []string{`"msg":"serving","service":"alpha"`, `"msg":"serving","service":"beta"`, `"msg":"request"`, "shutting down"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, logs.String())
+		}
+	}
+}
+
+func TestSxhostRunAddrServesOneFile(t *testing.T) {
+	var out, errb bytes.Buffer
+	if st := SxhostMain([]string{"run", "--addr", "127.0.0.1:0", "a.sx", "b.sx"}, &out, &errb); st != 2 || !strings.Contains(errb.String(), "--addr serves one file") {
+		t.Errorf("status %d, stderr %q", st, errb.String())
+	}
+}
+
+func TestSxhostReportsLoadErrorsWithPosition(t *testing.T) {
+	f := writeFile(t, "broken.sx", "(defservice broken :port 9)\n(defquery q () (list 1 2)")
+	var out, errb bytes.Buffer
+	if st := SxhostMain([]string{"check", f}, &out, &errb); st != 1 || !strings.Contains(errb.String(), "broken.sx:2:1: unterminated list") {
+		t.Errorf("status %d, stderr %q", st, errb.String())
+	}
+}
+
+func TestSxhostUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if st := SxhostMain(nil, &out, &errb); st != 2 {
+		t.Errorf("no command: status %d", st)
+	}
+	if st := SxhostMain([]string{"serve"}, &out, &errb); st != 2 || !strings.Contains(errb.String(), "unknown command") {
+		t.Errorf("unknown command: status %d, stderr %q", st, errb.String())
+	}
+}

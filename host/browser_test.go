@@ -1,0 +1,131 @@
+//go:build linux
+
+package host_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rose-ash/sxhost/host"
+)
+
+// pageState is what the browser shows of a page of the browser test.
+type pageState struct {
+	Text   *string // #v's text
+	Marker any     // window.__marker
+	Banner *string // #sx-dev-error's text
+	Polls  int     // finished requests to /__sx/reload
+	URL    string
+}
+
+func (s pageState) String() string {
+	str := func(p *string) string {
+		if p == nil {
+			return "none"
+		}
+		return fmt.Sprintf("%q", *p)
+	}
+	return fmt.Sprintf("%s: text %s, marker %v, banner %s, %d reload polls", s.URL, str(s.Text), s.Marker, str(s.Banner), s.Polls)
+}
+
+const readPageState = `
+var v = document.getElementById("v"), banner = document.getElementById("sx-dev-error");
+return {
+	URL: location.href,
+	Text: v ? v.textContent : null,
+	Marker: window.__marker === undefined ? null : window.__marker,
+	Banner: banner ? banner.textContent : null,
+	Polls: performance.getEntriesByType("resource").filter(function (e) {
+		return new URL(e.name).pathname === "/__sx/reload";
+	}).length
+};`
+
+// TestBrowserHotReload opens a dev page in a headless Chromium and edits
+// its service: the page must reload itself after a good edit, show the
+// error banner over the last good version after a broken one, and drop it
+// after the fix.
+func TestBrowserHotReload(t *testing.T) {
+	t.Parallel()
+	s, file := startWatched(t, liveV1, host.Options{})
+	b := startBrowser(t)
+	if err := b.navigate(s.URL + "/"); err != nil {
+		t.Fatalf("opening the page: %v", err)
+	}
+
+	// await polls the page until cond holds, tolerating the errors of a
+	// page that is reloading.
+	await := func(what string, cond func(pageState) bool) pageState {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		var st pageState
+		var err error
+		for {
+			st, err = pageState{}, b.execute(&st, readPageState)
+			if err == nil && cond(st) {
+				return st
+			}
+			if time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("timed out waiting for %s; last error: %v", what, err)
+		}
+		t.Fatalf("timed out waiting for %s; the page: %s", what, st)
+		return st
+	}
+	// mark sets window.__marker once the page's reload script has seen the
+	// current generation: its first poll has finished when a second one
+	// has (an edit before the first poll's answer would go unnoticed).
+	mark := func(text string) {
+		t.Helper()
+		await(fmt.Sprintf("the page with %q and its reload script polling", text), func(st pageState) bool {
+			return st.Text != nil && *st.Text == text && st.Polls >= 2
+		})
+		var got any
+		if err := b.execute(&got, "window.__marker = arguments[0]; return window.__marker", 42); err != nil {
+			t.Fatalf("setting the marker: %v", err)
+		}
+		if got != 42.0 {
+			t.Fatalf("the marker reads back %v, want 42", got)
+		}
+	}
+	reloaded := func(st pageState) bool { return st.Marker == nil }
+
+	mark("version one")
+	st := await("the first page", func(st pageState) bool { return true })
+	if st.Banner != nil {
+		t.Fatalf("an error banner before any edit: %s", st)
+	}
+
+	// A good edit: the page reloads itself and shows it.
+	replaceFile(t, file, liveV2)
+	await("the page to reload itself with version two", func(st pageState) bool {
+		return reloaded(st) && st.Text != nil && *st.Text == "version two" && st.Banner == nil
+	})
+
+	// A broken edit: the page reloads, still shows version two, and the
+	// banner names the file and position of the error.
+	mark("version two")
+	replaceFile(t, file, liveBroken)
+	where := file + ":" + posOf(t, liveBroken, "(defpage home")
+	st = await("the page to reload itself with an error banner", func(st pageState) bool {
+		return reloaded(st) && st.Banner != nil
+	})
+	if !strings.Contains(*st.Banner, where) {
+		t.Errorf("the banner does not show %q: %s", where, st)
+	}
+	if st.Text == nil || *st.Text != "version two" {
+		t.Errorf("after a broken edit the page does not show the last good version: %s", st)
+	}
+
+	// The fix: the page reloads, without the banner.
+	mark("version two")
+	replaceFile(t, file, liveV4)
+	await("the page to reload itself with version four and no banner", func(st pageState) bool {
+		return reloaded(st) && st.Text != nil && *st.Text == "version four" && st.Banner == nil
+	})
+}
