@@ -62,7 +62,8 @@ func TestBrowserHotReload(t *testing.T) {
 		var st pageState
 		var err error
 		for {
-			st, err = pageState{}, b.execute(&st, readPageState)
+			st = pageState{}
+			err = b.execute(&st, readPageState)
 			if err == nil && cond(st) {
 				return st
 			}
@@ -77,14 +78,12 @@ func TestBrowserHotReload(t *testing.T) {
 		t.Fatalf("timed out waiting for %s; the page: %s", what, st)
 		return st
 	}
-	// mark sets window.__marker once the page's reload script has seen the
+	// arm sets window.__marker once the page's reload script has seen the
 	// current generation: its first poll has finished when a second one
-	// has (an edit before the first poll's answer would go unnoticed).
-	mark := func(text string) {
+	// has. (An edit before the first poll's answer would go unnoticed.)
+	arm := func() {
 		t.Helper()
-		await(fmt.Sprintf("the page with %q and its reload script polling", text), func(st pageState) bool {
-			return st.Text != nil && *st.Text == text && st.Polls >= 2
-		})
+		await("the page's reload script to poll", func(st pageState) bool { return st.Polls >= 2 })
 		var got any
 		if err := b.execute(&got, "window.__marker = arguments[0]; return window.__marker", 42); err != nil {
 			t.Fatalf("setting the marker: %v", err)
@@ -93,39 +92,35 @@ func TestBrowserHotReload(t *testing.T) {
 			t.Fatalf("the marker reads back %v, want 42", got)
 		}
 	}
-	reloaded := func(st pageState) bool { return st.Marker == nil }
-
-	mark("version one")
-	st := await("the first page", func(st pageState) bool { return true })
-	if st.Banner != nil {
-		t.Fatalf("an error banner before any edit: %s", st)
+	// shows reports whether the page is a new document (no marker) with
+	// text and without a banner.
+	shows := func(st pageState, text string) bool {
+		return st.Marker == nil && st.Text != nil && *st.Text == text && st.Banner == nil
 	}
 
+	await("the first page", func(st pageState) bool { return shows(st, "version one") })
+
 	// A good edit: the page reloads itself and shows it.
+	arm()
 	replaceFile(t, file, liveV2)
-	await("the page to reload itself with version two", func(st pageState) bool {
-		return reloaded(st) && st.Text != nil && *st.Text == "version two" && st.Banner == nil
-	})
+	await("the page to reload itself with version two", func(st pageState) bool { return shows(st, "version two") })
 
 	// A broken edit: the page reloads, still shows version two, and the
 	// banner names the file and position of the error.
-	mark("version two")
+	arm()
 	replaceFile(t, file, liveBroken)
-	where := file + ":" + posOf(t, liveBroken, "(defpage home")
-	st = await("the page to reload itself with an error banner", func(st pageState) bool {
-		return reloaded(st) && st.Banner != nil
+	st := await("the page to reload itself with an error banner", func(st pageState) bool {
+		return st.Marker == nil && st.Banner != nil
 	})
-	if !strings.Contains(*st.Banner, where) {
+	if where := file + ":" + posOf(t, liveBroken, "(defpage home") + ": unterminated list"; !strings.Contains(*st.Banner, where) {
 		t.Errorf("the banner does not show %q: %s", where, st)
 	}
 	if st.Text == nil || *st.Text != "version two" {
 		t.Errorf("after a broken edit the page does not show the last good version: %s", st)
 	}
 
-	// The fix: the page reloads, without the banner.
-	mark("version two")
+	// The fix: the page reloads and shows it, without the banner.
+	arm()
 	replaceFile(t, file, liveV4)
-	await("the page to reload itself with version four and no banner", func(st pageState) bool {
-		return reloaded(st) && st.Text != nil && *st.Text == "version four" && st.Banner == nil
-	})
+	await("the page to reload itself with version four", func(st pageState) bool { return shows(st, "version four") })
 }

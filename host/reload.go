@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +16,12 @@ import (
 )
 
 // injectReloadScript adds, in development, a script that reloads the page
-// after a good edit of the service's files (see Watch).
-func injectReloadScript(page string) string {
-	const script = `<script>(function(){var v=null;function poll(){fetch("/__sx/reload",{cache:"no-store"}).then(function(r){return r.text()}).then(function(t){if(v!==null&&t!==v){location.reload()}v=t}).catch(function(){}).finally(function(){setTimeout(poll,500)})}poll()})();</script>`
+// when /__sx/reload stops answering version, the reload state the page was
+// rendered at (so an edit saved before the script's first poll still
+// counts).
+func injectReloadScript(page, version string) string {
+	v, _ := json.Marshal(version)
+	script := `<script>(function(){var v=` + string(v) + `;function poll(){fetch("/__sx/reload",{cache:"no-store"}).then(function(r){return r.text()}).then(function(t){if(t!==v){location.reload()}}).catch(function(){}).finally(function(){setTimeout(poll,500)})}poll()})();</script>`
 	if i := strings.LastIndex(page, "</body>"); i >= 0 {
 		return page[:i] + script + page[i:]
 	}
@@ -43,6 +48,17 @@ func (d *devState) record(service string, err error) {
 	} else {
 		delete(d.errors, service)
 	}
+}
+
+// version is what /__sx/reload answers: the generation and whether the
+// service's last reload failed.
+func (d *devState) version(service string) string {
+	gen, err := d.status(service)
+	state := "ok"
+	if err != nil {
+		state = "error"
+	}
+	return fmt.Sprintf("%d %s", gen, state)
 }
 
 func (d *devState) status(service string) (int, error) {

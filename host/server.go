@@ -230,14 +230,9 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	rt.GET("/readyz", wrap("/readyz", s.serveReady))
 	if s.plat.opts.Dev {
 		rt.GET("/__sx/reload", wrap("/__sx/reload", func(r *requestCtx) {
-			gen, err := s.plat.dev.status(s.Name)
 			r.ctx.Response.Header.Set("Cache-Control", "no-store")
 			r.ctx.SetContentType("text/plain")
-			state := "ok"
-			if err != nil {
-				state = "error"
-			}
-			r.ctx.SetBodyString(fmt.Sprintf("%d %s", gen, state))
+			r.ctx.SetBodyString(s.plat.dev.version(s.Name))
 		}))
 	}
 	rt.GET("/metrics", wrap("/metrics", func(r *requestCtx) {
@@ -457,6 +452,9 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 	if !s.authorize(r, d) {
 		return
 	}
+	// Read before the definitions are: a reload in between then costs an
+	// extra page reload, never a missed one.
+	version := s.plat.dev.version(s.Name)
 	params := pageParams(fn)
 	args, err := bindParams(params, r.arg)
 	if err != nil {
@@ -495,7 +493,7 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		if _, err := s.plat.dev.status(s.Name); err != nil {
 			out = devErrorBanner(out, err)
 		}
-		out = injectReloadScript(out)
+		out = injectReloadScript(out, version)
 	}
 	ctx.SetBodyString(out)
 }

@@ -9,7 +9,6 @@ package host_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -57,20 +56,27 @@ func startBrowser(t *testing.T) *browser {
 			t.Skip(msg)
 		}
 	}
-	// Made before the cleanup below is registered, so removed after
-	// Chromium has stopped writing to it.
-	profile := t.TempDir()
+	// Chromium's $HOME and profile. Made before the cleanup below is
+	// registered, so removed after Chromium has stopped.
+	home := t.TempDir()
 
-	// --port=0: chromedriver picks a free port and prints it.
-	cmd := exec.Command(chromedriverPath, "--port=0")
-	// Its own process group, so that the cleanup can end Chromium too; and
-	// killed if the test binary dies without cleaning up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// chromedriver runs under a shell that kills their process group
+	// (itself, chromedriver, Chromium and its helpers) once its standard
+	// input closes: when the cleanup closes it, or when the test binary dies
+	// without cleaning up (a timeout, a kill), which Chromium would
+	// otherwise outlive. --port=0: chromedriver picks a free port and
+	// prints it.
+	cmd := exec.Command("/bin/sh", "-c", `"$0" --port=0 </dev/null & read -r _; kill -9 0`, chromedriverPath)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stop, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Chromium writes crash reports and caches under $HOME.
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home+"/.config", "XDG_CACHE_HOME="+home+"/.cache")
 	output := &logBuffer{}
 	cmd.Stdout = output
 	cmd.Stderr = output
-	// Chromium inherits the output; if it outlives chromedriver, Wait
-	// must not wait for it.
 	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting chromedriver: %v", err)
@@ -85,18 +91,14 @@ func startBrowser(t *testing.T) *browser {
 				t.Logf("closing the browser: %v", err)
 			}
 		}
-		cmd.Process.Signal(syscall.SIGTERM)
+		stop.Close()
 		select {
 		case <-exited:
-		case <-time.After(5 * time.Second):
-			t.Errorf("chromedriver did not stop on SIGTERM; killing it")
+		case <-time.After(10 * time.Second):
+			t.Errorf("chromedriver's process group did not stop; killing it")
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
 		}
-		// Whatever is left of the group (Chromium, if the session could
-		// not be closed) is killed.
-		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err == nil {
-			t.Logf("killed processes left in chromedriver's group")
-		}
-		<-exited
 		if t.Failed() {
 			t.Logf("chromedriver's output:\n%s", output)
 		}
@@ -105,18 +107,18 @@ func startBrowser(t *testing.T) *browser {
 	var base string
 	started := regexp.MustCompile(`started successfully on port (\d+)`)
 	deadline := time.Now().Add(10 * time.Second)
-	for base == "" {
+	for {
 		if m := started.FindStringSubmatch(output.String()); m != nil {
 			base = "http://127.0.0.1:" + m[1]
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chromedriver did not start within 10s: %s", output)
 		}
 		select {
 		case <-exited:
 			t.Fatalf("chromedriver exited at start: %s", output)
 		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("chromedriver did not start within 10s: %s", output)
 		}
 	}
 
@@ -130,7 +132,7 @@ func startBrowser(t *testing.T) *browser {
 				"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
 				"--no-first-run", "--disable-background-networking",
 				"--disable-component-update", "--disable-sync",
-				"--user-data-dir=" + profile,
+				"--user-data-dir=" + home + "/profile",
 			},
 		},
 	}
@@ -200,7 +202,7 @@ func (b *browser) call(method, url string, body, result any) error {
 		return nil
 	}
 	if err := json.Unmarshal(out.Value, result); err != nil {
-		return errors.Join(fmt.Errorf("%s %s: decoding %s", method, url, out.Value), err)
+		return fmt.Errorf("%s %s: decoding %s: %w", method, url, out.Value, err)
 	}
 	return nil
 }
