@@ -494,11 +494,12 @@ func TestCommand(t *testing.T) {
 		want []string
 	}{
 		{[]string{"status"}, []string{"VERSION", "NAME", "STATE", "1  ", "init", "pending"}},
-		{[]string{"up"}, []string{"applied 0001_init.up.sql"}},
+		{[]string{"up"}, []string{"applied 0001_init.up.sql", "applied 0002_platform.up.sql"}},
 		{[]string{"up"}, []string{"nothing to apply"}},
 		{[]string{"status"}, []string{"init", "applied", "UTC"}},
-		{[]string{"down"}, []string{"rolled back 0001_init.down.sql"}},
-		{[]string{"down", "3"}, []string{"nothing to roll back"}},
+		{[]string{"down"}, []string{"rolled back 0002_platform.down.sql"}},
+		{[]string{"down", "3"}, []string{"rolled back 0001_init.down.sql"}},
+		{[]string{"down"}, []string{"nothing to roll back"}},
 	}
 	for _, s := range steps {
 		code, out, errs := run(s.args...)
