@@ -3,10 +3,10 @@
 GO       ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help run test bench fuzz lint demo build
+.PHONY: help run test bench bench-http fuzz lint demo build
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: ## serve the example service with hot reload (starts PostgreSQL and Redis if needed)
 	./scripts/run
@@ -19,6 +19,9 @@ test: ## run the whole test suite (what CI runs)
 
 bench: ## side-by-side benchmarks against peer engines, with ratios
 	cd bench && ./run
+
+bench-http: ## HTTP throughput of sxhost against hand-written fasthttp servers, with wrk
+	./bench/http/run
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	$(GO) test ./runtime/ -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)

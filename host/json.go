@@ -73,9 +73,20 @@ func writeJSON(buf *bytes.Buffer, v runtime.Value, depth int) error {
 	return nil
 }
 
+// writeJSONString writes s as a JSON string. Plain text (the usual case)
+// is copied as is; anything that needs escaping goes through encoding/json,
+// which also escapes < > & for safe embedding in HTML.
 func writeJSONString(buf *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s)
-	buf.Write(b)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			buf.Write(b)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }
 
 // fromJSON decodes JSON into SX values: objects become dicts in document

@@ -480,7 +480,8 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		return
 	}
 	ctx.SetContentType("text/html; charset=utf-8")
-	if !strings.HasPrefix(out, "<html") && !strings.HasPrefix(strings.ToLower(out), "<!doctype") {
+	isDoctype := len(out) >= 9 && strings.EqualFold(out[:9], "<!doctype")
+	if !strings.HasPrefix(out, "<html") && !isDoctype {
 		title := d.OptionString("title")
 		if title == "" {
 			title = s.Title

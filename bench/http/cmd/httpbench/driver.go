@@ -61,6 +61,8 @@ type side struct {
 type sample struct {
 	reqs     float64 // requests per second
 	p50, p99 time.Duration
+	cpu      float64 // the server's CPU time per request, in µs
+	busy     float64 // the server's CPU time over the run's wall time (1 = one core)
 }
 
 func runCommand(ctx context.Context, args []string) error {
@@ -84,6 +86,9 @@ func runCommand(ctx context.Context, args []string) error {
 	fs.Parse(args)
 	if c.db == "" {
 		return errors.New("run: -db is required")
+	}
+	if c.duration < time.Second || c.warmup < time.Second || c.rounds < 1 {
+		return errors.New("run: -duration and -warmup must be at least 1s (wrk counts whole seconds), -rounds at least 1")
 	}
 	var err error
 	if c.only, err = regexp.Compile(*only); err != nil {
@@ -148,8 +153,8 @@ func runCommand(ctx context.Context, args []string) error {
 				if err != nil {
 					return fmt.Errorf("%s round %d of %s: %w", sc.name, r, s.name, err)
 				}
-				fmt.Fprintf(os.Stderr, "httpbench: %s round %d/%d %-4s %8.0f req/s  p50 %s  p99 %s\n",
-					sc.name, r, c.rounds, s.name, m.reqs, formatLatency(m.p50), formatLatency(m.p99))
+				fmt.Fprintf(os.Stderr, "httpbench: %s round %d/%d %-4s %8.0f req/s  p50 %s  p99 %s  server CPU %.1f µs/req, %.0f%% busy\n",
+					sc.name, r, c.rounds, s.name, m.reqs, formatLatency(m.p50), formatLatency(m.p99), m.cpu, 100*m.busy)
 				results[sc.name][s.name] = append(results[sc.name][s.name], m)
 			}
 		}
@@ -197,18 +202,18 @@ func (s *side) start(ctx context.Context, c *config) error {
 		case err := <-exited:
 			return fmt.Errorf("%s server exited: %v", s.name, err)
 		case <-ctx.Done():
+			s.cmd.Process.Kill()
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
-		if resp, err := http.Get(s.base + "/healthz"); err == nil {
+		if resp, err := client.Get(s.base + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				// Wait reaps the process; stop only signals it.
-				go func() { <-exited }()
-				return nil
+				return nil // the goroutine above reaps the process
 			}
 		}
 		if time.Now().After(deadline) {
+			s.cmd.Process.Kill()
 			return fmt.Errorf("%s server did not answer /healthz within 15 s", s.name)
 		}
 	}
@@ -227,6 +232,9 @@ func (s *side) stop() {
 	p.Kill()
 }
 
+// client talks to the servers; the timeout covers a profile request.
+var client = &http.Client{Timeout: time.Minute}
+
 // response is what the identity check compares.
 type response struct {
 	status      int
@@ -239,7 +247,7 @@ func get(ctx context.Context, url string) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return response{}, err
 	}
@@ -328,29 +336,30 @@ end
 
 var wrkResult = regexp.MustCompile(`httpbench: requests=(\d+) duration_us=(\d+) errors=(\d+),(\d+),(\d+),(\d+),(\d+) p50_us=(\d+) p99_us=(\d+)`)
 
-// parseWrk reads the line the done function printed; any error (connect,
+// parseWrk reads the line the done function printed and returns the
+// throughput and latencies with the number of requests; any error (connect,
 // read, write, non-2xx status, timeout) fails the run.
-func parseWrk(out string) (sample, error) {
+func parseWrk(out string) (sample, float64, error) {
 	m := wrkResult.FindStringSubmatch(out)
 	if m == nil {
-		return sample{}, fmt.Errorf("no result line in the wrk output:\n%s", out)
+		return sample{}, 0, fmt.Errorf("no result line in the wrk output:\n%s", out)
 	}
 	n := make([]float64, len(m))
 	for i := 1; i < len(m); i++ {
 		n[i], _ = strconv.ParseFloat(m[i], 64)
 	}
 	if errs := n[3] + n[4] + n[5] + n[6] + n[7]; errs > 0 {
-		return sample{}, fmt.Errorf("wrk saw errors (connect %v, read %v, write %v, status %v, timeout %v):\n%s",
+		return sample{}, 0, fmt.Errorf("wrk saw errors (connect %v, read %v, write %v, status %v, timeout %v):\n%s",
 			n[3], n[4], n[5], n[6], n[7], out)
 	}
 	if n[1] == 0 || n[2] == 0 {
-		return sample{}, fmt.Errorf("wrk completed no requests:\n%s", out)
+		return sample{}, 0, fmt.Errorf("wrk completed no requests:\n%s", out)
 	}
 	return sample{
 		reqs: n[1] / (n[2] / 1e6),
 		p50:  time.Duration(n[8]) * time.Microsecond,
 		p99:  time.Duration(n[9]) * time.Microsecond,
-	}, nil
+	}, n[1], nil
 }
 
 // runWrk runs wrk, pinned to the wrk CPUs, against one side for d.
@@ -365,11 +374,49 @@ func runWrk(ctx context.Context, c *config, sc scenario, s *side, d time.Duratio
 	}
 	cmd := exec.CommandContext(ctx, "taskset", "-c", c.wrkCPU, "wrk", "-t1", "-c"+strconv.Itoa(c.connections),
 		"-d"+strconv.Itoa(int(d.Seconds()))+"s", "-s", script, url)
+	cpu0, err := cpuTime(s.cmd.Process.Pid)
+	if err != nil {
+		return sample{}, err
+	}
+	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return sample{}, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
-	return parseWrk(string(out))
+	wall := time.Since(start)
+	cpu1, err := cpuTime(s.cmd.Process.Pid)
+	if err != nil {
+		return sample{}, err
+	}
+	m, n, err := parseWrk(string(out))
+	if err != nil {
+		return sample{}, err
+	}
+	m.cpu = float64(cpu1-cpu0) / float64(time.Microsecond) / n
+	m.busy = float64(cpu1-cpu0) / float64(wall)
+	return m, nil
+}
+
+// cpuTime returns the user and system CPU time a process has used so far,
+// all threads together (/proc/PID/stat, in clock ticks of 10 ms: USER_HZ is
+// 100 on Linux, so a 10 s run is measured to about 0.1%).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+	f := strings.Fields(rest) // f[0] is field 3, so utime (14) is f[11]
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad utime or stime", pid)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 // profileUnderLoad takes a CPU profile of the side's server while wrk
@@ -389,9 +436,12 @@ func profileUnderLoad(ctx context.Context, c *config, sc scenario, s *side, file
 		}
 		got <- result{r.body, err}
 	}()
-	if _, err := runWrk(ctx, c, sc, s, c.duration); err != nil {
+	m, err := runWrk(ctx, c, sc, s, c.duration)
+	if err != nil {
 		return err
 	}
+	fmt.Fprintf(os.Stderr, "httpbench: %s profiled %-4s %8.0f req/s  server CPU %.1f µs/req, %.0f%% busy\n",
+		sc.name, s.name, m.reqs, m.cpu, 100*m.busy)
 	r := <-got
 	if r.err != nil {
 		return r.err
@@ -437,49 +487,77 @@ func formatRate(r float64) string {
 	return s
 }
 
-// ratios returns the per-round sx/peer throughput ratios.
-func ratios(sx, peer []sample) []float64 {
-	n := min(len(sx), len(peer))
-	out := make([]float64, n)
-	for i := range n {
-		out[i] = sx[i].reqs / peer[i].reqs
-	}
-	return out
-}
-
-// writeTables prints the results table and the targets as markdown.
+// writeTables prints the throughput table, the server CPU table and the
+// targets as markdown.
 func writeTables(w io.Writer, c *config, chosen []scenario, results map[string]map[string][]sample) {
+	reqs := func(s sample) float64 { return s.reqs }
+	p99 := func(s sample) float64 { return float64(s.p99) }
+	cpu := func(s sample) float64 { return s.cpu }
+	busy := func(s sample) float64 { return s.busy }
 	fmt.Fprintf(w, "    %s, %s/%s, %s\n", cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	fmt.Fprintf(w, "    servers: taskset -c %s, GOMAXPROCS=1, %d database connections each\n", c.serverCPU, c.pool)
+	ssl := os.Getenv("PGSSLMODE")
+	if ssl == "" {
+		ssl = "unset"
+	}
+	fmt.Fprintf(w, "    servers: taskset -c %s, GOMAXPROCS=1, %d database connections each (PGSSLMODE %s)\n",
+		c.serverCPU, c.pool, ssl)
 	fmt.Fprintf(w, "    wrk: taskset -c %s, 1 thread, %d connections, %d rounds of %s after a %s warm-up\n\n",
 		c.wrkCPU, c.connections, c.rounds, c.duration, c.warmup)
+
 	fmt.Fprintln(w, "| scenario | sx req/s | peer req/s | sx/peer | per round | sx p99 | peer p99 |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|---:|---:|")
 	for _, sc := range chosen {
 		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
-		rs := ratios(sx, peer)
-		per := make([]string, len(rs))
-		for i, r := range rs {
-			per[i] = fmt.Sprintf("%.2f", r)
-		}
-		reqs := func(s sample) float64 { return s.reqs }
-		p99 := func(s sample) float64 { return float64(s.p99) }
+		rs := ratios(sx, peer, reqs)
 		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %s |\n", sc.title,
-			formatRate(medianOf(pick(sx, reqs))), formatRate(medianOf(pick(peer, reqs))), medianOf(rs),
-			strings.Join(per, ", "),
+			formatRate(medianOf(pick(sx, reqs))), formatRate(medianOf(pick(peer, reqs))), medianOf(rs), joinRatios(rs),
 			formatLatency(time.Duration(medianOf(pick(sx, p99)))), formatLatency(time.Duration(medianOf(pick(peer, p99)))))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| target | measured | |")
-	fmt.Fprintln(w, "|---|---:|---|")
+
+	fmt.Fprintln(w, "Server CPU time per request (user + system, all threads), and how busy the server's core was:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| scenario | sx µs/req | peer µs/req | peer/sx | per round | sx busy | peer busy |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---|---:|---:|")
 	for _, sc := range chosen {
-		r := medianOf(ratios(results[sc.name]["sx"], results[sc.name]["peer"]))
+		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
+		rs := ratios(peer, sx, cpu)
+		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2f | %s | %.0f%% | %.0f%% |\n", sc.title,
+			medianOf(pick(sx, cpu)), medianOf(pick(peer, cpu)), medianOf(rs), joinRatios(rs),
+			100*medianOf(pick(sx, busy)), 100*medianOf(pick(peer, busy)))
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "| target (req/s) | measured | | by CPU per request |")
+	fmt.Fprintln(w, "|---|---:|---|---:|")
+	for _, sc := range chosen {
+		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
+		r := medianOf(ratios(sx, peer, reqs))
 		verdict := "met"
 		if r < sc.target {
 			verdict = "**missed**"
 		}
-		fmt.Fprintf(w, "| %s: sx ≥ %.1f × %s | %.2f | %s |\n", sc.name, sc.target, sc.peer, r, verdict)
+		fmt.Fprintf(w, "| %s: sx ≥ %.1f × %s | %.2f | %s | %.2f |\n", sc.name, sc.target, sc.peer, r, verdict,
+			medianOf(ratios(peer, sx, cpu)))
 	}
+}
+
+// ratios returns the per-round ratios a/b of the picked value.
+func ratios(a, b []sample, f func(sample) float64) []float64 {
+	n := min(len(a), len(b))
+	out := make([]float64, n)
+	for i := range n {
+		out[i] = f(a[i]) / f(b[i])
+	}
+	return out
+}
+
+func joinRatios(rs []float64) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = fmt.Sprintf("%.2f", r)
+	}
+	return strings.Join(s, ", ")
 }
 
 // cpuModel is the first model name in /proc/cpuinfo.

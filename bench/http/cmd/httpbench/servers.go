@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -110,7 +111,7 @@ func serverLimits(s *fasthttp.Server) *fasthttp.Server {
 // server sxhost would run for it: production options (no dev mode, no
 // internal secret, secure cookies) and a log at warn level (see
 // docs/benchmarks.md). pool may be nil for tests that need no database.
-func newSXServer(dir string, pool *pgxpool.Pool, logOut *os.File) (*fasthttp.Server, error) {
+func newSXServer(dir string, pool *pgxpool.Pool, logOut io.Writer) (*fasthttp.Server, error) {
 	file := filepath.Join(dir, "bench.sx")
 	if err := os.WriteFile(file, []byte(serviceSource(bench.NewPageData())), 0o644); err != nil {
 		return nil, err
