@@ -30,6 +30,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rose-ash/sxhost/bench"
 )
 
 // titles describes the programs of the bench package.
@@ -137,15 +139,7 @@ func median(samples []sample, pick func(sample) float64) float64 {
 	for i, s := range samples {
 		v[i] = pick(s)
 	}
-	slices.Sort(v)
-	n := len(v)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return v[n/2]
-	}
-	return (v[n/2-1] + v[n/2]) / 2
+	return bench.Median(v)
 }
 
 // spread is the median absolute deviation of ns/op as a percentage of the

@@ -13,11 +13,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/rose-ash/sxhost/bench"
 )
 
 // scenario is one pair of endpoints measured against each other.
@@ -449,20 +450,6 @@ func profileUnderLoad(ctx context.Context, c *config, sc scenario, s *side, file
 	return os.WriteFile(file, r.data, 0o644)
 }
 
-// medianOf returns the median of xs.
-func medianOf(xs []float64) float64 {
-	v := slices.Clone(xs)
-	slices.Sort(v)
-	n := len(v)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return v[n/2]
-	}
-	return (v[n/2-1] + v[n/2]) / 2
-}
-
 func pick(samples []sample, f func(sample) float64) []float64 {
 	out := make([]float64, len(samples))
 	for i, s := range samples {
@@ -510,8 +497,8 @@ func writeTables(w io.Writer, c *config, chosen []scenario, results map[string]m
 		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
 		rs := ratios(sx, peer, reqs)
 		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %s |\n", sc.title,
-			formatRate(medianOf(pick(sx, reqs))), formatRate(medianOf(pick(peer, reqs))), medianOf(rs), joinRatios(rs),
-			formatLatency(time.Duration(medianOf(pick(sx, p99)))), formatLatency(time.Duration(medianOf(pick(peer, p99)))))
+			formatRate(bench.Median(pick(sx, reqs))), formatRate(bench.Median(pick(peer, reqs))), bench.Median(rs), joinRatios(rs),
+			formatLatency(time.Duration(bench.Median(pick(sx, p99)))), formatLatency(time.Duration(bench.Median(pick(peer, p99)))))
 	}
 	fmt.Fprintln(w)
 
@@ -523,8 +510,8 @@ func writeTables(w io.Writer, c *config, chosen []scenario, results map[string]m
 		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
 		rs := ratios(peer, sx, cpu)
 		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2f | %s | %.0f%% | %.0f%% |\n", sc.title,
-			medianOf(pick(sx, cpu)), medianOf(pick(peer, cpu)), medianOf(rs), joinRatios(rs),
-			100*medianOf(pick(sx, busy)), 100*medianOf(pick(peer, busy)))
+			bench.Median(pick(sx, cpu)), bench.Median(pick(peer, cpu)), bench.Median(rs), joinRatios(rs),
+			100*bench.Median(pick(sx, busy)), 100*bench.Median(pick(peer, busy)))
 	}
 	fmt.Fprintln(w)
 
@@ -532,13 +519,13 @@ func writeTables(w io.Writer, c *config, chosen []scenario, results map[string]m
 	fmt.Fprintln(w, "|---|---:|---|---:|")
 	for _, sc := range chosen {
 		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
-		r := medianOf(ratios(sx, peer, reqs))
+		r := bench.Median(ratios(sx, peer, reqs))
 		verdict := "met"
 		if r < sc.target {
 			verdict = "**missed**"
 		}
 		fmt.Fprintf(w, "| %s: sx ≥ %.1f × %s | %.2f | %s | %.2f |\n", sc.name, sc.target, sc.peer, r, verdict,
-			medianOf(ratios(peer, sx, cpu)))
+			bench.Median(ratios(peer, sx, cpu)))
 	}
 }
 

@@ -99,7 +99,7 @@ func TestFormat(t *testing.T) {
 			t.Errorf("formatRate(%v) = %q, want %q", in, got, want)
 		}
 	}
-	if got := medianOf([]float64{3, 1, 2, 10}); got != 2.5 {
-		t.Errorf("medianOf = %v", got)
+	if got := bench.Median([]float64{3, 1, 2, 10}); got != 2.5 {
+		t.Errorf("Median = %v", got)
 	}
 }

@@ -56,25 +56,7 @@ func serviceSource(p *bench.PageData) string {
 	b.WriteString("\n;; The complex page of bench/page.go.\n")
 	b.WriteString(bench.PageSX)
 	b.WriteString("\n;; Its data: bench.NewPageData as SX literals.\n")
-	nav := make([]runtime.Value, len(p.Nav))
-	for i, n := range p.Nav {
-		d := runtime.NewDict(3)
-		d.Set("href", n.Href)
-		d.Set("label", n.Label)
-		d.Set("active", n.Active)
-		nav[i] = d
-	}
-	orders := make([]runtime.Value, len(p.Orders))
-	for i, o := range p.Orders {
-		d := runtime.NewDict(6)
-		d.Set("id", int64(o.ID))
-		d.Set("customer", o.Customer)
-		d.Set("note", o.Note)
-		d.Set("qty", int64(o.Qty))
-		d.Set("status", o.Status)
-		d.Set("urgent", o.Urgent)
-		orders[i] = d
-	}
+	nav, orders := p.SX()
 	fmt.Fprintf(&b, "(define page-title %s)\n", runtime.Print(p.Title))
 	fmt.Fprintf(&b, "(define user %s)\n", runtime.Print(p.User))
 	fmt.Fprintf(&b, "(define total %d)\n", p.Total)
