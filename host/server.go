@@ -144,15 +144,14 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 			attrs = append(attrs, "go_stack", e.GoStack)
 		}
 	}
-	status := 500
-	if databaseDown(err) {
-		status = 503
+	status, msg := 500, "internal error"
+	switch {
+	case deadlineExceeded(err):
+		status, msg = 504, "the request took longer than its deadline"
+	case databaseDown(err):
+		status, msg = 503, "service unavailable: the database is not reachable"
 	}
 	s.plat.log.Error("evaluation failed", attrs...)
-	msg := "internal error"
-	if status == 503 {
-		msg = "service unavailable: the database is not reachable"
-	}
 	if s.plat.opts.Dev {
 		msg = err.Error()
 		if e != nil {
@@ -170,6 +169,13 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 		return
 	}
 	writeError(ctx, status, msg, id)
+}
+
+// deadlineExceeded reports whether err comes from the request's deadline
+// (evaluation, SQL or an outgoing call stopped by it).
+func deadlineExceeded(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "context deadline exceeded") ||
+		strings.Contains(err.Error(), "canceling statement due to user request")
 }
 
 // databaseDown reports whether err means PostgreSQL could not be reached.
