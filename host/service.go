@@ -326,7 +326,7 @@ func (st *state) thread(ctx context.Context, p *Platform) *runtime.Thread {
 }
 
 func (st *state) release(th *runtime.Thread) {
-	th.Local = nil
+	clear(th.Local) // drop the request's values; keep the map for the next one
 	st.threads.Put(th)
 }
 

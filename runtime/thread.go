@@ -138,7 +138,7 @@ func (th *Thread) Reset(ctx context.Context) {
 		ctx = context.Background()
 	}
 	th.Ctx = ctx
-	th.Local = nil
+	clear(th.Local) // keep the map: hosts bind the same keys on every request
 	th.steps, th.tick = 0, 0
 	th.curPos = nil
 	th.pend = pendingRender{}
