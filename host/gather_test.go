@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +98,24 @@ func TestGatherRunsConcurrently(t *testing.T) {
 	wantStatus(t, r, 500, "gather with a failing thunk")
 	if d > 2*time.Second {
 		t.Errorf("a gather whose second thunk fails at once took %v; the 3 s sleep should be cancelled", d)
+	}
+}
+
+// When one thunk fails, gather reports that failure, not the cancellations
+// it causes in the others.
+func TestGatherReportsTheFailureNotTheCancellations(t *testing.T) {
+	pool, err := host.OpenDatabase(context.Background(), dbURL, sqlprims.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, _, _ := startService(t, `
+(defquery boom ()
+  (gather (fn () (sql/value "select pg_sleep(2)"))
+          (fn () (error "the real failure"))
+          (fn () (sql/value "select pg_sleep(2)"))))`, host.Options{DB: pool, Dev: true})
+	r := get(t, s.URL+"/internal/data/boom")
+	if r.Status != 500 || !strings.Contains(r.Body, "the real failure") {
+		t.Errorf("got %s", r)
 	}
 }

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -231,13 +232,19 @@ func (p *Platform) gather(th *runtime.Thread, thunks []runtime.Value) runtime.Va
 		}()
 	}
 	wg.Wait()
+	// Report the failure that stopped the others, not the cancellations it
+	// caused.
+	var first error
 	for _, err := range errs {
-		if err != nil {
-			if e, ok := err.(*runtime.Error); ok {
-				panic(e)
-			}
-			th.Fail("gather: %v", err)
+		if err != nil && (first == nil || strings.Contains(first.Error(), "cancelled") && !strings.Contains(err.Error(), "cancelled")) {
+			first = err
 		}
+	}
+	if first != nil {
+		if e, ok := first.(*runtime.Error); ok {
+			panic(e)
+		}
+		th.Fail("gather: %v", first)
 	}
 	return runtime.NewList(results...)
 }
