@@ -1,0 +1,343 @@
+package services_test
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// acctSeq keeps e-mails and slugs unique across tests sharing the database.
+var acctSeq atomic.Int64
+
+func acctUniq(t *testing.T) string {
+	return fmt.Sprintf("%s-%d-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")),
+		time.Now().UnixNano(), acctSeq.Add(1))
+}
+
+// acctnewUser inserts a user with a unique e-mail and returns its id and e-mail.
+func acctUser(t *testing.T, name string) (int, string) {
+	t.Helper()
+	email := acctUniq(t) + "@example.com"
+	id := scalar[int](t, "insert into users (email, name) values ($1, $2) returning id", email, name)
+	return id, email
+}
+
+// acctnewNewsletter inserts a newsletter with a unique slug and returns its id.
+func acctNewsletter(t *testing.T, name string, sortOrder int) int {
+	t.Helper()
+	return scalar[int](t, "insert into ghost_newsletters (name, slug, sort_order) values ($1, $2, $3) returning id",
+		name, acctUniq(t), sortOrder)
+}
+
+func acctObj(t *testing.T, c call) map[string]any {
+	t.Helper()
+	m, ok := c.JSON.(map[string]any)
+	if !ok {
+		t.Fatalf("want a JSON object, got %d %s", c.Status, c.Body)
+	}
+	return m
+}
+
+func acctArr(t *testing.T, c call) []any {
+	t.Helper()
+	a, ok := c.JSON.([]any)
+	if !ok {
+		t.Fatalf("want a JSON array, got %d %s", c.Status, c.Body)
+	}
+	return a
+}
+
+func acctStr(v any) string { return fmt.Sprint(v) }
+
+func acctStatus(t *testing.T, c call, status int) {
+	t.Helper()
+	if c.Status != status {
+		t.Fatalf("status %d, want %d: %s", c.Status, status, c.Body)
+	}
+}
+
+func acctNull(t *testing.T, c call) {
+	t.Helper()
+	acctStatus(t, c, 200)
+	if strings.TrimSpace(c.Body) != "null" {
+		t.Fatalf("want null, got %s", c.Body)
+	}
+}
+
+// acctwantBadParam checks a 400 whose error names the parameter.
+func acctBadParam(t *testing.T, c call, param string) {
+	t.Helper()
+	acctStatus(t, c, 400)
+	m := acctObj(t, c)
+	if !strings.Contains(acctStr(m["error"]), param) {
+		t.Fatalf("error %q does not name %q", m["error"], param)
+	}
+}
+
+func TestAccountUserByEmail(t *testing.T) {
+	base := platform(t, "account")["account"]
+	id, email := acctUser(t, "Alice")
+
+	c := query(t, base, "user-by-email", "email="+strings.ToUpper(email))
+	acctStatus(t, c, 200)
+	u := acctObj(t, c)
+	if acctStr(u["id"]) != acctStr(id) || u["email"] != email || u["name"] != "Alice" {
+		t.Fatalf("user-by-email: %s", c.Body)
+	}
+	for _, k := range []string{"slug", "is_admin", "created_at"} {
+		if _, ok := u[k]; !ok {
+			t.Errorf("user-by-email: no %q in %s", k, c.Body)
+		}
+	}
+
+	acctNull(t, query(t, base, "user-by-email", "email=nobody-"+acctUniq(t)+"@example.com"))
+	acctBadParam(t, query(t, base, "user-by-email", ""), "email")
+}
+
+func TestAccountUserByID(t *testing.T) {
+	base := platform(t, "account")["account"]
+	id, email := acctUser(t, "Bob")
+
+	c := query(t, base, "user-by-id", fmt.Sprintf("id=%d", id))
+	acctStatus(t, c, 200)
+	u := acctObj(t, c)
+	if acctStr(u["id"]) != acctStr(id) || u["email"] != email || u["name"] != "Bob" {
+		t.Fatalf("user-by-id: %s", c.Body)
+	}
+
+	acctNull(t, query(t, base, "user-by-id", "id=2000000000"))
+	acctBadParam(t, query(t, base, "user-by-id", ""), "id")
+	acctBadParam(t, query(t, base, "user-by-id", "id=abc"), "id")
+}
+
+func TestAccountUsersByIDs(t *testing.T) {
+	base := platform(t, "account")["account"]
+	a, _ := acctUser(t, "A")
+	b, _ := acctUser(t, "B")
+
+	// Order follows the ids given; unknown ids are left out.
+	c := query(t, base, "users-by-ids", fmt.Sprintf("ids=%d,2000000000,%d", b, a))
+	acctStatus(t, c, 200)
+	rows := acctArr(t, c)
+	if len(rows) != 2 {
+		t.Fatalf("users-by-ids: %s", c.Body)
+	}
+	if acctStr(rows[0].(map[string]any)["id"]) != acctStr(b) || acctStr(rows[1].(map[string]any)["id"]) != acctStr(a) {
+		t.Fatalf("users-by-ids order: %s", c.Body)
+	}
+
+	// A JSON array works too.
+	c = query(t, base, "users-by-ids", fmt.Sprintf("ids=[%d]", a))
+	acctStatus(t, c, 200)
+	if rows := acctArr(t, c); len(rows) != 1 || acctStr(rows[0].(map[string]any)["name"]) != "A" {
+		t.Fatalf("users-by-ids JSON: %s", c.Body)
+	}
+
+	c = query(t, base, "users-by-ids", "ids=2000000000")
+	acctStatus(t, c, 200)
+	if rows := acctArr(t, c); len(rows) != 0 {
+		t.Fatalf("users-by-ids unknown: %s", c.Body)
+	}
+
+	acctBadParam(t, query(t, base, "users-by-ids", ""), "ids")
+	acctBadParam(t, query(t, base, "users-by-ids", "ids=1,x"), "ids")
+}
+
+func TestAccountNewsletters(t *testing.T) {
+	base := platform(t, "account")["account"]
+	late := acctNewsletter(t, "Late", 1000001)
+	early := acctNewsletter(t, "Early", 1000000)
+
+	c := query(t, base, "newsletters", "")
+	acctStatus(t, c, 200)
+	pos := map[string]int{}
+	for i, r := range acctArr(t, c) {
+		m := r.(map[string]any)
+		pos[acctStr(m["id"])] = i
+		for _, k := range []string{"name", "slug", "status", "visibility", "subscribe_on_signup", "sort_order"} {
+			if _, ok := m[k]; !ok {
+				t.Fatalf("newsletters: no %q in %v", k, m)
+			}
+		}
+	}
+	pe, okE := pos[acctStr(early)]
+	pl, okL := pos[acctStr(late)]
+	if !okE || !okL || pe > pl {
+		t.Fatalf("newsletters: want Early before Late: %s", c.Body)
+	}
+}
+
+func TestAccountUserSubscriptions(t *testing.T) {
+	base := platform(t, "account")["account"]
+	uid, _ := acctUser(t, "Sub")
+	n1 := acctNewsletter(t, "Weekly", 1)
+	n2 := acctNewsletter(t, "Daily", 0)
+
+	// A known user with no rows: an empty list.
+	c := query(t, base, "user-subscriptions", fmt.Sprintf("user-id=%d", uid))
+	acctStatus(t, c, 200)
+	if rows := acctArr(t, c); len(rows) != 0 {
+		t.Fatalf("user-subscriptions empty: %s", c.Body)
+	}
+
+	exec(t, "insert into user_newsletters (user_id, newsletter_id, subscribed) values ($1, $2, true), ($1, $3, false)", uid, n1, n2)
+	c = query(t, base, "user-subscriptions", fmt.Sprintf("user-id=%d", uid))
+	acctStatus(t, c, 200)
+	rows := acctArr(t, c)
+	if len(rows) != 2 {
+		t.Fatalf("user-subscriptions: %s", c.Body)
+	}
+	first, second := rows[0].(map[string]any), rows[1].(map[string]any)
+	if acctStr(first["newsletter_id"]) != acctStr(n2) || first["name"] != "Daily" || first["subscribed"] != false {
+		t.Fatalf("user-subscriptions first: %s", c.Body)
+	}
+	if acctStr(second["newsletter_id"]) != acctStr(n1) || second["name"] != "Weekly" || second["subscribed"] != true {
+		t.Fatalf("user-subscriptions second: %s", c.Body)
+	}
+
+	acctNull(t, query(t, base, "user-subscriptions", "user-id=2000000000"))
+	acctBadParam(t, query(t, base, "user-subscriptions", ""), "user-id")
+	acctBadParam(t, query(t, base, "user-subscriptions", "user-id=x"), "user-id")
+}
+
+func acctSubscribed(t *testing.T, uid, nid int) bool {
+	t.Helper()
+	return scalar[bool](t, "select subscribed from user_newsletters where user_id = $1 and newsletter_id = $2", uid, nid)
+}
+
+func TestAccountToggleSubscription(t *testing.T) {
+	base := platform(t, "account")["account"]
+	uid, _ := acctUser(t, "Toggler")
+	nid := acctNewsletter(t, "Toggle News", 0)
+	body := map[string]any{"user-id": uid, "newsletter-id": nid}
+
+	// No row counts as unsubscribed: the first toggle subscribes.
+	c := action(t, base, "toggle-subscription", body)
+	acctStatus(t, c, 200)
+	if acctObj(t, c)["subscribed"] != true || !acctSubscribed(t, uid, nid) {
+		t.Fatalf("first toggle: %s", c.Body)
+	}
+	c = action(t, base, "toggle-subscription", body)
+	acctStatus(t, c, 200)
+	if acctObj(t, c)["subscribed"] != false || acctSubscribed(t, uid, nid) {
+		t.Fatalf("second toggle: %s", c.Body)
+	}
+
+	// From a subscribed start, a toggle pair returns to the start.
+	exec(t, "update user_newsletters set subscribed = true where user_id = $1 and newsletter_id = $2", uid, nid)
+	for i, want := range []bool{false, true} {
+		c = action(t, base, "toggle-subscription", body)
+		acctStatus(t, c, 200)
+		if acctObj(t, c)["subscribed"] != want {
+			t.Fatalf("toggle pair %d: %s", i, c.Body)
+		}
+	}
+	if !acctSubscribed(t, uid, nid) {
+		t.Fatal("toggle pair did not return to subscribed")
+	}
+	if n := scalar[int](t, "select count(*) from user_newsletters where user_id = $1", uid); n != 1 {
+		t.Fatalf("%d rows, want 1", n)
+	}
+
+	acctNull(t, action(t, base, "toggle-subscription", map[string]any{"user-id": 2000000000, "newsletter-id": nid}))
+	acctNull(t, action(t, base, "toggle-subscription", map[string]any{"user-id": uid, "newsletter-id": 2000000000}))
+	acctBadParam(t, action(t, base, "toggle-subscription", map[string]any{"user-id": uid}), "newsletter-id")
+	acctBadParam(t, action(t, base, "toggle-subscription", map[string]any{"user-id": "x", "newsletter-id": nid}), "user-id")
+}
+
+func TestAccountSetSubscription(t *testing.T) {
+	base := platform(t, "account")["account"]
+	uid, _ := acctUser(t, "Setter")
+	nid := acctNewsletter(t, "Set News", 0)
+	set := func(v any) call {
+		return action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": nid, "subscribed": v})
+	}
+
+	c := set(true)
+	acctStatus(t, c, 200)
+	if acctObj(t, c)["subscribed"] != true || !acctSubscribed(t, uid, nid) {
+		t.Fatalf("set true: %s", c.Body)
+	}
+	stamp := scalar[time.Time](t, "select updated_at from user_newsletters where user_id = $1 and newsletter_id = $2", uid, nid)
+
+	// Idempotent: repeating it changes nothing, not even updated_at.
+	c = set(true)
+	acctStatus(t, c, 200)
+	if acctObj(t, c)["subscribed"] != true || !acctSubscribed(t, uid, nid) {
+		t.Fatalf("set true again: %s", c.Body)
+	}
+	if again := scalar[time.Time](t, "select updated_at from user_newsletters where user_id = $1 and newsletter_id = $2", uid, nid); !again.Equal(stamp) {
+		t.Fatalf("repeat changed updated_at: %v -> %v", stamp, again)
+	}
+
+	// Form-style booleans coerce; false twice stays false.
+	for i := 0; i < 2; i++ {
+		c = set("false")
+		acctStatus(t, c, 200)
+		if acctObj(t, c)["subscribed"] != false || acctSubscribed(t, uid, nid) {
+			t.Fatalf("set false %d: %s", i, c.Body)
+		}
+	}
+	if n := scalar[int](t, "select count(*) from user_newsletters where user_id = $1", uid); n != 1 {
+		t.Fatalf("%d rows, want 1", n)
+	}
+
+	acctNull(t, action(t, base, "set-subscription", map[string]any{"user-id": 2000000000, "newsletter-id": nid, "subscribed": true}))
+	acctNull(t, action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": 2000000000, "subscribed": true}))
+	acctBadParam(t, action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": nid}), "subscribed")
+	acctBadParam(t, set("maybe"), "subscribed")
+}
+
+func TestAccountSchema(t *testing.T) {
+	base := platform(t, "account")["account"]
+	c := request(t, "GET", base+"/internal/schema", nil)
+	acctStatus(t, c, 200)
+	s := acctObj(t, c)
+	if s["service"] != "account" {
+		t.Fatalf("schema service: %s", c.Body)
+	}
+	docs := func(kind string) map[string]string {
+		out := map[string]string{}
+		list, _ := s[kind].([]any)
+		for _, e := range list {
+			m := e.(map[string]any)
+			out[acctStr(m["name"])] = acctStr(m["doc"])
+		}
+		return out
+	}
+	queries, actions := docs("queries"), docs("actions")
+	for _, n := range []string{"user-by-email", "user-by-id", "users-by-ids", "newsletters", "user-subscriptions"} {
+		if d, ok := queries[n]; !ok || strings.TrimSpace(d) == "" {
+			t.Errorf("schema: query %q missing or undocumented (%q)", n, d)
+		}
+	}
+	for _, n := range []string{"toggle-subscription", "set-subscription"} {
+		if d, ok := actions[n]; !ok || strings.TrimSpace(d) == "" {
+			t.Errorf("schema: action %q missing or undocumented (%q)", n, d)
+		}
+	}
+	if !strings.Contains(queries["user-by-email"], "case-insensitive") {
+		t.Errorf("user-by-email doc: %q", queries["user-by-email"])
+	}
+
+	// Parameter types and required-ness as declared.
+	for _, e := range s["actions"].([]any) {
+		m := e.(map[string]any)
+		if m["name"] != "set-subscription" {
+			continue
+		}
+		params := map[string]map[string]any{}
+		for _, p := range m["params"].([]any) {
+			pm := p.(map[string]any)
+			params[acctStr(pm["name"])] = pm
+		}
+		for name, typ := range map[string]string{"user-id": "int", "newsletter-id": "int", "subscribed": "bool"} {
+			p, ok := params[name]
+			if !ok || !strings.Contains(acctStr(p["type"]), typ) || p["required"] != true {
+				t.Errorf("set-subscription param %s: %v", name, p)
+			}
+		}
+	}
+}
