@@ -3,23 +3,14 @@ package services_test
 import (
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// acctSeq keeps e-mails and slugs unique across tests sharing the database.
-var acctSeq atomic.Int64
-
-func acctUniq(t *testing.T) string {
-	return fmt.Sprintf("%s-%d-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")),
-		time.Now().UnixNano(), acctSeq.Add(1))
-}
-
 // acctnewUser inserts a user with a unique e-mail and returns its id and e-mail.
 func acctUser(t *testing.T, name string) (int, string) {
 	t.Helper()
-	email := acctUniq(t) + "@example.com"
+	email := uniq(t) + "@example.com"
 	id := scalar[int](t, "insert into users (email, name) values ($1, $2) returning id", email, name)
 	return id, email
 }
@@ -28,61 +19,18 @@ func acctUser(t *testing.T, name string) (int, string) {
 func acctNewsletter(t *testing.T, name string, sortOrder int) int {
 	t.Helper()
 	return scalar[int](t, "insert into ghost_newsletters (name, slug, sort_order) values ($1, $2, $3) returning id",
-		name, acctUniq(t), sortOrder)
-}
-
-func acctObj(t *testing.T, c call) map[string]any {
-	t.Helper()
-	m, ok := c.JSON.(map[string]any)
-	if !ok {
-		t.Fatalf("want a JSON object, got %d %s", c.Status, c.Body)
-	}
-	return m
-}
-
-func acctArr(t *testing.T, c call) []any {
-	t.Helper()
-	a, ok := c.JSON.([]any)
-	if !ok {
-		t.Fatalf("want a JSON array, got %d %s", c.Status, c.Body)
-	}
-	return a
+		name, uniq(t), sortOrder)
 }
 
 func acctStr(v any) string { return fmt.Sprint(v) }
-
-func acctStatus(t *testing.T, c call, status int) {
-	t.Helper()
-	if c.Status != status {
-		t.Fatalf("status %d, want %d: %s", c.Status, status, c.Body)
-	}
-}
-
-func acctNull(t *testing.T, c call) {
-	t.Helper()
-	acctStatus(t, c, 200)
-	if strings.TrimSpace(c.Body) != "null" {
-		t.Fatalf("want null, got %s", c.Body)
-	}
-}
-
-// acctwantBadParam checks a 400 whose error names the parameter.
-func acctBadParam(t *testing.T, c call, param string) {
-	t.Helper()
-	acctStatus(t, c, 400)
-	m := acctObj(t, c)
-	if !strings.Contains(acctStr(m["error"]), param) {
-		t.Fatalf("error %q does not name %q", m["error"], param)
-	}
-}
 
 func TestAccountUserByEmail(t *testing.T) {
 	base := platform(t, "account")["account"]
 	id, email := acctUser(t, "Alice")
 
 	c := query(t, base, "user-by-email", "email="+strings.ToUpper(email))
-	acctStatus(t, c, 200)
-	u := acctObj(t, c)
+	wantStatus(t, c, 200)
+	u := wantObj(t, c)
 	if acctStr(u["id"]) != acctStr(id) || u["email"] != email || u["name"] != "Alice" {
 		t.Fatalf("user-by-email: %s", c.Body)
 	}
@@ -92,8 +40,8 @@ func TestAccountUserByEmail(t *testing.T) {
 		}
 	}
 
-	acctNull(t, query(t, base, "user-by-email", "email=nobody-"+acctUniq(t)+"@example.com"))
-	acctBadParam(t, query(t, base, "user-by-email", ""), "email")
+	wantNull(t, query(t, base, "user-by-email", "email=nobody-"+uniq(t)+"@example.com"))
+	wantBadParam(t, query(t, base, "user-by-email", ""), "email")
 }
 
 func TestAccountUserByID(t *testing.T) {
@@ -101,15 +49,15 @@ func TestAccountUserByID(t *testing.T) {
 	id, email := acctUser(t, "Bob")
 
 	c := query(t, base, "user-by-id", fmt.Sprintf("id=%d", id))
-	acctStatus(t, c, 200)
-	u := acctObj(t, c)
+	wantStatus(t, c, 200)
+	u := wantObj(t, c)
 	if acctStr(u["id"]) != acctStr(id) || u["email"] != email || u["name"] != "Bob" {
 		t.Fatalf("user-by-id: %s", c.Body)
 	}
 
-	acctNull(t, query(t, base, "user-by-id", "id=2000000000"))
-	acctBadParam(t, query(t, base, "user-by-id", ""), "id")
-	acctBadParam(t, query(t, base, "user-by-id", "id=abc"), "id")
+	wantNull(t, query(t, base, "user-by-id", "id=2000000000"))
+	wantBadParam(t, query(t, base, "user-by-id", ""), "id")
+	wantBadParam(t, query(t, base, "user-by-id", "id=abc"), "id")
 }
 
 func TestAccountUsersByIDs(t *testing.T) {
@@ -119,8 +67,8 @@ func TestAccountUsersByIDs(t *testing.T) {
 
 	// Order follows the ids given; unknown ids are left out.
 	c := query(t, base, "users-by-ids", fmt.Sprintf("ids=%d,2000000000,%d", b, a))
-	acctStatus(t, c, 200)
-	rows := acctArr(t, c)
+	wantStatus(t, c, 200)
+	rows := wantArr(t, c)
 	if len(rows) != 2 {
 		t.Fatalf("users-by-ids: %s", c.Body)
 	}
@@ -130,19 +78,19 @@ func TestAccountUsersByIDs(t *testing.T) {
 
 	// A JSON array works too.
 	c = query(t, base, "users-by-ids", fmt.Sprintf("ids=[%d]", a))
-	acctStatus(t, c, 200)
-	if rows := acctArr(t, c); len(rows) != 1 || acctStr(rows[0].(map[string]any)["name"]) != "A" {
+	wantStatus(t, c, 200)
+	if rows := wantArr(t, c); len(rows) != 1 || acctStr(rows[0].(map[string]any)["name"]) != "A" {
 		t.Fatalf("users-by-ids JSON: %s", c.Body)
 	}
 
 	c = query(t, base, "users-by-ids", "ids=2000000000")
-	acctStatus(t, c, 200)
-	if rows := acctArr(t, c); len(rows) != 0 {
+	wantStatus(t, c, 200)
+	if rows := wantArr(t, c); len(rows) != 0 {
 		t.Fatalf("users-by-ids unknown: %s", c.Body)
 	}
 
-	acctBadParam(t, query(t, base, "users-by-ids", ""), "ids")
-	acctBadParam(t, query(t, base, "users-by-ids", "ids=1,x"), "ids")
+	wantBadParam(t, query(t, base, "users-by-ids", ""), "ids")
+	wantBadParam(t, query(t, base, "users-by-ids", "ids=1,x"), "ids")
 }
 
 func TestAccountNewsletters(t *testing.T) {
@@ -151,9 +99,9 @@ func TestAccountNewsletters(t *testing.T) {
 	early := acctNewsletter(t, "Early", 1000000)
 
 	c := query(t, base, "newsletters", "")
-	acctStatus(t, c, 200)
+	wantStatus(t, c, 200)
 	pos := map[string]int{}
-	for i, r := range acctArr(t, c) {
+	for i, r := range wantArr(t, c) {
 		m := r.(map[string]any)
 		pos[acctStr(m["id"])] = i
 		for _, k := range []string{"name", "slug", "status", "visibility", "subscribe_on_signup", "sort_order"} {
@@ -177,15 +125,15 @@ func TestAccountUserSubscriptions(t *testing.T) {
 
 	// A known user with no rows: an empty list.
 	c := query(t, base, "user-subscriptions", fmt.Sprintf("user-id=%d", uid))
-	acctStatus(t, c, 200)
-	if rows := acctArr(t, c); len(rows) != 0 {
+	wantStatus(t, c, 200)
+	if rows := wantArr(t, c); len(rows) != 0 {
 		t.Fatalf("user-subscriptions empty: %s", c.Body)
 	}
 
 	exec(t, "insert into user_newsletters (user_id, newsletter_id, subscribed) values ($1, $2, true), ($1, $3, false)", uid, n1, n2)
 	c = query(t, base, "user-subscriptions", fmt.Sprintf("user-id=%d", uid))
-	acctStatus(t, c, 200)
-	rows := acctArr(t, c)
+	wantStatus(t, c, 200)
+	rows := wantArr(t, c)
 	if len(rows) != 2 {
 		t.Fatalf("user-subscriptions: %s", c.Body)
 	}
@@ -197,9 +145,9 @@ func TestAccountUserSubscriptions(t *testing.T) {
 		t.Fatalf("user-subscriptions second: %s", c.Body)
 	}
 
-	acctNull(t, query(t, base, "user-subscriptions", "user-id=2000000000"))
-	acctBadParam(t, query(t, base, "user-subscriptions", ""), "user-id")
-	acctBadParam(t, query(t, base, "user-subscriptions", "user-id=x"), "user-id")
+	wantNull(t, query(t, base, "user-subscriptions", "user-id=2000000000"))
+	wantBadParam(t, query(t, base, "user-subscriptions", ""), "user-id")
+	wantBadParam(t, query(t, base, "user-subscriptions", "user-id=x"), "user-id")
 }
 
 func acctSubscribed(t *testing.T, uid, nid int) bool {
@@ -215,13 +163,13 @@ func TestAccountToggleSubscription(t *testing.T) {
 
 	// No row counts as unsubscribed: the first toggle subscribes.
 	c := action(t, base, "toggle-subscription", body)
-	acctStatus(t, c, 200)
-	if acctObj(t, c)["subscribed"] != true || !acctSubscribed(t, uid, nid) {
+	wantStatus(t, c, 200)
+	if wantObj(t, c)["subscribed"] != true || !acctSubscribed(t, uid, nid) {
 		t.Fatalf("first toggle: %s", c.Body)
 	}
 	c = action(t, base, "toggle-subscription", body)
-	acctStatus(t, c, 200)
-	if acctObj(t, c)["subscribed"] != false || acctSubscribed(t, uid, nid) {
+	wantStatus(t, c, 200)
+	if wantObj(t, c)["subscribed"] != false || acctSubscribed(t, uid, nid) {
 		t.Fatalf("second toggle: %s", c.Body)
 	}
 
@@ -229,8 +177,8 @@ func TestAccountToggleSubscription(t *testing.T) {
 	exec(t, "update user_newsletters set subscribed = true where user_id = $1 and newsletter_id = $2", uid, nid)
 	for i, want := range []bool{false, true} {
 		c = action(t, base, "toggle-subscription", body)
-		acctStatus(t, c, 200)
-		if acctObj(t, c)["subscribed"] != want {
+		wantStatus(t, c, 200)
+		if wantObj(t, c)["subscribed"] != want {
 			t.Fatalf("toggle pair %d: %s", i, c.Body)
 		}
 	}
@@ -241,10 +189,10 @@ func TestAccountToggleSubscription(t *testing.T) {
 		t.Fatalf("%d rows, want 1", n)
 	}
 
-	acctNull(t, action(t, base, "toggle-subscription", map[string]any{"user-id": 2000000000, "newsletter-id": nid}))
-	acctNull(t, action(t, base, "toggle-subscription", map[string]any{"user-id": uid, "newsletter-id": 2000000000}))
-	acctBadParam(t, action(t, base, "toggle-subscription", map[string]any{"user-id": uid}), "newsletter-id")
-	acctBadParam(t, action(t, base, "toggle-subscription", map[string]any{"user-id": "x", "newsletter-id": nid}), "user-id")
+	wantNull(t, action(t, base, "toggle-subscription", map[string]any{"user-id": 2000000000, "newsletter-id": nid}))
+	wantNull(t, action(t, base, "toggle-subscription", map[string]any{"user-id": uid, "newsletter-id": 2000000000}))
+	wantBadParam(t, action(t, base, "toggle-subscription", map[string]any{"user-id": uid}), "newsletter-id")
+	wantBadParam(t, action(t, base, "toggle-subscription", map[string]any{"user-id": "x", "newsletter-id": nid}), "user-id")
 }
 
 func TestAccountSetSubscription(t *testing.T) {
@@ -256,16 +204,16 @@ func TestAccountSetSubscription(t *testing.T) {
 	}
 
 	c := set(true)
-	acctStatus(t, c, 200)
-	if acctObj(t, c)["subscribed"] != true || !acctSubscribed(t, uid, nid) {
+	wantStatus(t, c, 200)
+	if wantObj(t, c)["subscribed"] != true || !acctSubscribed(t, uid, nid) {
 		t.Fatalf("set true: %s", c.Body)
 	}
 	stamp := scalar[time.Time](t, "select updated_at from user_newsletters where user_id = $1 and newsletter_id = $2", uid, nid)
 
 	// Idempotent: repeating it changes nothing, not even updated_at.
 	c = set(true)
-	acctStatus(t, c, 200)
-	if acctObj(t, c)["subscribed"] != true || !acctSubscribed(t, uid, nid) {
+	wantStatus(t, c, 200)
+	if wantObj(t, c)["subscribed"] != true || !acctSubscribed(t, uid, nid) {
 		t.Fatalf("set true again: %s", c.Body)
 	}
 	if again := scalar[time.Time](t, "select updated_at from user_newsletters where user_id = $1 and newsletter_id = $2", uid, nid); !again.Equal(stamp) {
@@ -275,8 +223,8 @@ func TestAccountSetSubscription(t *testing.T) {
 	// Form-style booleans coerce; false twice stays false.
 	for i := 0; i < 2; i++ {
 		c = set("false")
-		acctStatus(t, c, 200)
-		if acctObj(t, c)["subscribed"] != false || acctSubscribed(t, uid, nid) {
+		wantStatus(t, c, 200)
+		if wantObj(t, c)["subscribed"] != false || acctSubscribed(t, uid, nid) {
 			t.Fatalf("set false %d: %s", i, c.Body)
 		}
 	}
@@ -284,17 +232,17 @@ func TestAccountSetSubscription(t *testing.T) {
 		t.Fatalf("%d rows, want 1", n)
 	}
 
-	acctNull(t, action(t, base, "set-subscription", map[string]any{"user-id": 2000000000, "newsletter-id": nid, "subscribed": true}))
-	acctNull(t, action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": 2000000000, "subscribed": true}))
-	acctBadParam(t, action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": nid}), "subscribed")
-	acctBadParam(t, set("maybe"), "subscribed")
+	wantNull(t, action(t, base, "set-subscription", map[string]any{"user-id": 2000000000, "newsletter-id": nid, "subscribed": true}))
+	wantNull(t, action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": 2000000000, "subscribed": true}))
+	wantBadParam(t, action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": nid}), "subscribed")
+	wantBadParam(t, set("maybe"), "subscribed")
 }
 
 func TestAccountSchema(t *testing.T) {
 	base := platform(t, "account")["account"]
 	c := request(t, "GET", base+"/internal/schema", nil)
-	acctStatus(t, c, 200)
-	s := acctObj(t, c)
+	wantStatus(t, c, 200)
+	s := wantObj(t, c)
 	if s["service"] != "account" {
 		t.Fatalf("schema service: %s", c.Body)
 	}

@@ -1,9 +1,7 @@
 package services_test
 
 import (
-	"encoding/json"
 	"net/url"
-	"strings"
 	"testing"
 )
 
@@ -12,64 +10,6 @@ import (
 func blogURL(t *testing.T) string {
 	t.Helper()
 	return platform(t, "blog")["blog"]
-}
-
-func blogStatus(t *testing.T, c call, status int) {
-	t.Helper()
-	if c.Status != status {
-		t.Fatalf("status %d, want %d: %s", c.Status, status, c.Body)
-	}
-}
-
-// wantBadParam checks for a 400 whose error names the parameter.
-func blogBadParam(t *testing.T, c call, param string) {
-	t.Helper()
-	blogStatus(t, c, 400)
-	if !strings.Contains(c.Body, param) {
-		t.Fatalf("400 does not name %q: %s", param, c.Body)
-	}
-}
-
-func blogNull(t *testing.T, c call) {
-	t.Helper()
-	blogStatus(t, c, 200)
-	if c.JSON != nil {
-		t.Fatalf("want null, got %s", c.Body)
-	}
-}
-
-func blogObj(t *testing.T, c call) map[string]any {
-	t.Helper()
-	blogStatus(t, c, 200)
-	m, ok := c.JSON.(map[string]any)
-	if !ok {
-		t.Fatalf("want an object, got %s", c.Body)
-	}
-	return m
-}
-
-func blogArr(t *testing.T, c call) []any {
-	t.Helper()
-	blogStatus(t, c, 200)
-	a, ok := c.JSON.([]any)
-	if !ok {
-		t.Fatalf("want an array, got %s", c.Body)
-	}
-	return a
-}
-
-// num reads a JSON number as an int64.
-func blogNum(t *testing.T, v any) int64 {
-	t.Helper()
-	n, ok := v.(json.Number)
-	if !ok {
-		t.Fatalf("want a number, got %#v", v)
-	}
-	i, err := n.Int64()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return i
 }
 
 // insertPost inserts a post and returns its id.
@@ -85,8 +25,8 @@ func TestBlogPostByIDAndSlug(t *testing.T) {
 	id := blogInsertPost(t, "blogtest-one", "One", "published", false)
 	gone := blogInsertPost(t, "blogtest-gone", "Gone", "published", true)
 
-	p := blogObj(t, query(t, b, "post-by-id", "id="+blogItoa(id)))
-	if blogNum(t, p["id"]) != id || p["slug"] != "blogtest-one" || p["title"] != "One" ||
+	p := wantObj(t, query(t, b, "post-by-id", "id="+itoa(id)))
+	if num(t, p["id"]) != id || p["slug"] != "blogtest-one" || p["title"] != "One" ||
 		p["status"] != "published" || p["is_page"] != false || p["visibility"] != "public" {
 		t.Fatalf("post-by-id: %v", p)
 	}
@@ -95,19 +35,19 @@ func TestBlogPostByIDAndSlug(t *testing.T) {
 			t.Errorf("post-by-id lacks %s", k)
 		}
 	}
-	p = blogObj(t, query(t, b, "post-by-slug", "slug=blogtest-one"))
-	if blogNum(t, p["id"]) != id {
+	p = wantObj(t, query(t, b, "post-by-slug", "slug=blogtest-one"))
+	if num(t, p["id"]) != id {
 		t.Fatalf("post-by-slug: %v", p)
 	}
 
-	blogNull(t, query(t, b, "post-by-id", "id=987654321"))
-	blogNull(t, query(t, b, "post-by-id", "id="+blogItoa(gone)))
-	blogNull(t, query(t, b, "post-by-slug", "slug=blogtest-gone"))
-	blogNull(t, query(t, b, "post-by-slug", "slug=blogtest-nope"))
+	wantNull(t, query(t, b, "post-by-id", "id=987654321"))
+	wantNull(t, query(t, b, "post-by-id", "id="+itoa(gone)))
+	wantNull(t, query(t, b, "post-by-slug", "slug=blogtest-gone"))
+	wantNull(t, query(t, b, "post-by-slug", "slug=blogtest-nope"))
 
-	blogBadParam(t, query(t, b, "post-by-id", ""), "id")
-	blogBadParam(t, query(t, b, "post-by-id", "id=abc"), "id")
-	blogBadParam(t, query(t, b, "post-by-slug", ""), "slug")
+	wantBadParam(t, query(t, b, "post-by-id", ""), "id")
+	wantBadParam(t, query(t, b, "post-by-id", "id=abc"), "id")
+	wantBadParam(t, query(t, b, "post-by-slug", ""), "slug")
 }
 
 func TestBlogPostsByIDs(t *testing.T) {
@@ -116,23 +56,23 @@ func TestBlogPostsByIDs(t *testing.T) {
 	c := blogInsertPost(t, "blogtest-batch-c", "C", "draft", false)
 	gone := blogInsertPost(t, "blogtest-batch-gone", "Gone", "published", true)
 
-	rows := blogArr(t, query(t, b, "posts-by-ids", "ids="+blogItoa(c)+","+blogItoa(gone)+",987654321,"+blogItoa(a)))
+	rows := wantArr(t, query(t, b, "posts-by-ids", "ids="+itoa(c)+","+itoa(gone)+",987654321,"+itoa(a)))
 	if len(rows) != 2 {
 		t.Fatalf("posts-by-ids: %v", rows)
 	}
-	if blogNum(t, rows[0].(map[string]any)["id"]) != c || blogNum(t, rows[1].(map[string]any)["id"]) != a {
+	if num(t, rows[0].(map[string]any)["id"]) != c || num(t, rows[1].(map[string]any)["id"]) != a {
 		t.Fatalf("posts-by-ids order: %v", rows)
 	}
 	// A JSON array works too.
-	rows = blogArr(t, query(t, b, "posts-by-ids", "ids="+url.QueryEscape("["+blogItoa(a)+"]")))
+	rows = wantArr(t, query(t, b, "posts-by-ids", "ids="+url.QueryEscape("["+itoa(a)+"]")))
 	if len(rows) != 1 || rows[0].(map[string]any)["slug"] != "blogtest-batch-a" {
 		t.Fatalf("posts-by-ids JSON: %v", rows)
 	}
-	if rows := blogArr(t, query(t, b, "posts-by-ids", "ids=987654321")); len(rows) != 0 {
+	if rows := wantArr(t, query(t, b, "posts-by-ids", "ids=987654321")); len(rows) != 0 {
 		t.Fatalf("unknown ids: %v", rows)
 	}
-	blogBadParam(t, query(t, b, "posts-by-ids", ""), "ids")
-	blogBadParam(t, query(t, b, "posts-by-ids", "ids=1,x"), "ids")
+	wantBadParam(t, query(t, b, "posts-by-ids", ""), "ids")
+	wantBadParam(t, query(t, b, "posts-by-ids", "ids=1,x"), "ids")
 }
 
 func TestBlogLikes(t *testing.T) {
@@ -140,13 +80,13 @@ func TestBlogLikes(t *testing.T) {
 	const user = 770001
 	u := "user-id=770001&target-type=post"
 
-	if l := blogObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-id": 11})); l["liked"] != true {
+	if l := wantObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-id": 11})); l["liked"] != true {
 		t.Fatalf("toggle on: %v", l)
 	}
-	if l := blogObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-slug": "blogtest-liked"})); l["liked"] != true {
+	if l := wantObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-slug": "blogtest-liked"})); l["liked"] != true {
 		t.Fatalf("toggle slug on: %v", l)
 	}
-	if l := blogObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-id": 12})); l["liked"] != true {
+	if l := wantObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-id": 12})); l["liked"] != true {
 		t.Fatalf("toggle on: %v", l)
 	}
 
@@ -159,34 +99,34 @@ func TestBlogLikes(t *testing.T) {
 		"user-id=770001&target-type=product&target-id=11": false,
 	} {
 		c := query(t, b, "is-liked", q)
-		blogStatus(t, c, 200)
+		wantStatus(t, c, 200)
 		if c.JSON != want {
 			t.Errorf("is-liked %s = %s, want %v", q, c.Body, want)
 		}
 	}
 
-	ids := blogArr(t, query(t, b, "liked-ids", u))
-	if len(ids) != 2 || blogNum(t, ids[0])+blogNum(t, ids[1]) != 23 {
+	ids := wantArr(t, query(t, b, "liked-ids", u))
+	if len(ids) != 2 || num(t, ids[0])+num(t, ids[1]) != 23 {
 		t.Fatalf("liked-ids: %v", ids)
 	}
-	slugs := blogArr(t, query(t, b, "liked-slugs", u))
+	slugs := wantArr(t, query(t, b, "liked-slugs", u))
 	if len(slugs) != 1 || slugs[0] != "blogtest-liked" {
 		t.Fatalf("liked-slugs: %v", slugs)
 	}
-	if a := blogArr(t, query(t, b, "liked-ids", "user-id=770009&target-type=post")); len(a) != 0 {
+	if a := wantArr(t, query(t, b, "liked-ids", "user-id=770009&target-type=post")); len(a) != 0 {
 		t.Fatalf("liked-ids of nobody: %v", a)
 	}
 
 	// A toggle pair is a no-op.
 	before := scalar[int64](t, "select count(*) from likes where user_id = $1", user)
 	for i, want := range []bool{false, true} {
-		l := blogObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-id": 11}))
+		l := wantObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-id": 11}))
 		if l["liked"] != want {
 			t.Fatalf("toggle %d: %v, want %v", i, l, want)
 		}
 	}
 	for i, want := range []bool{false, true} {
-		l := blogObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-slug": "blogtest-liked"}))
+		l := wantObj(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-slug": "blogtest-liked"}))
 		if l["liked"] != want {
 			t.Fatalf("toggle slug %d: %v, want %v", i, l, want)
 		}
@@ -198,15 +138,15 @@ func TestBlogLikes(t *testing.T) {
 		t.Fatalf("after pairs: %s", c.Body)
 	}
 
-	blogBadParam(t, query(t, b, "is-liked", "target-type=post&target-id=1"), "user-id")
-	blogBadParam(t, query(t, b, "is-liked", u+"&target-id=x"), "target-id")
-	blogBadParam(t, query(t, b, "liked-ids", "user-id=1"), "target-type")
-	blogBadParam(t, query(t, b, "liked-slugs", "user-id=nope&target-type=post"), "user-id")
-	blogBadParam(t, action(t, b, "toggle", map[string]any{"target-type": "post", "target-id": 1}), "user-id")
-	blogBadParam(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-id": "x"}), "target-id")
+	wantBadParam(t, query(t, b, "is-liked", "target-type=post&target-id=1"), "user-id")
+	wantBadParam(t, query(t, b, "is-liked", u+"&target-id=x"), "target-id")
+	wantBadParam(t, query(t, b, "liked-ids", "user-id=1"), "target-type")
+	wantBadParam(t, query(t, b, "liked-slugs", "user-id=nope&target-type=post"), "user-id")
+	wantBadParam(t, action(t, b, "toggle", map[string]any{"target-type": "post", "target-id": 1}), "user-id")
+	wantBadParam(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post", "target-id": "x"}), "target-id")
 	// Neither target-id nor target-slug.
-	blogBadParam(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post"}), "target-id")
-	blogBadParam(t, query(t, b, "is-liked", u), "target-id")
+	wantBadParam(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post"}), "target-id")
+	wantBadParam(t, query(t, b, "is-liked", u), "target-id")
 }
 
 func TestBlogRelations(t *testing.T) {
@@ -215,118 +155,118 @@ func TestBlogRelations(t *testing.T) {
 		return map[string]any{"parent-type": "page", "parent-id": 880001, "child-type": child, "child-id": id}
 	}
 
-	r1 := blogObj(t, action(t, b, "attach-child", edge("market", 1)))
-	r2 := blogObj(t, action(t, b, "attach-child", edge("calendar", 2)))
+	r1 := wantObj(t, action(t, b, "attach-child", edge("market", 1)))
+	r2 := wantObj(t, action(t, b, "attach-child", edge("calendar", 2)))
 	withLabel := edge("calendar", 3)
 	withLabel["label"] = "Events"
 	withLabel["sort-order"] = 10
-	r3 := blogObj(t, action(t, b, "attach-child", withLabel))
-	if r1["parent_type"] != "page" || blogNum(t, r1["parent_id"]) != 880001 || r1["child_type"] != "market" ||
-		blogNum(t, r1["child_id"]) != 1 || blogNum(t, r1["sort_order"]) != 0 || r1["label"] != nil {
+	r3 := wantObj(t, action(t, b, "attach-child", withLabel))
+	if r1["parent_type"] != "page" || num(t, r1["parent_id"]) != 880001 || r1["child_type"] != "market" ||
+		num(t, r1["child_id"]) != 1 || num(t, r1["sort_order"]) != 0 || r1["label"] != nil {
 		t.Fatalf("attach-child: %v", r1)
 	}
-	if blogNum(t, r2["sort_order"]) != 1 || blogNum(t, r3["sort_order"]) != 10 || r3["label"] != "Events" {
+	if num(t, r2["sort_order"]) != 1 || num(t, r3["sort_order"]) != 10 || r3["label"] != "Events" {
 		t.Fatalf("sort orders / label: %v %v", r2, r3)
 	}
 
 	// Attaching again returns the same relation and adds no row.
-	again := blogObj(t, action(t, b, "attach-child", edge("market", 1)))
-	if blogNum(t, again["id"]) != blogNum(t, r1["id"]) || blogNum(t, again["sort_order"]) != 0 {
+	again := wantObj(t, action(t, b, "attach-child", edge("market", 1)))
+	if num(t, again["id"]) != num(t, r1["id"]) || num(t, again["sort_order"]) != 0 {
 		t.Fatalf("attach again: %v vs %v", again, r1)
 	}
 	if n := scalar[int64](t, "select count(*) from container_relations where parent_id = 880001"); n != 3 {
 		t.Fatalf("%d rows after re-attach, want 3", n)
 	}
 
-	kids := blogArr(t, query(t, b, "get-children", "parent-type=page&parent-id=880001"))
+	kids := wantArr(t, query(t, b, "get-children", "parent-type=page&parent-id=880001"))
 	if len(kids) != 3 || kids[0].(map[string]any)["child_type"] != "market" ||
-		blogNum(t, kids[1].(map[string]any)["child_id"]) != 2 || blogNum(t, kids[2].(map[string]any)["child_id"]) != 3 {
+		num(t, kids[1].(map[string]any)["child_id"]) != 2 || num(t, kids[2].(map[string]any)["child_id"]) != 3 {
 		t.Fatalf("get-children: %v", kids)
 	}
-	if kids := blogArr(t, query(t, b, "get-children", "parent-type=page&parent-id=880001&child-type=calendar")); len(kids) != 2 {
+	if kids := wantArr(t, query(t, b, "get-children", "parent-type=page&parent-id=880001&child-type=calendar")); len(kids) != 2 {
 		t.Fatalf("get-children calendar: %v", kids)
 	}
-	if kids := blogArr(t, query(t, b, "get-children", "parent-type=page&parent-id=880999")); len(kids) != 0 {
+	if kids := wantArr(t, query(t, b, "get-children", "parent-type=page&parent-id=880999")); len(kids) != 0 {
 		t.Fatalf("get-children of nothing: %v", kids)
 	}
 
-	if d := blogObj(t, action(t, b, "detach-child", edge("calendar", 2))); d["detached"] != true {
+	if d := wantObj(t, action(t, b, "detach-child", edge("calendar", 2))); d["detached"] != true {
 		t.Fatalf("detach: %v", d)
 	}
-	if d := blogObj(t, action(t, b, "detach-child", edge("calendar", 2))); d["detached"] != false {
+	if d := wantObj(t, action(t, b, "detach-child", edge("calendar", 2))); d["detached"] != false {
 		t.Fatalf("detach again: %v", d)
 	}
-	if kids := blogArr(t, query(t, b, "get-children", "parent-type=page&parent-id=880001")); len(kids) != 2 {
+	if kids := wantArr(t, query(t, b, "get-children", "parent-type=page&parent-id=880001")); len(kids) != 2 {
 		t.Fatalf("after detach: %v", kids)
 	}
 	// Re-attaching a detached child makes a new live relation.
-	re := blogObj(t, action(t, b, "attach-child", edge("calendar", 2)))
-	if blogNum(t, re["id"]) == blogNum(t, r2["id"]) {
+	re := wantObj(t, action(t, b, "attach-child", edge("calendar", 2)))
+	if num(t, re["id"]) == num(t, r2["id"]) {
 		t.Fatalf("re-attach reused the detached row: %v", re)
 	}
 
-	blogBadParam(t, query(t, b, "get-children", "parent-type=page"), "parent-id")
-	blogBadParam(t, query(t, b, "get-children", "parent-type=page&parent-id=x"), "parent-id")
-	blogBadParam(t, action(t, b, "attach-child", map[string]any{"parent-type": "page", "parent-id": 1, "child-type": "market"}), "child-id")
-	blogBadParam(t, action(t, b, "detach-child", map[string]any{"parent-type": "page", "parent-id": "p", "child-type": "market", "child-id": 1}), "parent-id")
-	blogStatus(t, action(t, b, "attach-child", map[string]any{"parent-type": "page", "parent-id": 5, "child-type": "page", "child-id": 5}), 400)
+	wantBadParam(t, query(t, b, "get-children", "parent-type=page"), "parent-id")
+	wantBadParam(t, query(t, b, "get-children", "parent-type=page&parent-id=x"), "parent-id")
+	wantBadParam(t, action(t, b, "attach-child", map[string]any{"parent-type": "page", "parent-id": 1, "child-type": "market"}), "child-id")
+	wantBadParam(t, action(t, b, "detach-child", map[string]any{"parent-type": "page", "parent-id": "p", "child-type": "market", "child-id": 1}), "parent-id")
+	wantStatus(t, action(t, b, "attach-child", map[string]any{"parent-type": "page", "parent-id": 5, "child-type": "page", "child-id": 5}), 400)
 }
 
 func TestBlogPageConfigs(t *testing.T) {
 	b := blogURL(t)
-	pc := blogObj(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": 990001}))
-	if pc["container_type"] != "page" || blogNum(t, pc["container_id"]) != 990001 {
+	pc := wantObj(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": 990001}))
+	if pc["container_type"] != "page" || num(t, pc["container_id"]) != 990001 {
 		t.Fatalf("ensure: %v", pc)
 	}
 	if f, ok := pc["features"].(map[string]any); !ok || len(f) != 0 {
 		t.Fatalf("features: %v", pc["features"])
 	}
-	id := blogNum(t, pc["id"])
+	id := num(t, pc["id"])
 
 	exec(t, `update page_configs set features = '{"market": true}', sumup_merchant_code = 'M1' where id = $1`, id)
-	again := blogObj(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": 990001}))
-	if blogNum(t, again["id"]) != id || again["features"].(map[string]any)["market"] != true || again["sumup_merchant_code"] != "M1" {
+	again := wantObj(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": 990001}))
+	if num(t, again["id"]) != id || again["features"].(map[string]any)["market"] != true || again["sumup_merchant_code"] != "M1" {
 		t.Fatalf("ensure again: %v", again)
 	}
 	if n := scalar[int64](t, "select count(*) from page_configs where container_id = 990001"); n != 1 {
 		t.Fatalf("%d page configs, want 1", n)
 	}
 
-	got := blogObj(t, query(t, b, "page-config-by-container", "container-type=page&container-id=990001"))
-	if blogNum(t, got["id"]) != id {
+	got := wantObj(t, query(t, b, "page-config-by-container", "container-type=page&container-id=990001"))
+	if num(t, got["id"]) != id {
 		t.Fatalf("by-container: %v", got)
 	}
-	got = blogObj(t, query(t, b, "page-config-by-id", "id="+blogItoa(id)))
-	if got["container_type"] != "page" || blogNum(t, got["container_id"]) != 990001 {
+	got = wantObj(t, query(t, b, "page-config-by-id", "id="+itoa(id)))
+	if got["container_type"] != "page" || num(t, got["container_id"]) != 990001 {
 		t.Fatalf("by-id: %v", got)
 	}
 	if _, leaked := got["sumup_api_key"]; leaked {
 		t.Errorf("page configs must not expose the SumUp API key: %v", got)
 	}
-	blogNull(t, query(t, b, "page-config-by-container", "container-type=page&container-id=990999"))
-	blogNull(t, query(t, b, "page-config-by-container", "container-type=post&container-id=990001"))
-	blogNull(t, query(t, b, "page-config-by-id", "id=987654321"))
+	wantNull(t, query(t, b, "page-config-by-container", "container-type=page&container-id=990999"))
+	wantNull(t, query(t, b, "page-config-by-container", "container-type=post&container-id=990001"))
+	wantNull(t, query(t, b, "page-config-by-id", "id=987654321"))
 
-	blogObj(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": 990002}))
-	rows := blogArr(t, query(t, b, "page-configs-batch", "container-type=page&container-ids=990002,990999,990001"))
-	if len(rows) != 2 || blogNum(t, rows[0].(map[string]any)["container_id"]) != 990002 ||
-		blogNum(t, rows[1].(map[string]any)["container_id"]) != 990001 {
+	wantObj(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": 990002}))
+	rows := wantArr(t, query(t, b, "page-configs-batch", "container-type=page&container-ids=990002,990999,990001"))
+	if len(rows) != 2 || num(t, rows[0].(map[string]any)["container_id"]) != 990002 ||
+		num(t, rows[1].(map[string]any)["container_id"]) != 990001 {
 		t.Fatalf("batch: %v", rows)
 	}
-	if rows := blogArr(t, query(t, b, "page-configs-batch", "container-type=post&container-ids=990001")); len(rows) != 0 {
+	if rows := wantArr(t, query(t, b, "page-configs-batch", "container-type=post&container-ids=990001")); len(rows) != 0 {
 		t.Fatalf("batch of another type: %v", rows)
 	}
 
-	blogBadParam(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page"}), "container-id")
-	blogBadParam(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": "x"}), "container-id")
-	blogBadParam(t, query(t, b, "page-config-by-container", "container-id=1"), "container-type")
-	blogBadParam(t, query(t, b, "page-config-by-id", "id=1.5"), "id")
-	blogBadParam(t, query(t, b, "page-configs-batch", "container-type=page"), "container-ids")
+	wantBadParam(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page"}), "container-id")
+	wantBadParam(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": "x"}), "container-id")
+	wantBadParam(t, query(t, b, "page-config-by-container", "container-id=1"), "container-type")
+	wantBadParam(t, query(t, b, "page-config-by-id", "id=1.5"), "id")
+	wantBadParam(t, query(t, b, "page-configs-batch", "container-type=page"), "container-ids")
 }
 
 func TestBlogSchema(t *testing.T) {
 	b := blogURL(t)
-	s := blogObj(t, request(t, "GET", b+"/internal/schema", nil))
+	s := wantObj(t, request(t, "GET", b+"/internal/schema", nil))
 	if s["service"] != "blog" || s["title"] != "Blog" {
 		t.Fatalf("schema: %v", s)
 	}
@@ -371,9 +311,4 @@ func TestBlogSchema(t *testing.T) {
 		params["target-slug"]["required"] != false {
 		t.Fatalf("is-liked params: %v", params)
 	}
-}
-
-func blogItoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }

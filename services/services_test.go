@@ -14,6 +14,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,4 +153,119 @@ func scalar[T any](t *testing.T, sql string, args ...any) T {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return v
+}
+
+// seq keeps e-mails, slugs and codes unique across tests sharing the database.
+var seq atomic.Int64
+
+// uniq is a lower-case token unique to this test run.
+func uniq(t *testing.T) string {
+	return fmt.Sprintf("%s-%d-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")),
+		time.Now().UnixNano(), seq.Add(1))
+}
+
+func wantStatus(t *testing.T, c call, status int) {
+	t.Helper()
+	if c.Status != status {
+		t.Fatalf("status %d, want %d: %s", c.Status, status, c.Body)
+	}
+}
+
+// wantBadParam checks for a 400 whose error names the parameter.
+func wantBadParam(t *testing.T, c call, param string) {
+	t.Helper()
+	wantStatus(t, c, 400)
+	m := wantObj(t, c)
+	if msg, _ := m["error"].(string); !strings.Contains(msg, param) {
+		t.Fatalf("400 does not name %q: %s", param, c.Body)
+	}
+}
+
+// wantError checks for a status whose error message contains text.
+func wantError(t *testing.T, c call, status int, text string) {
+	t.Helper()
+	wantStatus(t, c, status)
+	if !strings.Contains(c.Body, text) {
+		t.Fatalf("error does not say %q: %s", text, c.Body)
+	}
+}
+
+func wantNull(t *testing.T, c call) {
+	t.Helper()
+	wantStatus(t, c, 200)
+	if strings.TrimSpace(c.Body) != "null" {
+		t.Fatalf("want null, got %s", c.Body)
+	}
+}
+
+func wantObj(t *testing.T, c call) map[string]any {
+	t.Helper()
+	m, ok := c.JSON.(map[string]any)
+	if !ok {
+		t.Fatalf("want a JSON object, got %d %s", c.Status, c.Body)
+	}
+	return m
+}
+
+func wantArr(t *testing.T, c call) []any {
+	t.Helper()
+	wantStatus(t, c, 200)
+	a, ok := c.JSON.([]any)
+	if !ok {
+		t.Fatalf("want a JSON array, got %d %s", c.Status, c.Body)
+	}
+	return a
+}
+
+// num reads a JSON number as an int64.
+func num(t *testing.T, v any) int64 {
+	t.Helper()
+	n, ok := v.(json.Number)
+	if !ok {
+		t.Fatalf("want a number, got %#v", v)
+	}
+	i, err := n.Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+// itoa formats an id for a query string.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// checkSchema checks that /internal/schema of a service lists exactly the
+// given queries and actions, each with a docstring, and returns the
+// listing by name.
+func checkSchema(t *testing.T, base, service string, queries, actions []string) map[string]map[string]any {
+	t.Helper()
+	s := wantObj(t, request(t, "GET", base+"/internal/schema", nil))
+	if s["service"] != service {
+		t.Fatalf("schema of %q: %v", service, s["service"])
+	}
+	all := map[string]map[string]any{}
+	check := func(key string, want []string) {
+		list, _ := s[key].([]any)
+		got := map[string]bool{}
+		for _, it := range list {
+			m := it.(map[string]any)
+			name := m["name"].(string)
+			got[name] = true
+			all[name] = m
+			if doc, _ := m["doc"].(string); doc == "" {
+				t.Errorf("%s %s has no docstring", key, name)
+			}
+		}
+		for _, n := range want {
+			if !got[n] {
+				t.Errorf("%s: %s not listed", key, n)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d listed, want %d", key, len(got), len(want))
+		}
+	}
+	check("queries", queries)
+	check("actions", actions)
+	return all
 }
