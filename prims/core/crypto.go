@@ -1,0 +1,147 @@
+package core
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+// Hashes, MACs, random tokens, key pairs and signed tokens. Byte strings are
+// SX strings holding the raw bytes; hex and base64url convert them to text.
+
+var cryptoPrims = []*runtime.Primitive{
+	{Name: "sha256-hex", Params: "(s)", Doc: "The SHA-256 digest of the bytes of s, as lower-case hex.", MinArgs: 1, MaxArgs: 1, Fn: sha256Hex},
+	{Name: "hmac-sha256-hex", Params: "(key s)", Doc: "The HMAC-SHA256 of s under key, as lower-case hex.", MinArgs: 2, MaxArgs: 2, Fn: hmacSHA256Hex},
+	{Name: "hex-encode", Params: "(s)", Doc: "The bytes of s as lower-case hex.", MinArgs: 1, MaxArgs: 1, Fn: hexEncode},
+	{Name: "hex-decode", Params: "(s)", Doc: "The bytes that hex text s encodes, as a string; fails on anything but an even number of hex digits.", MinArgs: 1, MaxArgs: 1, Fn: hexDecode},
+	{Name: "base64url-encode", Params: "(s)", Doc: "The bytes of s in unpadded URL-safe base64 (RFC 4648 §5).", MinArgs: 1, MaxArgs: 1, Fn: base64URLEncode},
+	{Name: "base64url-decode", Params: "(s)", Doc: "The bytes that unpadded URL-safe base64 text s encodes, as a string.", MinArgs: 1, MaxArgs: 1, Fn: base64URLDecode},
+	{Name: "secure-equal?", Params: "(a b)", Doc: "Whether strings a and b are equal, in time that does not depend on where they differ (for comparing secrets).", MinArgs: 2, MaxArgs: 2, Fn: secureEqual},
+	{Name: "random-token", Params: "(n?)", Doc: "n (default 32, at most 1024) bytes from the system's secure random source, in unpadded URL-safe base64.", MinArgs: 0, MaxArgs: 1, Fn: randomToken},
+	{Name: "rsa-keypair", Params: "(bits?)", Doc: "A new RSA key pair of bits (2048, the default, 3072 or 4096) as {:public-pem :private-pem}: PKIX \"PUBLIC KEY\" and PKCS #8 \"PRIVATE KEY\" PEM text.", MinArgs: 0, MaxArgs: 1, Fn: rsaKeypair},
+	{Name: "jwt-hs256", Params: "(claims key header?)", Doc: "A compact JWS (JWT) of the claims dict signed with HMAC-SHA256 under the bytes of key; header entries (e.g. {:kid id}) are added to {\"alg\":\"HS256\",\"typ\":\"JWT\"}.", MinArgs: 2, MaxArgs: 3, Fn: jwtHS256},
+}
+
+// maxRandomBytes bounds random-token; a token is a secret, not bulk data.
+const maxRandomBytes = 1024
+
+func sha256Hex(th *Thread, args []Value) Value {
+	sum := sha256.Sum256([]byte(wantString(th, "sha256-hex", args[0])))
+	return hex.EncodeToString(sum[:])
+}
+
+func hmacSHA256Hex(th *Thread, args []Value) Value {
+	return hex.EncodeToString(hmacSHA256(wantString(th, "hmac-sha256-hex", args[0]), wantString(th, "hmac-sha256-hex", args[1])))
+}
+
+func hmacSHA256(key, msg string) []byte {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
+
+func hexEncode(th *Thread, args []Value) Value {
+	return hex.EncodeToString([]byte(wantString(th, "hex-encode", args[0])))
+}
+
+func hexDecode(th *Thread, args []Value) Value {
+	b, err := hex.DecodeString(wantString(th, "hex-decode", args[0]))
+	if err != nil {
+		th.Fail("hex-decode: %v", err)
+	}
+	return string(b)
+}
+
+func base64URLEncode(th *Thread, args []Value) Value {
+	return base64.RawURLEncoding.EncodeToString([]byte(wantString(th, "base64url-encode", args[0])))
+}
+
+func base64URLDecode(th *Thread, args []Value) Value {
+	b, err := base64.RawURLEncoding.DecodeString(wantString(th, "base64url-decode", args[0]))
+	if err != nil {
+		th.Fail("base64url-decode: %v", err)
+	}
+	return string(b)
+}
+
+func secureEqual(th *Thread, args []Value) Value {
+	a, b := wantString(th, "secure-equal?", args[0]), wantString(th, "secure-equal?", args[1])
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func randomToken(th *Thread, args []Value) Value {
+	n := int64(32)
+	if len(args) > 0 && args[0] != nil {
+		n = wantInt(th, "random-token", args[0])
+	}
+	if n < 1 || n > maxRandomBytes {
+		th.Fail("random-token: n must be between 1 and %d, got %d", maxRandomBytes, n)
+	}
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		th.Fail("random-token: %v", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func rsaKeypair(th *Thread, args []Value) Value {
+	bits := int64(2048)
+	if len(args) > 0 && args[0] != nil {
+		bits = wantInt(th, "rsa-keypair", args[0])
+	}
+	if bits != 2048 && bits != 3072 && bits != 4096 {
+		th.Fail("rsa-keypair: bits must be 2048, 3072 or 4096, got %d", bits)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, int(bits))
+	if err != nil {
+		th.Fail("rsa-keypair: %v", err)
+	}
+	priv, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		th.Fail("rsa-keypair: %v", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		th.Fail("rsa-keypair: %v", err)
+	}
+	d := runtime.NewDict(2)
+	d.Set("public-pem", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})))
+	d.Set("private-pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: priv})))
+	return d
+}
+
+func jwtHS256(th *Thread, args []Value) Value {
+	claims := wantDict(th, "jwt-hs256", args[0])
+	key := wantString(th, "jwt-hs256", args[1])
+	if key == "" {
+		th.Fail("jwt-hs256: the key is empty")
+	}
+	header := runtime.NewDict(2)
+	header.Set("alg", "HS256")
+	header.Set("typ", "JWT")
+	if len(args) > 2 && args[2] != nil {
+		extra := wantDict(th, "jwt-hs256", args[2])
+		for _, k := range extra.Keys() {
+			if k == "alg" {
+				th.Fail("jwt-hs256: the header's alg is fixed to HS256")
+			}
+			v, _ := extra.Get(k)
+			header.Set(k, v)
+		}
+	}
+	enc := func(v Value) string {
+		w := &jsonWriter{th: th}
+		w.value(v, 0)
+		return base64.RawURLEncoding.EncodeToString([]byte(w.b.String()))
+	}
+	signing := enc(header) + "." + enc(claims)
+	return signing + "." + base64.RawURLEncoding.EncodeToString(hmacSHA256(key, signing))
+}
