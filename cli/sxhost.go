@@ -68,6 +68,7 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 		Remote:        map[string]string{},
 		Cache:         cacheprims.New(os.Getenv("REDIS_URL"), log),
 		LoginURL:      os.Getenv("SX_LOGIN_URL"),
+		Getenv:        os.Getenv,
 	}
 	for _, kv := range os.Environ() {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_URL_") {
@@ -125,6 +126,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		defer stopWatch()
 	}
+	stopActivities := p.StartActivityProcessors(ctx)
+	defer stopActivities()
 	var servers []*fasthttp.Server
 	errs := make(chan error, len(p.Services()))
 	for _, svc := range p.Services() {

@@ -21,14 +21,21 @@ var errNotFound = errors.New("not found")
 
 // call runs another service's query or action for (query …) and (action …):
 // in-process when the service is loaded here, over signed HTTP otherwise.
+// In-process, a call made inside an action joins the action's transaction,
+// and an (abort …) in the callee stops the caller with the same status.
 func (p *Platform) call(th *runtime.Thread, kind, service, name string, args []runtime.Value) runtime.Value {
 	raw := pairs(th, kind, args)
 	if target := p.services[service]; target != nil {
 		v, err := target.invoke(th.Ctx, kind, name, func(n string) (runtime.Value, bool) {
 			v, ok := raw[n]
 			return v, ok
-		}, requestOf(th))
+		}, requestOf(th), sqlprims.Bound(th))
 		if err != nil {
+			if a := abortOf(err); a != nil {
+				e := th.Errorf("%s", a.Message)
+				e.Value = a
+				panic(e)
+			}
 			if errors.Is(err, errNotFound) {
 				th.Fail("%s %s/%s: no such %s", kind, service, name, kind)
 			}
@@ -51,8 +58,11 @@ func (p *Platform) call(th *runtime.Thread, kind, service, name string, args []r
 }
 
 // invoke runs a query or action of this service with raw parameters; an
-// action runs in one transaction that commits only if it succeeds.
-func (s *Service) invoke(ctx context.Context, kind, name string, get func(string) (runtime.Value, bool), req *requestCtx) (runtime.Value, error) {
+// action runs in one transaction that commits only if it succeeds. When
+// outer is the transaction of a calling action, the callee runs inside it
+// (an action as a savepoint), so a write spanning services commits or rolls
+// back whole and reads see the caller's uncommitted writes.
+func (s *Service) invoke(ctx context.Context, kind, name string, get func(string) (runtime.Value, bool), req *requestCtx, outer sqlprims.Conn) (runtime.Value, error) {
 	st := s.state.Load()
 	def := st.env.Definition(kind, name)
 	if def == nil || def.Fn == nil {
@@ -67,11 +77,21 @@ func (s *Service) invoke(ctx context.Context, kind, name string, get func(string
 	if req != nil {
 		setRequest(th, req)
 	}
+	outerTx, joined := outer.(pgx.Tx)
+	if joined {
+		sqlprims.Bind(th, outerTx)
+	}
 	if kind != "action" || s.plat.opts.DB == nil {
 		return th.Apply(def.Fn, args...)
 	}
+	var begin interface {
+		Begin(context.Context) (pgx.Tx, error)
+	} = s.plat.opts.DB
+	if joined {
+		begin = outerTx
+	}
 	var out runtime.Value
-	err = pgx.BeginFunc(ctx, s.plat.opts.DB, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, begin, func(tx pgx.Tx) error {
 		sqlprims.Bind(th, tx)
 		v, err := th.Apply(def.Fn, args...)
 		out = v

@@ -28,15 +28,17 @@ func setRequest(th *runtime.Thread, r *requestCtx) {
 	th.Local[requestKey] = r
 }
 
+// str unpacks a string argument of primitive name.
+func str(th *runtime.Thread, name string, v runtime.Value) string {
+	s, ok := v.(string)
+	if !ok {
+		th.Fail("%s expects a string, got %s", name, runtime.TypeOf(v))
+	}
+	return s
+}
+
 // ioPrimitives are the host's I/O primitives, bound into every service.
 func (p *Platform) ioPrimitives() []*runtime.Primitive {
-	str := func(th *runtime.Thread, name string, v runtime.Value) string {
-		s, ok := v.(string)
-		if !ok {
-			th.Fail("%s expects a string, got %s", name, runtime.TypeOf(v))
-		}
-		return s
-	}
 	return []*runtime.Primitive{
 		{Name: "now", Params: "()", Doc: "The current time (UTC).", IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value { return time.Now().UTC() }},

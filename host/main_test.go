@@ -30,6 +30,7 @@ import (
 
 	"github.com/rose-ash/sxhost/host"
 	"github.com/rose-ash/sxhost/internal/pgtest"
+	"github.com/rose-ash/sxhost/migrations"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
 
@@ -43,9 +44,25 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	dbURL = url
+	// The platform schema, for the activity bus's table.
+	if err := applyMigrations(url); err != nil {
+		fmt.Fprintln(os.Stderr, "host tests: migrations:", err)
+		drop()
+		os.Exit(1)
+	}
 	code := m.Run()
 	drop()
 	os.Exit(code)
+}
+
+func applyMigrations(url string) error {
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	_, err = migrations.Up(context.Background(), pool, migrations.FS)
+	return err
 }
 
 // openPool opens a host pool (with the SQL tracer) on url, closed when the

@@ -148,6 +148,8 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 	switch {
 	case deadlineExceeded(err):
 		status, msg = 504, "the request took longer than its deadline"
+	case upstreamFailed(err):
+		status, msg = 502, "bad gateway: an outside service did not answer"
 	case databaseDown(err):
 		status, msg = 503, "service unavailable: the database is not reachable"
 	}
@@ -372,7 +374,7 @@ func (s *Service) serveCall(r *requestCtx, kind string) {
 	}
 	c, cancel := s.requestContext(r)
 	defer cancel()
-	v, err := s.invoke(c, kind, name, get, r)
+	v, err := s.invoke(c, kind, name, get, r, nil)
 	if errors.Is(err, errNotFound) {
 		writeError(ctx, 404, "no such "+kind+": "+name, "")
 		return
@@ -587,7 +589,7 @@ func (s *Service) schema(st *state) *runtime.Dict {
 	d := runtime.NewDict(8)
 	d.Set("service", s.Name)
 	d.Set("title", s.Title)
-	for _, kind := range []struct{ key, kind string }{{"queries", "query"}, {"actions", "action"}, {"fragments", "handler"}, {"pages", "page"}, {"routes", "route"}} {
+	for _, kind := range []struct{ key, kind string }{{"queries", "query"}, {"actions", "action"}, {"fragments", "handler"}, {"pages", "page"}, {"routes", "route"}, {"activities", "activity"}} {
 		var items []runtime.Value
 		for _, def := range st.env.Definitions(kind.kind) {
 			e := runtime.NewDict(6)

@@ -49,6 +49,11 @@ type Options struct {
 	// Cache backs cache/get, cache/set and the fragment cache; nil uses an
 	// in-process cache.
 	Cache cacheprims.Cache
+	// Getenv reads configuration for (env name) (the sxhost command
+	// passes os.Getenv); nil reads nothing.
+	Getenv func(string) string
+	// Activities tune the activity processors.
+	Activities ActivityOptions
 	// LoginURL is where pages that need a signed-in user send anonymous
 	// visitors (with ?next=the page); empty answers 401 instead.
 	LoginURL string
@@ -144,6 +149,7 @@ func (s *Service) load() (*state, error) {
 	env.DefinePrimitives(sqlprims.Primitives()...)
 	env.DefinePrimitives(cacheprims.Primitives()...)
 	env.DefinePrimitives(s.plat.ioPrimitives()...)
+	env.DefinePrimitives(s.primitives()...)
 	th := env.NewThread(context.Background())
 	th.Out = os.Stderr
 	for _, f := range s.Files {

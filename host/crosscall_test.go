@@ -1,0 +1,72 @@
+package host_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/rose-ash/sxhost/host"
+)
+
+// Two services in one process: shop's action calls stock's action, which
+// may abort; the outer action may fail after the inner one succeeded.
+const (
+	shopSrc = `
+(defservice shop)
+(defaction buy (&key (tag :str) (fail :bool false) (qty :int 1))
+  "Writes an order row, takes stock through the stock service, then fails when asked to."
+  (sql/exec "insert into %[1]s (tag, what) values ($1, 'order')" tag)
+  (let ((r (action "stock" "take" :tag tag :qty qty)))
+    (when fail (error "buy failed after taking stock"))
+    {:took (get r :took) :seen (query "stock" "count" :tag tag)}))
+`
+	stockSrc = `
+(defservice stock)
+(defaction take (&key (tag :str) (qty :int))
+  "Writes a stock row; refuses more than 5."
+  (sql/exec "insert into %[1]s (tag, what) values ($1, 'stock')" tag)
+  (when (> qty 5) (abort 409 (str "only 5 left, asked for " qty)))
+  {:took qty})
+(defquery count (&key (tag :str))
+  "Rows for tag, as this transaction sees them."
+  (sql/value "select count(*) from %[1]s where tag = $1" tag))
+`
+)
+
+func TestCrossServiceActionJoinsTheCallersTransaction(t *testing.T) {
+	t.Parallel()
+	table := uniqueName("cross")
+	execSQL(t, "create table "+table+" (id serial primary key, tag text not null, what text not null)")
+	dir := t.TempDir()
+	files := []string{
+		writeFile(t, dir, "shop.sx", fmt.Sprintf(shopSrc, table)),
+		writeFile(t, dir, "stock.sx", fmt.Sprintf(stockSrc, table)),
+	}
+	p := newPlatform(t, files, host.Options{DB: openPool(t, dbURL)})
+	shop := serve(t, p.Service("shop"))
+	check := directConn(t)
+
+	// Success: both rows commit, and the query inside the action saw the
+	// uncommitted rows of both services.
+	r := postJSON(t, shop.URL+"/internal/actions/buy", `{"tag":"ok"}`)
+	wantStatus(t, r, 200, "a successful cross-service action")
+	if !sameJSON(t, r.Body, `{"took":1,"seen":2}`) {
+		t.Errorf("answer %s, want took 1 and seen 2", r.Body)
+	}
+	if n := countRows(t, check, table, "tag = 'ok'"); n != 2 {
+		t.Errorf("%d rows committed, want 2", n)
+	}
+
+	// The outer action fails after the inner one succeeded: neither row
+	// stays.
+	wantStatus(t, postJSON(t, shop.URL+"/internal/actions/buy", `{"tag":"late-fail","fail":true}`), 500, "outer failure")
+	if n := countRows(t, check, table, "tag = 'late-fail'"); n != 0 {
+		t.Errorf("%d rows left after the outer action failed, want 0", n)
+	}
+
+	// The inner action aborts: the caller answers with its status and
+	// message, and nothing stays.
+	wantJSONError(t, postJSON(t, shop.URL+"/internal/actions/buy", `{"tag":"refused","qty":9}`), 409, "inner abort", "only 5 left, asked for 9")
+	if n := countRows(t, check, table, "tag = 'refused'"); n != 0 {
+		t.Errorf("%d rows left after the inner action aborted, want 0", n)
+	}
+}
