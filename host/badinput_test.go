@@ -16,7 +16,7 @@ import (
 const fragileService = `
 (defservice fragile)
 
-(defquery needs (&key (user-id :int) (ids :ids) (at :datetime) (flag :bool false))
+(defquery needs (&key (user-id :int) (ids :ids) (at :datetime) (flag :bool false) (price :float 0))
   {:user-id user-id :ids ids})
 
 (defquery fine () "fine")
@@ -66,6 +66,9 @@ func TestBadParametersAre400NamingThem(t *testing.T) {
 		{"user-id=1&ids=1&at=yesterday", "at"},                                    // not a datetime
 		{"user-id=1&ids=1&at=2026-01-01T00:00:00Z&flag=maybe", "flag"},            // not a bool
 		{"user-id=99999999999999999999&ids=1&at=2026-01-01T00:00:00Z", "user-id"}, // out of range
+		{"user-id=1&ids=1&at=", "at"},                                             // blank datetime
+		{"user-id=1&ids=1&at=2026-01-01T00:00:00Z&price=NaN", "price"},            // not a finite number
+		{"user-id=1&ids=1&at=2026-01-01T00:00:00Z&price=-Inf", "price"},           // not a finite number
 	}
 	for _, c := range cases {
 		wantJSONError(t, get(t, base+c.query), 400, "needs?"+c.query, c.param)
@@ -294,4 +297,18 @@ func TestRequestIDComesFromTheCaller(t *testing.T) {
 	if ida, idb := a.Header.Get("X-Request-Id"), b.Header.Get("X-Request-Id"); ida == "" || ida == idb {
 		t.Errorf("generated request ids %q and %q", ida, idb)
 	}
+}
+
+func TestIDBeyondItsColumnIs400(t *testing.T) {
+	t.Parallel()
+	table := uniqueName("narrow")
+	execSQL(t, "create table "+table+" (id integer primary key)")
+	s, _, _ := startService(t, fmt.Sprintf(`
+(defservice narrow)
+(defquery by-id (&key (id :int)) "A row or null." (sql/one "select id from %s where id = $1" id))`, table),
+		host.Options{DB: openPool(t, dbURL)})
+	if r := get(t, s.URL+"/internal/data/by-id?id=7"); r.Status != 200 || r.Body != "null" {
+		t.Errorf("an unknown id in range: %s, want null", r)
+	}
+	wantJSONError(t, get(t, s.URL+"/internal/data/by-id?id=99999999999"), 400, "an id beyond int4", "out of range", "99999999999")
 }

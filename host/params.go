@@ -2,6 +2,7 @@ package host
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -84,14 +85,20 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 		}
 	case "float", "number":
 		switch x := v.(type) {
-		case int64, float64:
+		case int64:
 			return x, nil
+		case float64:
+			if !math.IsNaN(x) && !math.IsInf(x, 0) {
+				return x, nil
+			}
 		case string:
 			s := strings.TrimSpace(x)
 			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 				return i, nil
 			}
-			if f, err := strconv.ParseFloat(s, 64); err == nil {
+			// Only finite numbers: ParseFloat also reads "NaN" and "Inf",
+			// which no parameter means.
+			if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
 				return f, nil
 			}
 		}
@@ -228,6 +235,10 @@ func bindParams(params []runtime.Param, get func(name string) (runtime.Value, bo
 		v, err := coerce(p, raw)
 		if err != nil {
 			return nil, err
+		}
+		if v == nil && required(p) {
+			// A blank value of a required parameter (an empty form field).
+			return nil, &paramError{msg: "missing parameter " + p.Name}
 		}
 		args = append(args, runtime.KeywordArg{Name: p.Name}, v)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/valyala/fasthttp"
 
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 )
 
@@ -133,6 +134,10 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 	}
 	if pe := paramErrorOf(err); pe != nil {
 		writeError(ctx, 400, pe.msg, "")
+		return
+	}
+	if msg := err.Error(); strings.Contains(msg, sqlprims.OutOfRange) {
+		writeError(ctx, 400, msg[strings.Index(msg, sqlprims.OutOfRange):], "")
 		return
 	}
 	id := newErrorID()

@@ -226,11 +226,18 @@ func compare(th *Thread, name string, a, b Value) int {
 	return c
 }
 
+func isNaN(v Value) bool {
+	f, ok := v.(float64)
+	return ok && f != f
+}
+
 func cmpPrim(name string, ok func(int) bool) func(*Thread, []Value) Value {
 	return func(th *Thread, a []Value) Value {
 		result := true
 		for i := 1; i < len(a); i++ {
-			if !ok(compare(th, name, a[i-1], a[i])) {
+			// NaN is unordered: every ordering with it is false (IEEE 754),
+			// so a range check such as (>= price 0) cannot let it through.
+			if !ok(compare(th, name, a[i-1], a[i])) || isNaN(a[i-1]) || isNaN(a[i]) {
 				result = false
 			}
 		}

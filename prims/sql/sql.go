@@ -32,6 +32,7 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +42,10 @@ import (
 
 	"github.com/rose-ash/sxhost/runtime"
 )
+
+// OutOfRange starts the message of an error for a parameter value its
+// column's type cannot hold.
+const OutOfRange = "parameter out of range"
 
 // Conn runs statements: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.
 type Conn interface {
@@ -208,6 +213,11 @@ func fail(th *runtime.Thread, name string, err error) {
 		th.Fail("%s: %s (SQLSTATE %s)", name, pg.Message, pg.Code)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		th.Fail("%s: cancelled: %v", name, err)
+	case strings.HasPrefix(err.Error(), "failed to encode args["):
+		// A value the column's type cannot hold (an id beyond int4): the
+		// request's fault, which hosts answer with 400.
+		msg := err.Error()
+		th.Fail("%s: %s: %s", name, OutOfRange, msg[strings.LastIndex(msg, ": ")+2:])
 	}
 	th.Fail("%s: %v", name, err)
 }
