@@ -28,6 +28,8 @@ const sxhostUsage = `usage:
   sxhost run [--addr HOST:PORT] [--dev] FILE...   serve the services in FILE...
   sxhost check FILE...                            load everything and report problems
   sxhost migrate up|down [N]|status               apply or roll back migrations (DATABASE_URL)
+  sxhost seed [--script FILE] [FILE...]           migrate, then fill an empty database with demo
+                                                  data (seed/demo.sx through services/*.sx)
 
 environment: DATABASE_URL, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_SECRET,
 SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE>
@@ -49,6 +51,8 @@ func SxhostMain(args []string, stdout, stderr io.Writer) int {
 		return check(args[1:], stdout, stderr)
 	case "migrate":
 		return migrations.Command(ctx, args[1:], stdout, stderr)
+	case "seed":
+		return seed(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, sxhostUsage)
 		return 0
@@ -200,5 +204,51 @@ func check(files []string, stdout, stderr io.Writer) int {
 		n += len(s.Env().Definitions(""))
 	}
 	fmt.Fprintf(stdout, "ok: %d service(s), %d definition(s)\n", len(p.Services()), n)
+	return 0
+}
+
+// platformFiles are the six service files, relative to the repository.
+var platformFiles = []string{
+	"services/blog.sx", "services/market.sx", "services/cart.sx",
+	"services/events.sx", "services/federation.sx", "services/account.sx",
+}
+
+// seed applies the migrations and runs the demo-data script against the
+// platform's services in one transaction. The script itself decides that a
+// database which already has users is left alone, so seeding twice is safe.
+func seed(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sxhost seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	script := fs.String("script", "seed/demo.sx", "the SX script that writes the data")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		files = platformFiles
+	}
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		fmt.Fprintln(stderr, "sxhost seed: DATABASE_URL is not set")
+		return 2
+	}
+	pool, err := host.OpenDatabase(ctx, url, sqlprims.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "sxhost seed: database:", err)
+		return 1
+	}
+	defer pool.Close()
+	if _, err := migrations.Up(ctx, pool, migrations.FS); err != nil {
+		fmt.Fprintln(stderr, "sxhost seed: migrations:", err)
+		return 1
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	p, err := host.New(files, host.Options{DB: pool, Logger: log, Getenv: os.Getenv})
+	if err != nil {
+		return report(stderr, err)
+	}
+	if _, err := p.RunScript(ctx, *script, stdout); err != nil {
+		return report(stderr, err)
+	}
 	return 0
 }

@@ -143,12 +143,19 @@ func serviceFiles(file string) []string {
 // Env returns the service's current environment.
 func (s *Service) Env() *runtime.Env { return s.state.Load().env }
 
-// load reads the service's files into a new state.
-func (s *Service) load() (*state, error) {
+// newEnv is an environment with the standard library and the platform's
+// I/O primitives.
+func (p *Platform) newEnv() *runtime.Env {
 	env := stdlib.NewEnv()
 	env.DefinePrimitives(sqlprims.Primitives()...)
 	env.DefinePrimitives(cacheprims.Primitives()...)
-	env.DefinePrimitives(s.plat.ioPrimitives()...)
+	env.DefinePrimitives(p.ioPrimitives()...)
+	return env
+}
+
+// load reads the service's files into a new state.
+func (s *Service) load() (*state, error) {
+	env := s.plat.newEnv()
 	env.DefinePrimitives(s.primitives()...)
 	th := env.NewThread(context.Background())
 	th.Out = os.Stderr

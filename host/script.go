@@ -1,0 +1,42 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+
+	cacheprims "github.com/rose-ash/sxhost/prims/cache"
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+	"github.com/rose-ash/sxhost/runtime"
+)
+
+// RunScript evaluates an SX file against the platform, as `sxhost seed`
+// does: its (query …) and (action …) reach the loaded services in-process,
+// and the whole script runs in one transaction that commits only when the
+// script succeeds, so a failing script leaves the database as it was.
+// print and println write to out.
+func (p *Platform) RunScript(ctx context.Context, file string, out io.Writer) (runtime.Value, error) {
+	if p.opts.DB == nil {
+		return nil, errors.New("running a script needs a database (DATABASE_URL)")
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	env := p.newEnv()
+	th := env.NewThread(ctx)
+	th.Out = out
+	th.StepBudget = p.opts.StepBudget
+	cacheprims.Bind(th, p.opts.Cache)
+	var result runtime.Value
+	err = pgx.BeginFunc(ctx, p.opts.DB, func(tx pgx.Tx) error {
+		sqlprims.Bind(th, tx)
+		v, err := th.EvalString(file, string(src))
+		result = v
+		return err
+	})
+	return result, err
+}
