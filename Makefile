@@ -8,7 +8,7 @@ FUZZTIME ?= 60s
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: ## serve the example service with hot reload (starts PostgreSQL and Redis if needed)
+run: ## seed the demo cooperative and serve the six services with hot reload (starts PostgreSQL and Redis if needed)
 	./scripts/run
 
 build: ## build the commands into bin/
