@@ -155,6 +155,14 @@ func acctSubscribed(t *testing.T, uid, nid int) bool {
 	return scalar[bool](t, "select subscribed from user_newsletters where user_id = $1 and newsletter_id = $2", uid, nid)
 }
 
+// acctActivities counts the member.updated activities emitted for a user.
+func acctActivities(t *testing.T, uid int) int {
+	t.Helper()
+	return scalar[int](t, `select count(*) from ap_activities
+		where origin_app = 'account' and activity_type = 'member.updated' and visibility = 'internal'
+		  and (payload->>'user-id')::int = $1`, uid)
+}
+
 func TestAccountToggleSubscription(t *testing.T) {
 	base := platform(t, "account")["account"]
 	uid, _ := acctUser(t, "Toggler")
@@ -188,9 +196,23 @@ func TestAccountToggleSubscription(t *testing.T) {
 	if n := scalar[int](t, "select count(*) from user_newsletters where user_id = $1", uid); n != 1 {
 		t.Fatalf("%d rows, want 1", n)
 	}
+	// Every toggle emitted member.updated (for Ghost), pending for the bus.
+	if n := acctActivities(t, uid); n != 4 {
+		t.Fatalf("%d member.updated activities after 4 toggles", n)
+	}
+	if n := scalar[int](t, `select count(*) from ap_activities where activity_type = 'member.updated'
+		and (payload->>'user-id')::int = $1 and process_state = 'pending' and payload = jsonb_build_object('user-id', $1::int)`, uid); n != 4 {
+		t.Fatalf("%d pending member.updated activities with payload {user-id}, want 4", n)
+	}
 
 	wantNull(t, action(t, base, "toggle-subscription", map[string]any{"user-id": 2000000000, "newsletter-id": nid}))
 	wantNull(t, action(t, base, "toggle-subscription", map[string]any{"user-id": uid, "newsletter-id": 2000000000}))
+	if n := acctActivities(t, uid); n != 4 {
+		t.Fatalf("a toggle of an unknown newsletter emitted: %d activities", n)
+	}
+	if n := acctActivities(t, 2000000000); n != 0 {
+		t.Fatalf("a toggle for an unknown user emitted %d activities", n)
+	}
 	wantBadParam(t, action(t, base, "toggle-subscription", map[string]any{"user-id": uid}), "newsletter-id")
 	wantBadParam(t, action(t, base, "toggle-subscription", map[string]any{"user-id": "x", "newsletter-id": nid}), "user-id")
 }
@@ -231,40 +253,46 @@ func TestAccountSetSubscription(t *testing.T) {
 	if n := scalar[int](t, "select count(*) from user_newsletters where user_id = $1", uid); n != 1 {
 		t.Fatalf("%d rows, want 1", n)
 	}
+	// member.updated only when the subscription changed: true, then false.
+	if n := acctActivities(t, uid); n != 2 {
+		t.Fatalf("%d member.updated activities, want 2 (one per change)", n)
+	}
+	// Setting false with no row changes nothing either.
+	nid2 := acctNewsletter(t, "Never", 1)
+	c = action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": nid2, "subscribed": false})
+	wantStatus(t, c, 200)
+	if m := wantObj(t, c); m["subscribed"] != false || len(m) != 1 {
+		t.Fatalf("set false from nothing: %s", c.Body)
+	}
+	if n := acctActivities(t, uid); n != 2 {
+		t.Fatalf("%d member.updated activities after a no-op, want 2", n)
+	}
 
 	wantNull(t, action(t, base, "set-subscription", map[string]any{"user-id": 2000000000, "newsletter-id": nid, "subscribed": true}))
 	wantNull(t, action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": 2000000000, "subscribed": true}))
+	if n := acctActivities(t, uid); n != 2 {
+		t.Fatalf("a set of an unknown newsletter emitted: %d activities", n)
+	}
 	wantBadParam(t, action(t, base, "set-subscription", map[string]any{"user-id": uid, "newsletter-id": nid}), "subscribed")
 	wantBadParam(t, set("maybe"), "subscribed")
 }
 
 func TestAccountSchema(t *testing.T) {
 	base := platform(t, "account")["account"]
-	c := request(t, "GET", base+"/internal/schema", nil)
-	wantStatus(t, c, 200)
-	s := wantObj(t, c)
-	if s["service"] != "account" {
-		t.Fatalf("schema service: %s", c.Body)
+	defs := checkSchema(t, base, "account",
+		[]string{"user-by-email", "user-by-id", "users-by-ids", "newsletters", "user-subscriptions"},
+		[]string{"toggle-subscription", "set-subscription"})
+	queries := map[string]string{}
+	for n, d := range defs {
+		queries[n] = acctStr(d["doc"])
 	}
-	docs := func(kind string) map[string]string {
-		out := map[string]string{}
-		list, _ := s[kind].([]any)
-		for _, e := range list {
-			m := e.(map[string]any)
-			out[acctStr(m["name"])] = acctStr(m["doc"])
-		}
-		return out
-	}
-	queries, actions := docs("queries"), docs("actions")
-	for _, n := range []string{"user-by-email", "user-by-id", "users-by-ids", "newsletters", "user-subscriptions"} {
-		if d, ok := queries[n]; !ok || strings.TrimSpace(d) == "" {
-			t.Errorf("schema: query %q missing or undocumented (%q)", n, d)
-		}
-	}
-	for _, n := range []string{"toggle-subscription", "set-subscription"} {
-		if d, ok := actions[n]; !ok || strings.TrimSpace(d) == "" {
-			t.Errorf("schema: action %q missing or undocumented (%q)", n, d)
-		}
+	s := wantObj(t, request(t, "GET", base+"/internal/schema", nil))
+
+	// The activity handler is listed too.
+	acts, _ := s["activities"].([]any)
+	if len(acts) != 1 || acts[0].(map[string]any)["name"] != "member.updated" ||
+		!strings.Contains(acctStr(acts[0].(map[string]any)["doc"]), "push-member") {
+		t.Errorf("schema activities: %v", s["activities"])
 	}
 	if !strings.Contains(queries["user-by-email"], "case-insensitive") {
 		t.Errorf("user-by-email doc: %q", queries["user-by-email"])

@@ -1,7 +1,9 @@
 package services_test
 
 import (
+	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -264,51 +266,146 @@ func TestBlogPageConfigs(t *testing.T) {
 	wantBadParam(t, query(t, b, "page-configs-batch", "container-type=page"), "container-ids")
 }
 
+func TestBlogPageConfigUpdate(t *testing.T) {
+	b := blogURL(t)
+	pc := wantObj(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": 990101}))
+	id := num(t, pc["id"])
+	if pc["has_sumup_api_key"] != false {
+		t.Fatalf("a new page config has a SumUp key: %v", pc)
+	}
+	where := map[string]any{"container-type": "page", "container-id": 990101}
+	update := func(fields map[string]any) call {
+		body := map[string]any{}
+		for k, v := range where {
+			body[k] = v
+		}
+		for k, v := range fields {
+			body[k] = v
+		}
+		return action(t, b, "page-config-update", body)
+	}
+	noKey := func(c call) map[string]any {
+		t.Helper()
+		wantStatus(t, c, 200)
+		if strings.Contains(c.Body, "sk_live_secret") || strings.Contains(c.Body, `"sumup_api_key"`) {
+			t.Fatalf("the SumUp API key leaked: %s", c.Body)
+		}
+		return wantObj(t, c)
+	}
+
+	got := noKey(update(map[string]any{"features": map[string]any{"market": true, "calendar": true},
+		"sumup-merchant-code": "MC123", "sumup-checkout-prefix": "ROSE-", "sumup-api-key": "sk_live_secret"}))
+	if num(t, got["id"]) != id || got["sumup_merchant_code"] != "MC123" || got["sumup_checkout_prefix"] != "ROSE-" ||
+		got["has_sumup_api_key"] != true || got["container_type"] != "page" || num(t, got["container_id"]) != 990101 {
+		t.Fatalf("update: %v", got)
+	}
+	if f := got["features"].(map[string]any); len(f) != 2 || f["market"] != true || f["calendar"] != true {
+		t.Fatalf("features: %v", got["features"])
+	}
+	if k := scalar[string](t, "select sumup_api_key from page_configs where id = $1", id); k != "sk_live_secret" {
+		t.Fatalf("stored key %q", k)
+	}
+
+	// Features merge; null removes one; parameters left out keep their values.
+	got = noKey(update(map[string]any{"features": map[string]any{"calendar": nil, "tickets": map[string]any{"max": 5}}}))
+	f := got["features"].(map[string]any)
+	if len(f) != 2 || f["market"] != true || num(t, f["tickets"].(map[string]any)["max"]) != 5 || got["sumup_merchant_code"] != "MC123" ||
+		got["sumup_checkout_prefix"] != "ROSE-" || got["has_sumup_api_key"] != true {
+		t.Fatalf("merge: %v", got)
+	}
+	if k := scalar[string](t, "select sumup_api_key from page_configs where id = $1", id); k != "sk_live_secret" {
+		t.Fatalf("the key changed when not given: %q", k)
+	}
+
+	// The key is replaced, then cleared with ""; so is the merchant code.
+	noKey(update(map[string]any{"sumup-api-key": "sk_live_other"}))
+	if k := scalar[string](t, "select sumup_api_key from page_configs where id = $1", id); k != "sk_live_other" {
+		t.Fatalf("replaced key %q", k)
+	}
+	got = noKey(update(map[string]any{"sumup-api-key": "", "sumup-merchant-code": ""}))
+	if got["has_sumup_api_key"] != false || got["sumup_merchant_code"] != nil || got["sumup_checkout_prefix"] != "ROSE-" {
+		t.Fatalf("cleared: %v", got)
+	}
+	if n := scalar[int64](t, "select count(*) from page_configs where id = $1 and sumup_api_key is null", id); n != 1 {
+		t.Fatal("the key was not cleared")
+	}
+
+	// The queries say whether a key is set, never what it is.
+	noKey(update(map[string]any{"sumup-api-key": "sk_live_secret"}))
+	for _, c := range []call{
+		query(t, b, "page-config-by-id", "id="+itoa(id)),
+		query(t, b, "page-config-by-container", "container-type=page&container-id=990101"),
+		action(t, b, "page-config-ensure", where),
+	} {
+		if m := noKey(c); m["has_sumup_api_key"] != true {
+			t.Fatalf("has_sumup_api_key: %s", c.Body)
+		}
+	}
+	rows := wantArr(t, query(t, b, "page-configs-batch", "container-type=page&container-ids=990101"))
+	if len(rows) != 1 || strings.Contains(fmt.Sprint(rows), "sk_live") {
+		t.Fatalf("batch: %v", rows)
+	}
+
+	wantNull(t, action(t, b, "page-config-update", map[string]any{"container-type": "page", "container-id": 990199, "features": map[string]any{"market": true}}))
+	wantNull(t, action(t, b, "page-config-update", map[string]any{"container-type": "post", "container-id": 990101}))
+	if n := scalar[int64](t, "select count(*) from page_configs where container_id = 990199"); n != 0 {
+		t.Fatal("update created a page config")
+	}
+	wantBadParam(t, update(map[string]any{"features": []any{"market"}}), "features")
+	wantBadParam(t, update(map[string]any{"features": "market"}), "features")
+	wantBadParam(t, update(map[string]any{"sumup-merchant-code": map[string]any{"a": 1}}), "sumup-merchant-code")
+	wantBadParam(t, update(map[string]any{"sumup-api-key": []any{"k"}}), "sumup-api-key")
+	wantBadParam(t, action(t, b, "page-config-update", map[string]any{"container-type": "page", "container-id": "x"}), "container-id")
+	wantBadParam(t, action(t, b, "page-config-update", map[string]any{"container-id": 990101}), "container-type")
+	// Nothing changed by the refused calls.
+	got = noKey(query(t, b, "page-config-by-id", "id="+itoa(id)))
+	if f := got["features"].(map[string]any); len(f) != 2 || f["market"] != true {
+		t.Fatalf("after refused updates: %v", got)
+	}
+}
+
 func TestBlogSchema(t *testing.T) {
 	b := blogURL(t)
 	s := wantObj(t, request(t, "GET", b+"/internal/schema", nil))
 	if s["service"] != "blog" || s["title"] != "Blog" {
 		t.Fatalf("schema: %v", s)
 	}
-	docs := func(key string) map[string]map[string]any {
+	defs := checkSchema(t, b, "blog",
+		[]string{"post-by-id", "post-by-slug", "posts-by-ids", "is-liked", "liked-slugs", "liked-ids",
+			"get-children", "page-config-by-container", "page-config-by-id", "page-configs-batch"},
+		[]string{"toggle", "attach-child", "detach-child", "page-config-ensure", "page-config-update",
+			"ghost-sync", "push-member"})
+
+	// Parameter types, required-ness and defaults are published.
+	params := func(def string) map[string]map[string]any {
 		out := map[string]map[string]any{}
-		list, _ := s[key].([]any)
-		for _, it := range list {
-			m := it.(map[string]any)
+		list, _ := defs[def]["params"].([]any)
+		for _, p := range list {
+			m := p.(map[string]any)
 			out[m["name"].(string)] = m
 		}
 		return out
 	}
-	queries, actions := docs("queries"), docs("actions")
-	wantQ := []string{"post-by-id", "post-by-slug", "posts-by-ids", "is-liked", "liked-slugs", "liked-ids",
-		"get-children", "page-config-by-container", "page-config-by-id", "page-configs-batch"}
-	wantA := []string{"toggle", "attach-child", "detach-child", "page-config-ensure"}
-	check := func(kind string, got map[string]map[string]any, want []string) {
-		if len(got) != len(want) {
-			t.Errorf("%s: %d listed, want %d", kind, len(got), len(want))
-		}
-		for _, n := range want {
-			d, ok := got[n]
-			if !ok {
-				t.Errorf("%s %s not listed", kind, n)
-				continue
-			}
-			if doc, _ := d["doc"].(string); doc == "" {
-				t.Errorf("%s %s has no doc", kind, n)
-			}
+	if p := params("is-liked"); p["user-id"]["type"] != "int" || p["user-id"]["required"] != true ||
+		p["target-slug"]["required"] != false {
+		t.Fatalf("is-liked params: %v", p)
+	}
+	if p := params("ghost-sync"); len(p) != 1 || p["kinds"]["type"] != "str" || p["kinds"]["required"] != false ||
+		p["kinds"]["default"] != "posts,pages,authors,tags" {
+		t.Fatalf("ghost-sync params: %v", p)
+	}
+	if p := params("push-member"); len(p) != 1 || p["user-id"]["type"] != "int" || p["user-id"]["required"] != true {
+		t.Fatalf("push-member params: %v", p)
+	}
+	p := params("page-config-update")
+	for name, want := range map[string][2]any{"container-type": {"str", true}, "container-id": {"int", true},
+		"features": {"dict", false}, "sumup-merchant-code": {"str", false}, "sumup-checkout-prefix": {"str", false},
+		"sumup-api-key": {"str", false}} {
+		if p[name]["type"] != want[0] || p[name]["required"] != want[1] {
+			t.Errorf("page-config-update %s: %v", name, p[name])
 		}
 	}
-	check("query", queries, wantQ)
-	check("action", actions, wantA)
-
-	// Parameter types and required-ness are published.
-	params := map[string]map[string]any{}
-	for _, p := range queries["is-liked"]["params"].([]any) {
-		m := p.(map[string]any)
-		params[m["name"].(string)] = m
-	}
-	if params["user-id"]["type"] != "int" || params["user-id"]["required"] != true ||
-		params["target-slug"]["required"] != false {
-		t.Fatalf("is-liked params: %v", params)
+	if len(p) != 6 {
+		t.Errorf("page-config-update params: %v", p)
 	}
 }
