@@ -36,6 +36,14 @@ func (p *Platform) call(th *runtime.Thread, kind, service, name string, args []r
 				e.Value = a
 				panic(e)
 			}
+			// Keep the callee's error marker (an outside API's failure,
+			// say), so the caller answers with the same status.
+			var inner *runtime.Error
+			if errors.As(err, &inner) && inner.Value != nil {
+				e := th.Errorf("%s %s/%s failed: %s", kind, service, name, inner.Msg)
+				e.Value = inner.Value
+				panic(e)
+			}
 			if errors.Is(err, errNotFound) {
 				th.Fail("%s %s/%s: no such %s", kind, service, name, kind)
 			}

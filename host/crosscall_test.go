@@ -18,6 +18,9 @@ const (
   (let ((r (action "stock" "take" :tag tag :qty qty)))
     (when fail (error "buy failed after taking stock"))
     {:took (get r :took) :seen (query "stock" "count" :tag tag)}))
+(defaction relay (&key (url :str))
+  "Asks stock to call an outside API."
+  (action "stock" "ping-api" :url url))
 `
 	stockSrc = `
 (defservice stock)
@@ -26,6 +29,9 @@ const (
   (sql/exec "insert into %[1]s (tag, what) values ($1, 'stock')" tag)
   (when (> qty 5) (abort 409 (str "only 5 left, asked for " qty)))
   {:took qty})
+(defaction ping-api (&key (url :str))
+  "Calls an outside API."
+  (http/request "GET" url))
 (defquery count (&key (tag :str))
   "Rows for tag, as this transaction sees them."
   (sql/value "select count(*) from %[1]s where tag = $1" tag))
@@ -69,4 +75,10 @@ func TestCrossServiceActionJoinsTheCallersTransaction(t *testing.T) {
 	if n := countRows(t, check, table, "tag = 'refused'"); n != 0 {
 		t.Errorf("%d rows left after the inner action aborted, want 0", n)
 	}
+
+	// An outside API failing in the callee is a 502 for the caller too.
+	closed := listen(t)
+	addr := closed.Addr().String()
+	closed.Close()
+	wantJSONError(t, postJSON(t, shop.URL+"/internal/actions/relay", `{"url":"http://`+addr+`/x"}`), 502, "an outside API failing in the callee", "bad gateway")
 }

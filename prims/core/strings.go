@@ -1,6 +1,7 @@
 package core
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -28,6 +29,7 @@ var stringPrims = []*runtime.Primitive{
 	{Name: "index-of", Params: "(coll x)", Doc: "Character index of substring x in string coll, or index of item x in list coll; -1 when absent.", MinArgs: 2, MaxArgs: 2, Fn: indexOf},
 	{Name: "slice", Params: "(coll start end?)", Doc: "Items or characters start (included) to end (excluded, default the end) of a list or string. Negative indices count from the end; indices beyond it are clamped.", MinArgs: 2, MaxArgs: 3, Fn: slice},
 	{Name: "pluralize", Params: "(n singular? plural?)", Doc: "singular when n is 1, else plural (default singular + \"s\"). With n only: \"\" or \"s\".", MinArgs: 1, MaxArgs: 3, Fn: pluralize},
+	{Name: "url-encode", Params: "(s)", Doc: "s percent-encoded for a URL query value (RFC 3986: everything but letters, digits and - _ . ~, as UTF-8 bytes).", MinArgs: 1, MaxArgs: 1, Fn: urlEncode},
 	{Name: "escape", Params: "(x)", Doc: "The str form of x with & < > \" ' escaped for HTML.", MinArgs: 1, MaxArgs: 1, Fn: escape},
 	{Name: "strip-tags", Params: "(s)", Doc: "s with every <…> tag removed; nil gives \"\".", MinArgs: 1, MaxArgs: 1, Fn: stripTags},
 	{Name: "char-from-code", Params: "(n)", Doc: "The one-character string for code point n.", MinArgs: 1, MaxArgs: 1, Fn: charFromCode},
@@ -417,4 +419,9 @@ func splitIDs(th *Thread, args []Value) Value {
 		ids = append(ids, n)
 	}
 	return list(ids)
+}
+
+func urlEncode(th *Thread, args []Value) Value {
+	// QueryEscape writes spaces as "+"; %20 reads the same everywhere.
+	return strings.ReplaceAll(url.QueryEscape(wantString(th, "url-encode", args[0])), "+", "%20")
 }

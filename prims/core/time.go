@@ -15,6 +15,15 @@ var timePrims = []*runtime.Primitive{
 	{Name: "parse-datetime", Params: "(s)", Doc: "The datetime written in ISO 8601 in s (\"2026-03-04\", \"2026-03-04T10:00:00Z\", \"2026-03-04 10:00:00+01:00\" …; no zone means UTC). nil or \"\" give nil; other text is an error.", MinArgs: 1, MaxArgs: 1, Fn: parseDatetime},
 	{Name: "format-date", Params: "(date fmt)", Doc: "date formatted with strftime directives (%Y %m %d %H %M %S %b %B %a %A %y %e %j %p %I %Z %z %f %F %T …; %-d drops padding). date may be an ISO string; nil gives nil.", MinArgs: 2, MaxArgs: 2, Fn: formatDate},
 	{Name: "datetime->string", Params: "(date)", Doc: "date in RFC 3339 form; nil gives nil.", MinArgs: 1, MaxArgs: 1, Fn: datetimeString},
+	{Name: "unix-seconds", Params: "(date)", Doc: "date as whole seconds since 1970-01-01T00:00:00Z (for JWT iat/exp); date may be an ISO string; nil gives nil.", MinArgs: 1, MaxArgs: 1, Fn: unixSeconds},
+}
+
+func unixSeconds(th *Thread, args []Value) Value {
+	t := parseDatetime(th, args)
+	if t == nil {
+		return nil
+	}
+	return t.(time.Time).Unix()
 }
 
 func parseDatetime(th *Thread, args []Value) Value {
