@@ -40,7 +40,7 @@ func TestPlatformDefinesTheProtocol(t *testing.T) {
 		"post-by-id": "blog", "is-liked": "blog", "liked-slugs": "blog", "liked-ids": "blog", "toggle": "blog",
 		"get-children": "blog", "attach-child": "blog", "detach-child": "blog", "ghost-sync": "blog",
 		"push-member": "blog", "page-config-update": "blog",
-		"marketplaces-by-ids": "market",
+		"marketplaces-by-ids":  "market",
 		"clear-cart-for-order": "cart", "create-order": "cart",
 		"user-by-email": "account", "newsletters": "account",
 	}
