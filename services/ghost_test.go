@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -358,31 +357,8 @@ func platformEnv(t *testing.T, vars map[string]string, names ...string) (*host.P
 	for k, v := range vars {
 		env.vars[k] = v
 	}
-	var files []string
-	for _, n := range names {
-		files = append(files, filepath.Join(".", n+".sx"))
-	}
-	p, err := host.New(files, host.Options{DB: db, Getenv: env.get,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Activities: host.ActivityOptions{Backoff: time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	urls := map[string]string{}
-	for _, svc := range p.Services() {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := host.NewServer(svc)
-		go srv.Serve(ln)
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.ShutdownWithContext(ctx)
-		})
-		urls[svc.Name] = "http://" + ln.Addr().String()
-	}
+	p, urls := platformWith(t, host.Options{Getenv: env.get,
+		Activities: host.ActivityOptions{Backoff: time.Millisecond}}, names...)
 	return p, urls, env
 }
 

@@ -60,11 +60,24 @@ func TestMain(m *testing.M) {
 // process and serves each on its own port; it returns base URLs by name.
 func platform(t *testing.T, names ...string) map[string]string {
 	t.Helper()
+	_, urls := platformWith(t, host.Options{}, names...)
+	return urls
+}
+
+// platformWith is platform with options (configuration, activity tuning);
+// the database and a silent logger are filled in. It also returns the
+// platform, for running activity processors.
+func platformWith(t *testing.T, opts host.Options, names ...string) (*host.Platform, map[string]string) {
+	t.Helper()
 	var files []string
 	for _, n := range names {
 		files = append(files, filepath.Join(".", n+".sx"))
 	}
-	p, err := host.New(files, host.Options{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	opts.DB = db
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	p, err := host.New(files, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +96,7 @@ func platform(t *testing.T, names ...string) map[string]string {
 		})
 		urls[svc.Name] = "http://" + ln.Addr().String()
 	}
-	return urls
+	return p, urls
 }
 
 // call is one request and its decoded JSON answer.
