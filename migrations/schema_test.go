@@ -194,6 +194,7 @@ func TestPlatformSchema(t *testing.T) {
 
 	t.Run("unique indexes", func(t *testing.T) {
 		post := `insert into posts (slug, title) values ('hello', 'Hello')`
+		cartLine := `insert into cart_items (user_id, product_id, product_title, product_slug, unit_price) values (1, 7, 'P', 'p', 1.00)`
 		for _, c := range []sqlCase{
 			{name: "users email", setup: []string{`insert into users (email) values ('ann@example.com')`},
 				stmt: `insert into users (email) values ('Ann@Example.com')`, code: "23505", constraint: "users_email_key"},
@@ -212,6 +213,10 @@ func TestPlatformSchema(t *testing.T) {
 				stmt: `insert into ap_followers (actor_profile_id, app_domain, follower_actor_uri, follower_inbox) values (1, 'blog', 'https://x/u/b', 'https://x/inbox')`},
 			{name: "ticket code", setup: append(append([]string{}, calendarEntry...), `insert into tickets (entry_id, code, session_id) values (1, 'T1', 's')`),
 				stmt: `insert into tickets (entry_id, code, session_id) values (1, 'T1', 's')`, code: "23505", constraint: "tickets_code_key"},
+			{name: "one live cart line per product", setup: []string{cartLine},
+				stmt: cartLine, code: "23505", constraint: "cart_items_user_product_key"},
+			{name: "a claimed cart line is out of the cart", setup: []string{cartLine, `update cart_items set order_id = 9`},
+				stmt: cartLine},
 			{name: "page config per container", setup: []string{`insert into page_configs (container_type, container_id) values ('page', 1)`},
 				stmt: `insert into page_configs (container_type, container_id) values ('page', 1)`, code: "23505"},
 		} {
@@ -220,13 +225,14 @@ func TestPlatformSchema(t *testing.T) {
 	})
 
 	t.Run("down and up again", func(t *testing.T) {
-		// One step removes exactly the platform tables.
-		undone, err := Down(ctx, pool, FS, 1)
-		if err != nil || len(undone) != 1 || undone[0].Name != "platform" {
-			t.Fatalf("down 1: %v %v", versions(undone), err)
+		// Two steps (the cart index change, then the platform) remove
+		// exactly the platform tables.
+		undone, err := Down(ctx, pool, FS, 2)
+		if err != nil || len(undone) != 2 || undone[1].Name != "platform" {
+			t.Fatalf("down 2: %v %v", versions(undone), err)
 		}
 		if got := publicTables(t, pool); len(got) != 2 || got[0] != "schema_migrations" || got[1] != "sx_meta" {
-			t.Errorf("after down 1: %v", got)
+			t.Errorf("after down 2: %v", got)
 		}
 		if _, err := Down(ctx, pool, FS, len(all)); err != nil {
 			t.Fatal(err)
