@@ -49,10 +49,14 @@ func TestHMACOnInternalEndpoints(t *testing.T) {
 (defservice guarded)
 (defquery double (&key (n :int)) (* 2 n))
 (defaction note (&key (text :str))
-  (sql/exec "insert into %s (note) values ($1)" text)
+  (sql/exec "insert into %[1]s (note) values ($1)" text)
   {:saved text})
 (defhandler hello (&key name) (b "hi " name))
 (defpage home :path "/" :content (p "public"))
+(defroute inbox :path "/internal/inbox" :method :post (&key (text :str))
+  "Another service's write."
+  (sql/exec "insert into %[1]s (note) values ($1)" text)
+  {:inboxed text})
 `, table)
 	s, _, _ := startService(t, src, host.Options{Secret: secret, DB: openPool(t, dbURL)})
 	check := directConn(t)
@@ -63,6 +67,7 @@ func TestHMACOnInternalEndpoints(t *testing.T) {
 	wantJSONError(t, get(t, s.URL+"/internal/data/double?n=2"), 403, "unsigned query")
 	wantJSONError(t, postJSON(t, s.URL+"/internal/actions/note", `{"text":"unsigned"}`), 403, "unsigned action")
 	wantJSONError(t, get(t, s.URL+"/internal/fragments/hello?name=x"), 403, "unsigned fragment")
+	wantJSONError(t, postJSON(t, s.URL+"/internal/inbox", `{"text":"unsigned"}`), 403, "an unsigned post to a route under /internal/")
 	// Public endpoints need no signature.
 	wantStatus(t, get(t, s.URL+"/"), 200, "public page")
 	wantStatus(t, get(t, s.URL+"/healthz"), 200, "healthz")
@@ -83,6 +88,12 @@ func TestHMACOnInternalEndpoints(t *testing.T) {
 	if r.Status != 200 || r.Body != `{"saved":"signed"}` {
 		t.Errorf("signed action: %s", r)
 	}
+	// A route under /internal/ takes signed calls, with no CSRF token.
+	inboxBody := []byte(`{"text":"inboxed"}`)
+	r = signedDo(t, "POST", s.URL, "/internal/inbox", inboxBody, secret, now, "/internal/inbox", inboxBody)
+	if r.Status != 200 || r.Body != `{"inboxed":"inboxed"}` {
+		t.Errorf("signed route: %s", r)
+	}
 	// A timestamp a little off is within the allowed skew.
 	wantStatus(t, signedDo(t, "GET", s.URL, "/internal/data/double?n=1", nil, secret, now-30, "/internal/data/double?n=1", nil), 200, "a call signed 30 s ago")
 
@@ -100,8 +111,8 @@ func TestHMACOnInternalEndpoints(t *testing.T) {
 		"X-Internal-Timestamp", strconv.FormatInt(now, 10)), 403, "a timestamp without a signature")
 
 	// Only the signed action wrote.
-	if n := countRows(t, check, table, ""); n != 1 {
-		t.Errorf("%d rows written, want 1 (only the signed call)", n)
+	if n := countRows(t, check, table, ""); n != 2 {
+		t.Errorf("%d rows written, want 2 (only the signed action and route)", n)
 	}
 	if n := countRows(t, check, table, "note = 'signed'"); n != 1 {
 		t.Errorf("the signed call's row is missing")

@@ -281,7 +281,14 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 			return nil, fmt.Errorf("%s: defroute %s needs a :path starting with /", d.Pos, d.Name)
 		}
 		def := d
-		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.csrf(def, func(r *requestCtx) { s.serveRoute(r, def) }))); err != nil {
+		h := wrap(path, s.csrf(def, func(r *requestCtx) { s.serveRoute(r, def) }))
+		if strings.HasPrefix(path, "/internal/") {
+			// Under /internal/ a route is for other services (an inbox):
+			// signed like the built-in internal endpoints, not a browser
+			// form, so no CSRF token.
+			h = internal(path, func(r *requestCtx) { s.serveRoute(r, def) })
+		}
+		if err := safeHandle(rt, method, routerPath(path), h); err != nil {
 			return nil, fmt.Errorf("%s: defroute %s: %v", d.Pos, d.Name, err)
 		}
 	}

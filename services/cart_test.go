@@ -1511,3 +1511,56 @@ func TestCartSessionLoginWithEmptySession(t *testing.T) {
 	}
 	wantBadParam(t, r, "session-id")
 }
+
+// The internal inbox: market's Add / Update / Remove of a rose:CartItem.
+func TestCartInbox(t *testing.T) {
+	e := ctPlatform(t)
+	uid := ctInt()
+	pid, slug := ctProduct(t, e, "Oats", 2.35)
+	inbox := func(typ string, object map[string]any) call {
+		return request(t, "POST", e.cart+"/internal/inbox", map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "type": typ, "object": object})
+	}
+	item := func(kv ...any) map[string]any {
+		return ctWith(map[string]any{"type": "rose:CartItem", "user_id": uid, "product_id": pid}, kv...)
+	}
+	lines := func() []any { return wantArr(t, query(t, e.cart, "cart-items", "user-id="+itoa(uid))) }
+
+	add := wantObj(t, inbox("Add", item("quantity", 2)))
+	if num(t, add["quantity"]) != 2 || add["product_slug"] != slug {
+		t.Fatalf("Add: %v", add)
+	}
+	wantStatus(t, inbox("Add", item()), 200) // default quantity 1
+	if l := lines(); len(l) != 1 || num(t, l[0].(map[string]any)["quantity"]) != 3 {
+		t.Fatalf("after two Adds: %v", l)
+	}
+	if up := wantObj(t, inbox("Update", item("quantity", 5))); num(t, up["quantity"]) != 5 {
+		t.Fatalf("Update: %v", up)
+	}
+	if rm := wantObj(t, inbox("Remove", item())); rm["removed"] != true {
+		t.Fatalf("Remove: %v", rm)
+	}
+	if l := lines(); len(l) != 0 {
+		t.Fatalf("after Remove: %v", l)
+	}
+	if rm := wantObj(t, inbox("Remove", item())); rm["removed"] != false {
+		t.Fatalf("Remove again: %v", rm)
+	}
+	// Update of a product not in the cart puts it there; to 0 is nothing.
+	wantNull(t, inbox("Update", item("quantity", 0)))
+	if up := wantObj(t, inbox("Update", item("quantity", 4))); num(t, up["quantity"]) != 4 {
+		t.Fatalf("Update of a product not in the cart: %v", up)
+	}
+
+	// Bad activities are 400s that say what is wrong, and change nothing.
+	wantError(t, inbox("Like", item()), 400, "type must be Add, Update or Remove")
+	wantError(t, inbox("Add", ctWith(item(), "type", "Note")), 400, "rose:CartItem")
+	wantError(t, inbox("Add", ctWith(item(), "product_id", "seven")), 400, "product_id")
+	wantError(t, inbox("Add", ctWith(item(), "quantity", 1.5)), 400, "quantity")
+	wantError(t, inbox("Update", item()), 400, "quantity is required")
+	wantError(t, inbox("Add", map[string]any{"type": "rose:CartItem", "product_id": pid}), 400, "user-id or session-id")
+	wantError(t, inbox("Add", ctWith(item(), "product_id", ctInt())), 400, "product-id")
+	if l := lines(); len(l) != 1 || num(t, l[0].(map[string]any)["quantity"]) != 4 {
+		t.Fatalf("bad activities changed the cart: %v", l)
+	}
+}
