@@ -41,6 +41,10 @@ type ActivityOptions struct {
 	MaxAttempts int
 	// Batch is how many rows one pass processes at most (default 20).
 	Batch int
+	// Retention is how long a service's done internal activities are kept
+	// (default 7 days): their payloads carry cart keys such as session
+	// ids. Federated (non-internal) activities are the AP outbox and stay.
+	Retention time.Duration
 }
 
 func (o ActivityOptions) withDefaults() ActivityOptions {
@@ -55,6 +59,9 @@ func (o ActivityOptions) withDefaults() ActivityOptions {
 	}
 	if o.Batch <= 0 {
 		o.Batch = 20
+	}
+	if o.Retention <= 0 {
+		o.Retention = 7 * 24 * time.Hour
 	}
 	return o
 }
@@ -231,6 +238,23 @@ func (s *Service) runActivity(ctx context.Context, tx pgx.Tx, typ string, payloa
 	})
 }
 
+// PurgeActivities deletes this service's done internal activities older
+// than the retention and returns how many went.
+func (s *Service) PurgeActivities(ctx context.Context) (int64, error) {
+	if s.plat.opts.DB == nil {
+		return 0, errors.New("purge activities: no database")
+	}
+	opts := s.plat.opts.Activities.withDefaults()
+	tag, err := s.plat.opts.DB.Exec(ctx, `delete from ap_activities
+		where origin_app = $1 and visibility = 'internal' and process_state = 'done'
+		  and processed_at < now() - $2::interval`,
+		s.Name, fmt.Sprintf("%d seconds", int64(opts.Retention.Seconds())))
+	return tag.RowsAffected(), err
+}
+
+// purgeEvery is how often a running processor purges old activities.
+const purgeEvery = time.Hour
+
 // backoff is the delay before retry number attempt (1-based).
 func backoff(base time.Duration, attempt int) time.Duration {
 	d := float64(base) * math.Pow(2, float64(attempt-1))
@@ -264,9 +288,16 @@ func (p *Platform) StartActivityProcessors(ctx context.Context) (stop func()) {
 			defer wg.Done()
 			t := time.NewTicker(opts.Poll)
 			defer t.Stop()
+			var purged time.Time
 			for {
 				if _, err := s.ProcessActivities(ctx); err != nil && ctx.Err() == nil {
 					p.log.Warn("activity processor", "service", s.Name, "err", err)
+				}
+				if time.Since(purged) > purgeEvery {
+					if _, err := s.PurgeActivities(ctx); err != nil && ctx.Err() == nil {
+						p.log.Warn("activity purge", "service", s.Name, "err", err)
+					}
+					purged = time.Now()
 				}
 				select {
 				case <-ctx.Done():

@@ -192,3 +192,27 @@ func TestActivityProcessorsWakeOnCommit(t *testing.T) {
 		t.Errorf("state %s, want done", state)
 	}
 }
+
+func TestActivityPurgeKeepsRecentAndFederatedRows(t *testing.T) {
+	_, p, _ := startBus(t, host.Options{Activities: host.ActivityOptions{Retention: 48 * time.Hour}})
+	execSQL(t, `insert into ap_activities (activity_type, origin_app, visibility, process_state, processed_at, payload) values
+		('old.internal', 'cart', 'internal', 'done', now() - interval '3 days', '{"tag":"old"}'),
+		('new.internal', 'cart', 'internal', 'done', now() - interval '1 day', '{"tag":"new"}'),
+		('old.public', 'cart', 'public', 'done', now() - interval '3 days', '{"tag":"public"}'),
+		('old.failed', 'cart', 'internal', 'failed', null, '{"tag":"failed"}'),
+		('old.blog', 'blog', 'internal', 'done', now() - interval '3 days', '{"tag":"blog"}')`)
+	n, err := p.Service("cart").PurgeActivities(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d (%v), want 1", n, err)
+	}
+	check := directConn(t)
+	if n := countRows(t, check, "ap_activities", "payload->>'tag' = 'old'"); n != 0 {
+		t.Error("the old internal activity was kept")
+	}
+	for _, tag := range []string{"new", "public", "failed", "blog"} {
+		if n := countRows(t, check, "ap_activities", "payload->>'tag' = $1", tag); n != 1 {
+			t.Errorf("the %s activity was purged", tag)
+		}
+	}
+	execSQL(t, "delete from ap_activities where origin_app = 'blog'")
+}

@@ -21,6 +21,9 @@ const fragileService = `
 
 (defquery fine () "fine")
 
+(defquery named (&key (name :str) (ok :bool) (tags :list nil) (big :bigint 0))
+  {:name name :ok ok :big big})
+
 (defquery explode ()
   "Fails at run time."
   (let ((x 1))
@@ -73,6 +76,23 @@ func TestBadParametersAre400NamingThem(t *testing.T) {
 	for _, c := range cases {
 		wantJSONError(t, get(t, base+c.query), 400, "needs?"+c.query, c.param)
 	}
+
+	named := s.URL + "/internal/data/named?"
+	wantStatus(t, get(t, named+"name=x&ok=yes"), 200, "named with good parameters")
+	for _, c := range []struct{ query, param, says string }{
+		{"name=&ok=1", "name", "must not be blank"},            // blank required string
+		{"name=%20%20&ok=1", "name", "must not be blank"},      // whitespace only
+		{"name=x&ok=", "ok", "missing"},                        // blank required bool
+		{"name=a%00b&ok=1", "name", "NUL"},                     // NUL in a string
+		{"name=x&ok=1&tags=%5B%22a%00%22%5D", "tags", "NUL"},   // NUL inside a list
+		{"name=x&ok=1&big=99999999999999999999", "big", "big"}, // beyond 64 bits
+	} {
+		wantJSONError(t, get(t, named+c.query), 400, "named?"+c.query, c.param, c.says)
+	}
+	if r := get(t, named+"name=x&ok=1&big=99999999999"); r.Status != 200 || !strings.Contains(r.Body, `"big":99999999999`) {
+		t.Errorf(":bigint takes 64-bit values: %s", r)
+	}
+	wantJSONError(t, postJSON(t, s.URL+"/internal/actions/save", `{"qty": 1, "note": "a\u0000b"}`), 400, "NUL in a JSON body", "note", "NUL")
 
 	act := s.URL + "/internal/actions/save"
 	wantStatus(t, postJSON(t, act, `{"qty": 2}`), 200, "save")
@@ -310,5 +330,5 @@ func TestIDBeyondItsColumnIs400(t *testing.T) {
 	if r := get(t, s.URL+"/internal/data/by-id?id=7"); r.Status != 200 || r.Body != "null" {
 		t.Errorf("an unknown id in range: %s, want null", r)
 	}
-	wantJSONError(t, get(t, s.URL+"/internal/data/by-id?id=99999999999"), 400, "an id beyond int4", "out of range", "99999999999")
+	wantJSONError(t, get(t, s.URL+"/internal/data/by-id?id=99999999999"), 400, "an id beyond int4", "parameter id", "out of range", "99999999999")
 }

@@ -48,7 +48,11 @@ func (p *Platform) call(th *runtime.Thread, kind, service, name string, args []r
 				th.Fail("%s %s/%s: no such %s", kind, service, name, kind)
 			}
 			if pe := paramErrorOf(err); pe != nil {
-				th.Fail("%s %s/%s: %s", kind, service, name, pe.msg)
+				// Still a bad request (the value usually came from it),
+				// named with the call it failed in.
+				e := th.Errorf("%s %s/%s: %s", kind, service, name, pe.msg)
+				e.Value = &paramError{msg: kind + " " + service + "/" + name + ": " + pe.msg}
+				panic(e)
 			}
 			var e *runtime.Error
 			if errors.As(err, &e) {

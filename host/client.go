@@ -15,9 +15,13 @@ import (
 	"github.com/rose-ash/sxhost/runtime"
 )
 
-// callTimeout bounds every call to another process (and is shortened by the
-// request's own deadline).
-const callTimeout = 2 * time.Second
+// callTimeout bounds a query or fragment call to another process, and
+// actionTimeout an action call (an action may itself call an outside API,
+// as push-member calls Ghost); both are shortened by the caller's deadline.
+const (
+	callTimeout   = 2 * time.Second
+	actionTimeout = 30 * time.Second
+)
 
 // internalClient calls services that run in other processes.
 type internalClient struct {
@@ -28,8 +32,8 @@ type internalClient struct {
 func newInternalClient(p *Platform) *internalClient {
 	return &internalClient{p: p, http: &fasthttp.Client{
 		Name:                      "sxhost",
-		ReadTimeout:               callTimeout,
-		WriteTimeout:              callTimeout,
+		ReadTimeout:               actionTimeout,
+		WriteTimeout:              actionTimeout,
 		MaxIdemponentCallAttempts: 1,
 	}}
 }
@@ -99,6 +103,9 @@ func (c *internalClient) do(ctx context.Context, method, service, target string,
 		req.Header.Set(headerSignature, signature(secret, method, target, ts, body))
 	}
 	timeout := callTimeout
+	if method == "POST" {
+		timeout = actionTimeout
+	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
 		timeout = time.Until(dl)
 	}

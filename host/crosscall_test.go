@@ -18,6 +18,9 @@ const (
   (let ((r (action "stock" "take" :tag tag :qty qty)))
     (when fail (error "buy failed after taking stock"))
     {:took (get r :took) :seen (query "stock" "count" :tag tag)}))
+(defaction pass-on (&key (qty :str))
+  "Passes a request's value to stock unchecked."
+  (action "stock" "take" :tag "passed" :qty qty))
 (defaction relay (&key (url :str))
   "Asks stock to call an outside API."
   (action "stock" "ping-api" :url url))
@@ -75,6 +78,10 @@ func TestCrossServiceActionJoinsTheCallersTransaction(t *testing.T) {
 	if n := countRows(t, check, table, "tag = 'refused'"); n != 0 {
 		t.Errorf("%d rows left after the inner action aborted, want 0", n)
 	}
+
+	// A bad value passed on to the callee is still a bad request, naming
+	// the call and the parameter.
+	wantJSONError(t, postJSON(t, shop.URL+"/internal/actions/pass-on", `{"qty":"lots"}`), 400, "a bad value passed on", "stock/take", "parameter qty")
 
 	// An outside API failing in the callee is a 502 for the caller too.
 	closed := listen(t)

@@ -34,6 +34,13 @@ func paramErrorOf(err error) *paramError {
 	if errors.As(err, &pe) {
 		return pe
 	}
+	// A callee's bad parameter, carried through the caller's evaluation.
+	var e *runtime.Error
+	if errors.As(err, &e) {
+		if pe, ok := e.Value.(*paramError); ok {
+			return pe
+		}
+	}
 	return nil
 }
 

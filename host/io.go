@@ -168,7 +168,7 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				return p.call(th, "query", str(th, "query", a[0]), str(th, "query", a[1]), a[2:])
 			}},
-		{Name: "action", Params: "(service name &rest args)", Doc: "Calls another service's defaction (its own transaction).", MinArgs: 2, MaxArgs: -1, IO: true,
+		{Name: "action", Params: "(service name &rest args)", Doc: "Calls another service's defaction: in-process inside an action, as a savepoint of the caller's transaction; otherwise in its own transaction (over signed HTTP when the service runs elsewhere).", MinArgs: 2, MaxArgs: -1, IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				return p.call(th, "action", str(th, "action", a[0]), str(th, "action", a[1]), a[2:])
 			}},

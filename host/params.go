@@ -17,6 +17,7 @@ import (
 // decoded JSON, or as SX values (in-process calls); all three coerce alike.
 var paramTypes = map[string]string{
 	"int":      "an integer",
+	"bigint":   "an integer",
 	"float":    "a number",
 	"number":   "a number",
 	"bool":     "true or false",
@@ -70,19 +71,32 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 		case int64, float64, bool:
 			return runtime.Print(x), nil
 		}
-	case "int":
+	case "int", "bigint":
+		var n int64
 		switch x := v.(type) {
 		case int64:
-			return x, nil
+			n = x
 		case float64:
-			if i, ok := runtime.NormalizeFloat(x); ok && float64(i.(int64)) == x {
-				return i, nil
+			i, ok := runtime.NormalizeFloat(x)
+			if !ok || float64(i.(int64)) != x {
+				return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
 			}
+			n = i.(int64)
 		case string:
-			if i, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
-				return i, nil
+			i, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+			if err != nil {
+				return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
 			}
+			n = i
+		default:
+			return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
 		}
+		// :int matches PostgreSQL's integer (every id and count of the
+		// platform's schema); :bigint is for bigint columns.
+		if p.Type == "int" && (n < math.MinInt32 || n > math.MaxInt32) {
+			return nil, badParam(p.Name, "%d is out of range (a 32-bit integer; declare :bigint for more)", n)
+		}
+		return n, nil
 	case "float", "number":
 		switch x := v.(type) {
 		case int64:
@@ -110,8 +124,10 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 			switch strings.ToLower(strings.TrimSpace(x)) {
 			case "true", "1", "yes", "on":
 				return true, nil
-			case "false", "0", "no", "off", "":
+			case "false", "0", "no", "off":
 				return false, nil
+			case "":
+				return nil, nil // blank: not given
 			}
 		}
 	case "ids":
@@ -151,6 +167,32 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 	return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
 }
 
+// hasNUL reports whether a raw value holds a NUL character anywhere (in
+// lists and dicts too, to a sane depth).
+func hasNUL(v runtime.Value, depth int) bool {
+	if depth > 64 {
+		return false
+	}
+	switch x := v.(type) {
+	case string:
+		return strings.IndexByte(x, 0) >= 0
+	case *runtime.List:
+		for _, it := range x.Items {
+			if hasNUL(it, depth+1) {
+				return true
+			}
+		}
+	case *runtime.Dict:
+		for _, k := range x.Keys() {
+			it, _ := x.Get(k)
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(it, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func coerceIDs(name string, v runtime.Value) (runtime.Value, error) {
 	var parts []runtime.Value
 	switch x := decodeText(v).(type) {
@@ -186,7 +228,15 @@ func coerceIDs(name string, v runtime.Value) (runtime.Value, error) {
 		}
 		return nil, badParam(name, "expected a list of integer ids, got %s", describe(p))
 	}
-	return runtime.NewList(out...), nil
+	// Ids are PostgreSQL integers: one beyond 32 bits is unknown by
+	// construction, and lists skip unknown ids.
+	kept := out[:0]
+	for _, id := range out {
+		if n := id.(int64); n >= math.MinInt32 && n <= math.MaxInt32 {
+			kept = append(kept, id)
+		}
+	}
+	return runtime.NewList(kept...), nil
 }
 
 // looksStructured reports whether text is a JSON object or array.
@@ -232,6 +282,10 @@ func bindParams(params []runtime.Param, get func(name string) (runtime.Value, bo
 			}
 			continue
 		}
+		if hasNUL(raw, 0) {
+			// PostgreSQL text cannot hold NUL, and no parameter means one.
+			return nil, badParam(p.Name, "contains a NUL character")
+		}
 		v, err := coerce(p, raw)
 		if err != nil {
 			return nil, err
@@ -239,6 +293,9 @@ func bindParams(params []runtime.Param, get func(name string) (runtime.Value, bo
 		if v == nil && required(p) {
 			// A blank value of a required parameter (an empty form field).
 			return nil, &paramError{msg: "missing parameter " + p.Name}
+		}
+		if str, ok := v.(string); ok && required(p) && strings.TrimSpace(str) == "" {
+			return nil, badParam(p.Name, "must not be blank")
 		}
 		args = append(args, runtime.KeywordArg{Name: p.Name}, v)
 	}

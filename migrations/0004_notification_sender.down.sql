@@ -1,0 +1,1 @@
+drop index ap_notifications_from_actor_idx;
