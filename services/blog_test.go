@@ -50,6 +50,9 @@ func TestBlogPostByIDAndSlug(t *testing.T) {
 	wantBadParam(t, query(t, b, "post-by-id", ""), "id")
 	wantBadParam(t, query(t, b, "post-by-id", "id=abc"), "id")
 	wantBadParam(t, query(t, b, "post-by-slug", ""), "slug")
+	wantBadParam(t, query(t, b, "post-by-slug", "slug=%20"), "slug")
+	wantBadParam(t, query(t, b, "post-by-id", "id=0"), "id")
+	wantBadParam(t, query(t, b, "post-by-id", "id=-1"), "id")
 }
 
 func TestBlogPostsByIDs(t *testing.T) {
@@ -75,6 +78,8 @@ func TestBlogPostsByIDs(t *testing.T) {
 	}
 	wantBadParam(t, query(t, b, "posts-by-ids", ""), "ids")
 	wantBadParam(t, query(t, b, "posts-by-ids", "ids=1,x"), "ids")
+	wantBadParam(t, query(t, b, "posts-by-ids", "ids="+itoa(a)+",0"), "ids")
+	wantBadParam(t, query(t, b, "posts-by-ids", "ids=-4"), "ids")
 }
 
 func TestBlogLikes(t *testing.T) {
@@ -149,6 +154,35 @@ func TestBlogLikes(t *testing.T) {
 	// Neither target-id nor target-slug.
 	wantBadParam(t, action(t, b, "toggle", map[string]any{"user-id": user, "target-type": "post"}), "target-id")
 	wantBadParam(t, query(t, b, "is-liked", u), "target-id")
+
+	// Blank types and slugs and non-positive ids are refused, and write nothing.
+	likes := scalar[int64](t, "select count(*) from likes")
+	for _, bad := range []struct {
+		param string
+		body  map[string]any
+	}{
+		{"target-type", map[string]any{"user-id": user, "target-type": "", "target-id": 11}},
+		{"target-type", map[string]any{"user-id": user, "target-type": "  ", "target-slug": "blogtest-liked"}},
+		{"target-slug", map[string]any{"user-id": user, "target-type": "post", "target-slug": " "}},
+		{"target-slug", map[string]any{"user-id": user, "target-type": "post", "target-slug": ""}},
+		{"target-id", map[string]any{"user-id": user, "target-type": "post", "target-id": 0}},
+		{"target-id", map[string]any{"user-id": user, "target-type": "post", "target-id": -3, "target-slug": "blogtest-liked"}},
+		{"user-id", map[string]any{"user-id": -1, "target-type": "post", "target-id": 11}},
+		{"user-id", map[string]any{"user-id": 0, "target-type": "post", "target-slug": "blogtest-liked"}},
+	} {
+		wantBadParam(t, action(t, b, "toggle", bad.body), bad.param)
+	}
+	if after := scalar[int64](t, "select count(*) from likes"); after != likes {
+		t.Fatalf("refused toggles changed the likes: %d -> %d", likes, after)
+	}
+	wantBadParam(t, query(t, b, "is-liked", "user-id=770001&target-type=post&target-slug=%20"), "target-slug")
+	wantBadParam(t, query(t, b, "is-liked", "user-id=770001&target-type=post&target-id=0"), "target-id")
+	wantBadParam(t, query(t, b, "is-liked", "user-id=770001&target-type=%20&target-id=11"), "target-type")
+	wantBadParam(t, query(t, b, "is-liked", "user-id=0&target-type=post&target-id=11"), "user-id")
+	wantBadParam(t, query(t, b, "liked-ids", "user-id=770001&target-type=%20"), "target-type")
+	wantBadParam(t, query(t, b, "liked-ids", "user-id=-770001&target-type=post"), "user-id")
+	wantBadParam(t, query(t, b, "liked-slugs", "user-id=770001&target-type=%20%20"), "target-type")
+	wantBadParam(t, query(t, b, "liked-slugs", "user-id=0&target-type=post"), "user-id")
 }
 
 func TestBlogRelations(t *testing.T) {
@@ -214,6 +248,73 @@ func TestBlogRelations(t *testing.T) {
 	wantStatus(t, action(t, b, "attach-child", map[string]any{"parent-type": "page", "parent-id": 5, "child-type": "page", "child-id": 5}), 400)
 }
 
+// Blank types and non-positive ids are refused by every relation call, and
+// attach-child writes nothing for them.
+func TestBlogRelationsRefuseBlankValues(t *testing.T) {
+	b := blogURL(t)
+	good := map[string]any{"parent-type": "page", "parent-id": 880101, "child-type": "market", "child-id": 1}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for kk, vv := range good {
+			m[kk] = vv
+		}
+		m[k] = v
+		return m
+	}
+	rows := scalar[int64](t, "select count(*) from container_relations")
+	for _, bad := range []struct {
+		param string
+		value any
+	}{
+		{"parent-type", ""}, {"parent-type", "  "}, {"child-type", ""}, {"child-type", "\t "},
+		{"parent-id", 0}, {"parent-id", -5}, {"child-id", 0}, {"child-id", -1},
+	} {
+		wantBadParam(t, action(t, b, "attach-child", with(bad.param, bad.value)), bad.param)
+		wantBadParam(t, action(t, b, "detach-child", with(bad.param, bad.value)), bad.param)
+	}
+	if after := scalar[int64](t, "select count(*) from container_relations"); after != rows {
+		t.Fatalf("refused attach-child calls wrote %d rows", after-rows)
+	}
+	wantBadParam(t, query(t, b, "get-children", "parent-type=%20&parent-id=1"), "parent-type")
+	wantBadParam(t, query(t, b, "get-children", "parent-type=page&parent-id=0"), "parent-id")
+	wantBadParam(t, query(t, b, "get-children", "parent-type=page&parent-id=-2"), "parent-id")
+	wantBadParam(t, query(t, b, "get-children", "parent-type=page&parent-id=1&child-type=%20"), "child-type")
+	wantBadParam(t, query(t, b, "get-children", "parent-type=page&parent-id=1&child-type="), "child-type")
+}
+
+// sort-order is bounded, so that appending after the largest (max + 1)
+// cannot overflow the column.
+func TestBlogAttachChildSortOrderBounds(t *testing.T) {
+	b := blogURL(t)
+	edge := func(id int, sortOrder any) map[string]any {
+		m := map[string]any{"parent-type": "page", "parent-id": 880201, "child-type": "market", "child-id": id}
+		if sortOrder != nil {
+			m["sort-order"] = sortOrder
+		}
+		return m
+	}
+	for _, v := range []any{-1, 1000001, 2147483647} {
+		wantBadParam(t, action(t, b, "attach-child", edge(1, v)), "sort-order")
+	}
+	if n := scalar[int64](t, "select count(*) from container_relations where parent_id = 880201"); n != 0 {
+		t.Fatalf("refused attach-child calls wrote %d rows", n)
+	}
+	if r := wantObj(t, action(t, b, "attach-child", edge(1, 1000000))); num(t, r["sort_order"]) != 1000000 {
+		t.Fatalf("the largest sort-order: %v", r)
+	}
+	// Later appends still work.
+	for i, want := range []int64{1000001, 1000002} {
+		c := action(t, b, "attach-child", edge(2+i, nil))
+		wantStatus(t, c, 200)
+		if r := wantObj(t, c); num(t, r["sort_order"]) != want {
+			t.Fatalf("append %d after the largest sort-order: %v", i, r)
+		}
+	}
+	if r := wantObj(t, action(t, b, "attach-child", edge(9, 0))); num(t, r["sort_order"]) != 0 {
+		t.Fatalf("sort-order 0: %v", r)
+	}
+}
+
 func TestBlogPageConfigs(t *testing.T) {
 	b := blogURL(t)
 	pc := wantObj(t, action(t, b, "page-config-ensure", map[string]any{"container-type": "page", "container-id": 990001}))
@@ -264,6 +365,29 @@ func TestBlogPageConfigs(t *testing.T) {
 	wantBadParam(t, query(t, b, "page-config-by-container", "container-id=1"), "container-type")
 	wantBadParam(t, query(t, b, "page-config-by-id", "id=1.5"), "id")
 	wantBadParam(t, query(t, b, "page-configs-batch", "container-type=page"), "container-ids")
+
+	// Blank container types and non-positive ids are refused; ensure creates nothing for them.
+	configs := scalar[int64](t, "select count(*) from page_configs")
+	for _, bad := range []struct {
+		param string
+		body  map[string]any
+	}{
+		{"container-type", map[string]any{"container-type": "", "container-id": 990003}},
+		{"container-type", map[string]any{"container-type": "   ", "container-id": 990003}},
+		{"container-id", map[string]any{"container-type": "page", "container-id": 0}},
+		{"container-id", map[string]any{"container-type": "page", "container-id": -5}},
+	} {
+		wantBadParam(t, action(t, b, "page-config-ensure", bad.body), bad.param)
+		wantBadParam(t, action(t, b, "page-config-update", bad.body), bad.param)
+	}
+	if after := scalar[int64](t, "select count(*) from page_configs"); after != configs {
+		t.Fatalf("refused page-config-ensure calls created %d page configs", after-configs)
+	}
+	wantBadParam(t, query(t, b, "page-config-by-container", "container-type=%20&container-id=990001"), "container-type")
+	wantBadParam(t, query(t, b, "page-config-by-container", "container-type=page&container-id=-5"), "container-id")
+	wantBadParam(t, query(t, b, "page-config-by-id", "id=0"), "id")
+	wantBadParam(t, query(t, b, "page-configs-batch", "container-type=%20&container-ids=990001"), "container-type")
+	wantBadParam(t, query(t, b, "page-configs-batch", "container-type=page&container-ids=990001,-5"), "container-ids")
 }
 
 func TestBlogPageConfigUpdate(t *testing.T) {
@@ -390,8 +514,9 @@ func TestBlogSchema(t *testing.T) {
 		p["target-slug"]["required"] != false {
 		t.Fatalf("is-liked params: %v", p)
 	}
+	// No default: the kinds a sync takes without one depend on the configuration.
 	if p := params("ghost-sync"); len(p) != 1 || p["kinds"]["type"] != "str" || p["kinds"]["required"] != false ||
-		p["kinds"]["default"] != "posts,pages,authors,tags" {
+		p["kinds"]["default"] != nil {
 		t.Fatalf("ghost-sync params: %v", p)
 	}
 	if p := params("push-member"); len(p) != 1 || p["user-id"]["type"] != "int" || p["user-id"]["required"] != true {

@@ -2,9 +2,10 @@ package services_test
 
 // Ghost integration: blog's ghost-sync and push-member and account's
 // member.updated activity, against a local fake Ghost that replays the
-// recorded Content API responses of testdata/ghost/ (in Ghost's documented
-// JSON shape), keeps members in memory from the recorded member template,
-// checks the Content API key and verifies Admin API tokens as Ghost does.
+// recorded Content API and Admin API newsletters responses of testdata/ghost/
+// (in Ghost's documented JSON shape), keeps members in memory from the
+// recorded member template, checks the Content API key and verifies Admin API
+// tokens as Ghost does.
 
 import (
 	"context"
@@ -136,6 +137,10 @@ func (g *fakeGhost) answer(r *http.Request, body []byte) (int, []byte) {
 		if err := verifyAdminToken(r.Header.Get("Authorization"), ghostAdminID, ghostAdminSecret, time.Now()); err != nil {
 			return 401, ghostError("UnauthorizedError", "Invalid token: "+err.Error())
 		}
+		if p == "/ghost/api/admin/newsletters/" && r.Method == "GET" {
+			// Browse: testdata/ghost/[variant/]newsletters.json (limit=all).
+			return g.replay("newsletters.json")
+		}
 		return g.admin(r, body)
 	}
 	return 404, ghostError("NotFoundError", "Resource not found")
@@ -157,6 +162,12 @@ func (g *fakeGhost) content(r *http.Request) (int, []byte) {
 	if page == "1" {
 		names = append(names, kind+".json")
 	}
+	return g.replay(names...)
+}
+
+// replay answers the first of the named files found in
+// testdata/ghost/[variant/], or 404.
+func (g *fakeGhost) replay(names ...string) (int, []byte) {
 	dirs := []string{""}
 	if g.variant != "" {
 		dirs = []string{g.variant, ""}
@@ -379,7 +390,7 @@ func deadURL(t *testing.T) string {
 // cleanGhostFixtures removes what earlier syncs of testdata/ghost wrote.
 func cleanGhostFixtures(t *testing.T) {
 	t.Helper()
-	for _, table := range []string{"posts", "authors", "tags"} {
+	for _, table := range []string{"posts", "authors", "tags", "ghost_newsletters"} {
 		exec(t, "delete from "+table+" where ghost_id like $1 or slug like 'ghostfx-%'", ghostFixtureID+"%")
 	}
 }
@@ -388,7 +399,7 @@ func cleanGhostFixtures(t *testing.T) {
 func ghostRowCounts(t *testing.T) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	for _, table := range []string{"posts", "authors", "tags", "posts_authors", "posts_tags"} {
+	for _, table := range []string{"posts", "authors", "tags", "posts_authors", "posts_tags", "ghost_newsletters"} {
 		out[table] = scalar[int64](t, "select count(*) from "+table)
 	}
 	return out
@@ -428,12 +439,13 @@ func ghostLinks(t *testing.T, postGhostID, kind string) string {
 
 func gid(suffix string) string { return ghostFixtureID + "0000000000000" + suffix }
 
-func wantCounts(t *testing.T, c call, posts, pages, authors, tags int64) {
+func wantCounts(t *testing.T, c call, posts, pages, authors, tags, newsletters int64) {
 	t.Helper()
 	wantStatus(t, c, 200)
 	m := wantObj(t, c)
-	if num(t, m["posts"]) != posts || num(t, m["pages"]) != pages || num(t, m["authors"]) != authors || num(t, m["tags"]) != tags {
-		t.Fatalf("counts %s, want posts %d pages %d authors %d tags %d", c.Body, posts, pages, authors, tags)
+	if num(t, m["posts"]) != posts || num(t, m["pages"]) != pages || num(t, m["authors"]) != authors ||
+		num(t, m["tags"]) != tags || num(t, m["newsletters"]) != newsletters {
+		t.Fatalf("counts %s, want posts %d pages %d authors %d tags %d newsletters %d", c.Body, posts, pages, authors, tags, newsletters)
 	}
 }
 
@@ -443,7 +455,17 @@ func TestGhostSyncImports(t *testing.T) {
 	_, urls, _ := platformEnv(t, ghostVars(g), "blog")
 	b := urls["blog"]
 
-	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3)
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3, 3)
+
+	// With the Admin API configured, the default kinds include newsletters:
+	// one Admin API browse, with limit=all and a token Ghost accepts.
+	if reqs := g.received("/ghost/api/admin/"); len(reqs) != 1 || reqs[0].Method != "GET" ||
+		reqs[0].Path != "/ghost/api/admin/newsletters/" || reqs[0].Query.Get("limit") != "all" || reqs[0].Status != 200 {
+		t.Fatalf("admin requests: %+v", reqs)
+	}
+	if n := len(ghostIDs(t, "ghost_newsletters")); n != 3 {
+		t.Fatalf("imported %d newsletters, want 3", n)
+	}
 
 	// Every list was fetched with the key; posts over both result pages.
 	for _, kind := range []string{"authors", "tags", "posts", "pages"} {
@@ -541,7 +563,7 @@ func TestGhostSyncIdempotentAndUpdates(t *testing.T) {
 	_, urls, _ := platformEnv(t, ghostVars(g), "blog")
 	b := urls["blog"]
 
-	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3)
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3, 3)
 	ids := map[string]map[string]int64{}
 	for _, table := range []string{"posts", "authors", "tags"} {
 		ids[table] = ghostIDs(t, table)
@@ -550,7 +572,7 @@ func TestGhostSyncIdempotentAndUpdates(t *testing.T) {
 	stamp := scalar[time.Time](t, "select updated_at from authors where ghost_id = $1", gid("a01"))
 
 	// Again: the same rows, the same ids, nothing touched.
-	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3)
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3, 3)
 	for table, want := range ids {
 		got := ghostIDs(t, table)
 		if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -569,7 +591,7 @@ func TestGhostSyncIdempotentAndUpdates(t *testing.T) {
 
 	// Ghost changed: post 2 was retitled, post 1 lost a tag.
 	g.setVariant("changed")
-	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3)
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3, 3)
 	p := wantObj(t, query(t, b, "post-by-id", "id="+itoa(ids["posts"][gid("c02")])))
 	if p["title"] != "For members: the June meeting" || p["slug"] != "ghostfx-members-only" {
 		t.Errorf("retitled post: %v", p)
@@ -623,6 +645,20 @@ func TestGhostSyncFailureWritesNothing(t *testing.T) {
 	}
 	unchanged("after Ghost answered 500")
 
+	// The Admin API's newsletters fail: nothing is written either.
+	g.setFail(func(r *http.Request) int {
+		if r.URL.Path == "/ghost/api/admin/newsletters/" {
+			return 503
+		}
+		return 0
+	})
+	c = action(t, b, "ghost-sync", map[string]any{})
+	wantError(t, c, 502, "newsletters/")
+	if strings.Contains(c.Body, ghostAdminSecret) {
+		t.Errorf("the error shows the admin key: %s", c.Body)
+	}
+	unchanged("after the Admin API answered 503")
+
 	// A wrong key: Ghost answers 401.
 	g.setFail(nil)
 	env.set("GHOST_CONTENT_API_KEY", "0123456789abcdef0123456789")
@@ -641,7 +677,7 @@ func TestGhostSyncFailureWritesNothing(t *testing.T) {
 
 	// Up again: it all goes in.
 	env.set("GHOST_CONTENT_API_URL", g.URL)
-	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3)
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3, 3)
 }
 
 func TestGhostSyncConfigurationAndKinds(t *testing.T) {
@@ -662,8 +698,31 @@ func TestGhostSyncConfigurationAndKinds(t *testing.T) {
 	wantBadParam(t, action(t, b, "ghost-sync", map[string]any{"kinds": " , "}), "kinds")
 	wantBadParam(t, action(t, b, "ghost-sync", map[string]any{"kinds": []any{"posts"}}), "kinds")
 
+	// Without the Admin API, newsletters are left out of the default kinds
+	// and refused when asked for.
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3, 0)
+	if n := len(g.received("/ghost/api/admin/")); n != 0 {
+		t.Fatalf("a Content-only sync made %d Admin API requests", n)
+	}
+	wantBadParam(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), "kinds")
+	wantError(t, action(t, b, "ghost-sync", map[string]any{"kinds": "tags,newsletters"}), 400, "GHOST_ADMIN_API_URL")
+	env.set("GHOST_ADMIN_API_URL", g.URL)
+	wantError(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 400, "GHOST_ADMIN_API_KEY")
+	if n := len(g.received("/ghost/api/admin/")); n != 0 {
+		t.Fatalf("Ghost's Admin API was called %d times while not configured", n)
+	}
+	// Newsletters alone need only the Admin API.
+	env.set("GHOST_ADMIN_API_KEY", ghostAdminID+":"+ghostAdminSecret)
+	env.set("GHOST_CONTENT_API_URL", "")
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 0, 0, 0, 0, 3)
+	env.set("GHOST_CONTENT_API_URL", g.URL)
+	env.set("GHOST_ADMIN_API_URL", "")
+	env.set("GHOST_ADMIN_API_KEY", "")
+	cleanGhostFixtures(t)
+	g.reset()
+
 	// Only tags.
-	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "tags"}), 0, 0, 0, 3)
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "tags"}), 0, 0, 0, 3, 0)
 	if n := len(g.received("/ghost/api/content/")); n != 1 || len(g.received("/ghost/api/content/tags/")) != 1 {
 		t.Fatalf("a tags-only sync made %d requests", n)
 	}
@@ -672,7 +731,7 @@ func TestGhostSyncConfigurationAndKinds(t *testing.T) {
 	}
 
 	// Pages alone bring their authors with them (from the embedded objects).
-	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "pages"}), 0, 1, 0, 0)
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "pages"}), 0, 1, 0, 0, 0)
 	if got := ghostLinks(t, gid("d01"), "authors"); got != gid("a02") {
 		t.Fatalf("page authors: %q", got)
 	}
@@ -699,7 +758,7 @@ func TestGhostSyncLocalRows(t *testing.T) {
 	}
 	exec(t, "update posts set slug = 'ghostfx-about-local' where id = $1", local)
 
-	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3)
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3, 3)
 	if id := ghostIDs(t, "tags")[gid("b01")]; id != tag {
 		t.Errorf("the local tag %d was not adopted (Ghost's tag is %d)", tag, id)
 	}
@@ -708,6 +767,88 @@ func TestGhostSyncLocalRows(t *testing.T) {
 	}
 	if s := scalar[string](t, "select title || '|' || coalesce(ghost_id, '') from posts where id = $1", local); s != "Our own about page|" {
 		t.Errorf("the local post changed: %s", s)
+	}
+}
+
+// ghostNewsletterRow reads a newsletter's synced fields as one string.
+func ghostNewsletterRow(t *testing.T, id int64) string {
+	t.Helper()
+	return scalar[string](t, `select coalesce(ghost_id, '') || '|' || name || '|' || slug || '|' || coalesce(description, '') || '|' ||
+		status || '|' || visibility || '|' || subscribe_on_signup || '|' || sort_order from ghost_newsletters where id = $1`, id)
+}
+
+func TestGhostSyncNewsletters(t *testing.T) {
+	cleanGhostFixtures(t)
+	g := newFakeGhost(t)
+	_, urls, _ := platformEnv(t, ghostVars(g), "blog")
+	b := urls["blog"]
+
+	// Local newsletters, as account and the seed make them: one with a Ghost
+	// newsletter's slug (adopted, keeping its id and subscriptions), one Ghost
+	// does not have (left alone).
+	local := scalar[int64](t, "insert into ghost_newsletters (name, slug, sort_order) values ('Local weekly', 'ghostfx-weekly', 9) returning id")
+	localOnly := scalar[int64](t, "insert into ghost_newsletters (name, slug) values ('Ours', 'ghostfx-local-only') returning id")
+	uid, _ := acctUser(t, "Subscriber")
+	exec(t, "insert into user_newsletters (user_id, newsletter_id, subscribed) values ($1, $2, true)", uid, local)
+
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 0, 0, 0, 0, 3)
+	reqs := g.received("/")
+	if len(reqs) != 1 || reqs[0].Method != "GET" || reqs[0].Path != "/ghost/api/admin/newsletters/" ||
+		reqs[0].Query.Get("limit") != "all" || !strings.HasPrefix(reqs[0].Auth, "Ghost ") || reqs[0].Status != 200 {
+		t.Fatalf("requests: %+v", reqs)
+	}
+	ids := ghostIDs(t, "ghost_newsletters")
+	if len(ids) != 3 || ids[gid("f01")] != local {
+		t.Fatalf("newsletters %v: the local weekly (%d) was not adopted", ids, local)
+	}
+	for id, want := range map[int64]string{
+		local:           gid("f01") + "|Weekly|ghostfx-weekly|The week at the co-op.|active|members|true|0",
+		ids[gid("f02")]: gid("f02") + "|Bakery news|ghostfx-bakery||active|paid|false|1",
+		ids[gid("f03")]: gid("f03") + "|Old announcements|ghostfx-old|No longer sent.|archived|members|false|2",
+		localOnly:       "|Ours|ghostfx-local-only||active|members|true|0",
+	} {
+		if got := ghostNewsletterRow(t, id); got != want {
+			t.Errorf("newsletter %d: %s, want %s", id, got, want)
+		}
+	}
+	if n := scalar[int64](t, "select count(*) from user_newsletters where user_id = $1 and newsletter_id = $2 and subscribed", uid, local); n != 1 {
+		t.Errorf("the adopted newsletter lost its subscription")
+	}
+
+	// Again: the same rows, nothing touched.
+	before := ghostRowCounts(t)
+	stamp := scalar[time.Time](t, "select updated_at from ghost_newsletters where id = $1", ids[gid("f02")])
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 0, 0, 0, 0, 3)
+	if got := ghostIDs(t, "ghost_newsletters"); fmt.Sprint(got) != fmt.Sprint(ids) {
+		t.Errorf("newsletters after a second sync: %v, want %v", got, ids)
+	}
+	if after := ghostRowCounts(t); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("row counts after a second sync %v, want %v", after, before)
+	}
+	if again := scalar[time.Time](t, "select updated_at from ghost_newsletters where id = $1", ids[gid("f02")]); !again.Equal(stamp) {
+		t.Errorf("an unchanged newsletter was touched: %v -> %v", stamp, again)
+	}
+
+	// Ghost renamed and moved the weekly newsletter.
+	g.setVariant("changed")
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 0, 0, 0, 0, 3)
+	if got := ghostNewsletterRow(t, local); got != gid("f01")+"|Weekly digest|ghostfx-weekly|The week at the co-op.|active|members|true|5" {
+		t.Errorf("renamed newsletter: %s", got)
+	}
+	if again := scalar[time.Time](t, "select updated_at from ghost_newsletters where id = $1", ids[gid("f02")]); !again.Equal(stamp) {
+		t.Errorf("an unchanged newsletter was touched: %v -> %v", stamp, again)
+	}
+
+	// A Ghost newsletter's new slug held by a local newsletter: refused, nothing written.
+	exec(t, "insert into ghost_newsletters (name, slug) values ('Clash', 'ghostfx-clash')")
+	g.setVariant("slugclash")
+	before = ghostRowCounts(t)
+	wantError(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 409, "ghostfx-clash")
+	if after := ghostRowCounts(t); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("a refused sync wrote rows: %v, want %v", after, before)
+	}
+	if got := ghostNewsletterRow(t, local); !strings.Contains(got, "|Weekly digest|") {
+		t.Errorf("a refused sync changed a newsletter: %s", got)
 	}
 }
 
@@ -762,10 +903,24 @@ func TestGhostPushMember(t *testing.T) {
 		exec(t, "insert into user_newsletters (user_id, newsletter_id, subscribed) values ($1, $2, $3)", uid, nid, sub)
 	}
 
-	// Not in Ghost yet: created with the subscribed newsletters Ghost knows.
+	// Subscribed to a newsletter without a Ghost id: pushing would unsubscribe
+	// the member from it, so nothing is sent (and it is no error, which the
+	// member.updated activity would retry).
 	c := action(t, b, "push-member", map[string]any{"user-id": uid})
 	wantStatus(t, c, 200)
 	m := wantObj(t, c)
+	if reason := fmt.Sprint(m["reason"]); m["pushed"] != false || !strings.Contains(reason, "not synced from Ghost") {
+		t.Fatalf("push with an unsynced newsletter: %s", c.Body)
+	}
+	if n := len(g.received("/")); n != 0 {
+		t.Fatalf("Ghost was called %d times for a refused push", n)
+	}
+	exec(t, "update user_newsletters set subscribed = false where user_id = $1 and newsletter_id = $2", uid, n4)
+
+	// Not in Ghost yet: created with the subscribed newsletters.
+	c = action(t, b, "push-member", map[string]any{"user-id": uid})
+	wantStatus(t, c, 200)
+	m = wantObj(t, c)
 	memberID, _ := m["member-id"].(string)
 	if m["pushed"] != true || m["created"] != true || num(t, m["newsletters"]) != 2 || !strings.HasPrefix(memberID, ghostFixtureID) {
 		t.Fatalf("first push: %s", c.Body)
@@ -817,6 +972,8 @@ func TestGhostPushMember(t *testing.T) {
 
 	wantNull(t, action(t, b, "push-member", map[string]any{"user-id": 2000000000}))
 	wantBadParam(t, action(t, b, "push-member", map[string]any{}), "user-id")
+	wantBadParam(t, action(t, b, "push-member", map[string]any{"user-id": 0}), "user-id")
+	wantBadParam(t, action(t, b, "push-member", map[string]any{"user-id": -5}), "user-id")
 	wantBadParam(t, action(t, b, "push-member", map[string]any{"user-id": "x"}), "user-id")
 
 	// A wrong secret: Ghost refuses the token, push-member answers 502.
@@ -847,6 +1004,51 @@ func TestGhostPushMember(t *testing.T) {
 		if m := wantObj(t, c); m["pushed"] != false || !strings.Contains(fmt.Sprint(m["reason"]), k) {
 			t.Errorf("without %s: %s", k, c.Body)
 		}
+	}
+}
+
+// The newsletters account and the seed create have no Ghost id until
+// ghost-sync imports Ghost's: before that a push is refused and sends
+// nothing; after it the member gets the Ghost ids.
+func TestGhostPushMemberAfterNewsletterImport(t *testing.T) {
+	cleanGhostFixtures(t)
+	g := newFakeGhost(t)
+	_, urls, _ := platformEnv(t, ghostVars(g), "blog")
+	b := urls["blog"]
+	uid, email := acctUser(t, "Reader")
+	nl := func(name, slug string, sortOrder int) int64 {
+		return scalar[int64](t, "insert into ghost_newsletters (name, slug, sort_order) values ($1, $2, $3) returning id", name, slug, sortOrder)
+	}
+	bakery, weekly, old := nl("Bakery", "ghostfx-bakery", 1), nl("Weekly", "ghostfx-weekly", 0), nl("Old", "ghostfx-old", 2)
+	for nid, sub := range map[int64]bool{weekly: true, bakery: true, old: false} {
+		exec(t, "insert into user_newsletters (user_id, newsletter_id, subscribed) values ($1, $2, $3)", uid, nid, sub)
+	}
+
+	c := action(t, b, "push-member", map[string]any{"user-id": uid})
+	wantStatus(t, c, 200)
+	m := wantObj(t, c)
+	reason := fmt.Sprint(m["reason"])
+	if m["pushed"] != false || !strings.Contains(reason, "newsletters not synced from Ghost") ||
+		!strings.Contains(reason, "ghostfx-weekly, ghostfx-bakery") || strings.Contains(reason, "ghostfx-old") {
+		t.Fatalf("push before the import: %s", c.Body)
+	}
+	if reqs := g.received("/"); len(reqs) != 0 {
+		t.Fatalf("a refused push sent %+v", reqs)
+	}
+
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 0, 0, 0, 0, 3)
+	g.reset()
+	c = action(t, b, "push-member", map[string]any{"user-id": uid})
+	wantStatus(t, c, 200)
+	if m := wantObj(t, c); m["pushed"] != true || m["created"] != true || num(t, m["newsletters"]) != 2 {
+		t.Fatalf("push after the import: %s", c.Body)
+	}
+	reqs := g.received("/ghost/api/admin/members/")
+	if len(reqs) != 2 || reqs[1].Method != "POST" {
+		t.Fatalf("push after the import sent %+v", reqs)
+	}
+	if sent := memberBody(t, reqs[1]); sent["email"] != email || newsletterIDs(sent) != gid("f01")+","+gid("f02") {
+		t.Fatalf("pushed %v, want the Ghost ids of weekly and bakery", sent)
 	}
 }
 
@@ -979,6 +1181,26 @@ func TestGhostMemberUpdatedRetried(t *testing.T) {
 	}
 	if sent := memberBody(t, reqs[1]); sent["email"] != email || newsletterIDs(sent) != ghostNL {
 		t.Fatalf("pushed %v", sent)
+	}
+}
+
+// A push refused for an unsynced newsletter completes the activity (a retry
+// could not succeed before a ghost-sync) without calling Ghost.
+func TestGhostMemberUpdatedUnsyncedNewsletter(t *testing.T) {
+	settleAccountActivities(t)
+	g := newFakeGhost(t)
+	p, urls, _ := platformEnv(t, ghostVars(g), "blog", "account")
+	uid, _ := acctUser(t, "Unsynced")
+	nid := ghostNewsletter(t, "Not in Ghost yet", "", 0)
+	wantStatus(t, action(t, urls["account"], "toggle-subscription", map[string]any{"user-id": uid, "newsletter-id": nid}), 200)
+	if n, err := p.Service("account").ProcessActivities(context.Background()); err != nil || n != 1 {
+		t.Fatalf("processed %d (%v), want 1", n, err)
+	}
+	if state, attempts, lastErr := memberActivity(t, uid); state != "done" || attempts != 1 || lastErr != "" {
+		t.Fatalf("with an unsynced newsletter: %s after %d attempts (%q)", state, attempts, lastErr)
+	}
+	if reqs := g.received("/"); len(reqs) != 0 {
+		t.Fatalf("Ghost received %+v", reqs)
 	}
 }
 

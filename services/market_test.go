@@ -136,7 +136,7 @@ func TestMarketMarketplaces(t *testing.T) {
 	}
 
 	wantNull(t, query(t, m, "marketplace-by-id", "id=987654321"))
-	wantNull(t, query(t, m, "marketplace-by-id", "id=99999999999"))
+	wantBadParam(t, query(t, m, "marketplace-by-id", "id=99999999999"), "id") // beyond :int (32 bits)
 	wantNull(t, query(t, m, "marketplace-by-id", "id="+itoa(gone)))
 	wantNull(t, query(t, m, "marketplace-by-slug", "slug="+url.QueryEscape(goneSlug)))
 	wantNull(t, query(t, m, "marketplace-by-slug", "slug=markettest-nope"))
@@ -194,6 +194,9 @@ func TestMarketMarketplacesForContainer(t *testing.T) {
 	wantBadParam(t, query(t, m, "marketplaces-for-container", "container-type=page"), "container-id")
 	wantBadParam(t, query(t, m, "marketplaces-for-container", "container-type=page&container-id=x"), "container-id")
 	wantBadParam(t, query(t, m, "marketplaces-for-container", "container-id=1"), "container-type")
+	wantBadParam(t, query(t, m, "marketplaces-for-container", "container-type=%20&container-id=1"), "container-type")
+	wantBadParam(t, query(t, m, "marketplaces-for-container", "container-type=page&container-id=0"), "container-id")
+	wantBadParam(t, query(t, m, "marketplaces-for-container", "container-type=page&container-id=-5"), "container-id")
 }
 
 func TestMarketNav(t *testing.T) {
@@ -218,9 +221,9 @@ func TestMarketNav(t *testing.T) {
 
 	drinks := top("drinks", "Drinks", nil)
 	food := top("food", "Food", nil)
-	first := top("first", "First", -5)
+	first := top("first", "First", 0)
 	if num(t, drinks["market_id"]) != mk || drinks["slug"] != "drinks" || drinks["label"] != "Drinks" ||
-		num(t, drinks["sort_order"]) != 0 || num(t, food["sort_order"]) != 1 || num(t, first["sort_order"]) != -5 {
+		num(t, drinks["sort_order"]) != 0 || num(t, food["sort_order"]) != 1 || num(t, first["sort_order"]) != 0 {
 		t.Fatalf("ensure-nav-top: %v %v %v", drinks, food, first)
 	}
 	drinksID, foodID := num(t, drinks["id"]), num(t, food["id"])
@@ -240,7 +243,7 @@ func TestMarketNav(t *testing.T) {
 
 	tea := sub(drinksID, "tea", "Tea", nil)
 	coffee := sub(drinksID, "coffee", "Coffee", nil)
-	juice := sub(drinksID, "juice", "Juice", -1)
+	juice := sub(drinksID, "juice", "Juice", 0)
 	bread := sub(foodID, "bread", "Bread", nil)
 	if num(t, tea["top_id"]) != drinksID || tea["slug"] != "tea" || tea["label"] != "Tea" ||
 		num(t, tea["sort_order"]) != 0 || num(t, coffee["sort_order"]) != 1 || num(t, bread["sort_order"]) != 0 {
@@ -255,15 +258,16 @@ func TestMarketNav(t *testing.T) {
 	}
 
 	tree := wantArr(t, query(t, m, "nav-tree", "market-id="+itoa(mk)))
-	// Tops by sort_order: first (-5), food (1), drinks (7).
+	// Tops by sort_order: first (0), food (1), drinks (7).
 	marketSameIDs(t, "nav-tree tops", marketIDs(t, tree), num(t, first["id"]), foodID, drinksID)
 	drinksNode := tree[2].(map[string]any)
 	if drinksNode["slug"] != "drinks" || drinksNode["label"] != "Beverages" {
 		t.Fatalf("nav-tree top: %v", drinksNode)
 	}
 	subs := drinksNode["subs"].([]any)
-	marketSameIDs(t, "nav-tree subs", marketIDs(t, subs), num(t, juice["id"]), num(t, tea["id"]), num(t, coffee["id"]))
-	if s := subs[1].(map[string]any); s["slug"] != "tea" || s["label"] != "Teas" || num(t, s["top_id"]) != drinksID {
+	// Subs by sort_order, then id: tea (0), juice (0), coffee (1).
+	marketSameIDs(t, "nav-tree subs", marketIDs(t, subs), num(t, tea["id"]), num(t, juice["id"]), num(t, coffee["id"]))
+	if s := subs[0].(map[string]any); s["slug"] != "tea" || s["label"] != "Teas" || num(t, s["top_id"]) != drinksID {
 		t.Fatalf("nav-tree sub: %v", s)
 	}
 	if len(tree[1].(map[string]any)["subs"].([]any)) != 2 || len(tree[0].(map[string]any)["subs"].([]any)) != 0 {
@@ -284,10 +288,62 @@ func TestMarketNav(t *testing.T) {
 	wantBadParam(t, action(t, m, "ensure-nav-top", map[string]any{"market-id": mk, "slug": "", "label": "X"}), "slug")
 	wantBadParam(t, action(t, m, "ensure-nav-top", map[string]any{"market-id": mk, "slug": "x"}), "label")
 	wantBadParam(t, action(t, m, "ensure-nav-top", map[string]any{"market-id": mk, "slug": "x", "label": "X", "sort-order": 1e12}), "sort-order")
+	wantBadParam(t, action(t, m, "ensure-nav-top", map[string]any{"market-id": mk, "slug": "x", "label": "X", "sort-order": -5}), "sort-order")
+	wantBadParam(t, action(t, m, "ensure-nav-sub", map[string]any{"nav-top-id": drinksID, "slug": "x", "label": "X", "sort-order": -1}), "sort-order")
 	wantBadParam(t, action(t, m, "ensure-nav-sub", map[string]any{"nav-top-id": 987654321, "slug": "x", "label": "X"}), "nav-top-id")
 	wantBadParam(t, action(t, m, "ensure-nav-sub", map[string]any{"nav-top-id": drinksID, "slug": "x", "label": " "}), "label")
 	if n := scalar[int64](t, "select count(*) from nav_tops where market_id = $1 and slug = 'x'", mk); n != 0 {
 		t.Fatalf("a refused ensure-nav-top wrote %d rows", n)
+	}
+}
+
+// sort-order and position are bounded, so that appending after the largest
+// (max + 1) cannot overflow the column.
+func TestMarketSortOrderBounds(t *testing.T) {
+	m, _ := marketPlatform(t)
+	mk, topID, subID := marketTree(t, m)
+	tops := func() int64 { return scalar[int64](t, "select count(*) from nav_tops where market_id = $1", mk) }
+	subs := func() int64 { return scalar[int64](t, "select count(*) from nav_subs where top_id = $1", topID) }
+	listings := func() int64 { return scalar[int64](t, "select count(*) from listings where nav_top_id = $1", topID) }
+	p1 := num(t, marketProduct(t, m, map[string]any{"market-id": mk, "slug": uniq(t), "title": "P1"})["id"])
+	p2 := num(t, marketProduct(t, m, map[string]any{"market-id": mk, "slug": uniq(t), "title": "P2"})["id"])
+	p3 := num(t, marketProduct(t, m, map[string]any{"market-id": mk, "slug": uniq(t), "title": "P3"})["id"])
+	nTops, nSubs, nListings := tops(), subs(), listings()
+	for _, v := range []any{-1, 1000001, 2147483647} {
+		wantBadParam(t, action(t, m, "ensure-nav-top", map[string]any{"market-id": mk, "slug": "big", "label": "Big", "sort-order": v}), "sort-order")
+		wantBadParam(t, action(t, m, "ensure-nav-sub", map[string]any{"nav-top-id": topID, "slug": "big", "label": "Big", "sort-order": v}), "sort-order")
+		wantBadParam(t, action(t, m, "list-product", map[string]any{"product-id": p1, "nav-top-id": topID, "position": v}), "position")
+	}
+	// Existing ones are not moved by a refused value either.
+	wantBadParam(t, action(t, m, "ensure-nav-top", map[string]any{"market-id": mk, "slug": "top", "label": "Top", "sort-order": 2147483647}), "sort-order")
+	if tops() != nTops || subs() != nSubs || listings() != nListings {
+		t.Fatal("refused calls wrote rows")
+	}
+	if n := scalar[int64](t, "select sort_order from nav_tops where id = $1", topID); n != 0 {
+		t.Fatalf("a refused sort-order moved the top to %d", n)
+	}
+
+	// The largest value is taken, and later appends still work.
+	appendAfter := func(what string, largest, next map[string]any, key string) {
+		t.Helper()
+		if num(t, largest[key]) != 1000000 || num(t, next[key]) != 1000001 {
+			t.Fatalf("%s: %s %v then %v, want 1000000 then 1000001", what, key, largest[key], next[key])
+		}
+	}
+	appendAfter("top",
+		wantObj(t, action(t, m, "ensure-nav-top", map[string]any{"market-id": mk, "slug": "last", "label": "Last", "sort-order": 1000000})),
+		wantObj(t, action(t, m, "ensure-nav-top", map[string]any{"market-id": mk, "slug": "after", "label": "After"})),
+		"sort_order")
+	appendAfter("sub",
+		wantObj(t, action(t, m, "ensure-nav-sub", map[string]any{"nav-top-id": topID, "slug": "last", "label": "Last", "sort-order": 1000000})),
+		wantObj(t, action(t, m, "ensure-nav-sub", map[string]any{"nav-top-id": topID, "slug": "after", "label": "After"})),
+		"sort_order")
+	appendAfter("listing",
+		wantObj(t, action(t, m, "list-product", map[string]any{"product-id": p1, "nav-top-id": topID, "position": 1000000})),
+		wantObj(t, action(t, m, "list-product", map[string]any{"product-id": p2, "nav-top-id": topID})),
+		"position")
+	if r := wantObj(t, action(t, m, "list-product", map[string]any{"product-id": p3, "nav-top-id": topID, "nav-sub-id": subID, "position": 0})); num(t, r["position"]) != 0 {
+		t.Fatalf("position 0: %v", r)
 	}
 }
 
@@ -473,7 +529,7 @@ func TestMarketProductLookups(t *testing.T) {
 	wantNull(t, query(t, m, "product-by-id", "id="+itoa(bID)))
 	wantNull(t, query(t, m, "product-by-slug", "slug="+url.QueryEscape(c["slug"].(string))))
 	wantNull(t, query(t, m, "product-by-id", "id=987654321"))
-	wantNull(t, query(t, m, "product-by-id", "id=99999999999"))
+	wantBadParam(t, query(t, m, "product-by-id", "id=99999999999"), "id") // beyond :int (32 bits)
 	wantNull(t, query(t, m, "product-by-slug", "slug=markettest-nope"))
 	rows = wantArr(t, query(t, m, "products-by-ids", "ids="+itoa(cID)+","+itoa(aID)+","+itoa(bID)))
 	marketSameIDs(t, "products-by-ids after delete", marketIDs(t, rows), aID)
@@ -593,7 +649,7 @@ func TestMarketBrowse(t *testing.T) {
 	if num(t, res["total"]) != 5 {
 		t.Fatalf("past the end total: %v", res)
 	}
-	got, _ = browse("&per-page=2&page=9223372036854775807")
+	got, _ = browse("&per-page=2&page=2147483647") // the largest :int
 	marketSameIDs(t, "huge page", got)
 	got, res = browse("&per-page=500")
 	if num(t, res["per-page"]) != 100 || len(got) != 5 {
@@ -606,6 +662,9 @@ func TestMarketBrowse(t *testing.T) {
 		t.Fatalf("brands-for-market: %v", b)
 	}
 	wantNull(t, query(t, m, "brands-for-market", "market-id=987654321"))
+	wantBadParam(t, query(t, m, "brands-for-market", ""), "market-id")
+	wantBadParam(t, query(t, m, "brands-for-market", "market-id=x"), "market-id")
+	wantBadParam(t, query(t, m, "brands-for-market", "market-id=1.5"), "market-id")
 
 	wantNull(t, query(t, m, "products-for-market", "market-id=987654321"))
 	exec(t, "update market_places set deleted_at = now() where id = $1", otherMk)
