@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rose-ash/sxhost/host"
 )
 
@@ -189,12 +191,14 @@ func ctPage(t *testing.T) (container, calendar int64) {
 	return container, calendar
 }
 
-// ctBook books a pending entry costing cost through events' book-entry.
+// ctBook books a pending entry costing cost through events' book-entry:
+// in a weekly slot of its own (Mondays 10:00-11:00 UTC), on a Monday.
 func ctBook(t *testing.T, e *ctEnv, owner map[string]any, calendar int64, cost float64) int64 {
 	t.Helper()
 	slot := scalar[int64](t, `insert into calendar_slots (calendar_id, weekday, start_time, end_time, name, cost)
 		values ($1, 1, '10:00', '11:00', 'Class', $2) returning id`, calendar, cost)
-	start := time.Date(2032, 3, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(seq.Add(1)) * time.Hour)
+	// 2032-03-01 is a Monday; a week later is one too.
+	start := time.Date(2032, 3, 1, 10, 0, 0, 0, time.UTC).AddDate(0, 0, 7*int(seq.Add(1)%500))
 	c := action(t, e.events, "book-entry", ctWith(owner, "calendar-id", calendar, "slot-id", slot,
 		"start-at", start.Format(time.RFC3339)))
 	wantStatus(t, c, 200)
@@ -211,6 +215,14 @@ func ctReserve(t *testing.T, e *ctEnv, owner map[string]any, calendar int64, pri
 	return ctIDs(t, wantArr(t, action(t, e.events, "reserve-tickets", ctWith(owner, "ticket-type-id", tt, "quantity", n))))
 }
 
+// ctAttach attaches the env's market place to a page (blog's container
+// graph), so that its products may be put in carts under that page.
+func ctAttach(t *testing.T, e *ctEnv, page int64) {
+	t.Helper()
+	wantStatus(t, action(t, e.blog, "attach-child", map[string]any{"parent-type": "page", "parent-id": page,
+		"child-type": "market", "child-id": e.marketID}), 200)
+}
+
 // ctCart is what ctFill put in a cart.
 type ctCart struct {
 	owner                   map[string]any
@@ -225,6 +237,7 @@ func ctFill(t *testing.T, e *ctEnv, owner map[string]any, products, entries, tic
 	c := ctCart{owner: owner}
 	var cal int64
 	c.container, cal = ctPage(t)
+	ctAttach(t, e, c.container)
 	for i := 0; i < products; i++ {
 		p, _ := ctProduct(t, e, "Oats", 2.35)
 		c.lines = append(c.lines, num(t, ctAdd(t, e, owner, p, 2, "container-type", "page", "container-id", c.container)["id"]))
@@ -335,6 +348,7 @@ func TestCartAddToCart(t *testing.T) {
 	owner := ctUser()
 	uid := owner["user-id"].(int64)
 	cid := ctInt()
+	ctAttach(t, e, cid)
 	pid, pslug := ctProduct(t, e, "Rolled Oats 1kg", 2.35)
 
 	line := ctAdd(t, e, owner, pid, 2, "container-type", "page", "container-id", cid)
@@ -441,6 +455,8 @@ func TestCartItemsAndSummary(t *testing.T) {
 	sess, otherSess := ctSession(t), ctSession(t)
 	pageA, calA := ctPage(t)
 	pageB, calB := ctPage(t)
+	ctAttach(t, e, pageA)
+	ctAttach(t, e, pageB)
 	oats, _ := ctProduct(t, e, "Oats", 2.35)
 	tea, _ := ctProduct(t, e, "Tea", 1)
 	jam, _ := ctProduct(t, e, "Jam", 4)
@@ -996,6 +1012,7 @@ func TestCartRecordCheckout(t *testing.T) {
 	}
 	wantNull(t, action(t, e.cart, "record-checkout", ctQMap("order-id", 2_000_000_000, "checkout-id", "chk-"+uniq(t))))
 	wantBadParam(t, action(t, e.cart, "record-checkout", ctQMap("order-id", id)), "checkout-id")
+	wantBadParam(t, query(t, e.cart, "order-by-checkout", ""), "checkout-id")
 
 	// Not pending any more: 409.
 	cancelled := num(t, ctOrder(t, e, ctFill(t, e, ctUser(), 1, 0, 0))["id"])
@@ -1159,6 +1176,8 @@ func TestCartCancelOrder(t *testing.T) {
 	wantError(t, action(t, e.cart, "fail-order", ctQMap("order-id", id, "status", "failed")), 409, "cancelled")
 	wantError(t, action(t, e.cart, "mark-order-paid", ctQMap("order-id", id)), 409, "cancelled")
 	wantNull(t, action(t, e.cart, "cancel-order", ctQMap("order-id", 2_000_000_000)))
+	wantBadParam(t, action(t, e.cart, "cancel-order", ctQMap()), "order-id")
+	wantBadParam(t, action(t, e.cart, "cancel-order", ctQMap("order-id", "abc")), "order-id")
 
 	// Cancelling a paid order: 409, its claims kept.
 	c2 := ctFill(t, e, ctUser(), 1, 1, 1)
@@ -1301,6 +1320,8 @@ func TestCartClearCartForOrder(t *testing.T) {
 	c := ctFill(t, e, ctUser(), 2, 0, 0)
 	id := num(t, ctOrder(t, e, c)["id"])
 	other := ctFill(t, e, c.owner, 1, 0, 0)
+	// Paid, its order.paid not yet processed: the lines are still claimed.
+	wantStatus(t, action(t, e.cart, "mark-order-paid", ctQMap("order-id", id)), 200)
 	if r := wantObj(t, action(t, e.cart, "clear-cart-for-order", ctQMap("order-id", id))); num(t, r["cleared"]) != 2 {
 		t.Fatalf("clear: %v", r)
 	}
@@ -1315,6 +1336,9 @@ func TestCartClearCartForOrder(t *testing.T) {
 	if r := wantObj(t, action(t, e.cart, "clear-cart-for-order", ctQMap("order-id", id))); num(t, r["cleared"]) != 0 {
 		t.Fatalf("clear again: %v", r)
 	}
+	wantNull(t, action(t, e.cart, "clear-cart-for-order", ctQMap("order-id", 2_000_000_000)))
+	wantBadParam(t, action(t, e.cart, "clear-cart-for-order", ctQMap()), "order-id")
+	wantBadParam(t, action(t, e.cart, "clear-cart-for-order", ctQMap("order-id", "x")), "order-id")
 }
 
 func TestCartSessionLogin(t *testing.T) {
@@ -1558,9 +1582,307 @@ func TestCartInbox(t *testing.T) {
 	wantError(t, inbox("Add", ctWith(item(), "product_id", "seven")), 400, "product_id")
 	wantError(t, inbox("Add", ctWith(item(), "quantity", 1.5)), 400, "quantity")
 	wantError(t, inbox("Update", item()), 400, "quantity is required")
-	wantError(t, inbox("Add", map[string]any{"type": "rose:CartItem", "product_id": pid}), 400, "user-id or session-id")
+	wantError(t, inbox("Add", map[string]any{"type": "rose:CartItem", "product_id": pid}), 400, "user-id or a non-blank session-id")
 	wantError(t, inbox("Add", ctWith(item(), "product_id", ctInt())), 400, "product-id")
 	if l := lines(); len(l) != 1 || num(t, l[0].(map[string]any)["quantity"]) != 4 {
 		t.Fatalf("bad activities changed the cart: %v", l)
 	}
+}
+
+// ---------------------------------------------------------------------------
+// Second review: unpaid clears, concurrent adds, adoption races, containers.
+// ---------------------------------------------------------------------------
+
+// ctResult is the answer to a request made in a goroutine.
+type ctResult struct {
+	status int
+	body   string
+	err    error
+}
+
+// ctAsync posts an action from a goroutine (no t.Fatal there); the answer
+// arrives on the channel.
+func ctAsync(base, name string, body map[string]any) <-chan ctResult {
+	out := make(chan ctResult, 1)
+	b, _ := json.Marshal(body)
+	go func() {
+		resp, err := http.Post(base+"/internal/actions/"+name, "application/json", bytes.NewReader(b))
+		if err != nil {
+			out <- ctResult{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		rb, _ := io.ReadAll(resp.Body)
+		out <- ctResult{status: resp.StatusCode, body: string(rb)}
+	}()
+	return out
+}
+
+// ctWaitForLockWaiters waits until n sessions of the test database wait
+// for a lock (a row lock or an advisory lock).
+func ctWaitForLockWaiters(t *testing.T, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for scalar[int64](t, `select count(*) from pg_stat_activity
+		where datname = current_database() and wait_event_type = 'Lock'`) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than %d sessions ever waited for a lock", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ctOwnerLock opens a transaction holding cart's advisory lock of an owner
+// (as create-order, add-to-cart and adopt-cart take it), for the test to
+// write in and then commit or roll back.
+func ctOwnerLock(t *testing.T, key string) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(8003, hashtext($1))", key); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// clear-cart-for-order clears only a paid order's lines: a pending (or
+// failed) order's lines are still the shopper's, and failing the order
+// must give them back.
+func TestCartClearCartForOrderRefusesUnpaid(t *testing.T) {
+	e := ctPlatform(t)
+	c := ctFill(t, e, ctUser(), 2, 0, 0)
+	id := num(t, ctOrder(t, e, c)["id"])
+
+	wantError(t, action(t, e.cart, "clear-cart-for-order", ctQMap("order-id", id)), 409,
+		"order "+itoa(id)+" is pending; only a paid order's lines are cleared")
+	for _, l := range c.lines {
+		if st := ctLineState(t, l); st != itoa(id) {
+			t.Fatalf("a refused clear touched line %d: %s", l, st)
+		}
+	}
+	wantStatus(t, action(t, e.cart, "fail-order", ctQMap("order-id", id, "status", "failed")), 200)
+	ctReleased(t, e, c)
+
+	// A failed order's lines are back in the cart: clearing it is refused too.
+	wantError(t, action(t, e.cart, "clear-cart-for-order", ctQMap("order-id", id)), 409, "is failed")
+	for _, l := range c.lines {
+		if st := ctLineState(t, l); st != "-" {
+			t.Fatalf("a refused clear touched line %d: %s", l, st)
+		}
+	}
+}
+
+// Ten add-to-cart calls at once for one session and a product not yet in
+// its cart: all succeed and the line holds all ten.
+func TestCartConcurrentAddsOfANewProduct(t *testing.T) {
+	e := ctPlatform(t)
+	for round, owner := range []map[string]any{ctSession(t), ctUser()} {
+		pid, _ := ctProduct(t, e, "Oats", 2.35)
+		const n = 10
+		var results []<-chan ctResult
+		for i := 0; i < n; i++ {
+			results = append(results, ctAsync(e.cart, "add-to-cart", ctWith(owner, "product-id", pid)))
+		}
+		for _, ch := range results {
+			r := <-ch
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if r.status != 200 {
+				t.Errorf("round %d: concurrent add: %d %s", round, r.status, r.body)
+			}
+		}
+		items := wantArr(t, query(t, e.cart, "cart-items", ctQ(owner)))
+		if len(items) != 1 || num(t, ctObj(t, items[0])["quantity"]) != n {
+			t.Fatalf("round %d: after %d concurrent adds of 1: %v", round, n, items)
+		}
+	}
+}
+
+// Sign-in while a checkout of the user's cart holds the user (its owner
+// lock, the line it claims): adoption waits for it. Rolled back, the
+// session's line merges into the user's; committed (the line now claimed),
+// the session's line moves to the user beside it. Nothing is lost.
+func TestCartAdoptWaitsForCheckout(t *testing.T) {
+	e := ctPlatform(t)
+	for _, commit := range []bool{false, true} {
+		user, sess := ctUser(), ctSession(t)
+		uid := user["user-id"].(int64)
+		oats, _ := ctProduct(t, e, "Oats", 2)
+		tea, _ := ctProduct(t, e, "Tea", 3)
+		uOats := num(t, ctAdd(t, e, user, oats, 3)["id"])
+		sOats := num(t, ctAdd(t, e, sess, oats, 2)["id"])
+		sTea := num(t, ctAdd(t, e, sess, tea, 1)["id"])
+
+		// The checkout: the user's lock, and the user's line locked and claimed.
+		ctx := context.Background()
+		tx := ctOwnerLock(t, "u:"+itoa(uid))
+		order := ctInt()
+		if _, err := tx.Exec(ctx, "select id from cart_items where id = $1 for update", uOats); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "update cart_items set order_id = $2, updated_at = now() where id = $1", uOats, order); err != nil {
+			t.Fatal(err)
+		}
+		adopt := ctAsync(e.cart, "adopt-cart", ctWith(user, "session-id", sess["session-id"]))
+		ctWaitForLockWaiters(t, 1)
+		select {
+		case r := <-adopt:
+			t.Fatalf("commit %v: adopt-cart did not wait for the checkout: %d %s", commit, r.status, r.body)
+		case <-time.After(50 * time.Millisecond):
+		}
+		var err error
+		if commit {
+			err = tx.Commit(ctx)
+		} else {
+			err = tx.Rollback(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := <-adopt
+		if r.err != nil || r.status != 200 {
+			t.Fatalf("commit %v: adopt-cart: %v %d %s", commit, r.err, r.status, r.body)
+		}
+
+		if commit {
+			if st := ctLineState(t, uOats); st != itoa(order) {
+				t.Fatalf("the claimed line: %s", st)
+			}
+			ctWantIDs(t, "user's cart after a checkout", wantArr(t, query(t, e.cart, "cart-items", ctQ(user))), sOats, sTea)
+		} else {
+			ctWantIDs(t, "user's cart", wantArr(t, query(t, e.cart, "cart-items", ctQ(user))), uOats, sTea)
+			if st := ctLineState(t, sOats); st != "-/deleted" {
+				t.Fatalf("merged session line: %s", st)
+			}
+		}
+		// Every unit is the user's, claimed or in the cart.
+		if q := scalar[int64](t, `select coalesce(sum(quantity), 0) from cart_items
+			where user_id = $1 and product_id = $2 and deleted_at is null`, uid, oats); q != 5 {
+			t.Fatalf("commit %v: the user holds %d oats, want 5", commit, q)
+		}
+		ctWantIDs(t, "session's cart", wantArr(t, query(t, e.cart, "cart-items", ctQ(sess))))
+	}
+}
+
+// Sign-in while an add to the session's cart is under way (it holds the
+// session's owner lock and has written its line): adoption waits and moves
+// that line too.
+func TestCartAdoptWaitsForAdd(t *testing.T) {
+	e := ctPlatform(t)
+	user, sess := ctUser(), ctSession(t)
+	jam, _ := ctProduct(t, e, "Jam", 4)
+	s1 := num(t, ctAdd(t, e, sess, jam, 1)["id"])
+	tea, tslug := ctProduct(t, e, "Tea", 3)
+
+	ctx := context.Background()
+	tx := ctOwnerLock(t, "s:"+sess["session-id"].(string))
+	var s2 int64
+	if err := tx.QueryRow(ctx, `insert into cart_items (session_id, product_id, quantity, product_title, product_slug, unit_price)
+		values ($1, $2, 2, 'Tea', $3, 3) returning id`, sess["session-id"], tea, tslug).Scan(&s2); err != nil {
+		t.Fatal(err)
+	}
+	adopt := ctAsync(e.cart, "adopt-cart", ctWith(user, "session-id", sess["session-id"]))
+	ctWaitForLockWaiters(t, 1)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-adopt
+	if r.err != nil || r.status != 200 || !strings.Contains(r.body, `"adopted":2`) {
+		t.Fatalf("adopt-cart: %v %d %s", r.err, r.status, r.body)
+	}
+	ctWantIDs(t, "user's cart", wantArr(t, query(t, e.cart, "cart-items", ctQ(user))), s1, s2)
+	ctWantIDs(t, "session's cart", wantArr(t, query(t, e.cart, "cart-items", ctQ(sess))))
+}
+
+// A product goes in a cart under a page only when the product's market
+// place is attached to that page (whose SumUp account takes the payment).
+func TestCartAddUnderAPageWithoutTheMarket(t *testing.T) {
+	e := ctPlatform(t)
+	user := ctUser()
+	shop, elsewhere := ctInt(), ctInt()
+	ctAttach(t, e, shop)
+	pid, _ := ctProduct(t, e, "Oats", 2.35)
+
+	wantBadParam(t, action(t, e.cart, "add-to-cart", ctWith(user, "product-id", pid,
+		"container-type", "page", "container-id", elsewhere)), "container-id")
+	wantBadParam(t, action(t, e.cart, "add-to-cart", ctWith(user, "product-id", pid,
+		"container-type", "post", "container-id", shop)), "container-id")
+	// Through the inbox too.
+	r := request(t, "POST", e.cart+"/internal/inbox", map[string]any{"type": "Add", "object": map[string]any{
+		"type": "rose:CartItem", "user_id": user["user-id"], "product_id": pid,
+		"container_type": "page", "container_id": elsewhere}})
+	wantBadParam(t, r, "container-id")
+	if n := scalar[int64](t, "select count(*) from cart_items where product_id = $1", pid); n != 0 {
+		t.Fatalf("refused adds wrote %d lines", n)
+	}
+
+	line := ctAdd(t, e, user, pid, 1, "container-type", "page", "container-id", shop)
+	if num(t, line["container_id"]) != shop {
+		t.Fatalf("line: %v", line)
+	}
+	// Not in the market's page any more: refused, the line unchanged.
+	wantStatus(t, action(t, e.blog, "detach-child", map[string]any{"parent-type": "page", "parent-id": shop,
+		"child-type": "market", "child-id": e.marketID}), 200)
+	wantBadParam(t, action(t, e.cart, "add-to-cart", ctWith(user, "product-id", pid,
+		"container-type", "page", "container-id", shop)), "container-id")
+	if q := scalar[int32](t, "select quantity from cart_items where id = $1", num(t, line["id"])); q != 1 {
+		t.Fatalf("a refused add made the quantity %d", q)
+	}
+
+	// Without a container no page is checked, and none is chosen: the line
+	// has no container even when the market is on exactly one page.
+	other := ctUser()
+	ctAttach(t, e, elsewhere)
+	loose := ctAdd(t, e, other, pid, 1)
+	if loose["container_type"] != nil || loose["container_id"] != nil {
+		t.Fatalf("line without a container: %v", loose)
+	}
+}
+
+// Cancelling an order while an add of the same product to the owner's
+// cart is under way (it holds the owner's lock and has written a new
+// line): the cancel waits, then merges the claimed line into the new one
+// (no unique violation, no lost quantity).
+func TestCartCancelWaitsForAdd(t *testing.T) {
+	e := ctPlatform(t)
+	sess := ctSession(t)
+	pid, slug := ctProduct(t, e, "Oats", 2.35)
+	claimed := num(t, ctAdd(t, e, sess, pid, 2)["id"])
+	id := num(t, wantObj(t, action(t, e.cart, "create-order", sess))["id"])
+
+	ctx := context.Background()
+	tx := ctOwnerLock(t, "s:"+sess["session-id"].(string))
+	var added int64
+	if err := tx.QueryRow(ctx, `insert into cart_items (session_id, product_id, quantity, product_title, product_slug, unit_price)
+		values ($1, $2, 1, 'Oats', $3, 2.35) returning id`, sess["session-id"], pid, slug).Scan(&added); err != nil {
+		t.Fatal(err)
+	}
+	cancel := ctAsync(e.cart, "cancel-order", ctQMap("order-id", id))
+	ctWaitForLockWaiters(t, 1)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-cancel; r.err != nil || r.status != 200 {
+		t.Fatalf("cancel-order: %v %d %s", r.err, r.status, r.body)
+	}
+	items := wantArr(t, query(t, e.cart, "cart-items", ctQ(sess)))
+	ctWantIDs(t, "cart after cancelling", items, added)
+	if q := num(t, ctObj(t, items[0])["quantity"]); q != 3 {
+		t.Fatalf("quantity %d, want 3", q)
+	}
+	if st := ctLineState(t, claimed); st != itoa(id)+"/deleted" {
+		t.Fatalf("the merged claimed line: %s", st)
+	}
+}
+
+// A blank session id is no owner, for cart's own queries and actions too.
+func TestCartBlankSessionIsNoOwner(t *testing.T) {
+	e := ctPlatform(t)
+	ctNoOwner(t, query(t, e.cart, "cart-items", "session-id=%20%20"))
+	ctNoOwner(t, action(t, e.cart, "remove-cart-item", map[string]any{"session-id": " ", "item-id": 1}))
 }

@@ -154,6 +154,14 @@ func evReserve(t *testing.T, b string, owner map[string]any, ticketType int64, q
 	return evIDs(t, wantArr(t, action(t, b, "reserve-tickets", body)))
 }
 
+// evOK checks for a 200 with a JSON object (wantObj alone also takes an
+// error's {"error": …}).
+func evOK(t *testing.T, c call) map[string]any {
+	t.Helper()
+	wantStatus(t, c, 200)
+	return wantObj(t, c)
+}
+
 func evWith(owner map[string]any, kv ...any) map[string]any {
 	m := map[string]any{}
 	for k, v := range owner {
@@ -306,6 +314,101 @@ func TestEventsBookEntry(t *testing.T) {
 	wantBadParam(t, action(t, b, "book-entry", evWith(owner, "calendar-id", cal, "start-at", evRFC(start), "slot-id", "s")), "slot-id")
 }
 
+// Slots are weekly and read in UTC: a booking of a slot starts exactly at
+// the slot's weekday and start time, lasts to the slot's end, and counts
+// against the slot's capacity on that date. Every booking starts in the
+// future.
+func TestEventsBookEntrySlotRules(t *testing.T) {
+	b := evURL(t)
+	cal, _ := evCalendar(t, "page", evInt(), "Gym")
+	slot := evSlot(t, cal, "Spin", "09:00", "10:30", 8, 1) // Monday, one place
+	sunday := scalar[int64](t, `insert into calendar_slots (calendar_id, weekday, start_time, end_time, name, capacity)
+		values ($1, 7, '18:00', '19:00', 'Sunday yoga', 1) returning id`, cal)
+	sess := evSession(t)
+	so := map[string]any{"session-id": sess}
+	written := func() int64 {
+		return scalar[int64](t, "select count(*) from calendar_entries where session_id = $1", sess)
+	}
+	monday := time.Date(2031, 3, 3, 9, 0, 0, 0, time.UTC)
+	book := func(slotID int64, start string, kv ...any) call {
+		return action(t, b, "book-entry", evWith(evWith(so, "calendar-id", cal, "slot-id", slotID, "start-at", start), kv...))
+	}
+
+	// Off the slot's weekday or time: 400 naming start-at and saying when the slot is.
+	for _, start := range []string{
+		evRFC(monday.Add(24 * time.Hour)),                     // Tuesday 09:00
+		evRFC(monday.Add(30 * time.Minute)),                   // Monday 09:30, inside the slot
+		evRFC(monday.Add(time.Second)),                        // Monday 09:00:01
+		monday.Add(time.Millisecond).Format(time.RFC3339Nano), // a fraction past 09:00
+		"2031-03-03T09:00:00+01:00",                           // Monday 08:00 UTC
+		"2031-03-02T09:00:00Z",                                // Sunday
+	} {
+		c := book(slot, start)
+		wantBadParam(t, c, "start-at")
+		if !strings.Contains(c.Body, "Monday") || !strings.Contains(c.Body, "09:00") || !strings.Contains(c.Body, "UTC") {
+			t.Fatalf("start-at %s: the 400 does not say when the slot is: %s", start, c.Body)
+		}
+	}
+	if n := written(); n != 0 {
+		t.Fatalf("refused bookings wrote %d entries", n)
+	}
+
+	// On the slot: the same instant in any offset; the end is the slot's.
+	e := wantObj(t, book(slot, "2031-03-03T10:00:00+01:00"))
+	if !evTime(t, e["start_at"]).Equal(monday) || !evTime(t, e["end_at"]).Equal(monday.Add(90*time.Minute)) ||
+		num(t, e["slot_id"]) != slot {
+		t.Fatalf("booking of the slot: %v", e)
+	}
+	// The place is taken on that date; a time just off the slot no longer
+	// gets round the capacity.
+	wantError(t, book(slot, evRFC(monday)), 409, "fully booked")
+	wantBadParam(t, book(slot, evRFC(monday.Add(time.Second))), "start-at")
+	if n := scalar[int64](t, "select count(*) from calendar_entries where slot_id = $1 and state <> 'cancelled'", slot); n != 1 {
+		t.Fatalf("%d entries in a slot of capacity 1", n)
+	}
+
+	// end-at with a slot must be the slot's end.
+	next := monday.Add(7 * 24 * time.Hour)
+	c := book(slot, evRFC(next), "end-at", evRFC(next.Add(2*time.Hour)))
+	wantBadParam(t, c, "end-at")
+	if !strings.Contains(c.Body, "10:30") {
+		t.Fatalf("the 400 does not give the slot's end: %s", c.Body)
+	}
+	e = wantObj(t, book(slot, evRFC(next), "end-at", evRFC(next.Add(90*time.Minute))))
+	if !evTime(t, e["end_at"]).Equal(next.Add(90 * time.Minute)) {
+		t.Fatalf("booking with the slot's end: %v", e)
+	}
+
+	// ISO weekday 7 is Sunday.
+	sun := time.Date(2031, 3, 9, 18, 0, 0, 0, time.UTC)
+	wantBadParam(t, book(sunday, evRFC(sun.Add(-6*24*time.Hour))), "start-at") // the Monday before
+	if c := book(sunday, evRFC(sun.Add(24*time.Hour))); !strings.Contains(c.Body, "Sunday at 18:00") {
+		t.Fatalf("the 400 does not name Sunday 18:00: %s", c.Body)
+	}
+	evOK(t, book(sunday, evRFC(sun)))
+
+	// The past: refused with and without a slot, writing nothing.
+	before := written()
+	wantBadParam(t, book(slot, "2020-01-06T09:00:00Z"), "start-at") // a Monday, on the slot
+	wantBadParam(t, action(t, b, "book-entry", evWith(so, "calendar-id", cal, "start-at", evRFC(time.Now().Add(-time.Minute)))), "start-at")
+	wantBadParam(t, action(t, b, "book-entry", evWith(so, "calendar-id", cal, "start-at", "2001-01-01T00:00:00Z")), "start-at")
+	if n := written(); n != before {
+		t.Fatalf("bookings in the past wrote entries: %d -> %d", before, n)
+	}
+	soon := evOK(t, action(t, b, "book-entry", evWith(so, "calendar-id", cal, "start-at", evRFC(time.Now().Add(time.Hour)))))
+	if soon["state"] != "pending" {
+		t.Fatalf("booking within the hour: %v", soon)
+	}
+
+	// A blank name is refused (leave name out for the default).
+	for _, name := range []string{"", " ", "\t"} {
+		wantBadParam(t, action(t, b, "book-entry", evWith(so, "calendar-id", cal, "start-at", evRFC(next), "name", name)), "name")
+	}
+	if n := written(); n != before+1 {
+		t.Fatalf("refused bookings wrote entries: %d, want %d", n, before+1)
+	}
+}
+
 func TestEventsEntryQueries(t *testing.T) {
 	b := evURL(t)
 	cid := evInt()
@@ -381,19 +484,46 @@ func TestEventsCancelEntries(t *testing.T) {
 	start := time.Date(2031, 7, 1, 10, 0, 0, 0, time.UTC)
 	sess := evSession(t)
 	so := map[string]any{"session-id": sess}
+	// ord is claimed at checkout by a pending order, through the endpoint.
+	ord := evBook(t, b, so, cal, start.Add(4*time.Hour), nil)
+	order := evInt()
+	evWantIDs(t, "claimed", wantArr(t, action(t, b, "claim-entries-for-order", evWith(so, "order-id", order))), ord)
 	p1 := evBook(t, b, so, cal, start, nil)
 	p2 := evBook(t, b, so, cal, start.Add(time.Hour), nil)
 	conf := evBook(t, b, so, cal, start.Add(2*time.Hour), nil)
 	exec(t, "update calendar_entries set state = 'confirmed', order_id = $2 where id = $1", conf, evInt())
 	foreign := evBook(t, b, map[string]any{"session-id": evSession(t)}, cal, start, nil)
+	prov := evBook(t, b, so, cal, start.Add(3*time.Hour), nil)
+	exec(t, "update calendar_entries set state = 'provisional' where id = $1", prov)
 
-	// A confirmed entry is refused, and the part already cancelled is rolled back.
-	wantError(t, action(t, b, "cancel-entries", evWith(so, "ids", []int64{p1, conf})), 409, "confirmed")
+	// A confirmed entry is refused, and nothing is cancelled.
+	wantError(t, action(t, b, "cancel-entries", evWith(so, "ids", []int64{p1, conf})), 409,
+		fmt.Sprintf("entry %d is confirmed", conf))
 	if s := evEntryState(t, p1); s != "pending" {
 		t.Fatalf("a refused cancel left entry %d %s", p1, s)
 	}
 	if s := evEntryState(t, conf); s != "confirmed" {
 		t.Fatalf("confirmed entry now %s", s)
+	}
+	// An entry claimed by a pending order is held by the order: refused,
+	// nothing changes. Otherwise the order could be paid with nothing left
+	// to confirm.
+	wantError(t, action(t, b, "cancel-entries", evWith(so, "ids", []int64{p1, prov, ord})), 409,
+		fmt.Sprintf("entry %d is claimed by order %d", ord, order))
+	if s := scalar[string](t, "select string_agg(state || '/' || coalesce(order_id::text, '-'), ',' order by id) from calendar_entries where id = any($1)",
+		[]int64{p1, prov, ord}); s != fmt.Sprintf("ordered/%d,pending/-,provisional/-", order) {
+		t.Fatalf("a refused cancel changed entries: %s", s)
+	}
+	if n := wantObj(t, query(t, b, "claims-for-order", "order-id="+itoa(order))); num(t, n["entries"]) != 1 {
+		t.Fatalf("claims-for-order after a refused cancel: %v", n)
+	}
+	// Released by its order, it is back in the cart and can be cancelled.
+	evOK(t, action(t, b, "release-for-order", map[string]any{"order-id": order}))
+	if r := wantObj(t, action(t, b, "cancel-entries", evWith(so, "ids", []int64{ord, prov}))); num(t, r["cancelled"]) != 2 {
+		t.Fatalf("cancel released and provisional entries: %v", r)
+	}
+	if evEntryState(t, ord) != "cancelled" || evEntryState(t, prov) != "cancelled" {
+		t.Fatalf("states after cancel: %s %s", evEntryState(t, ord), evEntryState(t, prov))
 	}
 
 	// Other owners' and unknown ids are skipped.
@@ -608,7 +738,8 @@ func TestEventsCancelTickets(t *testing.T) {
 	ids := evReserve(t, b, so, tt, 5)
 	r1, r2, conf, ord, used := ids[0], ids[1], ids[2], ids[3], ids[4]
 	exec(t, "update tickets set state = 'confirmed', order_id = $2 where id = $1", conf, evInt())
-	exec(t, "update tickets set state = 'ordered', order_id = $2 where id = $1", ord, evInt())
+	ordOrder := evInt()
+	exec(t, "update tickets set state = 'ordered', order_id = $2 where id = $1", ord, ordOrder)
 	exec(t, "update tickets set state = 'used', checked_in_at = now() where id = $1", used)
 	foreign := evReserve(t, b, map[string]any{"session-id": evSession(t)}, tt, 1)[0]
 
@@ -619,11 +750,28 @@ func TestEventsCancelTickets(t *testing.T) {
 		t.Fatalf("a refused cancel changed tickets: %s %s %s", evTicketState(t, r1), evTicketState(t, conf), evTicketState(t, used))
 	}
 
-	r := wantObj(t, action(t, b, "cancel-tickets", evWith(so, "ids", []int64{r1, r2, ord, foreign, 987654321})))
-	if num(t, r["cancelled"]) != 3 {
+	// A ticket claimed by a pending order is held by the order: refused,
+	// nothing changes (the reserved ones asked for with it stay reserved,
+	// the claim keeps its order). Otherwise the order could be paid with
+	// nothing left to confirm.
+	wantError(t, action(t, b, "cancel-tickets", evWith(so, "ids", []int64{r1, r2, ord, foreign, 987654321})),
+		409, fmt.Sprintf("ticket %d is claimed by order %d", ord, ordOrder))
+	if n := scalar[int64](t, "select count(*) from tickets where id = any($1) and state = 'reserved' and order_id is null",
+		[]int64{r1, r2, foreign}); n != 3 {
+		t.Fatalf("a refused cancel changed reserved tickets (%d of 3 still reserved)", n)
+	}
+	if s := scalar[string](t, "select state || '/' || order_id from tickets where id = $1", ord); s != fmt.Sprintf("ordered/%d", ordOrder) {
+		t.Fatalf("the claimed ticket is %s after a refused cancel", s)
+	}
+	if n := wantObj(t, query(t, b, "claims-for-order", "order-id="+itoa(ordOrder))); num(t, n["tickets"]) != 1 {
+		t.Fatalf("claims-for-order after a refused cancel: %v", n)
+	}
+
+	r := wantObj(t, action(t, b, "cancel-tickets", evWith(so, "ids", []int64{r1, r2, foreign, 987654321})))
+	if num(t, r["cancelled"]) != 2 {
 		t.Fatalf("cancel-tickets: %v", r)
 	}
-	for _, id := range []int64{r1, r2, ord} {
+	for _, id := range []int64{r1, r2} {
 		if s := evTicketState(t, id); s != "cancelled" {
 			t.Fatalf("ticket %d %s after cancel", id, s)
 		}
@@ -634,9 +782,73 @@ func TestEventsCancelTickets(t *testing.T) {
 	if r := wantObj(t, action(t, b, "cancel-tickets", evWith(so, "ids", []int64{r1, r2}))); num(t, r["cancelled"]) != 0 {
 		t.Fatalf("cancel again: %v", r)
 	}
+	// Once the order lets go (release-for-order), the ticket is back in the
+	// cart and can be cancelled.
+	evOK(t, action(t, b, "release-for-order", map[string]any{"order-id": ordOrder}))
+	if r := wantObj(t, action(t, b, "cancel-tickets", evWith(so, "ids", []int64{ord}))); num(t, r["cancelled"]) != 1 {
+		t.Fatalf("cancel a released ticket: %v", r)
+	}
+	if s := evTicketState(t, ord); s != "cancelled" {
+		t.Fatalf("released ticket %s after cancel", s)
+	}
 
 	evNoOwner(t, action(t, b, "cancel-tickets", map[string]any{"ids": []int64{r1}}))
 	wantBadParam(t, action(t, b, "cancel-tickets", so), "ids")
+	wantBadParam(t, action(t, b, "cancel-tickets", evWith(so, "ids", "1,x")), "ids")
+}
+
+// A blank session id is no owner: every owner-taking call answers the 400
+// of a missing owner (naming user-id and session-id) and writes nothing;
+// with a user id, the blank session id is ignored.
+func TestEventsBlankSession(t *testing.T) {
+	b := evURL(t)
+	cal, _ := evCalendar(t, "page", evInt(), "Blank")
+	entry, tt, _ := evEvent(t, 2, 20)
+	start := evRFC(time.Date(2031, 4, 1, 10, 0, 0, 0, time.UTC))
+	before := func() [2]int64 {
+		return [2]int64{
+			scalar[int64](t, "select count(*) from calendar_entries where calendar_id = $1", cal),
+			scalar[int64](t, "select count(*) from tickets where entry_id = $1", entry),
+		}
+	}
+	was := before()
+	for _, blank := range []string{" ", "\t", "  \n "} {
+		so := map[string]any{"session-id": blank}
+		for _, a := range []struct {
+			name string
+			body map[string]any
+		}{
+			{"book-entry", evWith(so, "calendar-id", cal, "start-at", start)},
+			{"cancel-entries", evWith(so, "ids", []int64{1})},
+			{"reserve-tickets", evWith(so, "ticket-type-id", tt, "quantity", 1)},
+			{"cancel-tickets", evWith(so, "ids", []int64{1})},
+			{"claim-entries-for-order", evWith(so, "order-id", evInt())},
+			{"claim-tickets-for-order", evWith(so, "order-id", evInt())},
+		} {
+			t.Run(a.name, func(t *testing.T) { evNoOwner(t, action(t, b, a.name, a.body)) })
+		}
+		for _, q := range []string{"entries-for-cart", "tickets-for-cart"} {
+			evNoOwner(t, query(t, b, q, "session-id="+url.QueryEscape(blank)))
+		}
+		for _, a := range []string{"adopt-entries", "adopt-tickets"} {
+			wantBadParam(t, action(t, b, a, map[string]any{"user-id": evInt(), "session-id": blank}), "session-id")
+		}
+	}
+	if now := before(); now != was {
+		t.Fatalf("calls with a blank session wrote: %v -> %v", was, now)
+	}
+	// A user id wins over a blank session id, which is not stored.
+	user := evInt()
+	uo := map[string]any{"user-id": user, "session-id": " "}
+	id := evBook(t, b, uo, cal, time.Date(2031, 4, 1, 10, 0, 0, 0, time.UTC), nil)
+	tid := evReserve(t, b, uo, tt, 1)[0]
+	if n := scalar[int64](t, "select count(*) from calendar_entries where id = $1 and user_id = $2 and session_id is null", id, user); n != 1 {
+		t.Fatalf("a user's entry booked with a blank session")
+	}
+	if n := scalar[int64](t, "select count(*) from tickets where id = $1 and user_id = $2 and session_id is null", tid, user); n != 1 {
+		t.Fatalf("a user's ticket reserved with a blank session")
+	}
+	evWantIDs(t, "user cart with a blank session", wantArr(t, query(t, b, "tickets-for-cart", "user-id="+itoa(user)+"&session-id=+")), tid)
 }
 
 func TestEventsAdopt(t *testing.T) {
@@ -777,6 +989,8 @@ func TestEventsClaimAndConfirm(t *testing.T) {
 	if none := wantObj(t, query(t, b, "claims-for-order", "order-id="+itoa(evInt()))); num(t, none["entries"]) != 0 || num(t, none["tickets"]) != 0 {
 		t.Fatalf("claims-for-order of an order with nothing: %v", none)
 	}
+	wantBadParam(t, query(t, b, "claims-for-order", "order-id=x"), "order-id")
+	wantBadParam(t, query(t, b, "claims-for-order", ""), "order-id")
 	sq := "session-id=" + url.QueryEscape(c.owner["session-id"].(string))
 	evWantIDs(t, "cart entries after claim", wantArr(t, query(t, b, "entries-for-cart", sq)), c.elsewhere)
 	evWantIDs(t, "cart tickets after claim", wantArr(t, query(t, b, "tickets-for-cart", sq)), c.tElsewhere)
@@ -1026,7 +1240,29 @@ func TestEventsEntryPosts(t *testing.T) {
 		t.Fatalf("post ids of an unknown entry: %v", ids)
 	}
 
+	// sort-order is 0 to 1000000, so an append (max + 1) never overflows;
+	// an append after the top stays at the top.
+	top := evEntry(t, cal, "Top talk", t0, "confirmed")
+	for _, so := range []any{-1, 1000001, 2147483647, "x"} {
+		wantBadParam(t, action(t, b, "link-entry-post", map[string]any{"entry-id": top, "post-id": post, "sort-order": so}), "sort-order")
+	}
+	if n := scalar[int64](t, "select count(*) from calendar_entry_posts where entry_id = $1", top); n != 0 {
+		t.Fatalf("refused links wrote %d", n)
+	}
+	if l := wantObj(t, action(t, b, "link-entry-post", map[string]any{"entry-id": top, "post-id": post, "sort-order": 1000000})); num(t, l["sort_order"]) != 1000000 {
+		t.Fatalf("link at the top: %v", l)
+	}
+	if l := wantObj(t, link(top, post2)); num(t, l["sort_order"]) != 1000000 {
+		t.Fatalf("append after the top: %v", l)
+	}
+	// An older link beyond the bound (written before it) does not break appends.
+	exec(t, "update calendar_entry_posts set sort_order = 2147483647 where entry_id = $1 and post_id = $2", top, post)
+	if l := wantObj(t, link(top, evInt())); num(t, l["sort_order"]) != 1000000 {
+		t.Fatalf("append after a maximal sort_order: %v", l)
+	}
+
 	wantBadParam(t, action(t, b, "link-entry-post", map[string]any{"entry-id": later}), "post-id")
+	wantBadParam(t, action(t, b, "unlink-entry-post", map[string]any{"entry-id": later, "post-id": "x"}), "post-id")
 	wantBadParam(t, action(t, b, "link-entry-post", map[string]any{"entry-id": "x", "post-id": post}), "entry-id")
 	wantBadParam(t, action(t, b, "unlink-entry-post", map[string]any{"post-id": post}), "entry-id")
 	wantBadParam(t, query(t, b, "entries-for-post", ""), "post-id")

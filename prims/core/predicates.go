@@ -32,6 +32,7 @@ var predicatePrims = []*runtime.Primitive{
 	typePred("fn?", "Can x be called: a lambda, a primitive or a component?", isCallable),
 	typePred("component?", "Is x a component?", func(v Value) bool { return runtime.TypeOf(v) == "component" }),
 	typePred("macro?", "Is x a macro?", func(v Value) bool { return runtime.TypeOf(v) == "macro" }),
+	{Name: "blank?", Params: "(x)", Doc: "True for nil and for a string that is empty or only whitespace; false for anything else (the test for a missing text value).", MinArgs: 1, MaxArgs: 1, Fn: isBlank},
 	{Name: "empty?", Params: "(x)", Doc: "True for nil and for an empty list, string or dict; false for anything else.", MinArgs: 1, MaxArgs: 1, Fn: isEmpty},
 	{Name: "odd?", Params: "(n)", Doc: "Is the integer n odd?", MinArgs: 1, MaxArgs: 1, Fn: isOdd},
 	{Name: "even?", Params: "(n)", Doc: "Is the integer n even?", MinArgs: 1, MaxArgs: 1, Fn: isEven},
@@ -158,3 +159,13 @@ func stringContains(th *Thread, args []Value) Value {
 func eq(_ *Thread, args []Value) Value    { return runtime.Identical(args[0], args[1]) }
 func eqv(_ *Thread, args []Value) Value   { return runtime.Identical(args[0], args[1]) }
 func equal(_ *Thread, args []Value) Value { return runtime.Equal(args[0], args[1]) }
+
+func isBlank(_ *Thread, args []Value) Value {
+	switch x := args[0].(type) {
+	case nil:
+		return true
+	case string:
+		return strings.TrimSpace(x) == ""
+	}
+	return false
+}
