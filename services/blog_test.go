@@ -235,6 +235,16 @@ func TestBlogRelations(t *testing.T) {
 	if kids := wantArr(t, query(t, b, "get-children", "parent-type=page&parent-id=880001")); len(kids) != 2 {
 		t.Fatalf("after detach: %v", kids)
 	}
+	// Each change of the graph, and only a change, is an activity for the
+	// navigation: market 1 was attached twice and calendar 2 detached
+	// twice, one change each.
+	events := func(typ string, child int) int64 {
+		return scalar[int64](t, `select count(*) from ap_activities where origin_app = 'blog' and activity_type = $1
+			and (payload->>'parent-id')::int = 880001 and (payload->>'child-id')::int = $2`, typ, child)
+	}
+	if a, d := events("container.attached", 1), events("container.detached", 2); a != 1 || d != 1 {
+		t.Fatalf("activities: market 1 attached %d times, calendar 2 detached %d times; want 1 and 1", a, d)
+	}
 	// Re-attaching a detached child makes a new live relation.
 	re := wantObj(t, action(t, b, "attach-child", edge("calendar", 2)))
 	if num(t, re["id"]) == num(t, r2["id"]) {
@@ -496,9 +506,11 @@ func TestBlogSchema(t *testing.T) {
 	}
 	defs := checkSchema(t, b, "blog",
 		[]string{"post-by-id", "post-by-slug", "posts-by-ids", "is-liked", "liked-slugs", "liked-ids",
-			"get-children", "page-config-by-container", "page-config-by-id", "page-configs-batch"},
+			"get-children", "page-config-by-container", "page-config-by-id", "page-configs-batch",
+			"nav-tree", "menu-node-by-id", "posts-published", "posts-by-tag", "tags-with-counts",
+			"tag-by-slug", "author-by-slug", "post-tags", "post-authors", "snippets"},
 		[]string{"toggle", "attach-child", "detach-child", "page-config-ensure", "page-config-update",
-			"ghost-sync", "push-member"})
+			"ghost-sync", "push-member", "save-menu-node", "move-menu-node", "delete-menu-node"})
 
 	// Parameter types, required-ness and defaults are published.
 	params := func(def string) map[string]map[string]any {
