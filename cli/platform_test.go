@@ -114,6 +114,26 @@ func TestSeedThenRunThePlatform(t *testing.T) {
 	if len(items) != 1 || items[0].(map[string]any)["product_slug"] != "red-lentils-500g" {
 		t.Errorf("cleo's cart: %v", items)
 	}
+	// The navigation caught up with the container graph: the market sits
+	// under the shop's menu node, the calendar under the events page's.
+	linked := func() map[string]bool {
+		found := map[string]bool{}
+		tree, _ := getJSON("http://" + addrs["blog"] + "/internal/data/nav-tree").([]any)
+		for _, n := range tree {
+			for _, c := range n.(map[string]any)["children"].([]any) {
+				if lt, ok := c.(map[string]any)["link_type"].(string); ok {
+					found[lt] = true
+				}
+			}
+		}
+		return found
+	}
+	for deadline := time.Now().Add(15 * time.Second); !linked()["market"] || !linked()["calendar"]; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the menu never linked the market and the calendar: %v\n%s", linked(), logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	// Each service describes itself.
 	for name, addr := range addrs {
 		s, _ := getJSON("http://" + addr + "/internal/schema").(map[string]any)
