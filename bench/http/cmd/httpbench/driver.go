@@ -27,7 +27,8 @@ type scenario struct {
 	title  string  // what the row shows
 	peer   string  // the peer's name in the targets
 	path   string  // the path wrk requests (query: the prefix the id follows)
-	vary   bool    // append ?id=N, cycling N through 1…products
+	vary   bool    // cycle N through 1…products: appended to path, or the body's id
+	post   bool    // POST a JSON body {"id":N} to path instead of GET
 	target float64 // the lowest acceptable sx/peer throughput ratio
 }
 
@@ -38,6 +39,8 @@ var scenarios = []scenario{
 		path: "/hello", target: 0.5},
 	{name: "page", title: "complex page vs fasthttp + html/template", peer: "html/template",
 		path: "/orders", target: 1.0},
+	{name: "action", title: "defaction order-product (a transaction: insert + update) vs fasthttp + pgx", peer: "fasthttp + pgx",
+		path: "/internal/actions/order-product", vary: true, post: true, target: 0.8},
 }
 
 // config is the run command's settings.
@@ -243,28 +246,52 @@ type response struct {
 	body        []byte
 }
 
-func get(ctx context.Context, url string) (response, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+func get(ctx context.Context, url string) (response, error) { return send(ctx, "GET", url, nil) }
+
+// send makes one request; a body is sent as JSON.
+func send(ctx context.Context, method, url string, body []byte) (response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return response{}, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return response{}, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header.Get("Content-Type"), body}, err
+	b, err := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header.Get("Content-Type"), b}, err
 }
 
-// paths returns every path the scenario requests.
-func (sc scenario) paths(products int) []string {
-	if !sc.vary {
-		return []string{sc.path}
+// request is one request of a scenario.
+type request struct {
+	method, path string
+	body         []byte // nil for GET
+}
+
+// requests returns every request the scenario makes.
+func (sc scenario) requests(products int) []request {
+	n := 1
+	if sc.vary {
+		n = products
 	}
-	out := make([]string, products)
+	out := make([]request, n)
 	for i := range out {
-		out[i] = sc.path + strconv.Itoa(i+1)
+		switch {
+		case sc.post:
+			out[i] = request{"POST", sc.path, []byte(`{"id":` + strconv.Itoa(i+1) + `}`)}
+		case sc.vary:
+			out[i] = request{"GET", sc.path + strconv.Itoa(i+1), nil}
+		default:
+			out[i] = request{"GET", sc.path, nil}
+		}
 	}
 	return out
 }
@@ -272,26 +299,27 @@ func (sc scenario) paths(products int) []string {
 // checkIdentical requests every path of the scenario from both sides and
 // fails unless both answer 200 with the same content type and body.
 func checkIdentical(ctx context.Context, c *config, sc scenario, sx, peer *side) error {
-	for _, p := range sc.paths(c.np) {
-		a, err := get(ctx, sx.base+p)
+	for _, rq := range sc.requests(c.np) {
+		p := rq.method + " " + rq.path + " " + string(rq.body)
+		a, err := send(ctx, rq.method, sx.base+rq.path, rq.body)
 		if err != nil {
 			return fmt.Errorf("%s: sx: %w", sc.name, err)
 		}
-		b, err := get(ctx, peer.base+p)
+		b, err := send(ctx, rq.method, peer.base+rq.path, rq.body)
 		if err != nil {
 			return fmt.Errorf("%s: peer: %w", sc.name, err)
 		}
 		if a.status != 200 || b.status != 200 {
-			return fmt.Errorf("%s: GET %s: sx answered %d, peer %d\n  sx:   %.300s\n  peer: %.300s", sc.name, p, a.status, b.status, a.body, b.body)
+			return fmt.Errorf("%s: %s: sx answered %d, peer %d\n  sx:   %.300s\n  peer: %.300s", sc.name, p, a.status, b.status, a.body, b.body)
 		}
 		if a.contentType != b.contentType {
-			return fmt.Errorf("%s: GET %s: content types differ: sx %q, peer %q", sc.name, p, a.contentType, b.contentType)
+			return fmt.Errorf("%s: %s: content types differ: sx %q, peer %q", sc.name, p, a.contentType, b.contentType)
 		}
 		if msg := firstDifference(a.body, b.body); msg != "" {
-			return fmt.Errorf("%s: GET %s: bodies differ: %s", sc.name, p, msg)
+			return fmt.Errorf("%s: %s: bodies differ: %s", sc.name, p, msg)
 		}
 		if len(a.body) == 0 || string(a.body) == "null" {
-			return fmt.Errorf("%s: GET %s: empty answer %q (is the products table filled?)", sc.name, p, a.body)
+			return fmt.Errorf("%s: %s: empty answer %q (is the products table filled?)", sc.name, p, a.body)
 		}
 	}
 	return nil
@@ -317,7 +345,16 @@ func firstDifference(sx, peer []byte) string {
 func wrkScript(sc scenario, products int) string {
 	var b strings.Builder
 	b.WriteString("-- written by httpbench\n")
-	if sc.vary {
+	switch {
+	case sc.post:
+		fmt.Fprintf(&b, `local n = 0
+local headers = {["Content-Type"] = "application/json"}
+request = function()
+  n = n %% %d + 1
+  return wrk.format("POST", %q, headers, '{"id":' .. n .. '}')
+end
+`, products, sc.path)
+	case sc.vary:
 		fmt.Fprintf(&b, `local n = 0
 request = function()
   n = n %% %d + 1
@@ -370,7 +407,7 @@ func runWrk(ctx context.Context, c *config, sc scenario, s *side, d time.Duratio
 		return sample{}, err
 	}
 	url := s.base + sc.path
-	if sc.vary {
+	if sc.vary && !sc.post {
 		url += "1"
 	}
 	cmd := exec.CommandContext(ctx, "taskset", "-c", c.wrkCPU, "wrk", "-t1", "-c"+strconv.Itoa(c.connections),

@@ -78,6 +78,9 @@ func TestWrkScript(t *testing.T) {
 		if got := strings.Contains(s, "request = function"); got != sc.vary {
 			t.Errorf("%s: request function present = %v, want %v", sc.name, got, sc.vary)
 		}
+		if got := strings.Contains(s, `wrk.format("POST"`); got != sc.post {
+			t.Errorf("%s: POST requests = %v, want %v", sc.name, got, sc.post)
+		}
 		if !strings.Contains(s, "done = function") {
 			t.Errorf("%s: no done function", sc.name)
 		}

@@ -27,6 +27,12 @@ import (
 // productSQL is the statement both sides run for the defquery scenario.
 const productSQL = "select id, name, price from products where id = $1"
 
+// orderSQL and soldSQL are the action scenario's transaction, on both sides.
+const (
+	orderSQL = "insert into bench_orders (product_id, price) select id, price from products where id = $1 returning product_id, price"
+	soldSQL  = "update products set sold = sold + 1 where id = $1"
+)
+
 // helloHTML is the trivial page: what sxhost answers for the defpage hello
 // below (its paragraph inside the host's document shell) and what the raw
 // peer writes.
@@ -45,6 +51,12 @@ const serviceHead = `;; The service sxhost serves in make bench-http, written by
 
 (defpage hello :path "/hello" :title "Hello"
   :content (p "Hello, world."))
+
+(defaction order-product (&key (id :int))
+  "Records an order of one product and counts the sale, in one transaction."
+  (let ((o (sql/one "` + orderSQL + `" id)))
+    (sql/exec "` + soldSQL + `" id)
+    o))
 `
 
 // serviceSource returns the whole service file: the query and trivial page,
@@ -153,6 +165,7 @@ func newPeerServer(pool *pgxpool.Pool) *fasthttp.Server {
 }
 
 var (
+	pathOrder   = []byte("/internal/actions/order-product")
 	pathProduct = []byte("/internal/data/product-by-id")
 	pathHello   = []byte("/hello")
 	pathOrders  = []byte("/orders")
@@ -164,6 +177,8 @@ func (pr *peer) handle(ctx *fasthttp.RequestCtx) {
 	switch {
 	case bytes.Equal(path, pathProduct):
 		pr.product(ctx)
+	case bytes.Equal(path, pathOrder) && ctx.IsPost():
+		pr.order(ctx)
 	case bytes.Equal(path, pathHello):
 		ctx.SetContentType("text/html; charset=utf-8")
 		ctx.SetBodyString(helloHTML)
@@ -202,6 +217,53 @@ func (pr *peer) product(ctx *fasthttp.RequestCtx) {
 		return
 	default:
 		if body, err = json.Marshal(&p); err != nil {
+			ctx.Error(`{"error":"internal error"}`, 500)
+			return
+		}
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
+
+// orderLine is what both sides answer for the action: the inserted row's
+// columns in order.
+type orderLine struct {
+	ProductID int64   `json:"product_id"`
+	Price     float64 `json:"price"`
+}
+
+// order answers like sxhost's defaction: the JSON body's id, both
+// statements in one transaction that commits only when both succeed, the
+// returned row as JSON (null when there is no such product).
+func (pr *peer) order(ctx *fasthttp.RequestCtx) {
+	var in struct {
+		ID *int64 `json:"id"`
+	}
+	if err := json.Unmarshal(ctx.PostBody(), &in); err != nil || in.ID == nil {
+		ctx.Error(`{"error":"id must be an int"}`, 400)
+		return
+	}
+	c, cancel := context.WithTimeout(context.Background(), pr.timeout)
+	defer cancel()
+	var line orderLine
+	found := true
+	err := pgx.BeginFunc(c, pr.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(c, orderSQL, *in.ID).Scan(&line.ProductID, &line.Price)
+		if errors.Is(err, pgx.ErrNoRows) {
+			found = false
+		} else if err != nil {
+			return err
+		}
+		_, err = tx.Exec(c, soldSQL, *in.ID)
+		return err
+	})
+	if err != nil {
+		ctx.Error(`{"error":"internal error"}`, 500)
+		return
+	}
+	body := []byte("null")
+	if found {
+		if body, err = json.Marshal(&line); err != nil {
 			ctx.Error(`{"error":"internal error"}`, 500)
 			return
 		}
