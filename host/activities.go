@@ -45,6 +45,9 @@ type ActivityOptions struct {
 	// (default 7 days): their payloads carry cart keys such as session
 	// ids. Federated (non-internal) activities are the AP outbox and stay.
 	Retention time.Duration
+	// FailedRetention is how long failed internal activities are kept for
+	// someone to look at and retry (default 30 days).
+	FailedRetention time.Duration
 }
 
 func (o ActivityOptions) withDefaults() ActivityOptions {
@@ -62,6 +65,9 @@ func (o ActivityOptions) withDefaults() ActivityOptions {
 	}
 	if o.Retention <= 0 {
 		o.Retention = 7 * 24 * time.Hour
+	}
+	if o.FailedRetention <= 0 {
+		o.FailedRetention = 30 * 24 * time.Hour
 	}
 	return o
 }
@@ -238,17 +244,20 @@ func (s *Service) runActivity(ctx context.Context, tx pgx.Tx, typ string, payloa
 	})
 }
 
-// PurgeActivities deletes this service's done internal activities older
-// than the retention and returns how many went.
+// PurgeActivities deletes this service's internal activities that were
+// done longer ago than Retention or failed longer ago than FailedRetention,
+// and returns how many went. Pending rows are never purged.
 func (s *Service) PurgeActivities(ctx context.Context) (int64, error) {
 	if s.plat.opts.DB == nil {
 		return 0, errors.New("purge activities: no database")
 	}
 	opts := s.plat.opts.Activities.withDefaults()
 	tag, err := s.plat.opts.DB.Exec(ctx, `delete from ap_activities
-		where origin_app = $1 and visibility = 'internal' and process_state = 'done'
-		  and processed_at < now() - $2::interval`,
-		s.Name, fmt.Sprintf("%d seconds", int64(opts.Retention.Seconds())))
+		where origin_app = $1 and visibility = 'internal'
+		  and ((process_state = 'done' and processed_at < now() - $2::interval)
+		       or (process_state = 'failed' and updated_at < now() - $3::interval))`,
+		s.Name, fmt.Sprintf("%d seconds", int64(opts.Retention.Seconds())),
+		fmt.Sprintf("%d seconds", int64(opts.FailedRetention.Seconds())))
 	return tag.RowsAffected(), err
 }
 

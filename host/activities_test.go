@@ -194,22 +194,28 @@ func TestActivityProcessorsWakeOnCommit(t *testing.T) {
 }
 
 func TestActivityPurgeKeepsRecentAndFederatedRows(t *testing.T) {
-	_, p, _ := startBus(t, host.Options{Activities: host.ActivityOptions{Retention: 48 * time.Hour}})
+	_, p, _ := startBus(t, host.Options{Activities: host.ActivityOptions{Retention: 48 * time.Hour, FailedRetention: 30 * 24 * time.Hour}})
 	execSQL(t, `insert into ap_activities (activity_type, origin_app, visibility, process_state, processed_at, payload) values
 		('old.internal', 'cart', 'internal', 'done', now() - interval '3 days', '{"tag":"old"}'),
 		('new.internal', 'cart', 'internal', 'done', now() - interval '1 day', '{"tag":"new"}'),
 		('old.public', 'cart', 'public', 'done', now() - interval '3 days', '{"tag":"public"}'),
 		('old.failed', 'cart', 'internal', 'failed', null, '{"tag":"failed"}'),
+		('older.failed', 'cart', 'internal', 'failed', null, '{"tag":"older-failed"}'),
+		('stale.pending', 'cart', 'internal', 'pending', null, '{"tag":"pending"}'),
 		('old.blog', 'blog', 'internal', 'done', now() - interval '3 days', '{"tag":"blog"}')`)
+	execSQL(t, `update ap_activities set updated_at = now() - interval '40 days' where payload->>'tag' = 'older-failed'`,
+		`update ap_activities set next_attempt_at = now() + interval '1 year', created_at = now() - interval '90 days' where payload->>'tag' = 'pending'`)
 	n, err := p.Service("cart").PurgeActivities(context.Background())
-	if err != nil || n != 1 {
-		t.Fatalf("purged %d (%v), want 1", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("purged %d (%v), want 2 (the old done and the long-failed)", n, err)
 	}
 	check := directConn(t)
-	if n := countRows(t, check, "ap_activities", "payload->>'tag' = 'old'"); n != 0 {
-		t.Error("the old internal activity was kept")
+	for _, tag := range []string{"old", "older-failed"} {
+		if n := countRows(t, check, "ap_activities", "payload->>'tag' = $1", tag); n != 0 {
+			t.Errorf("the %s activity was kept", tag)
+		}
 	}
-	for _, tag := range []string{"new", "public", "failed", "blog"} {
+	for _, tag := range []string{"new", "public", "failed", "blog", "pending"} {
 		if n := countRows(t, check, "ap_activities", "payload->>'tag' = $1", tag); n != 1 {
 			t.Errorf("the %s activity was purged", tag)
 		}

@@ -2,6 +2,8 @@ package host_test
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -80,17 +82,24 @@ func TestBadParametersAre400NamingThem(t *testing.T) {
 	named := s.URL + "/internal/data/named?"
 	wantStatus(t, get(t, named+"name=x&ok=yes"), 200, "named with good parameters")
 	for _, c := range []struct{ query, param, says string }{
-		{"name=&ok=1", "name", "must not be blank"},            // blank required string
-		{"name=%20%20&ok=1", "name", "must not be blank"},      // whitespace only
-		{"name=x&ok=", "ok", "missing"},                        // blank required bool
-		{"name=a%00b&ok=1", "name", "NUL"},                     // NUL in a string
-		{"name=x&ok=1&tags=%5B%22a%00%22%5D", "tags", "NUL"},   // NUL inside a list
+		{"name=&ok=1", "name", "must not be blank"},               // blank required string
+		{"name=%20%20&ok=1", "name", "must not be blank"},         // whitespace only
+		{"name=x&ok=", "ok", "missing"},                           // blank required bool
+		{"name=a%00b&ok=1", "name", "NUL"},                        // NUL in a string
+		{"name=x&ok=1&tags=%5B%22a%00%22%5D", "tags", "NUL"},      // NUL inside a list
+		{"name=x&ok=1&tags=%5B%22a%5Cu0000%22%5D", "tags", "NUL"}, // NUL escaped in JSON text
+		{"name=%FF%FE&ok=1", "name", "UTF-8"},                     // invalid UTF-8
+		{"name=x&ok=1&tags=" + strings.Repeat("%5B", 70) + strings.Repeat("%5D", 70), "tags", "nested"},
 		{"name=x&ok=1&big=99999999999999999999", "big", "big"}, // beyond 64 bits
 	} {
 		wantJSONError(t, get(t, named+c.query), 400, "named?"+c.query, c.param, c.says)
 	}
 	if r := get(t, named+"name=x&ok=1&big=99999999999"); r.Status != 200 || !strings.Contains(r.Body, `"big":99999999999`) {
 		t.Errorf(":bigint takes 64-bit values: %s", r)
+	}
+	// A blank optional value takes the parameter's default.
+	if r := get(t, named+"name=x&ok=1&big="); r.Status != 200 || !strings.Contains(r.Body, `"big":0`) {
+		t.Errorf("a blank optional :bigint should take its default 0: %s", r)
 	}
 	wantJSONError(t, postJSON(t, s.URL+"/internal/actions/save", `{"qty": 1, "note": "a\u0000b"}`), 400, "NUL in a JSON body", "note", "NUL")
 
@@ -319,16 +328,27 @@ func TestRequestIDComesFromTheCaller(t *testing.T) {
 	}
 }
 
-func TestIDBeyondItsColumnIs400(t *testing.T) {
+func TestValuesTheDatabaseRefusesAre400(t *testing.T) {
 	t.Parallel()
 	table := uniqueName("narrow")
-	execSQL(t, "create table "+table+" (id integer primary key)")
+	execSQL(t, "create table "+table+" (id integer primary key, name text)", "create unique index on "+table+" (name)")
 	s, _, _ := startService(t, fmt.Sprintf(`
 (defservice narrow)
-(defquery by-id (&key (id :int)) "A row or null." (sql/one "select id from %s where id = $1" id))`, table),
+(defquery by-id (&key (id :int)) "A row or null." (sql/one "select id from %[1]s where id = $1" id))
+(defquery by-big (&key (id :bigint)) "A row or null, for a 64-bit id." (sql/one "select id from %[1]s where id = $1" id))
+(defaction add (&key (id :int) (name :str)) "Adds a named row." (sql/exec "insert into %[1]s (id, name) values ($1, $2)" id name))`, table),
 		host.Options{DB: openPool(t, dbURL)})
 	if r := get(t, s.URL+"/internal/data/by-id?id=7"); r.Status != 200 || r.Body != "null" {
 		t.Errorf("an unknown id in range: %s, want null", r)
 	}
+	// :int checks the range itself, naming the parameter.
 	wantJSONError(t, get(t, s.URL+"/internal/data/by-id?id=99999999999"), 400, "an id beyond int4", "parameter id", "out of range", "99999999999")
+	// A :bigint the column cannot hold: the database's refusal is a 400.
+	wantJSONError(t, get(t, s.URL+"/internal/data/by-big?id=99999999999"), 400, "a bigint beyond the int4 column", "bad parameter value", "99999999999")
+	// Text too long for the column's index: a 400, not a 500.
+	long := make([]byte, 12000)
+	rand.Read(long)
+	name := hex.EncodeToString(long)
+	wantJSONError(t, postJSON(t, s.URL+"/internal/actions/add", fmt.Sprintf(`{"id":1,"name":%q}`, name)), 400, "a name over the index size limit", "bad parameter value")
+	wantStatus(t, postJSON(t, s.URL+"/internal/actions/add", `{"id":1,"name":"short"}`), 200, "a short name")
 }

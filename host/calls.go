@@ -21,52 +21,54 @@ var errNotFound = errors.New("not found")
 
 // call runs another service's query or action for (query …) and (action …):
 // in-process when the service is loaded here, over signed HTTP otherwise.
-// In-process, a call made inside an action joins the action's transaction,
-// and an (abort …) in the callee stops the caller with the same status.
+// In-process, a call made inside an action joins the action's transaction.
+// Either way the callee's failure decides the caller's answer (see
+// raiseCallError).
 func (p *Platform) call(th *runtime.Thread, kind, service, name string, args []runtime.Value) runtime.Value {
 	raw := pairs(th, kind, args)
+	var v runtime.Value
+	var err error
 	if target := p.services[service]; target != nil {
-		v, err := target.invoke(th.Ctx, kind, name, func(n string) (runtime.Value, bool) {
+		v, err = target.invoke(th.Ctx, kind, name, func(n string) (runtime.Value, bool) {
 			v, ok := raw[n]
 			return v, ok
 		}, requestOf(th), sqlprims.Bound(th))
-		if err != nil {
-			if a := abortOf(err); a != nil {
-				e := th.Errorf("%s", a.Message)
-				e.Value = a
-				panic(e)
-			}
-			// Keep the callee's error marker (an outside API's failure,
-			// say), so the caller answers with the same status.
-			var inner *runtime.Error
-			if errors.As(err, &inner) && inner.Value != nil {
-				e := th.Errorf("%s %s/%s failed: %s", kind, service, name, inner.Msg)
-				e.Value = inner.Value
-				panic(e)
-			}
-			if errors.Is(err, errNotFound) {
-				th.Fail("%s %s/%s: no such %s", kind, service, name, kind)
-			}
-			if pe := paramErrorOf(err); pe != nil {
-				// Still a bad request (the value usually came from it),
-				// named with the call it failed in.
-				e := th.Errorf("%s %s/%s: %s", kind, service, name, pe.msg)
-				e.Value = &paramError{msg: kind + " " + service + "/" + name + ": " + pe.msg}
-				panic(e)
-			}
-			var e *runtime.Error
-			if errors.As(err, &e) {
-				th.Fail("%s %s/%s failed: %s", kind, service, name, e.Msg)
-			}
-			th.Fail("%s %s/%s failed: %v", kind, service, name, err)
-		}
-		return v
+	} else {
+		v, err = p.client.call(th.Ctx, kind, service, name, raw)
 	}
-	v, err := p.client.call(th.Ctx, kind, service, name, raw)
 	if err != nil {
-		th.Fail("%s %s/%s: %v", kind, service, name, err)
+		raiseCallError(th, kind+" "+service+"/"+name, kind, err)
 	}
 	return v
+}
+
+// raiseCallError stops the caller with a callee's failure, keeping what
+// decides the status of the answer: an (abort …) keeps its status and
+// message (409 stays 409); a bad parameter stays a 400, named with the call
+// (the value usually came from the request); a marked failure (an outside
+// API, a service in another process not answering: 502) keeps its mark;
+// anything else is the caller's 500.
+func raiseCallError(th *runtime.Thread, where, kind string, err error) {
+	if a := abortOf(err); a != nil {
+		e := th.Errorf("%s", a.Message)
+		e.Value = a
+		panic(e)
+	}
+	if pe := paramErrorOf(err); pe != nil {
+		e := th.Errorf("%s: %s", where, pe.msg)
+		e.Value = &paramError{msg: where + ": " + pe.msg}
+		panic(e)
+	}
+	if errors.Is(err, errNotFound) {
+		th.Fail("%s: no such %s", where, kind)
+	}
+	var inner *runtime.Error
+	if errors.As(err, &inner) {
+		e := th.Errorf("%s failed: %s", where, inner.Msg)
+		e.Value = inner.Value
+		panic(e)
+	}
+	th.Fail("%s failed: %v", where, err)
 }
 
 // invoke runs a query or action of this service with raw parameters; an

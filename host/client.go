@@ -143,18 +143,39 @@ func (c *internalClient) call(ctx context.Context, kind, service, name string, r
 	}
 	out, status, _, err := c.do(ctx, method, service, target, body, "application/json")
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err // the caller's deadline: a 504, not the callee's fault
+		}
+		return nil, &runtime.Error{Msg: fmt.Sprintf("%s did not answer: %v", service, err), Value: upstreamFailure{}}
 	}
 	v, jerr := fromJSON(out)
-	if status != 200 {
-		if d, ok := v.(*runtime.Dict); ok && jerr == nil {
-			if msg, ok := d.Get("error"); ok {
-				return nil, fmt.Errorf("status %d: %v", status, msg)
-			}
-		}
-		return nil, fmt.Errorf("status %d", status)
+	if status == 200 {
+		return v, jerr
 	}
-	return v, jerr
+	msg := fmt.Sprintf("status %d", status)
+	if d, ok := v.(*runtime.Dict); ok && jerr == nil {
+		if m, ok := d.Get("error"); ok {
+			msg = fmt.Sprint(m)
+		}
+	}
+	return nil, remoteError(service, status, msg)
+}
+
+// remoteError turns another process's error answer into the error an
+// in-process call would have raised, so the caller answers the same way
+// wherever the callee runs: 400 a bad parameter, other 4xx an abort with
+// that status (401 and 403 excepted: a signing problem is this side's
+// configuration, a 500), 5xx a bad gateway.
+func remoteError(service string, status int, msg string) error {
+	switch {
+	case status == 400:
+		return &paramError{msg: msg}
+	case status == 401 || status == 403:
+		return fmt.Errorf("%s refused the call (%d): %s", service, status, msg)
+	case status < 500:
+		return &runtime.Error{Msg: msg, Value: &Abort{Status: status, Message: msg}}
+	}
+	return &runtime.Error{Msg: fmt.Sprintf("%s answered %d: %s", service, status, msg), Value: upstreamFailure{}}
 }
 
 // fragment fetches a remote fragment and the TTL its provider gave in

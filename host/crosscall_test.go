@@ -84,8 +84,50 @@ func TestCrossServiceActionJoinsTheCallersTransaction(t *testing.T) {
 	wantJSONError(t, postJSON(t, shop.URL+"/internal/actions/pass-on", `{"qty":"lots"}`), 400, "a bad value passed on", "stock/take", "parameter qty")
 
 	// An outside API failing in the callee is a 502 for the caller too.
-	closed := listen(t)
-	addr := closed.Addr().String()
-	closed.Close()
-	wantJSONError(t, postJSON(t, shop.URL+"/internal/actions/relay", `{"url":"http://`+addr+`/x"}`), 502, "an outside API failing in the callee", "bad gateway")
+	wantJSONError(t, postJSON(t, shop.URL+"/internal/actions/relay", `{"url":"`+deadAddr(t)+`/x"}`), 502, "an outside API failing in the callee", "bad gateway")
+}
+
+// The same services in two processes: the callee's answer decides the
+// caller's status just as in one process.
+func TestCrossProcessCallsKeepTheCalleesStatus(t *testing.T) {
+	t.Parallel()
+	table := uniqueName("crossproc")
+	execSQL(t, "create table "+table+" (id serial primary key, tag text not null, what text not null)")
+	dir := t.TempDir()
+	pool := openPool(t, dbURL)
+	stockLn := listen(t)
+	stockURL := "http://" + stockLn.Addr().String()
+	stock := newPlatform(t, []string{writeFile(t, dir, "stock.sx", fmt.Sprintf(stockSrc, table))}, host.Options{DB: pool})
+	serveOn(t, stock.Service("stock"), stockLn)
+	shopP := newPlatform(t, []string{writeFile(t, dir, "shop.sx", fmt.Sprintf(shopSrc, table))},
+		host.Options{DB: pool, Remote: map[string]string{"stock": stockURL}})
+	shop := serve(t, shopP.Service("shop"))
+
+	wantStatus(t, postJSON(t, shop.URL+"/internal/actions/buy", `{"tag":"remote-ok"}`), 200, "a call to another process")
+	wantJSONError(t, postJSON(t, shop.URL+"/internal/actions/buy", `{"tag":"remote-refused","qty":9}`), 409,
+		"the callee's 409 over HTTP", "only 5 left, asked for 9")
+	wantJSONError(t, postJSON(t, shop.URL+"/internal/actions/pass-on", `{"qty":"lots"}`), 400,
+		"the callee's 400 over HTTP", "stock/take", "qty")
+
+	// Another process is its own transaction: the caller's failure after
+	// the call does not undo the callee's write (docs/host.md).
+	check := directConn(t)
+	wantStatus(t, postJSON(t, shop.URL+"/internal/actions/buy", `{"tag":"remote-late","fail":true}`), 500, "failing after the call")
+	if n := countRows(t, check, table, "tag = 'remote-late' and what = 'stock'"); n != 1 {
+		t.Errorf("the callee's row: %d, want 1 (committed in its own process)", n)
+	}
+
+	// A callee that does not answer is a bad gateway.
+	down := newPlatform(t, []string{writeFile(t, t.TempDir(), "shop.sx", fmt.Sprintf(shopSrc, table))},
+		host.Options{DB: pool, Remote: map[string]string{"stock": deadAddr(t)}})
+	wantJSONError(t, postJSON(t, serve(t, down.Service("shop")).URL+"/internal/actions/buy", `{"tag":"nobody"}`), 502,
+		"a callee that is down", "bad gateway")
+}
+
+// deadAddr is an http URL nothing listens on.
+func deadAddr(t *testing.T) string {
+	ln := listen(t)
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
 }

@@ -28,9 +28,8 @@ var outboundClient = &http.Client{
 	// Redirects are followed by net/http (up to 10); the timeout comes from
 	// the request context.
 	Transport: &http.Transport{
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: outboundTimeout,
+		MaxIdleConnsPerHost: 8,
+		IdleConnTimeout:     90 * time.Second,
 	},
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -83,6 +84,9 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 			}
 			n = i.(int64)
 		case string:
+			if strings.TrimSpace(x) == "" {
+				return nil, nil // blank: not given
+			}
 			i, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
 			if err != nil {
 				return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
@@ -107,6 +111,9 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 			}
 		case string:
 			s := strings.TrimSpace(x)
+			if s == "" {
+				return nil, nil // blank: not given
+			}
 			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 				return i, nil
 			}
@@ -167,30 +174,45 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 	return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
 }
 
-// hasNUL reports whether a raw value holds a NUL character anywhere (in
-// lists and dicts too, to a sane depth).
-func hasNUL(v runtime.Value, depth int) bool {
-	if depth > 64 {
-		return false
+// maxValueDepth bounds how deeply nested a parameter's value may be.
+const maxValueDepth = 64
+
+// badText says what is wrong with the text in a raw value — a NUL
+// character, invalid UTF-8, nesting beyond maxValueDepth — or returns "".
+func badText(v runtime.Value, depth int) string {
+	if depth > maxValueDepth {
+		return fmt.Sprintf("is nested more than %d levels deep", maxValueDepth)
+	}
+	check := func(s string) string {
+		if strings.IndexByte(s, 0) >= 0 {
+			return "contains a NUL character"
+		}
+		if !utf8.ValidString(s) {
+			return "is not valid UTF-8"
+		}
+		return ""
 	}
 	switch x := v.(type) {
 	case string:
-		return strings.IndexByte(x, 0) >= 0
+		return check(x)
 	case *runtime.List:
 		for _, it := range x.Items {
-			if hasNUL(it, depth+1) {
-				return true
+			if why := badText(it, depth+1); why != "" {
+				return why
 			}
 		}
 	case *runtime.Dict:
 		for _, k := range x.Keys() {
 			it, _ := x.Get(k)
-			if strings.IndexByte(k, 0) >= 0 || hasNUL(it, depth+1) {
-				return true
+			if why := check(k); why != "" {
+				return why
+			}
+			if why := badText(it, depth+1); why != "" {
+				return why
 			}
 		}
 	}
-	return false
+	return ""
 }
 
 func coerceIDs(name string, v runtime.Value) (runtime.Value, error) {
@@ -282,17 +304,25 @@ func bindParams(params []runtime.Param, get func(name string) (runtime.Value, bo
 			}
 			continue
 		}
-		if hasNUL(raw, 0) {
-			// PostgreSQL text cannot hold NUL, and no parameter means one.
-			return nil, badParam(p.Name, "contains a NUL character")
+		if why := badText(raw, 0); why != "" {
+			// PostgreSQL text holds neither, and no parameter means one.
+			return nil, badParam(p.Name, "%s", why)
 		}
 		v, err := coerce(p, raw)
 		if err != nil {
 			return nil, err
 		}
-		if v == nil && required(p) {
-			// A blank value of a required parameter (an empty form field).
-			return nil, &paramError{msg: "missing parameter " + p.Name}
+		if why := badText(v, 0); why != "" {
+			// Also after decoding: JSON text escapes a NUL as \u0000.
+			return nil, badParam(p.Name, "%s", why)
+		}
+		if v == nil {
+			// A blank value (an empty form field): missing, so a required
+			// parameter is a 400 and an optional one takes its default.
+			if required(p) {
+				return nil, &paramError{msg: "missing parameter " + p.Name}
+			}
+			continue
 		}
 		if str, ok := v.(string); ok && required(p) && strings.TrimSpace(str) == "" {
 			return nil, badParam(p.Name, "must not be blank")

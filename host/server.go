@@ -136,8 +136,8 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 		writeError(ctx, 400, pe.msg, "")
 		return
 	}
-	if msg := err.Error(); strings.Contains(msg, sqlprims.OutOfRange) {
-		writeError(ctx, 400, msg[strings.Index(msg, sqlprims.OutOfRange):], "")
+	if msg := err.Error(); strings.Contains(msg, sqlprims.BadValue) {
+		writeError(ctx, 400, msg[strings.Index(msg, sqlprims.BadValue):], "")
 		return
 	}
 	id := newErrorID()

@@ -43,9 +43,11 @@ import (
 	"github.com/rose-ash/sxhost/runtime"
 )
 
-// OutOfRange starts the message of an error for a parameter value its
-// column's type cannot hold.
-const OutOfRange = "parameter out of range"
+// BadValue starts the message of an error for a parameter value the
+// database refuses as such — a number its column cannot hold, text over an
+// index's size limit, text it cannot store — which hosts answer with 400:
+// the value is the request's fault, not the code's.
+const BadValue = "bad parameter value"
 
 // Conn runs statements: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.
 type Conn interface {
@@ -209,6 +211,8 @@ func toJSON(v runtime.Value) any {
 func fail(th *runtime.Thread, name string, err error) {
 	var pg *pgconn.PgError
 	switch {
+	case errors.As(err, &pg) && valueRefused(pg):
+		th.Fail("%s: %s: %s (SQLSTATE %s)", name, BadValue, pg.Message, pg.Code)
 	case errors.As(err, &pg):
 		th.Fail("%s: %s (SQLSTATE %s)", name, pg.Message, pg.Code)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
@@ -217,9 +221,22 @@ func fail(th *runtime.Thread, name string, err error) {
 		// A value the column's type cannot hold (an id beyond int4): the
 		// request's fault, which hosts answer with 400.
 		msg := err.Error()
-		th.Fail("%s: %s: %s", name, OutOfRange, msg[strings.LastIndex(msg, ": ")+2:])
+		th.Fail("%s: %s: %s", name, BadValue, msg[strings.LastIndex(msg, ": ")+2:])
 	}
 	th.Fail("%s: %v", name, err)
+}
+
+// valueRefused reports whether PostgreSQL refused a value rather than the
+// statement: an unrepresentable character (22021, 22P05) or a value too
+// long for an index (54000 "index row size … exceeds").
+func valueRefused(pg *pgconn.PgError) bool {
+	switch pg.Code {
+	case "22021", "22P05":
+		return true
+	case "54000":
+		return strings.Contains(pg.Message, "index row")
+	}
+	return false
 }
 
 // query runs q and calls each for every row until it returns false.
