@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -1885,4 +1886,216 @@ func TestCartBlankSessionIsNoOwner(t *testing.T) {
 	e := ctPlatform(t)
 	ctNoOwner(t, query(t, e.cart, "cart-items", "session-id=%20%20"))
 	ctNoOwner(t, action(t, e.cart, "remove-cart-item", map[string]any{"session-id": " ", "item-id": 1}))
+}
+
+// ---------------------------------------------------------------------------
+// Third review: pageless lines at checkout, inbox types, blank containers.
+// ---------------------------------------------------------------------------
+
+// An order's lines all belong to its page, or it has no page at all. A
+// product added without a container (its market may sit under another
+// page) must not be paid into the account of the page a ticket or entry
+// of the cart is in: without a page given, a cart mixing lines without a
+// page with lines of a page is refused and nothing is written.
+func TestCartCheckoutMixesLinesWithoutAPage(t *testing.T) {
+	e := ctPlatform(t)
+	sess := ctSession(t)
+	shop := ctInt()
+	ctAttach(t, e, shop) // the market sits under the shop page
+	hall, hallCal := ctPage(t)
+	pid, _ := ctProduct(t, e, "Oats", 2.35)
+	loose := num(t, ctAdd(t, e, sess, pid, 2)["id"]) // no container
+	ticket := ctReserve(t, e, sess, hallCal, 5, 1)[0]
+	orders := func() int64 {
+		return scalar[int64](t, "select count(*) from orders where session_id = $1", sess["session-id"])
+	}
+
+	c := action(t, e.cart, "create-order", sess)
+	wantBadParam(t, c, "container-type")
+	if !strings.Contains(c.Body, "mixes lines without a page with lines of a page") {
+		t.Fatalf("the 400 does not say why: %s", c.Body)
+	}
+	if n := orders(); n != 0 {
+		t.Fatalf("a refused checkout made %d orders", n)
+	}
+	if st := ctLineState(t, loose); st != "-" {
+		t.Fatalf("line: %s", st)
+	}
+	if st := ctTicketState(t, ticket); st != "reserved/-" {
+		t.Fatalf("ticket: %s", st)
+	}
+	if n := scalar[int64](t, "select count(*) from page_configs where container_type = 'page' and container_id = $1", hall); n != 0 {
+		t.Fatal("a refused checkout made a page config")
+	}
+
+	// The hall's page: its ticket only; the line without a page is not swept in.
+	o := wantObj(t, action(t, e.cart, "create-order", ctWith(sess, "container-type", "page", "container-id", hall)))
+	if num(t, o["container_id"]) != hall {
+		t.Fatalf("order of the hall: %v", o)
+	}
+	if items, _ := o["items"].([]any); len(items) != 0 {
+		t.Fatalf("the hall's order took product lines: %v", o["items"])
+	}
+	ctWantMoney(t, "hall total", o["total_amount"], "5")
+	if st := ctLineState(t, loose); st != "-" {
+		t.Fatalf("line after the hall's checkout: %s", st)
+	}
+	// What is left has no page: an order without one.
+	o = wantObj(t, action(t, e.cart, "create-order", sess))
+	if o["container_type"] != nil || o["container_id"] != nil || o["page_config_id"] != nil {
+		t.Fatalf("order without a page: %v", o)
+	}
+	ctWantMoney(t, "pageless total", o["total_amount"], "4.70")
+	if st := ctLineState(t, loose); st != itoa(num(t, o["id"])) {
+		t.Fatalf("line: %s", st)
+	}
+
+	// A line without a page beside a line of a page, or beside an entry: refused too.
+	for _, withEntry := range []bool{false, true} {
+		u := ctUser()
+		p2, _ := ctProduct(t, e, "Tea", 1)
+		ctAdd(t, e, u, p2, 1)
+		if withEntry {
+			ctBook(t, e, u, hallCal, 2)
+		} else {
+			p3, _ := ctProduct(t, e, "Jam", 4)
+			ctAdd(t, e, u, p3, 1, "container-type", "page", "container-id", shop)
+		}
+		wantBadParam(t, action(t, e.cart, "create-order", u), "container-type")
+		if n := scalar[int64](t, "select count(*) from orders where user_id = $1", u["user-id"]); n != 0 {
+			t.Fatalf("a refused checkout made %d orders", n)
+		}
+	}
+}
+
+// When the page is inferred, the entries and tickets claimed are the
+// page's: one of another page put in the cart while the checkout runs
+// (events does not take cart's owner lock) stays in the cart. A trigger
+// puts it there just after the order row is written.
+func TestCartInferredCheckoutClaimsOnlyItsPage(t *testing.T) {
+	e := ctPlatform(t)
+	user := ctUser()
+	c := ctFill(t, e, user, 1, 1, 1)
+	_, otherCal := ctPage(t)
+	otherEntry := scalar[int64](t, `insert into calendar_entries (calendar_id, name, start_at, state)
+		values ($1, 'Elsewhere', '2032-06-01T19:00:00Z', 'confirmed') returning id`, otherCal)
+	otherType := scalar[int64](t, `insert into ticket_types (entry_id, name, price, count)
+		values ($1, 'Seat', 9, 100) returning id`, otherEntry)
+	exec(t, fmt.Sprintf(`create or replace function carttest_sneak() returns trigger language plpgsql as $$
+		begin
+			if new.email = 'carttest-sneak@example.com' then
+				insert into tickets (entry_id, ticket_type_id, code, price, user_id)
+				values (%d, %d, 'carttest-sneak-' || new.id, 9, new.user_id);
+				insert into calendar_entries (calendar_id, name, start_at, state, cost, user_id)
+				values (%d, 'carttest-sneak-' || new.id, '2032-06-02T19:00:00Z', 'pending', 7, new.user_id);
+			end if;
+			return new;
+		end $$`, otherEntry, otherType, otherCal))
+	exec(t, "drop trigger if exists carttest_sneak on orders")
+	exec(t, "create trigger carttest_sneak after insert on orders for each row execute function carttest_sneak()")
+	t.Cleanup(func() {
+		exec(t, "drop trigger if exists carttest_sneak on orders")
+		exec(t, "drop function if exists carttest_sneak()")
+	})
+
+	o := wantObj(t, action(t, e.cart, "create-order", ctWith(user, "email", "carttest-sneak@example.com")))
+	id := num(t, o["id"])
+	if num(t, o["container_id"]) != c.container {
+		t.Fatalf("order: %v", o)
+	}
+	// 2 × 2.35 + 0.55 + 3.10; not the other page's 9 and 7.
+	ctWantMoney(t, "total", o["total_amount"], "8.35")
+	if st := scalar[string](t, "select state || '/' || coalesce(order_id::text, '-') from tickets where code = $1",
+		"carttest-sneak-"+itoa(id)); st != "reserved/-" {
+		t.Fatalf("the other page's ticket: %s", st)
+	}
+	if st := scalar[string](t, "select state || '/' || coalesce(order_id::text, '-') from calendar_entries where name = $1",
+		"carttest-sneak-"+itoa(id)); st != "pending/-" {
+		t.Fatalf("the other page's entry: %s", st)
+	}
+	if st := ctEntryState(t, c.entries[0]); st != "ordered/"+itoa(id) {
+		t.Fatalf("the page's entry: %s", st)
+	}
+	if st := ctTicketState(t, c.tickets[0]); st != "ordered/"+itoa(id) {
+		t.Fatalf("the page's ticket: %s", st)
+	}
+}
+
+// The inbox checks the types of what it passes on: a 400 naming the field,
+// not a 500, and nothing written.
+func TestCartInboxFieldTypes(t *testing.T) {
+	e := ctPlatform(t)
+	pid, _ := ctProduct(t, e, "Oats", 2.35)
+	shop := ctInt()
+	ctAttach(t, e, shop)
+	sess := "cart-sess-" + uniq(t)
+	inbox := func(typ string, object map[string]any) call {
+		return request(t, "POST", e.cart+"/internal/inbox", map[string]any{"type": typ, "object": object})
+	}
+	item := func(kv ...any) map[string]any {
+		return ctWith(map[string]any{"type": "rose:CartItem", "session_id": sess, "product_id": pid, "quantity": 1}, kv...)
+	}
+	for _, typ := range []string{"Add", "Update", "Remove"} {
+		for _, bad := range []struct {
+			field string
+			value any
+		}{
+			{"session_id", []any{"a", "b"}},
+			{"session_id", map[string]any{"id": "a"}},
+			{"session_id", 7},
+			{"container_type", []any{"page"}},
+			{"container_type", map[string]any{"page": 1}},
+			{"container_type", 1},
+			{"container_id", "1"},
+			{"container_id", 1.5},
+			{"container_id", []any{1}},
+		} {
+			obj := item(bad.field, bad.value)
+			if bad.field == "container_type" {
+				obj["container_id"] = shop
+			} else if bad.field == "container_id" {
+				obj["container_type"] = "page"
+			}
+			c := inbox(typ, obj)
+			wantError(t, c, 400, "object."+bad.field)
+		}
+		// With a user id, a bad session id is still refused.
+		wantError(t, inbox(typ, item("user_id", ctInt(), "session_id", []any{1})), 400, "object.session_id")
+	}
+	// A blank container type is refused by add-to-cart.
+	wantBadParam(t, inbox("Add", item("container_type", " ", "container_id", shop)), "container-type")
+	if n := scalar[int64](t, "select count(*) from cart_items where product_id = $1", pid); n != 0 {
+		t.Fatalf("refused activities wrote %d lines", n)
+	}
+	// Well typed, it works.
+	l := wantObj(t, inbox("Add", item("container_type", "page", "container_id", shop)))
+	if num(t, l["container_id"]) != shop {
+		t.Fatalf("line: %v", l)
+	}
+}
+
+// A blank container-type is a caller's mistake, not "every page" or
+// "no page": 400 naming container-type, and nothing written.
+func TestCartBlankContainerType(t *testing.T) {
+	e := ctPlatform(t)
+	user := ctUser()
+	c := ctFill(t, e, user, 1, 1, 1)
+	for _, blank := range []string{" ", "\t", "  \n "} {
+		for _, name := range []string{"cart-items", "cart-summary"} {
+			wantBadParam(t, query(t, e.cart, name, ctQ(user, "container-type", blank, "container-id", c.container)), "container-type")
+			wantBadParam(t, query(t, e.cart, name, ctQ(user, "container-type", blank)), "container-type")
+		}
+		wantBadParam(t, action(t, e.cart, "create-order", ctWith(user, "container-type", blank, "container-id", c.container)), "container-type")
+		wantBadParam(t, action(t, e.cart, "create-order", ctWith(user, "container-type", blank)), "container-type")
+		p, _ := ctProduct(t, e, "Tea", 1)
+		wantBadParam(t, action(t, e.cart, "add-to-cart", ctWith(user, "product-id", p, "container-type", blank,
+			"container-id", c.container)), "container-type")
+	}
+	if n := scalar[int64](t, "select count(*) from orders where user_id = $1", user["user-id"]); n != 0 {
+		t.Fatalf("refused checkouts made %d orders", n)
+	}
+	ctWantIDs(t, "cart", wantArr(t, query(t, e.cart, "cart-items", ctQ(user))), c.lines...)
+	if st := ctEntryState(t, c.entries[0]); st != "pending/-" {
+		t.Fatalf("entry: %s", st)
+	}
 }

@@ -252,11 +252,13 @@ func TestEventsBookEntry(t *testing.T) {
 		t.Fatalf("stored session %q", s)
 	}
 
-	// Without a slot: the calendar's name, no cost, no end. user-id wins over session-id.
+	// Without a slot, in a calendar that has none: the calendar's name, no
+	// cost, no end. user-id wins over session-id.
+	free, _ := evCalendar(t, "page", cid, "Open studio")
 	user := evInt()
-	e = wantObj(t, action(t, b, "book-entry", map[string]any{"user-id": user, "session-id": sess, "calendar-id": cal,
+	e = wantObj(t, action(t, b, "book-entry", map[string]any{"user-id": user, "session-id": sess, "calendar-id": free,
 		"start-at": "2031-03-04T10:00:00+01:00"}))
-	if e["name"] != "Studio" || evMoney(t, e["cost"]) != 0 || e["slot_id"] != nil || e["end_at"] != nil ||
+	if e["name"] != "Open studio" || evMoney(t, e["cost"]) != 0 || e["slot_id"] != nil || e["end_at"] != nil ||
 		num(t, e["user_id"]) != user || !evTime(t, e["start_at"]).Equal(time.Date(2031, 3, 4, 9, 0, 0, 0, time.UTC)) {
 		t.Fatalf("book-entry without slot: %v", e)
 	}
@@ -265,7 +267,7 @@ func TestEventsBookEntry(t *testing.T) {
 		t.Fatalf("a user's entry must carry no session id")
 	}
 	// Explicit name and end.
-	e = wantObj(t, action(t, b, "book-entry", evWith(owner, "calendar-id", cal, "start-at", evRFC(start.Add(time.Hour)),
+	e = wantObj(t, action(t, b, "book-entry", evWith(owner, "calendar-id", free, "start-at", evRFC(start.Add(time.Hour)),
 		"end-at", evRFC(start.Add(3*time.Hour)), "name", "Private session")))
 	if e["name"] != "Private session" || !evTime(t, e["end_at"]).Equal(start.Add(3*time.Hour)) {
 		t.Fatalf("book-entry with name and end: %v", e)
@@ -395,7 +397,8 @@ func TestEventsBookEntrySlotRules(t *testing.T) {
 	if n := written(); n != before {
 		t.Fatalf("bookings in the past wrote entries: %d -> %d", before, n)
 	}
-	soon := evOK(t, action(t, b, "book-entry", evWith(so, "calendar-id", cal, "start-at", evRFC(time.Now().Add(time.Hour)))))
+	free, _ := evCalendar(t, "page", evInt(), "Open gym") // no slots: free-form bookings
+	soon := evOK(t, action(t, b, "book-entry", evWith(so, "calendar-id", free, "start-at", evRFC(time.Now().Add(time.Hour)))))
 	if soon["state"] != "pending" {
 		t.Fatalf("booking within the hour: %v", soon)
 	}
@@ -406,6 +409,53 @@ func TestEventsBookEntrySlotRules(t *testing.T) {
 	}
 	if n := written(); n != before+1 {
 		t.Fatalf("refused bookings wrote entries: %d, want %d", n, before+1)
+	}
+}
+
+// A calendar with live slots is booked by slot: a booking without slot-id
+// (which would take a full slot's time at no cost) is refused and writes
+// nothing. A calendar whose slots are all deleted, or that never had any,
+// takes free-form bookings.
+func TestEventsBookEntrySlotRequired(t *testing.T) {
+	b := evURL(t)
+	cal, _ := evCalendar(t, "page", evInt(), "Pool")
+	slot := evSlot(t, cal, "Lane", "09:00", "10:00", 6, 1) // Monday, one place
+	so := map[string]any{"session-id": evSession(t)}
+	monday := time.Date(2031, 3, 3, 9, 0, 0, 0, time.UTC)
+	evBook(t, b, so, cal, monday, map[string]any{"slot-id": slot})
+	wantError(t, action(t, b, "book-entry", evWith(so, "calendar-id", cal, "slot-id", slot, "start-at", evRFC(monday))),
+		409, "fully booked")
+	count := func() int64 {
+		return scalar[int64](t, "select count(*) from calendar_entries where calendar_id = $1", cal)
+	}
+
+	// The full slot's time, another time, with an end or a name: 400 naming slot-id.
+	for _, body := range []map[string]any{
+		evWith(so, "calendar-id", cal, "start-at", evRFC(monday)),
+		evWith(so, "calendar-id", cal, "start-at", evRFC(monday.Add(3*time.Hour))),
+		evWith(so, "calendar-id", cal, "start-at", evRFC(monday), "end-at", evRFC(monday.Add(time.Hour)), "name", "Swim"),
+		evWith(map[string]any{"user-id": evInt()}, "calendar-id", cal, "start-at", evRFC(monday)),
+	} {
+		c := action(t, b, "book-entry", body)
+		wantBadParam(t, c, "slot-id")
+		if !strings.Contains(c.Body, fmt.Sprintf("calendar %d is booked by slot", cal)) {
+			t.Fatalf("the 400 does not say the calendar is booked by slot: %s", c.Body)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d entries in the calendar, want 1", n)
+	}
+	// Unknown and deleted calendars are still null.
+	wantNull(t, action(t, b, "book-entry", evWith(so, "calendar-id", 987654321, "start-at", evRFC(monday))))
+
+	// Its only slot deleted, the calendar is free-form.
+	exec(t, "update calendar_slots set deleted_at = now() where id = $1", slot)
+	e := evOK(t, action(t, b, "book-entry", evWith(so, "calendar-id", cal, "start-at", evRFC(monday.Add(3*time.Hour)))))
+	if e["slot_id"] != nil || evMoney(t, e["cost"]) != 0 || e["name"] != "Pool" {
+		t.Fatalf("free-form booking: %v", e)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d entries in the calendar, want 2", n)
 	}
 }
 
@@ -1292,5 +1342,31 @@ func TestEventsSchema(t *testing.T) {
 		params["user-id"]["required"] != false || params["session-id"]["required"] != false ||
 		params["ticket-type-id"]["required"] != true {
 		t.Fatalf("reserve-tickets params: %v", params)
+	}
+}
+
+// A blank container-type is refused (400 naming it), not read as "every
+// container": a claim with one claims nothing.
+func TestEventsBlankContainerType(t *testing.T) {
+	b := evURL(t)
+	cid := evInt()
+	cal, _ := evCalendar(t, "page", cid, "Blank container")
+	_, tt, _ := evEvent(t, 2, 20)
+	so := map[string]any{"session-id": evSession(t)}
+	entry := evBook(t, b, so, cal, time.Date(2031, 4, 1, 10, 0, 0, 0, time.UTC), nil)
+	ticket := evReserve(t, b, so, tt, 1)[0]
+	sq := "session-id=" + url.QueryEscape(so["session-id"].(string))
+	for _, blank := range []string{" ", "\t", "  \n "} {
+		for _, q := range []string{"entries-for-cart", "tickets-for-cart"} {
+			wantBadParam(t, query(t, b, q, sq+"&container-type="+url.QueryEscape(blank)+"&container-id="+itoa(cid)), "container-type")
+			wantBadParam(t, query(t, b, q, sq+"&container-type="+url.QueryEscape(blank)), "container-type")
+		}
+		for _, a := range []string{"claim-entries-for-order", "claim-tickets-for-order"} {
+			wantBadParam(t, action(t, b, a, evWith(so, "order-id", evInt(), "container-type", blank, "container-id", cid)), "container-type")
+			wantBadParam(t, action(t, b, a, evWith(so, "order-id", evInt(), "container-type", blank)), "container-type")
+		}
+	}
+	if evEntryState(t, entry) != "pending" || evTicketState(t, ticket) != "reserved" {
+		t.Fatalf("refused claims changed states: %s %s", evEntryState(t, entry), evTicketState(t, ticket))
 	}
 }
