@@ -3,9 +3,10 @@ package services_test
 // Ghost integration: blog's ghost-sync and push-member and account's
 // member.updated activity, against a local fake Ghost that replays the
 // recorded Content API and Admin API newsletters responses of testdata/ghost/
-// (in Ghost's documented JSON shape), keeps members in memory from the
-// recorded member template, checks the Content API key and verifies Admin API
-// tokens as Ghost does.
+// (in Ghost's documented JSON shape), keeps members in memory (loaded from
+// recorded members browse responses, or added from the recorded member
+// template), checks the Content API key and verifies Admin API tokens as Ghost
+// does.
 
 import (
 	"context"
@@ -23,8 +24,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,7 +65,55 @@ type fakeGhost struct {
 	fail     func(*http.Request) int   // a status to answer instead, or 0
 	requests []ghostRequest            // everything received, in order
 	members  map[string]map[string]any // by id
-	seq      int
+	pageCap  int                       // at most this many members a browse page, when > 0
+}
+
+// ghostMemberSeq numbers the members every fake creates, after a per-run
+// nonce: their ids become users.ghost_id, which is unique across the
+// database.
+var (
+	ghostMemberSeq   atomic.Uint32
+	ghostMemberNonce = uint32(time.Now().UnixNano())
+)
+
+// loadMembers adds the members of a recorded members browse response,
+// testdata/ghost/{name}.
+func (g *fakeGhost) loadMembers(t *testing.T, name string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "ghost", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in struct {
+		Members []map[string]any `json:"members"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil || len(in.Members) == 0 {
+		t.Fatalf("%s: %v", name, err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, m := range in.Members {
+		g.members[m["id"].(string)] = m
+	}
+}
+
+// memberNewsletters lists the newsletter ids of a member, in order.
+func (g *fakeGhost) memberNewsletters(id string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return newsletterIDs(g.members[id])
+}
+
+// setMemberNewsletters changes a member's newsletters, as the member would in
+// Ghost's Portal.
+func (g *fakeGhost) setMemberNewsletters(id string, ids ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var nl []any
+	for _, n := range ids {
+		nl = append(nl, map[string]any{"id": n})
+	}
+	g.members[id]["newsletters"] = expandNewsletters(nl)
 }
 
 func newFakeGhost(t *testing.T) *fakeGhost {
@@ -182,17 +234,46 @@ func (g *fakeGhost) replay(names ...string) (int, []byte) {
 	return 404, ghostError("NotFoundError", "Resource not found")
 }
 
-// admin serves /ghost/api/admin/members/: browse with filter=email:'…',
-// add, and edit, keeping members made from the recorded member.json.
+// admin serves /ghost/api/admin/members/: browse (every member by id, paged
+// by limit and page, or filter=email:'…', matched case-insensitively as
+// Ghost on MySQL does), add, and edit, keeping members made from the recorded
+// member.json. A browse answers the members' newsletters only when asked with
+// include=newsletters, so that the tests see them asked for.
 func (g *fakeGhost) admin(r *http.Request, body []byte) (int, []byte) {
 	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, "/ghost/api/admin/members"), "/")
-	list := func(status int, ms ...map[string]any) (int, []byte) {
-		if ms == nil {
-			ms = []map[string]any{}
+	q := r.URL.Query()
+	withNewsletters := r.Method != "GET" || strings.Contains(","+q.Get("include")+",", ",newsletters,")
+	out := func(m map[string]any) map[string]any {
+		c := map[string]any{}
+		for k, v := range m {
+			if k != "newsletters" || withNewsletters {
+				c[k] = v
+			}
 		}
-		b, _ := json.Marshal(map[string]any{"members": ms, "meta": map[string]any{"pagination": map[string]any{
-			"page": 1, "limit": 15, "pages": 1, "total": len(ms), "next": nil, "prev": nil}}})
+		return c
+	}
+	page := func(status int, ms []map[string]any, pageNo, limit, total int) (int, []byte) {
+		l := []map[string]any{}
+		for _, m := range ms {
+			l = append(l, out(m))
+		}
+		pages := 1
+		if limit > 0 && total > 0 {
+			pages = (total + limit - 1) / limit
+		}
+		var next, prev any
+		if pageNo < pages {
+			next = pageNo + 1
+		}
+		if pageNo > 1 {
+			prev = pageNo - 1
+		}
+		b, _ := json.Marshal(map[string]any{"members": l, "meta": map[string]any{"pagination": map[string]any{
+			"page": pageNo, "limit": limit, "pages": pages, "total": total, "next": next, "prev": prev}}})
 		return status, b
+	}
+	list := func(status int, ms ...map[string]any) (int, []byte) {
+		return page(status, ms, 1, 15, len(ms))
 	}
 	var in struct {
 		Members []map[string]any `json:"members"`
@@ -205,25 +286,56 @@ func (g *fakeGhost) admin(r *http.Request, body []byte) (int, []byte) {
 	switch {
 	case !strings.HasPrefix(r.URL.Path, "/ghost/api/admin/members/"):
 		return 404, ghostError("NotFoundError", "Resource not found")
-	case r.Method == "GET" && rest == "":
-		email, ok := strings.CutPrefix(r.URL.Query().Get("filter"), "email:'")
+	case r.Method == "GET" && rest == "" && q.Has("filter"):
+		email, ok := strings.CutPrefix(q.Get("filter"), "email:'")
 		if !ok || !strings.HasSuffix(email, "'") {
 			return 400, ghostError("BadRequestError", "unsupported filter")
 		}
 		email = strings.ReplaceAll(strings.TrimSuffix(email, "'"), `\'`, `'`)
 		for _, m := range g.members {
-			if m["email"] == email {
+			if s, _ := m["email"].(string); strings.EqualFold(s, email) {
 				return list(200, m)
 			}
 		}
 		return list(200)
+	case r.Method == "GET" && rest == "":
+		ids := make([]string, 0, len(g.members))
+		for id := range g.members {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		limit, pageNo := 15, 1
+		if l := q.Get("limit"); l == "all" {
+			limit = len(ids)
+		} else if l != "" {
+			n, err := strconv.Atoi(l)
+			if err != nil || n < 1 {
+				return 400, ghostError("BadRequestError", "bad limit")
+			}
+			limit = n
+		}
+		if g.pageCap > 0 && limit > g.pageCap {
+			limit = g.pageCap
+		}
+		if p := q.Get("page"); p != "" {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 {
+				return 400, ghostError("BadRequestError", "bad page")
+			}
+			pageNo = n
+		}
+		var ms []map[string]any
+		for i := (pageNo - 1) * limit; i < len(ids) && i < pageNo*limit; i++ {
+			ms = append(ms, g.members[ids[i]])
+		}
+		return page(200, ms, pageNo, limit, len(ids))
 	case r.Method == "POST" && rest == "":
 		email, _ := in.Members[0]["email"].(string)
 		if email == "" {
 			return 422, ghostError("ValidationError", "Email is required")
 		}
 		for _, m := range g.members {
-			if m["email"] == email {
+			if s, _ := m["email"].(string); strings.EqualFold(s, email) {
 				return 422, ghostError("ValidationError", "Member already exists")
 			}
 		}
@@ -235,8 +347,7 @@ func (g *fakeGhost) admin(r *http.Request, body []byte) (int, []byte) {
 		if err != nil {
 			return 500, ghostError("InternalServerError", err.Error())
 		}
-		g.seq++
-		m["id"] = fmt.Sprintf("%s00000000000e%04x", ghostFixtureID, g.seq)
+		m["id"] = fmt.Sprintf("%s%08x%08x", ghostFixtureID, ghostMemberNonce, ghostMemberSeq.Add(1))
 		m["email"] = email
 		m["name"] = in.Members[0]["name"]
 		m["newsletters"] = expandNewsletters(in.Members[0]["newsletters"])
@@ -449,18 +560,34 @@ func wantCounts(t *testing.T, c call, posts, pages, authors, tags, newsletters i
 	}
 }
 
+// wantMemberCounts checks a ghost-sync's members counts.
+func wantMemberCounts(t *testing.T, c call, members, skipped int64) {
+	t.Helper()
+	wantStatus(t, c, 200)
+	m := wantObj(t, c)
+	if num(t, m["members"]) != members || num(t, m["members-skipped"]) != skipped {
+		t.Fatalf("counts %s, want members %d, members-skipped %d", c.Body, members, skipped)
+	}
+}
+
 func TestGhostSyncImports(t *testing.T) {
 	cleanGhostFixtures(t)
 	g := newFakeGhost(t)
 	_, urls, _ := platformEnv(t, ghostVars(g), "blog")
 	b := urls["blog"]
 
-	wantCounts(t, action(t, b, "ghost-sync", map[string]any{}), 3, 1, 2, 3, 3)
+	c := action(t, b, "ghost-sync", map[string]any{})
+	wantCounts(t, c, 3, 1, 2, 3, 3)
+	wantMemberCounts(t, c, 0, 0)
 
-	// With the Admin API configured, the default kinds include newsletters:
-	// one Admin API browse, with limit=all and a token Ghost accepts.
-	if reqs := g.received("/ghost/api/admin/"); len(reqs) != 1 || reqs[0].Method != "GET" ||
-		reqs[0].Path != "/ghost/api/admin/newsletters/" || reqs[0].Query.Get("limit") != "all" || reqs[0].Status != 200 {
+	// With the Admin API configured, the default kinds include newsletters
+	// and, after them, members: a browse of each, newsletters with limit=all,
+	// members a page at a time with their newsletters, and tokens Ghost
+	// accepts.
+	if reqs := g.received("/ghost/api/admin/"); len(reqs) != 2 || reqs[0].Method != "GET" ||
+		reqs[0].Path != "/ghost/api/admin/newsletters/" || reqs[0].Query.Get("limit") != "all" || reqs[0].Status != 200 ||
+		reqs[1].Method != "GET" || reqs[1].Path != "/ghost/api/admin/members/" || reqs[1].Query.Get("limit") != "100" ||
+		reqs[1].Query.Get("include") != "newsletters" || reqs[1].Status != 200 {
 		t.Fatalf("admin requests: %+v", reqs)
 	}
 	if n := len(ghostIDs(t, "ghost_newsletters")); n != 3 {
@@ -659,6 +786,20 @@ func TestGhostSyncFailureWritesNothing(t *testing.T) {
 	}
 	unchanged("after the Admin API answered 503")
 
+	// So do the members, after newsletters were written in the transaction.
+	g.reset()
+	g.setFail(func(r *http.Request) int {
+		if r.URL.Path == "/ghost/api/admin/members/" {
+			return 503
+		}
+		return 0
+	})
+	wantError(t, action(t, b, "ghost-sync", map[string]any{}), 502, "members/")
+	if len(g.received("/ghost/api/admin/members/")) != 1 {
+		t.Fatalf("members were not asked for")
+	}
+	unchanged("after the Admin API's members answered 503")
+
 	// A wrong key: Ghost answers 401.
 	g.setFail(nil)
 	env.set("GHOST_CONTENT_API_KEY", "0123456789abcdef0123456789")
@@ -706,8 +847,11 @@ func TestGhostSyncConfigurationAndKinds(t *testing.T) {
 	}
 	wantBadParam(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), "kinds")
 	wantError(t, action(t, b, "ghost-sync", map[string]any{"kinds": "tags,newsletters"}), 400, "GHOST_ADMIN_API_URL")
+	wantBadParam(t, action(t, b, "ghost-sync", map[string]any{"kinds": "members"}), "kinds")
+	wantError(t, action(t, b, "ghost-sync", map[string]any{"kinds": "members"}), 400, "members need the Ghost Admin API (GHOST_ADMIN_API_URL)")
 	env.set("GHOST_ADMIN_API_URL", g.URL)
 	wantError(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 400, "GHOST_ADMIN_API_KEY")
+	wantError(t, action(t, b, "ghost-sync", map[string]any{"kinds": "members"}), 400, "GHOST_ADMIN_API_KEY")
 	if n := len(g.received("/ghost/api/admin/")); n != 0 {
 		t.Fatalf("Ghost's Admin API was called %d times while not configured", n)
 	}
@@ -922,8 +1066,13 @@ func TestGhostPushMember(t *testing.T) {
 	wantStatus(t, c, 200)
 	m = wantObj(t, c)
 	memberID, _ := m["member-id"].(string)
-	if m["pushed"] != true || m["created"] != true || num(t, m["newsletters"]) != 2 || !strings.HasPrefix(memberID, ghostFixtureID) {
+	if m["pushed"] != true || m["created"] != true || m["paired"] != true || num(t, m["newsletters"]) != 2 ||
+		!strings.HasPrefix(memberID, ghostFixtureID) {
 		t.Fatalf("first push: %s", c.Body)
+	}
+	// The member it created is the user's from now on.
+	if got := userGhostID(t, uid); got != memberID {
+		t.Fatalf("users.ghost_id %q after creating member %s", got, memberID)
 	}
 	reqs := g.received("/ghost/api/admin/")
 	if len(reqs) != 2 || reqs[0].Method != "GET" || reqs[1].Method != "POST" || reqs[1].Path != "/ghost/api/admin/members/" {
@@ -942,13 +1091,15 @@ func TestGhostPushMember(t *testing.T) {
 		}
 	}
 
-	// Found by e-mail: the newsletters are replaced.
+	// Found by e-mail, and paired: the newsletters are replaced (Ghost's
+	// weekly, which the user left, is not merged back).
 	g.reset()
 	exec(t, "update user_newsletters set subscribed = false where user_id = $1 and newsletter_id = $2", uid, n1)
 	c = action(t, b, "push-member", map[string]any{"user-id": uid})
 	wantStatus(t, c, 200)
 	m = wantObj(t, c)
-	if m["pushed"] != true || m["created"] != false || m["member-id"] != memberID || num(t, m["newsletters"]) != 1 {
+	if m["pushed"] != true || m["created"] != false || m["paired"] != false || m["member-id"] != memberID ||
+		num(t, m["newsletters"]) != 1 {
 		t.Fatalf("second push: %s", c.Body)
 	}
 	reqs = g.received("/ghost/api/admin/")
@@ -1049,6 +1200,9 @@ func TestGhostPushMemberAfterNewsletterImport(t *testing.T) {
 	}
 	if sent := memberBody(t, reqs[1]); sent["email"] != email || newsletterIDs(sent) != gid("f01")+","+gid("f02") {
 		t.Fatalf("pushed %v, want the Ghost ids of weekly and bakery", sent)
+	}
+	if got, want := userGhostID(t, uid), fmt.Sprint(wantObj(t, c)["member-id"]); got != want {
+		t.Fatalf("users.ghost_id %q, want the created member %s", got, want)
 	}
 }
 
@@ -1215,5 +1369,267 @@ func TestGhostMemberUpdatedWithoutGhost(t *testing.T) {
 	}
 	if state, attempts, lastErr := memberActivity(t, uid); state != "done" || attempts != 1 {
 		t.Fatalf("without Ghost: %s after %d attempts (%q)", state, attempts, lastErr)
+	}
+}
+
+// --- members: pairing, and the sync both ways --------------------------------
+
+// The recorded members (testdata/ghost/members.json, unknown/members.json)
+// have ghostfx- e-mails; cleanGhostMembers removes their local users.
+func cleanGhostMembers(t *testing.T) {
+	t.Helper()
+	exec(t, "delete from users where lower(email) like 'ghostfx-%'")
+}
+
+// ghostUser inserts a user with the e-mail of a recorded member.
+func ghostUser(t *testing.T, email, name string) int {
+	t.Helper()
+	return scalar[int](t, "insert into users (email, name) values ($1, $2) returning id", email, name)
+}
+
+// userGhostID is a user's users.ghost_id, or "".
+func userGhostID(t *testing.T, uid int) string {
+	t.Helper()
+	return scalar[string](t, "select coalesce(ghost_id, '') from users where id = $1", uid)
+}
+
+// userSubscriptions lists the Ghost ids of a user's subscribed newsletters in
+// display order (the order push-member sends them in).
+func userSubscriptions(t *testing.T, uid int) string {
+	t.Helper()
+	return scalar[string](t, `select coalesce(string_agg(n.ghost_id, ',' order by n.sort_order, n.name, n.id), '')
+		from user_newsletters un join ghost_newsletters n on n.id = un.newsletter_id
+		where un.user_id = $1 and un.subscribed`, uid)
+}
+
+// ghostUserState is everything about a user that pairing and subscription
+// syncs may write, as one string.
+func ghostUserState(t *testing.T, uid int) string {
+	t.Helper()
+	return scalar[string](t, `select coalesce(u.ghost_id, '') || '|' || u.updated_at::text || '|' ||
+		coalesce((select string_agg(coalesce(n.ghost_id, n.slug) || ':' || un.subscribed || ':' || un.updated_at::text, ','
+		                            order by n.id)
+		            from user_newsletters un join ghost_newsletters n on n.id = un.newsletter_id
+		           where un.user_id = u.id), '')
+		from users u where u.id = $1`, uid)
+}
+
+// A user never paired with their Ghost member: the first push pairs them and
+// merges (Ghost's newsletters are imported, the union pushed) rather than
+// unsubscribing the member from what they chose in Ghost; once paired, the
+// local subscriptions win, so an unsubscribe reaches Ghost.
+func TestGhostPushMemberMergesUnpaired(t *testing.T) {
+	cleanGhostFixtures(t)
+	cleanGhostMembers(t)
+	settleAccountActivities(t)
+	g := newFakeGhost(t)
+	g.loadMembers(t, "members.json")
+	p, urls, _ := platformEnv(t, ghostVars(g), "blog", "account")
+	b := urls["blog"]
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 0, 0, 0, 0, 3)
+	nls := ghostIDs(t, "ghost_newsletters")
+
+	// Ada: in Ghost subscribed to weekly (f01) and old (f03); here to bakery (f02) only.
+	ada := ghostUser(t, "ghostfx-ada@example.com", "Ada Lovelace")
+	exec(t, "insert into user_newsletters (user_id, newsletter_id) values ($1, $2)", ada, nls[gid("f02")])
+	g.reset()
+	c := action(t, b, "push-member", map[string]any{"user-id": ada})
+	wantStatus(t, c, 200)
+	m := wantObj(t, c)
+	if m["pushed"] != true || m["created"] != false || m["paired"] != true || m["member-id"] != gid("e11") ||
+		num(t, m["newsletters"]) != 3 {
+		t.Fatalf("first push: %s", c.Body)
+	}
+	all3 := gid("f01") + "," + gid("f02") + "," + gid("f03")
+	reqs := g.received("/ghost/api/admin/")
+	if len(reqs) != 2 || reqs[0].Method != "GET" || reqs[0].Query.Get("include") != "newsletters" ||
+		reqs[1].Method != "PUT" || reqs[1].Path != "/ghost/api/admin/members/"+gid("e11")+"/" || reqs[1].Status != 200 {
+		t.Fatalf("first push requests: %+v", reqs)
+	}
+	if sent := newsletterIDs(memberBody(t, reqs[1])); sent != all3 {
+		t.Fatalf("first push sent %s, want the union %s", sent, all3)
+	}
+	if got := userSubscriptions(t, ada); got != all3 {
+		t.Errorf("local subscriptions after the merge: %s, want %s", got, all3)
+	}
+	if n := scalar[int64](t, "select count(*) from user_newsletters where user_id = $1", ada); n != 3 {
+		t.Errorf("%d local rows after the merge, want 3", n)
+	}
+	if got := userGhostID(t, ada); got != gid("e11") {
+		t.Errorf("users.ghost_id %q after the merge", got)
+	}
+	if got := g.memberNewsletters(gid("e11")); got != all3 {
+		t.Errorf("Ghost member's newsletters %s", got)
+	}
+
+	// Paired: Ada unsubscribes from weekly here; member.updated pushes the
+	// reduced list and Ghost's weekly is not merged back.
+	g.reset()
+	c = action(t, urls["account"], "toggle-subscription", map[string]any{"user-id": ada, "newsletter-id": nls[gid("f01")]})
+	if m := wantObj(t, c); m["subscribed"] != false {
+		t.Fatalf("toggle: %s", c.Body)
+	}
+	if n, err := p.Service("account").ProcessActivities(context.Background()); err != nil || n != 1 {
+		t.Fatalf("processed %d (%v), want 1", n, err)
+	}
+	if state, attempts, lastErr := memberActivity(t, ada); state != "done" || attempts != 1 {
+		t.Fatalf("member.updated: %s after %d attempts (%s)", state, attempts, lastErr)
+	}
+	reduced := gid("f02") + "," + gid("f03")
+	reqs = g.received("/ghost/api/admin/members/")
+	if len(reqs) != 2 || reqs[1].Method != "PUT" || newsletterIDs(memberBody(t, reqs[1])) != reduced {
+		t.Fatalf("the unsubscribe sent %+v, want a PUT of %s", reqs, reduced)
+	}
+	if got := userSubscriptions(t, ada); got != reduced {
+		t.Errorf("local subscriptions after the unsubscribe: %s", got)
+	}
+	if got := g.memberNewsletters(gid("e11")); got != reduced {
+		t.Errorf("Ghost member's newsletters after the unsubscribe: %s", got)
+	}
+
+	// Paired with another member (a stale ghost_id): the member found is
+	// merged and paired again. Ada's own unsubscribe from f01 (a local row)
+	// stands against Ghost's older list.
+	exec(t, "update users set ghost_id = $1 where id = $2", ghostFixtureID+"0000000000000fff", ada)
+	g.setMemberNewsletters(gid("e11"), gid("f01"))
+	g.reset()
+	m = wantObj(t, action(t, b, "push-member", map[string]any{"user-id": ada}))
+	if m["paired"] != true || num(t, m["newsletters"]) != 2 || userGhostID(t, ada) != gid("e11") ||
+		g.memberNewsletters(gid("e11")) != reduced || userSubscriptions(t, ada) != reduced {
+		t.Fatalf("push with a stale pairing: %v; ghost_id %s, Ghost has %s", m, userGhostID(t, ada), g.memberNewsletters(gid("e11")))
+	}
+
+	// Grace has no subscriptions here (the reviewed case: the push used to
+	// send [], unsubscribing her in Ghost); Ghost's e-mail differs in case.
+	grace := ghostUser(t, "ghostfx-grace@example.com", "Grace Hopper")
+	g.reset()
+	m = wantObj(t, action(t, b, "push-member", map[string]any{"user-id": grace}))
+	reqs = g.received("/ghost/api/admin/members/")
+	if m["pushed"] != true || m["member-id"] != gid("e12") || len(reqs) != 2 || reqs[1].Method != "PUT" ||
+		newsletterIDs(memberBody(t, reqs[1])) != gid("f02") {
+		t.Fatalf("Grace's first push: %v, sent %+v", m, reqs)
+	}
+	if userSubscriptions(t, grace) != gid("f02") || userGhostID(t, grace) != gid("e12") {
+		t.Errorf("Grace after her first push: %s, ghost_id %s", userSubscriptions(t, grace), userGhostID(t, grace))
+	}
+}
+
+// Ghost → DB: members with a local user's e-mail are paired with it and
+// their subscriptions replace the user's; others are skipped.
+func TestGhostSyncMembers(t *testing.T) {
+	cleanGhostFixtures(t)
+	cleanGhostMembers(t)
+	g := newFakeGhost(t)
+	g.loadMembers(t, "members.json")
+	g.pageCap = 2 // three members: two pages
+	_, urls, _ := platformEnv(t, ghostVars(g), "blog")
+	b := urls["blog"]
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 0, 0, 0, 0, 3)
+	nls := ghostIDs(t, "ghost_newsletters")
+
+	// Ada is subscribed here to bakery (not in Ghost) and unsubscribed from
+	// old (subscribed in Ghost); Grace's e-mail is in another case in Ghost;
+	// the third member has no local user.
+	ada := ghostUser(t, "ghostfx-ada@example.com", "Ada Lovelace")
+	exec(t, "insert into user_newsletters (user_id, newsletter_id, subscribed) values ($1, $2, true), ($1, $3, false)",
+		ada, nls[gid("f02")], nls[gid("f03")])
+	grace := ghostUser(t, "ghostfx-grace@example.com", "Grace Hopper")
+	// Another user is still paired with Grace's member (stale: Ghost's e-mail says it is Grace's).
+	stale := ghostUser(t, "ghostfx-old-grace@example.com", "Old Grace")
+	exec(t, "update users set ghost_id = $1 where id = $2", gid("e12"), stale)
+	g.reset()
+
+	c := action(t, b, "ghost-sync", map[string]any{"kinds": "members"})
+	wantCounts(t, c, 0, 0, 0, 0, 0)
+	wantMemberCounts(t, c, 2, 1)
+	reqs := g.received("/")
+	if len(reqs) != 2 {
+		t.Fatalf("requests: %+v", reqs)
+	}
+	for i, r := range reqs {
+		wantPage := ""
+		if i == 1 {
+			wantPage = "2"
+		}
+		if r.Method != "GET" || r.Path != "/ghost/api/admin/members/" || r.Query.Get("limit") != "100" ||
+			r.Query.Get("include") != "newsletters" || r.Query.Get("page") != wantPage || r.Status != 200 {
+			t.Errorf("request %d: %+v", i, r)
+		}
+	}
+	if got := userSubscriptions(t, ada); got != gid("f01")+","+gid("f03") {
+		t.Errorf("Ada's subscriptions %s, want Ghost's weekly and old", got)
+	}
+	if got := userSubscriptions(t, grace); got != gid("f02") {
+		t.Errorf("Grace's subscriptions %s, want Ghost's bakery", got)
+	}
+	if userGhostID(t, ada) != gid("e11") || userGhostID(t, grace) != gid("e12") || userGhostID(t, stale) != "" {
+		t.Errorf("pairing: Ada %q, Grace %q, the stale user %q", userGhostID(t, ada), userGhostID(t, grace), userGhostID(t, stale))
+	}
+	if n := scalar[int64](t, "select count(*) from users where lower(email) = 'ghostfx-stranger@example.com'"); n != 0 {
+		t.Errorf("a member without a local user made one")
+	}
+
+	// Again: nothing changes, nothing is touched.
+	before := ghostUserState(t, ada) + "\n" + ghostUserState(t, grace)
+	c = action(t, b, "ghost-sync", map[string]any{"kinds": "members"})
+	wantMemberCounts(t, c, 2, 1)
+	if after := ghostUserState(t, ada) + "\n" + ghostUserState(t, grace); after != before {
+		t.Errorf("a second sync changed\n%s\nto\n%s", before, after)
+	}
+
+	// Ada changes her newsletters in Ghost: Ghost wins.
+	g.setMemberNewsletters(gid("e11"), gid("f02"))
+	wantMemberCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "members"}), 2, 1)
+	if got := userSubscriptions(t, ada); got != gid("f02") {
+		t.Errorf("Ada's subscriptions after she changed them in Ghost: %s", got)
+	}
+
+	// Paired: her push sends her list as it is (a PUT, nothing merged).
+	g.setMemberNewsletters(gid("e11"), gid("f01"))
+	g.reset()
+	m := wantObj(t, action(t, b, "push-member", map[string]any{"user-id": ada}))
+	if reqs := g.received("/ghost/api/admin/members/"); m["paired"] != false || len(reqs) != 2 ||
+		newsletterIDs(memberBody(t, reqs[1])) != gid("f02") {
+		t.Fatalf("push after the sync: %v, sent %+v", m, reqs)
+	}
+}
+
+// A member subscribed in Ghost to a newsletter not synced here: merging it
+// would drop that newsletter, so a push is refused (writing nothing and
+// changing nothing in Ghost) and a members sync is a 409.
+func TestGhostMemberUnknownNewsletter(t *testing.T) {
+	cleanGhostFixtures(t)
+	cleanGhostMembers(t)
+	g := newFakeGhost(t)
+	g.loadMembers(t, "unknown/members.json")
+	_, urls, _ := platformEnv(t, ghostVars(g), "blog")
+	b := urls["blog"]
+	wantCounts(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters"}), 0, 0, 0, 0, 3)
+	cy := ghostUser(t, "ghostfx-cy@example.com", "Cy Young")
+	exec(t, "insert into user_newsletters (user_id, newsletter_id) values ($1, $2)", cy, ghostIDs(t, "ghost_newsletters")[gid("f02")])
+	before := ghostUserState(t, cy)
+	g.reset()
+
+	c := action(t, b, "push-member", map[string]any{"user-id": cy})
+	wantStatus(t, c, 200)
+	m := wantObj(t, c)
+	reason := fmt.Sprint(m["reason"])
+	if m["pushed"] != false || !strings.Contains(reason, gid("f99")) || strings.Contains(reason, gid("f01")) ||
+		!strings.Contains(reason, "ghost-sync with kinds newsletters") {
+		t.Fatalf("push: %s", c.Body)
+	}
+	if reqs := g.received("/"); len(reqs) != 1 || reqs[0].Method != "GET" {
+		t.Fatalf("a refused push sent %+v, want only the lookup", reqs)
+	}
+	if after := ghostUserState(t, cy); after != before {
+		t.Errorf("a refused push wrote: %s -> %s", before, after)
+	}
+	if got := g.memberNewsletters(gid("e14")); got != gid("f01")+","+gid("f99") {
+		t.Errorf("Ghost member's newsletters %s", got)
+	}
+
+	wantError(t, action(t, b, "ghost-sync", map[string]any{"kinds": "newsletters,members"}), 409, gid("f99"))
+	if after := ghostUserState(t, cy); after != before {
+		t.Errorf("a refused members sync wrote: %s -> %s", before, after)
 	}
 }
