@@ -539,15 +539,366 @@ func TestBlogNavContainerActivities(t *testing.T) {
 	}
 }
 
+// navLinks is the live link nodes under a node, as "type-id label depth/sort_order".
+func navLinks(t *testing.T, parent int64) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `select link_type || '-' || link_id || ' ' || label || ' ' || depth || '/' || sort_order
+		from menu_nodes where parent_id = $1 and link_type is not null and deleted_at is null order by sort_order, id`, parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func navWantLinks(t *testing.T, parent int64, want ...string) {
+	t.Helper()
+	if got := navLinks(t, parent); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("link nodes under %d:\n got %q\nwant %q", parent, got, want)
+	}
+}
+
+// navLinkID is the live link node of a container under parent.
+func navLinkID(t *testing.T, parent int64, childType string, child int64) int64 {
+	t.Helper()
+	return scalar[int64](t, `select id from menu_nodes where parent_id = $1 and link_type = $2 and link_id = $3
+		and deleted_at is null`, parent, childType, child)
+}
+
+// navLive counts the live link nodes of a container anywhere.
+func navLive(t *testing.T, childType string, child int64) int64 {
+	t.Helper()
+	return scalar[int64](t, `select count(*) from menu_nodes where link_type = $1 and link_id = $2 and deleted_at is null`,
+		childType, child)
+}
+
+// navAttach attaches a child to a page and runs the navigation's handler.
+func navAttach(t *testing.T, b string, svc interface {
+	ProcessActivities(context.Context) (int, error)
+}, page int64, childType string, child int64, label string) {
+	t.Helper()
+	body := map[string]any{"parent-type": "page", "parent-id": page, "child-type": childType, "child-id": child}
+	if label != "" {
+		body["label"] = label
+	}
+	wantStatus(t, action(t, b, "attach-child", body), 200)
+	navProcess(t, svc, navActivity(t, "container.attached", page, childType, child))
+}
+
+// Link nodes are the navigation's own: people may reorder one among its
+// siblings, nothing else; moving one under a parent that has the same link
+// is a 409, not a unique violation.
+func TestBlogNavLinkNodesKept(t *testing.T) {
+	p, urls := platformWith(t, host.Options{}, "blog")
+	b, svc := urls["blog"], p.Service("blog")
+	page := navPage(t, "Kept shop")
+	market, calendar := int64(790000+seq.Add(1)), int64(791000+seq.Add(1))
+	navAttach(t, b, svc, page, "market", market, "")
+	navAttach(t, b, svc, page, "calendar", calendar, "Dates")
+
+	heading := navSave(t, b, map[string]any{"label": "Kept " + uniq(t)})
+	one := navSave(t, b, map[string]any{"label": "Shop 1", "post-id": page, "parent-id": navID(t, heading)})
+	two := navSave(t, b, map[string]any{"label": "Shop 2", "post-id": page, "parent-id": navID(t, heading)})
+	navWantLinks(t, navID(t, one), fmt.Sprintf("market-%d Market 2/0", market), fmt.Sprintf("calendar-%d Dates 2/1", calendar))
+	navWantLinks(t, navID(t, two), fmt.Sprintf("market-%d Market 2/0", market), fmt.Sprintf("calendar-%d Dates 2/1", calendar))
+	link := navLinkID(t, navID(t, one), "market", market)
+
+	before := strings.Join(append(navChildren(t, navID(t, one)), navChildren(t, navID(t, two))...), "|")
+	kept := fmt.Sprintf("menu node %d is kept by the navigation (it links market %d); detach the market instead", link, market)
+	for _, c := range []call{
+		// Under a parent that has the same link: was a 500 (unique violation).
+		action(t, b, "move-menu-node", map[string]any{"id": link, "parent-id": navID(t, two)}),
+		action(t, b, "save-menu-node", map[string]any{"id": link, "label": "Market", "parent-id": navID(t, two)}),
+		// Anywhere else, or in place.
+		action(t, b, "move-menu-node", map[string]any{"id": link, "parent-id": navID(t, heading), "position": 0}),
+		action(t, b, "move-menu-node", map[string]any{"id": link, "root": true}),
+		action(t, b, "save-menu-node", map[string]any{"id": link, "label": "Renamed", "parent-id": navID(t, one)}),
+		action(t, b, "delete-menu-node", map[string]any{"id": link}),
+	} {
+		wantError(t, c, 409, kept)
+	}
+	if after := strings.Join(append(navChildren(t, navID(t, one)), navChildren(t, navID(t, two))...), "|"); after != before {
+		t.Fatalf("refused writes changed link nodes:\n%s\n%s", before, after)
+	}
+
+	// Reordering among its siblings is allowed (position only, or its own parent).
+	n := wantObj(t, action(t, b, "move-menu-node", map[string]any{"id": link, "position": 1}))
+	if num(t, n["sort_order"]) != 1 || num(t, n["parent_id"]) != navID(t, one) {
+		t.Fatalf("reordered link node: %v", n)
+	}
+	wantStatus(t, action(t, b, "move-menu-node", map[string]any{"id": link, "parent-id": navID(t, one), "position": 0}), 200)
+	navWantLinks(t, navID(t, one), fmt.Sprintf("market-%d Market 2/0", market), fmt.Sprintf("calendar-%d Dates 2/1", calendar))
+
+	// People's nodes under a link node are theirs; the page node moves
+	// with its link nodes.
+	kid := navSave(t, b, map[string]any{"label": "Hours", "parent-id": link})
+	wantStatus(t, action(t, b, "move-menu-node", map[string]any{"id": navID(t, kid), "parent-id": navID(t, two)}), 200)
+	wantStatus(t, action(t, b, "move-menu-node", map[string]any{"id": navID(t, two), "root": true}), 200)
+	navWantLinks(t, navID(t, two), fmt.Sprintf("market-%d Market 1/0", market), fmt.Sprintf("calendar-%d Dates 1/1", calendar))
+	// Deleting the page node takes its link nodes.
+	wantStatus(t, action(t, b, "delete-menu-node", map[string]any{"id": navID(t, two)}), 200)
+	if n := navLive(t, "market", market); n != 1 {
+		t.Fatalf("%d live market nodes after deleting a page node, want 1", n)
+	}
+}
+
+// A page node re-pointed to another post trades its link nodes; detaching
+// removes the container's nodes everywhere, stray copies too.
+func TestBlogNavLinkNodesFollowPosts(t *testing.T) {
+	p, urls := platformWith(t, host.Options{}, "blog")
+	b, svc := urls["blog"], p.Service("blog")
+	shop, other := navPage(t, "Shop P"), navPage(t, "Shop Q")
+	market, calendar, market2 := int64(792000+seq.Add(1)), int64(793000+seq.Add(1)), int64(794000+seq.Add(1))
+	navAttach(t, b, svc, shop, "market", market, "")
+	navAttach(t, b, svc, shop, "calendar", calendar, "")
+	navAttach(t, b, svc, other, "market", market2, "Other market")
+	mk, cal, mk2 := fmt.Sprintf("market-%d Market", market), fmt.Sprintf("calendar-%d Calendar", calendar),
+		fmt.Sprintf("market-%d Other market", market2)
+
+	host := navPage(t, "Host menu")
+	node := navSave(t, b, navIn(host, "Shop", "post-id", shop))
+	id := navID(t, node)
+	navWantLinks(t, id, mk+" 1/0", cal+" 1/1")
+	navSave(t, b, navIn(host, "Under the market", "parent-id", navLinkID(t, id, "market", market)))
+
+	// Re-pointed to another post: the old post's links go (with what is
+	// under them), the new post's come.
+	navSave(t, b, navIn(host, "Shop", "id", id, "post-id", other))
+	navWantLinks(t, id, mk2+" 1/0")
+	if n := navLive(t, "market", market) + navLive(t, "calendar", calendar); n != 0 {
+		t.Fatalf("%d link nodes of the old post left", n)
+	}
+	if n := scalar[int64](t, "select count(*) from menu_nodes where label = 'Under the market' and container_id = $1 and deleted_at is null", host); n != 0 {
+		t.Fatal("a node under a removed link node is still live")
+	}
+	// No post: no links; back to the first post: its links again.
+	navSave(t, b, navIn(host, "Shop", "id", id, "href", "/shop"))
+	navWantLinks(t, id)
+	navSave(t, b, navIn(host, "Shop", "id", id, "post-id", shop))
+	navWantLinks(t, id, mk+" 1/0", cal+" 1/1")
+	// A save that changes nothing keeps them (no duplicates, same rows).
+	link := navLinkID(t, id, "market", market)
+	navSave(t, b, navIn(host, "Shop renamed", "id", id, "post-id", shop))
+	navWantLinks(t, id, mk+" 1/0", cal+" 1/1")
+	if navLinkID(t, id, "market", market) != link {
+		t.Fatal("a save rebuilt a link node that was in step")
+	}
+
+	// Stray copies of the market's node (as moves made them before link
+	// nodes were kept): under a heading, under a node linking another post,
+	// under a deleted node, and at a menu's root. A copy under a node
+	// linking a post that holds the market is not a stray.
+	heading := navSave(t, b, navIn(host, "Heading"))
+	elsewhere := navSave(t, b, navIn(host, "Q", "post-id", other))
+	gone := navSave(t, b, navIn(host, "Gone"))
+	wantStatus(t, action(t, b, "delete-menu-node", map[string]any{"id": navID(t, gone)}), 200)
+	siteNode := navSave(t, b, map[string]any{"label": "Shop " + uniq(t), "post-id": shop})
+	stray := func(parent any) int64 {
+		return scalar[int64](t, `insert into menu_nodes (parent_id, container_type, container_id, label, depth, link_type, link_id)
+			values ($1, 'page', $2, 'Stray', 1, 'market', $3) returning id`, parent, host, market)
+	}
+	strays := []int64{stray(navID(t, heading)), stray(navID(t, elsewhere)), stray(navID(t, gone)), stray(nil)}
+	navSave(t, b, navIn(host, "Under a stray", "parent-id", strays[0]))
+	if n := navLive(t, "market", market); n != 6 {
+		t.Fatalf("%d live market nodes before detach, want 6", n)
+	}
+
+	// A stale detach (the relation is live) removes only the strays.
+	navProcess(t, svc, navActivity(t, "container.detached", shop, "market", market))
+	if n := navLive(t, "market", market); n != 2 {
+		t.Fatalf("%d live market nodes after a stale detach, want 2", n)
+	}
+	navWantLinks(t, id, mk+" 1/0", cal+" 1/1")
+	navWantLinks(t, navID(t, siteNode), mk+" 1/0", cal+" 1/1")
+	if n := scalar[int64](t, "select count(*) from menu_nodes where (id = any($1) or parent_id = $2) and deleted_at is null",
+		strays, strays[0]); n != 0 {
+		t.Fatalf("%d strays (or nodes under them) left", n)
+	}
+
+	// Detached: gone from every menu; again: nothing changes.
+	for i := 0; i < 2; i++ {
+		wantStatus(t, action(t, b, "detach-child", map[string]any{"parent-type": "page", "parent-id": shop,
+			"child-type": "market", "child-id": market}), 200)
+		navProcess(t, svc, navActivity(t, "container.detached", shop, "market", market))
+		if n := navLive(t, "market", market); n != 0 {
+			t.Fatalf("%d live market nodes after detach, want 0", n)
+		}
+		navWantLinks(t, id, cal+" 1/1")
+		navWantLinks(t, navID(t, siteNode), cal+" 1/1")
+		navWantLinks(t, navID(t, elsewhere), mk2+" 1/0")
+	}
+}
+
+// A node linking a page made after the page's containers were attached
+// gets their link nodes at once, in the relations' order; the attach
+// activity arriving later adds no copy.
+func TestBlogNavLinkNodesForNewPageNodes(t *testing.T) {
+	p, urls := platformWith(t, host.Options{}, "blog")
+	b, svc := urls["blog"], p.Service("blog")
+	shop := navPage(t, "Later shop")
+	market, calendar := int64(795000+seq.Add(1)), int64(796000+seq.Add(1))
+	for _, c := range []struct {
+		typ   string
+		id    int64
+		label string
+	}{{"calendar", calendar, "  "}, {"market", market, "Stall"}} {
+		wantStatus(t, action(t, b, "attach-child", map[string]any{"parent-type": "page", "parent-id": shop,
+			"child-type": c.typ, "child-id": c.id, "label": c.label}), 200)
+	}
+	cal, mk := fmt.Sprintf("calendar-%d Calendar", calendar), fmt.Sprintf("market-%d Stall", market)
+
+	host := navPage(t, "Later host")
+	first := navSave(t, b, navIn(host, "First"))
+	node := navSave(t, b, navIn(host, "Shop", "post-id", shop, "parent-id", navID(t, first)))
+	navWantLinks(t, navID(t, node), cal+" 2/0", mk+" 2/1")
+	if got := navChildren(t, navID(t, node)); got[0] != fmt.Sprintf("Calendar calendar-%d 2/0 page", calendar) {
+		t.Fatalf("link node: %q", got)
+	}
+	site := navSave(t, b, map[string]any{"label": "Later " + uniq(t), "post-id": shop})
+	navWantLinks(t, navID(t, site), cal+" 1/0", mk+" 1/1")
+
+	// The activities, late and repeated, change nothing.
+	for i := 0; i < 2; i++ {
+		navProcess(t, svc, navActivity(t, "container.attached", shop, "market", market))
+		navProcess(t, svc, navActivity(t, "container.attached", shop, "calendar", calendar))
+	}
+	navWantLinks(t, navID(t, node), cal+" 2/0", mk+" 2/1")
+	navWantLinks(t, navID(t, site), cal+" 1/0", mk+" 1/1")
+	if n := navLive(t, "market", market); n != 2 {
+		t.Fatalf("%d live market nodes, want 2", n)
+	}
+
+	// An existing node re-pointed to the page gets them too.
+	plain := navSave(t, b, navIn(host, "Plain"))
+	navSave(t, b, navIn(host, "Plain", "id", navID(t, plain), "post-id", shop))
+	navWantLinks(t, navID(t, plain), cal+" 1/0", mk+" 1/1")
+
+	// At the deepest level there is no room for link nodes; moved up, the
+	// node gets them.
+	parent := navID(t, first)
+	for d := 2; d < 8; d++ {
+		parent = navID(t, navSave(t, b, navIn(host, fmt.Sprintf("L%d", d), "parent-id", parent)))
+	}
+	deep := navSave(t, b, navIn(host, "Deep shop", "post-id", shop, "parent-id", parent))
+	if num(t, deep["depth"]) != 7 {
+		t.Fatalf("deep node: %v", deep)
+	}
+	navWantLinks(t, navID(t, deep))
+	wantStatus(t, action(t, b, "move-menu-node", map[string]any{"id": navID(t, deep), "parent-id": navID(t, first)}), 200)
+	navWantLinks(t, navID(t, deep), cal+" 2/0", mk+" 2/1")
+	// Back down with its link nodes: they would be at depth 8.
+	wantBadParam(t, action(t, b, "move-menu-node", map[string]any{"id": navID(t, deep), "parent-id": parent}), "parent-id")
+}
+
+// Menus are at most 8 levels deep (depth 0 to 7).
+func TestBlogNavDepthLimit(t *testing.T) {
+	b := blogURL(t)
+	page := navPage(t, "Deep menu")
+	var chain []int64
+	var parent any
+	for d := 0; d < 8; d++ {
+		n := navSave(t, b, navIn(page, fmt.Sprintf("D%d", d), "parent-id", parent))
+		if num(t, n["depth"]) != int64(d) {
+			t.Fatalf("depth %d: %v", d, n)
+		}
+		chain = append(chain, navID(t, n))
+		parent = navID(t, n)
+	}
+	const deep = "menus are at most 8 levels deep"
+	before := navCount(t, page)
+	wantBadParam(t, action(t, b, "save-menu-node", navIn(page, "D8", "parent-id", chain[7])), "parent-id")
+	wantError(t, action(t, b, "save-menu-node", navIn(page, "D8", "parent-id", chain[7])), 400, deep)
+	if after := navCount(t, page); after != before {
+		t.Fatalf("refused save wrote a node: %d -> %d", before, after)
+	}
+
+	// A subtree of two levels (x, x1) fits under depth 5, not under 6.
+	x := navSave(t, b, navIn(page, "X"))
+	x1 := navSave(t, b, navIn(page, "X1", "parent-id", navID(t, x)))
+	shape := navShape(t, navTree(t, b, page))
+	wantError(t, action(t, b, "move-menu-node", map[string]any{"id": navID(t, x), "parent-id": chain[6]}), 400, "parameter parent-id: "+deep)
+	wantError(t, action(t, b, "save-menu-node", navIn(page, "X", "id", navID(t, x), "parent-id", chain[6])), 400, "parameter parent-id: "+deep)
+	// The leaf alone fits under 6, not under 7.
+	wantBadParam(t, action(t, b, "move-menu-node", map[string]any{"id": navID(t, x1), "parent-id": chain[7]}), "parent-id")
+	if after := navShape(t, navTree(t, b, page)); after != shape {
+		t.Fatalf("refused moves changed the tree:\n%s\n%s", shape, after)
+	}
+	n := wantObj(t, action(t, b, "move-menu-node", map[string]any{"id": navID(t, x), "parent-id": chain[5]}))
+	if num(t, n["depth"]) != 6 || scalar[int64](t, "select depth from menu_nodes where id = $1", navID(t, x1)) != 7 {
+		t.Fatalf("moved to the limit: %v", n)
+	}
+	// The full-depth chain from D1 down, moved one level deeper, is refused;
+	// to the roots it rises.
+	y := navSave(t, b, navIn(page, "Y"))
+	y1 := navSave(t, b, navIn(page, "Y1", "parent-id", navID(t, y)))
+	wantBadParam(t, action(t, b, "save-menu-node", navIn(page, "D1", "id", chain[1], "parent-id", navID(t, y1))), "parent-id")
+	wantStatus(t, action(t, b, "move-menu-node", map[string]any{"id": chain[1], "parent-id": navID(t, y)}), 200)
+	wantStatus(t, action(t, b, "move-menu-node", map[string]any{"id": chain[1], "root": true}), 200)
+	if d := scalar[int64](t, "select depth from menu_nodes where id = $1", chain[7]); d != 6 {
+		t.Fatalf("depth after rising: %d", d)
+	}
+	// In place (same parent), a relabel or reorder needs no room.
+	navSave(t, b, navIn(page, "X renamed", "id", navID(t, x), "parent-id", chain[5]))
+	wantStatus(t, action(t, b, "move-menu-node", map[string]any{"id": navID(t, x1), "position": 0}), 200)
+}
+
+// A chain deeper than the limit (rows from before it) does not break
+// nav-tree, which shows its first 8 levels, nor slow a save below it.
+func TestBlogNavDeepChainFromBefore(t *testing.T) {
+	b := blogURL(t)
+	page := navPage(t, "Old deep menu")
+	exec(t, fmt.Sprintf(`do $$
+		declare p int; begin
+		  insert into menu_nodes (container_type, container_id, label, depth) values ('page', %d, 'C0', 0) returning id into p;
+		  for i in 1..5999 loop
+		    insert into menu_nodes (parent_id, container_type, container_id, label, depth)
+		    values (p, 'page', %d, 'C' || i, i) returning id into p;
+		  end loop;
+		end $$`, page, page))
+	start := time.Now()
+	tree := navTree(t, b, page)
+	levels := 0
+	for nodes := tree; len(nodes) > 0; nodes = nodes[0].(map[string]any)["children"].([]any) {
+		if len(nodes) != 1 {
+			t.Fatalf("level %d: %d nodes", levels, len(nodes))
+		}
+		levels++
+	}
+	if levels != 8 {
+		t.Fatalf("nav-tree shows %d levels of the chain, want 8", levels)
+	}
+	deepest := scalar[int64](t, "select id from menu_nodes where container_id = $1 and container_type = 'page' and label = 'C5999'", page)
+	wantBadParam(t, action(t, b, "save-menu-node", navIn(page, "Deeper", "parent-id", deepest)), "parent-id")
+	top := scalar[int64](t, "select id from menu_nodes where container_id = $1 and container_type = 'page' and label = 'C1'", page)
+	wantBadParam(t, action(t, b, "move-menu-node", map[string]any{"id": top, "root": true}), "parent-id")
+	wantBadParam(t, action(t, b, "save-menu-node", navIn(page, "C1", "id", top)), "parent-id")
+	// In place, a node of the chain can still be relabelled or reordered.
+	navSave(t, b, navIn(page, "C1 renamed", "id", top, "parent-id", scalar[int64](t, "select parent_id from menu_nodes where id = $1", top)))
+	wantStatus(t, action(t, b, "move-menu-node", map[string]any{"id": top, "position": 0}), 200)
+	// The statements walking the chain stop at 8 levels: the planner has
+	// no statistics for the new rows here, so a full walk takes seconds.
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("saves on a deep chain took %s", d)
+	}
+}
+
 // ---------------------------------------------------------------------------
 // Listings
 // ---------------------------------------------------------------------------
 
 // listingFixture is a tag of its own with posts of every kind under it.
 type listingFixture struct {
-	tag, internalTag, emptyTag string
-	tagID, author              int64
-	authorSlug                 string
+	tag, internalTag, emptyTag   string
+	tagID, internalTagID, author int64
+	authorSlug                   string
 	// Listed (public, published, past), newest first: p3, p2 (featured), p1, p0
 	// (p0 has p1's published_at and a smaller id).
 	p0, p1, p2, p3                                              int64
@@ -560,6 +911,7 @@ func listingSetup(t *testing.T) listingFixture {
 	f.tag, f.internalTag, f.emptyTag = "lt-"+uniq(t), "li-"+uniq(t), "le-"+uniq(t)
 	f.tagID = scalar[int64](t, "insert into tags (slug, name) values ($1, $2) returning id", f.tag, "Listing "+f.tag)
 	internal := scalar[int64](t, "insert into tags (slug, name, visibility) values ($1, '#internal', 'internal') returning id", f.internalTag)
+	f.internalTagID = internal
 	exec(t, "insert into tags (slug, name) values ($1, $2)", f.emptyTag, "Listing "+f.emptyTag)
 	f.authorSlug = "la-" + uniq(t)
 	f.author = scalar[int64](t, "insert into authors (slug, name, email) values ($1, 'Lister', 'secret@example.org') returning id", f.authorSlug)
@@ -695,6 +1047,30 @@ func TestBlogListingPublished(t *testing.T) {
 	wantBadParam(t, query(t, b, "posts-published", "is-page=maybe"), "is-page")
 	wantBadParam(t, query(t, b, "posts-published", "featured=2"), "featured")
 	wantBadParam(t, query(t, b, "posts-published", "include-members=x"), "include-members")
+}
+
+// A post whose primary tag is internal lists no primary tag: not its slug,
+// name or id.
+func TestBlogListingInternalPrimaryTag(t *testing.T) {
+	b := blogURL(t)
+	f := listingSetup(t)
+	exec(t, "update posts set primary_tag_id = $1 where id = $2", f.internalTagID, f.p2)
+	exec(t, "update posts set primary_tag_id = null where id = $1", f.p1)
+	for _, q := range []string{"posts-published", "posts-by-tag"} {
+		page := listingWant(t, query(t, b, q, "tag="+url.QueryEscape(f.tag)), 4, f.p3, f.p2, f.p1, f.p0)
+		items := page["items"].([]any)
+		for i, it := range items[1:3] {
+			m := it.(map[string]any)
+			for _, k := range []string{"primary_tag_id", "primary_tag_slug", "primary_tag_name"} {
+				if v, ok := m[k]; !ok || v != nil {
+					t.Fatalf("%s item %d: %s = %v (present %v), want null", q, i+1, k, v, ok)
+				}
+			}
+		}
+		if m := items[0].(map[string]any); num(t, m["primary_tag_id"]) != f.tagID || m["primary_tag_slug"] != f.tag {
+			t.Fatalf("%s: public primary tag: %v", q, m)
+		}
+	}
 }
 
 func TestBlogListingTags(t *testing.T) {

@@ -1,0 +1,1 @@
+drop index menu_nodes_link_idx;
