@@ -252,14 +252,32 @@ func (s *Service) PurgeActivities(ctx context.Context) (int64, error) {
 		return 0, errors.New("purge activities: no database")
 	}
 	opts := s.plat.opts.Activities.withDefaults()
-	tag, err := s.plat.opts.DB.Exec(ctx, `delete from ap_activities
-		where origin_app = $1 and visibility = 'internal'
-		  and ((process_state = 'done' and processed_at < now() - $2::interval)
-		       or (process_state = 'failed' and updated_at < now() - $3::interval))`,
-		s.Name, fmt.Sprintf("%d seconds", int64(opts.Retention.Seconds())),
-		fmt.Sprintf("%d seconds", int64(opts.FailedRetention.Seconds())))
-	return tag.RowsAffected(), err
+	// In batches, so a large backlog never holds one long transaction.
+	var total int64
+	for {
+		tag, err := s.plat.opts.DB.Exec(ctx, `delete from ap_activities where id in (
+			select id from ap_activities
+			 where origin_app = $1 and visibility = 'internal' and process_state = 'done'
+			   and processed_at < now() - $2::interval
+			union all
+			select id from ap_activities
+			 where origin_app = $1 and visibility = 'internal' and process_state = 'failed'
+			   and updated_at < now() - $3::interval
+			limit $4)`,
+			s.Name, fmt.Sprintf("%d seconds", int64(opts.Retention.Seconds())),
+			fmt.Sprintf("%d seconds", int64(opts.FailedRetention.Seconds())), purgeBatch)
+		if err != nil {
+			return total, err
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < purgeBatch {
+			return total, nil
+		}
+	}
 }
+
+// purgeBatch is how many activities one purge statement deletes at most.
+const purgeBatch = 5000
 
 // purgeEvery is how often a running processor purges old activities.
 const purgeEvery = time.Hour

@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -81,10 +82,25 @@ func encodeQuery(raw map[string]runtime.Value) string {
 	return q.Encode()
 }
 
-func (c *internalClient) do(ctx context.Context, method, service, target string, body []byte, accept string) ([]byte, int, string, error) {
+// reply is another process's answer.
+type reply struct {
+	body         []byte
+	status       int
+	cacheControl string
+	errorKind    string // headerErrorKind: what kind of error an error answer is
+}
+
+// maxTarget bounds the path and query of an internal GET: the receiving
+// server reads at most readBufferSize bytes of request head.
+const maxTarget = 16 << 10
+
+func (c *internalClient) do(ctx context.Context, method, service, target string, body []byte, accept string) (reply, error) {
 	base, err := c.base(service)
 	if err != nil {
-		return nil, 0, "", err
+		return reply{}, err
+	}
+	if len(target) > maxTarget {
+		return reply{}, &paramError{msg: fmt.Sprintf("the arguments are too long to send to %s (%d bytes of query string)", service, len(target))}
 	}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
@@ -106,13 +122,23 @@ func (c *internalClient) do(ctx context.Context, method, service, target string,
 	if method == "POST" {
 		timeout = actionTimeout
 	}
+	byDeadline := false
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
-		timeout = time.Until(dl)
+		timeout, byDeadline = time.Until(dl), true
 	}
 	if err := c.http.DoTimeout(req, resp, timeout); err != nil {
-		return nil, 0, "", err
+		if ctx.Err() != nil || (byDeadline && errors.Is(err, fasthttp.ErrTimeout)) {
+			// The caller's deadline ran out, not the callee's patience: a 504.
+			return reply{}, fmt.Errorf("calling %s: %w", service, context.DeadlineExceeded)
+		}
+		return reply{}, err
 	}
-	return append([]byte(nil), resp.Body()...), resp.StatusCode(), string(resp.Header.Peek("Cache-Control")), nil
+	return reply{
+		body:         append([]byte(nil), resp.Body()...),
+		status:       resp.StatusCode(),
+		cacheControl: string(resp.Header.Peek("Cache-Control")),
+		errorKind:    string(resp.Header.Peek(headerErrorKind)),
+	}, nil
 }
 
 func (c *internalClient) call(ctx context.Context, kind, service, name string, raw map[string]runtime.Value) (runtime.Value, error) {
@@ -141,41 +167,47 @@ func (c *internalClient) call(ctx context.Context, kind, service, name string, r
 		}
 		body = buf.Bytes()
 	}
-	out, status, _, err := c.do(ctx, method, service, target, body, "application/json")
+	rp, err := c.do(ctx, method, service, target, body, "application/json")
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err // the caller's deadline: a 504, not the callee's fault
+		var pe *paramError
+		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &pe) {
+			return nil, err
 		}
 		return nil, &runtime.Error{Msg: fmt.Sprintf("%s did not answer: %v", service, err), Value: upstreamFailure{}}
 	}
-	v, jerr := fromJSON(out)
-	if status == 200 {
+	v, jerr := fromJSON(rp.body)
+	if rp.status == 200 {
 		return v, jerr
 	}
-	msg := fmt.Sprintf("status %d", status)
+	msg := fmt.Sprintf("status %d", rp.status)
 	if d, ok := v.(*runtime.Dict); ok && jerr == nil {
 		if m, ok := d.Get("error"); ok {
 			msg = fmt.Sprint(m)
 		}
 	}
-	return nil, remoteError(service, status, msg)
+	return nil, remoteError(service, rp, msg)
 }
 
 // remoteError turns another process's error answer into the error an
 // in-process call would have raised, so the caller answers the same way
-// wherever the callee runs: 400 a bad parameter, other 4xx an abort with
-// that status (401 and 403 excepted: a signing problem is this side's
-// configuration, a 500), 5xx a bad gateway.
-func remoteError(service string, status int, msg string) error {
+// wherever the callee runs. The callee marks the answers that carry over
+// (headerErrorKind): a bad parameter (400) and an (abort …) with its
+// status. Its deadline (504) stays a 504; its other failures make the
+// caller a bad gateway (502). Anything else — an unknown name (404), a
+// refused signature (401, 403), a request the server could not read — is
+// this side's mistake: a 500 whose details stay in the log.
+func remoteError(service string, rp reply, msg string) error {
 	switch {
-	case status == 400:
+	case rp.errorKind == errorKindParameter:
 		return &paramError{msg: msg}
-	case status == 401 || status == 403:
-		return fmt.Errorf("%s refused the call (%d): %s", service, status, msg)
-	case status < 500:
-		return &runtime.Error{Msg: msg, Value: &Abort{Status: status, Message: msg}}
+	case rp.errorKind == errorKindAbort:
+		return &runtime.Error{Msg: msg, Value: &Abort{Status: rp.status, Message: msg}}
+	case rp.status == 504:
+		return fmt.Errorf("%s: %s: %w", service, msg, context.DeadlineExceeded)
+	case rp.status >= 500:
+		return &runtime.Error{Msg: fmt.Sprintf("%s answered %d: %s", service, rp.status, msg), Value: upstreamFailure{}}
 	}
-	return &runtime.Error{Msg: fmt.Sprintf("%s answered %d: %s", service, status, msg), Value: upstreamFailure{}}
+	return fmt.Errorf("%s answered %d: %s", service, rp.status, msg)
 }
 
 // fragment fetches a remote fragment and the TTL its provider gave in
@@ -185,17 +217,17 @@ func (c *internalClient) fragment(ctx context.Context, service, typ string, raw 
 	if q := encodeQuery(raw); q != "" {
 		target += "?" + q
 	}
-	out, status, hdr, err := c.do(ctx, "GET", service, target, nil, "text/html")
+	rp, err := c.do(ctx, "GET", service, target, nil, "text/html")
 	if err != nil {
 		return "", 0, err
 	}
-	if status != 200 {
-		return "", 0, fmt.Errorf("status %d", status)
+	if rp.status != 200 {
+		return "", 0, fmt.Errorf("status %d", rp.status)
 	}
 	var ttl time.Duration
-	if i := strings.Index(hdr, "max-age="); i >= 0 {
-		n, _ := strconv.Atoi(strings.TrimRight(hdr[i+len("max-age="):], " ,;"))
+	if i := strings.Index(rp.cacheControl, "max-age="); i >= 0 {
+		n, _ := strconv.Atoi(strings.TrimRight(rp.cacheControl[i+len("max-age="):], " ,;"))
 		ttl = time.Duration(n) * time.Second
 	}
-	return string(out), ttl, nil
+	return string(rp.body), ttl, nil
 }

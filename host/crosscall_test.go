@@ -2,7 +2,9 @@ package host_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rose-ash/sxhost/host"
 )
@@ -21,6 +23,15 @@ const (
 (defaction pass-on (&key (qty :str))
   "Passes a request's value to stock unchecked."
   (action "stock" "take" :tag "passed" :qty qty))
+(defquery wait (&key (ms :int))
+  "Waits for stock's nap."
+  (query "stock" "nap" :ms ms))
+(defquery ask-missing ()
+  "Asks stock for a query it does not have."
+  (query "stock" "no-such-query"))
+(defquery count-of (&key (tag :str))
+  "Stock's count for a tag."
+  (query "stock" "count" :tag tag))
 (defaction relay (&key (url :str))
   "Asks stock to call an outside API."
   (action "stock" "ping-api" :url url))
@@ -35,6 +46,9 @@ const (
 (defaction ping-api (&key (url :str))
   "Calls an outside API."
   (http/request "GET" url))
+(defquery nap (&key (ms :int))
+  "Sleeps ms milliseconds in the database."
+  (sql/value "select pg_sleep($1::float / 1000)::text" ms))
 (defquery count (&key (tag :str))
   "Rows for tag, as this transaction sees them."
   (sql/value "select count(*) from %[1]s where tag = $1" tag))
@@ -116,6 +130,24 @@ func TestCrossProcessCallsKeepTheCalleesStatus(t *testing.T) {
 	if n := countRows(t, check, table, "tag = 'remote-late' and what = 'stock'"); n != 1 {
 		t.Errorf("the callee's row: %d, want 1 (committed in its own process)", n)
 	}
+
+	// A call that outlives the caller's deadline is a 504, as in-process.
+	impatient := newPlatform(t, []string{writeFile(t, t.TempDir(), "shop.sx", fmt.Sprintf(shopSrc, table))},
+		host.Options{DB: pool, RequestTimeout: 300 * time.Millisecond, Remote: map[string]string{"stock": stockURL}})
+	wantJSONError(t, get(t, serve(t, impatient.Service("shop")).URL+"/internal/data/wait?ms=1500"), 504,
+		"a remote call past the caller's deadline", "deadline")
+
+	// Asking another process for something it does not define is this
+	// side's mistake: a 500 that names nothing to the outside.
+	r := get(t, shop.URL+"/internal/data/ask-missing")
+	wantJSONError(t, r, 500, "a remote query that does not exist")
+	if strings.Contains(r.Body, "no-such-query") {
+		t.Errorf("the 500 leaks the callee's answer: %s", r.Body)
+	}
+
+	// Arguments too long for a query string are a 400, not a broken call.
+	wantJSONError(t, get(t, shop.URL+"/internal/data/count-of?tag="+strings.Repeat("x", 20000)), 400,
+		"arguments too long to send", "too long")
 
 	// A callee that does not answer is a bad gateway.
 	down := newPlatform(t, []string{writeFile(t, t.TempDir(), "shop.sx", fmt.Sprintf(shopSrc, table))},

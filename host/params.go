@@ -152,6 +152,9 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 			}
 		}
 	case "date":
+		if s, ok := v.(string); ok && strings.TrimSpace(s) == "" {
+			return nil, nil // blank: not given
+		}
 		if s, ok := v.(string); ok {
 			if t, err := time.Parse("2006-01-02", strings.TrimSpace(s)); err == nil {
 				return t, nil

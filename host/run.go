@@ -23,6 +23,7 @@ func NewServer(svc *Service) *fasthttp.Server {
 		Handler:            svc.Handler(),
 		Name:               "sxhost",
 		MaxRequestBodySize: MaxBodySize,
+		ReadBufferSize:     readBufferSize,
 		ReadTimeout:        30 * time.Second,
 		WriteTimeout:       30 * time.Second,
 		IdleTimeout:        2 * time.Minute,
@@ -33,10 +34,17 @@ func NewServer(svc *Service) *fasthttp.Server {
 				writeError(ctx, 413, fmt.Sprintf("request body over %d bytes", MaxBodySize), "")
 				return
 			}
-			writeError(ctx, 400, "malformed request: "+err.Error(), "")
+			// The details (which may quote the request's headers) go to the
+			// log, not back to the client.
+			svc.plat.log.Info("malformed request", "service", svc.Name, "err", err)
+			writeError(ctx, 400, "malformed request", "")
 		},
 	}
 }
+
+// readBufferSize bounds a request's head (request line and headers): room
+// for the long query strings of calls between services (maxTarget).
+const readBufferSize = 32 << 10
 
 // OpenDatabase opens the pool the services share, timing every statement
 // for /metrics.

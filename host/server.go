@@ -99,6 +99,15 @@ func writeJSONResponse(ctx *fasthttp.RequestCtx, status int, v runtime.Value) {
 	ctx.SetBody(buf.Bytes())
 }
 
+// headerErrorKind marks the error answers of internal endpoints that a
+// calling service passes on as its own (see remoteError): a bad parameter,
+// or an (abort …) with its status.
+const (
+	headerErrorKind    = "X-Sx-Error"
+	errorKindParameter = "parameter"
+	errorKindAbort     = "abort"
+)
+
 // writeError answers {"error": msg} (and "error_id" when given).
 func writeError(ctx *fasthttp.RequestCtx, status int, msg, errorID string) {
 	d := runtime.NewDict(2)
@@ -129,15 +138,18 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 			ctx.SetBodyString("<!doctype html><title>" + runtime.EscapeHTML(a.Message) + "</title><p>" + runtime.EscapeHTML(a.Message) + "</p>")
 			return
 		}
+		ctx.Response.Header.Set(headerErrorKind, errorKindAbort)
 		writeError(ctx, a.Status, a.Message, "")
 		return
 	}
 	if pe := paramErrorOf(err); pe != nil {
+		ctx.Response.Header.Set(headerErrorKind, errorKindParameter)
 		writeError(ctx, 400, pe.msg, "")
 		return
 	}
-	if msg := err.Error(); strings.Contains(msg, sqlprims.BadValue) {
-		writeError(ctx, 400, msg[strings.Index(msg, sqlprims.BadValue):], "")
+	if bv := sqlprims.BadValueOf(err); bv != "" {
+		ctx.Response.Header.Set(headerErrorKind, errorKindParameter)
+		writeError(ctx, 400, bv, "")
 		return
 	}
 	id := newErrorID()

@@ -1584,6 +1584,9 @@ func TestCartInbox(t *testing.T) {
 	wantError(t, inbox("Add", ctWith(item(), "quantity", 1.5)), 400, "quantity")
 	wantError(t, inbox("Update", item()), 400, "quantity is required")
 	wantError(t, inbox("Add", map[string]any{"type": "rose:CartItem", "product_id": pid}), 400, "user-id or a non-blank session-id")
+	for _, typ := range []string{"Update", "Remove"} {
+		wantError(t, inbox(typ, map[string]any{"type": "rose:CartItem", "product_id": pid, "quantity": 0}), 400, "user-id or a non-blank session-id")
+	}
 	wantError(t, inbox("Add", ctWith(item(), "product_id", ctInt())), 400, "product-id")
 	if l := lines(); len(l) != 1 || num(t, l[0].(map[string]any)["quantity"]) != 4 {
 		t.Fatalf("bad activities changed the cart: %v", l)

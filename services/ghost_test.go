@@ -1533,6 +1533,11 @@ func TestGhostSyncMembers(t *testing.T) {
 	ada := ghostUser(t, "ghostfx-ada@example.com", "Ada Lovelace")
 	exec(t, "insert into user_newsletters (user_id, newsletter_id, subscribed) values ($1, $2, true), ($1, $3, false)",
 		ada, nls[gid("f02")], nls[gid("f03")])
+	// A newsletter only this platform has (no Ghost id): Ghost can never list
+	// it, so syncing Ghost's list must leave Ada's subscription alone.
+	localOnly := scalar[int](t, "insert into ghost_newsletters (name, slug) values ('Local only', $1) returning id", uniq(t))
+	exec(t, "insert into user_newsletters (user_id, newsletter_id, subscribed) values ($1, $2, true)", ada, localOnly)
+	t.Cleanup(func() { exec(t, "delete from ghost_newsletters where id = $1", localOnly) })
 	grace := ghostUser(t, "ghostfx-grace@example.com", "Grace Hopper")
 	// Another user is still paired with Grace's member (stale: Ghost's e-mail says it is Grace's).
 	stale := ghostUser(t, "ghostfx-old-grace@example.com", "Old Grace")
@@ -1542,6 +1547,11 @@ func TestGhostSyncMembers(t *testing.T) {
 	c := action(t, b, "ghost-sync", map[string]any{"kinds": "members"})
 	wantCounts(t, c, 0, 0, 0, 0, 0)
 	wantMemberCounts(t, c, 2, 1)
+	if !scalar[bool](t, "select subscribed from user_newsletters where user_id = $1 and newsletter_id = $2", ada, localOnly) {
+		t.Error("the members sync unsubscribed Ada from a newsletter Ghost does not have")
+	}
+	// (A push refuses while she is subscribed to it: take it away for the rest.)
+	exec(t, "delete from user_newsletters where newsletter_id = $1", localOnly)
 	reqs := g.received("/")
 	if len(reqs) != 2 {
 		t.Fatalf("requests: %+v", reqs)

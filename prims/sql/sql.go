@@ -43,11 +43,30 @@ import (
 	"github.com/rose-ash/sxhost/runtime"
 )
 
-// BadValue starts the message of an error for a parameter value the
-// database refuses as such — a number its column cannot hold, text over an
-// index's size limit, text it cannot store — which hosts answer with 400:
-// the value is the request's fault, not the code's.
-const BadValue = "bad parameter value"
+// badValue marks an error for a parameter value the database refuses as
+// such — a number its column cannot hold, text over an index's size limit,
+// text it cannot store. Hosts answer it with 400 (BadValueOf): the value is
+// the request's fault, not the code's.
+type badValue struct{ reason string }
+
+// BadValueOf returns the request-facing reason of an error for a value the
+// database refused, or "".
+func BadValueOf(err error) string {
+	var e *runtime.Error
+	if errors.As(err, &e) {
+		if bv, ok := e.Value.(badValue); ok {
+			return bv.reason
+		}
+	}
+	return ""
+}
+
+// failBadValue stops th with a badValue error; the log keeps the detail.
+func failBadValue(th *runtime.Thread, name, reason, detail string) {
+	e := th.Errorf("%s: bad parameter value: %s", name, detail)
+	e.Value = badValue{reason: "bad parameter value: " + reason}
+	panic(e)
+}
 
 // Conn runs statements: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.
 type Conn interface {
@@ -211,8 +230,8 @@ func toJSON(v runtime.Value) any {
 func fail(th *runtime.Thread, name string, err error) {
 	var pg *pgconn.PgError
 	switch {
-	case errors.As(err, &pg) && valueRefused(pg):
-		th.Fail("%s: %s: %s (SQLSTATE %s)", name, BadValue, pg.Message, pg.Code)
+	case errors.As(err, &pg) && valueRefused(pg) != "":
+		failBadValue(th, name, valueRefused(pg), fmt.Sprintf("%s (SQLSTATE %s)", pg.Message, pg.Code))
 	case errors.As(err, &pg):
 		th.Fail("%s: %s (SQLSTATE %s)", name, pg.Message, pg.Code)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
@@ -221,22 +240,25 @@ func fail(th *runtime.Thread, name string, err error) {
 		// A value the column's type cannot hold (an id beyond int4): the
 		// request's fault, which hosts answer with 400.
 		msg := err.Error()
-		th.Fail("%s: %s: %s", name, BadValue, msg[strings.LastIndex(msg, ": ")+2:])
+		failBadValue(th, name, msg[strings.LastIndex(msg, ": ")+2:], msg)
 	}
 	th.Fail("%s: %v", name, err)
 }
 
-// valueRefused reports whether PostgreSQL refused a value rather than the
-// statement: an unrepresentable character (22021, 22P05) or a value too
-// long for an index (54000 "index row size … exceeds").
-func valueRefused(pg *pgconn.PgError) bool {
+// valueRefused says why PostgreSQL refused a value rather than the
+// statement — an unstorable character (22021, 22P05), a value too long for
+// an index (54000 "index row size … exceeds") — or returns "". The reasons
+// name no table or index.
+func valueRefused(pg *pgconn.PgError) string {
 	switch pg.Code {
 	case "22021", "22P05":
-		return true
+		return "text the database cannot store"
 	case "54000":
-		return strings.Contains(pg.Message, "index row")
+		if strings.Contains(pg.Message, "index row") {
+			return "a text value is too long"
+		}
 	}
-	return false
+	return ""
 }
 
 // query runs q and calls each for every row until it returns false.

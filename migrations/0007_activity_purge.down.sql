@@ -1,0 +1,1 @@
+drop index ap_activities_done_internal_idx;
