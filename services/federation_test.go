@@ -1068,8 +1068,13 @@ func TestFederationSchema(t *testing.T) {
 			"followers-of", "follower-inboxes", "following-of",
 			"remote-actor-by-uri", "remote-actor-by-key-id", "remote-actor-by-handle",
 			"notifications-for-user", "interactions-for-object", "local-posts-for-actor",
+			// OAuth / SSO (services/federation/oauth.sx).
+			"verify-grant", "check-device", "device-code-by-user-code",
 		},
 		[]string{
+			"create-magic-link", "consume-magic-link", "create-grant", "revoke-grant", "revoke-session-grants",
+			"revoke-user-grants", "create-auth-code", "exchange-auth-code", "create-device-code",
+			"approve-device-code", "deny-device-code", "poll-device-code",
 			"create-actor-profile", "update-actor-profile",
 			"add-follower", "remove-follower",
 			"follow", "accept-follow", "reject-follow", "unfollow",
