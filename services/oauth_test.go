@@ -157,11 +157,7 @@ func oaPost(base, name string, body map[string]any) (call, error) {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	c := call{Status: resp.StatusCode, Body: string(raw)}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	dec.Decode(&c.JSON)
-	return c, nil
+	return newCall(resp.StatusCode, raw), nil
 }
 
 // oaRace sends the given action calls all at once and returns the answers.

@@ -127,8 +127,13 @@ func request(t *testing.T, method, url string, body any) call {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	c := call{Status: resp.StatusCode, Body: string(b)}
-	dec := json.NewDecoder(bytes.NewReader(b))
+	return newCall(resp.StatusCode, b)
+}
+
+// newCall is an answer with its body decoded as JSON (numbers kept exact).
+func newCall(status int, body []byte) call {
+	c := call{Status: status, Body: string(body)}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	dec.Decode(&c.JSON)
 	return c
