@@ -414,9 +414,16 @@ func TestOAuthGrants(t *testing.T) {
 		t.Fatal("the grant is not stored as its hash")
 	}
 	v := wantObj(t, r.q("verify-grant", vals("token", token)))
-	if num(t, v["grant_id"]) != gid || num(t, v["user_id"]) != uid || v["email"] != email || v["client_id"] != "blog" || v["is_admin"] != false {
+	if num(t, v["grant_id"]) != gid || num(t, v["user_id"]) != uid || v["email"] != email || v["client_id"] != "blog" || v["is_admin"] != false ||
+		v["scope"] != nil {
 		t.Fatalf("verify-grant: %v", v)
 	}
+	// A grant issued with scopes says so when verified.
+	scoped := r.issue("create-grant", "token", map[string]any{"user-id": uid, "client-id": "blog", "issuer-session": session + "-scoped", "scope": " read  write read"})
+	if v := wantObj(t, r.q("verify-grant", vals("token", scoped["token"].(string)))); v["scope"] != "read write" {
+		t.Fatalf("verify-grant of a scoped grant: %v", v)
+	}
+	wantStatus(t, r.a("revoke-grant", map[string]any{"token": scoped["token"]}), 200)
 	wantObj(t, r.q("verify-grant", vals("token", token, "client-id", "blog")))
 	wantNull(t, r.q("verify-grant", vals("token", token, "client-id", "cart")))
 	wantNull(t, r.q("verify-grant", vals("token", "A"+token[1:])))
@@ -563,8 +570,8 @@ func TestOAuthAuthCode(t *testing.T) {
 		t.Fatal("the exchange did not consume the code and store the new grant token's hash")
 	}
 	v := wantObj(t, r.q("verify-grant", vals("token", token, "client-id", "blog")))
-	if num(t, v["grant_id"]) != gid {
-		t.Fatalf("verify-grant: %v", v)
+	if num(t, v["grant_id"]) != gid || v["scope"] != "profile email" {
+		t.Fatalf("verify-grant (the code's scope should carry over): %v", v)
 	}
 	c = wantObj(t, r.q("check-device", vals("device-id", device)))
 	if num(t, c["grant_id"]) != gid || c["grant_live"] != true {
@@ -719,7 +726,7 @@ func TestOAuthDeviceFlow(t *testing.T) {
 	}
 	token := r.secret("poll-device-code", "token", grant)
 	v := wantObj(t, r.q("verify-grant", vals("token", token, "client-id", "artdag")))
-	if num(t, v["user_id"]) != uid || v["email"] != email || num(t, v["grant_id"]) != num(t, grant["grant_id"]) {
+	if num(t, v["user_id"]) != uid || v["email"] != email || num(t, v["grant_id"]) != num(t, grant["grant_id"]) || v["scope"] != "read write" {
 		t.Fatalf("verify-grant of the device grant: %v", v)
 	}
 	if n := scalar[int64](t, "select count(*) from oauth_device_codes where device_code = $1 and status = 'consumed' and user_id = $2 and grant_token = $3 and approved_at is not null",

@@ -1,0 +1,1 @@
+alter table oauth_grants drop column scope;
