@@ -29,7 +29,7 @@ func (p *Platform) Reference() string {
 		b.WriteString("\n")
 		schema := s.schema(st)
 		for _, sec := range []struct{ key, title string }{
-			{"queries", "Queries"}, {"actions", "Actions"}, {"activities", "Activity handlers"},
+			{"queries", "Queries"}, {"actions", "Actions"}, {"activities", "Activity handlers"}, {"jobs", "Jobs"},
 			{"fragments", "Fragments"}, {"pages", "Pages"}, {"routes", "Routes"},
 		} {
 			v, _ := schema.Get(sec.key)

@@ -613,7 +613,7 @@ func (s *Service) schema(st *state) *runtime.Dict {
 	d := runtime.NewDict(8)
 	d.Set("service", s.Name)
 	d.Set("title", s.Title)
-	for _, kind := range []struct{ key, kind string }{{"queries", "query"}, {"actions", "action"}, {"fragments", "handler"}, {"pages", "page"}, {"routes", "route"}, {"activities", "activity"}} {
+	for _, kind := range []struct{ key, kind string }{{"queries", "query"}, {"actions", "action"}, {"fragments", "handler"}, {"pages", "page"}, {"routes", "route"}, {"activities", "activity"}, {"jobs", "job"}} {
 		var items []runtime.Value
 		for _, def := range st.env.Definitions(kind.kind) {
 			e := runtime.NewDict(6)
@@ -639,6 +639,11 @@ func (s *Service) schema(st *state) *runtime.Dict {
 			if kind.kind == "handler" {
 				if ttl, ok := def.Option("ttl"); ok {
 					e.Set("ttl", ttl)
+				}
+			}
+			if kind.kind == "job" {
+				if every, ok := def.Option("every"); ok {
+					e.Set("every", every)
 				}
 			}
 			var ps []runtime.Value

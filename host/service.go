@@ -168,6 +168,9 @@ func (s *Service) load() (*state, error) {
 			return nil, err
 		}
 	}
+	if err := checkJobs(env); err != nil {
+		return nil, err
+	}
 	services := env.Definitions("service")
 	switch len(services) {
 	case 0:

@@ -244,7 +244,7 @@ func incomplete(err error, src string) bool {
 var definitionForms = map[string]bool{
 	"define": true, "defcomp": true, "defmacro": true, "defquery": true, "defaction": true,
 	"defhandler": true, "defpage": true, "defroute": true, "defservice": true, "defstyle": true,
-	"defactivity": true,
+	"defactivity": true, "defjob": true,
 }
 
 // headName returns the head symbol's name of a list form.

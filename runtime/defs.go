@@ -1,7 +1,7 @@
 package runtime
 
 // Platform definition forms (defquery, defaction, defhandler, defpage,
-// defroute, defservice, defactivity) evaluate into Definitions: plain data a host reads
+// defroute, defservice, defactivity, defjob) evaluate into Definitions: plain data a host reads
 // from the environment's registry.
 
 // Option is one keyword option of a definition, as written (unevaluated).
@@ -13,7 +13,7 @@ type Option struct {
 // Definition is a platform definition read from source.
 type Definition struct {
 	// Kind is the form without "def": "query", "action", "handler", "page",
-	// "route", "service" or "activity".
+	// "route", "service", "activity" or "job".
 	Kind    string
 	Name    string
 	Params  []Param

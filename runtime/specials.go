@@ -38,6 +38,7 @@ var SpecialFormDocs = map[string]string{
 	"defpage":        "(defpage name :path \"/...\" :auth :public :content expr) — a page.",
 	"defroute":       "(defroute name :path \"/...\" :method :post (&key params...) body...) — a non-page route.",
 	"defactivity":    "(defactivity type (&key payload-fields...) \"doc\" body...) — handles activities of a type emitted by this service, in the activity's transaction.",
+	"defjob":         "(defjob name :every seconds () \"doc\" body...) — periodic work of the service, run by its processor in a transaction, one instance at a time.",
 	"defservice":     "(defservice name :title \"...\" :port n) — declares the service a file belongs to.",
 	"defstyle":       "(defstyle name value) — binds a style value (usually a class string).",
 	"<>":             "(<> children...) — a fragment: children rendered with no wrapper.",
@@ -58,9 +59,9 @@ func init() {
 		"defmacro": analyzeDefmacro, "defcomp": analyzeDefcomp,
 		"defquery": analyzeDefForm, "defaction": analyzeDefForm, "defhandler": analyzeDefForm,
 		"defpage": analyzeDefForm, "defroute": analyzeDefForm, "defservice": analyzeDefForm,
-		"defactivity": analyzeDefForm,
-		"defstyle":    analyzeDefstyle,
-		"<>":          analyzeFragment, "raw!": analyzeRaw,
+		"defactivity": analyzeDefForm, "defjob": analyzeDefForm,
+		"defstyle": analyzeDefstyle,
+		"<>":       analyzeFragment, "raw!": analyzeRaw,
 		"unquote": analyzeStrayUnquote, "splice-unquote": analyzeStrayUnquote,
 	}
 }

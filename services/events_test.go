@@ -2,6 +2,7 @@ package services_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rose-ash/sxhost/host"
 )
 
 // Fixtures: every test makes its own calendars (unique slugs), containers,
@@ -1325,7 +1328,7 @@ func TestEventsSchema(t *testing.T) {
 		[]string{"calendars-for-container", "calendar-by-slug", "claims-for-order", "entries-by-ids", "entries-for-calendar",
 			"entries-for-cart", "entries-for-post", "post-ids-for-entry", "ticket-types-for-entry",
 			"tickets-for-cart", "tickets-for-order", "tickets-for-user", "ticket-by-code"},
-		[]string{"book-entry", "cancel-entries", "adopt-entries", "claim-entries-for-order",
+		[]string{"book-entry", "cancel-entries", "adopt-entries", "claim-entries-for-order", "reconcile-claims",
 			"confirm-entries-for-order", "reserve-tickets", "cancel-tickets", "adopt-tickets",
 			"check-in-ticket", "claim-tickets-for-order", "confirm-tickets-for-order", "release-for-order",
 			"link-entry-post", "unlink-entry-post"})
@@ -1368,5 +1371,78 @@ func TestEventsBlankContainerType(t *testing.T) {
 	}
 	if evEntryState(t, entry) != "pending" || evTicketState(t, ticket) != "reserved" {
 		t.Fatalf("refused claims changed states: %s %s", evEntryState(t, entry), evTicketState(t, ticket))
+	}
+}
+
+// Claims their order no longer explains are repaired, by the action and by
+// the periodic job, asking cart about each order.
+func TestEventsReconcileClaims(t *testing.T) {
+	p, urls := platformWith(t, host.Options{}, "events", "cart")
+	b := urls["events"]
+	cal, _ := evCalendar(t, "page", evInt(), "Reconciled")
+	entry, tt, _ := evEvent(t, 10, 50)
+	user := evInt()
+	// One claimed entry and one claimed ticket per order, last changed an
+	// hour ago unless fresh.
+	claim := func(order int64, fresh bool) (int64, int64) {
+		age := "1 hour"
+		if fresh {
+			age = "1 second"
+		}
+		e := scalar[int64](t, `insert into calendar_entries (calendar_id, name, start_at, state, user_id, order_id, updated_at)
+			values ($1, 'Claimed', now() + interval '30 days', 'ordered', $2, $3, now() - $4::interval) returning id`, cal, user, order, age)
+		tk := scalar[int64](t, `insert into tickets (entry_id, ticket_type_id, code, state, price, user_id, order_id, updated_at)
+			values ($1, $2, md5(random()::text), 'ordered', 10, $3, $4, now() - $5::interval) returning id`, entry, tt, user, order, age)
+		return e, tk
+	}
+	order := func(status string) int64 {
+		return scalar[int64](t, `insert into orders (user_id, status, paid_at) values ($1, $2, case when $2 = 'paid' then now() end)
+			returning id`, user, status)
+	}
+	missing := evInt()
+	failed, pending, paid, cancelled := order("failed"), order("pending"), order("paid"), order("cancelled")
+	eMissing, tMissing := claim(missing, false)
+	eFailed, tFailed := claim(failed, false)
+	ePending, tPending := claim(pending, false)
+	ePaid, tPaid := claim(paid, false)
+	eFresh, tFresh := claim(cancelled, true)
+
+	r := evOK(t, action(t, b, "reconcile-claims", map[string]any{"older-than": 30}))
+	if num(t, r["released"]) < 2 || num(t, r["confirmed"]) < 1 {
+		t.Fatalf("reconcile-claims: %v", r)
+	}
+	for _, c := range []struct {
+		what          string
+		entry, ticket int64
+		entryState    string
+		ticketState   string
+	}{
+		{"an order cart does not know", eMissing, tMissing, "pending", "reserved"},
+		{"a failed order", eFailed, tFailed, "pending", "reserved"},
+		{"a pending order", ePending, tPending, "ordered", "ordered"},
+		{"a paid order", ePaid, tPaid, "confirmed", "confirmed"},
+		{"a claim younger than older-than", eFresh, tFresh, "ordered", "ordered"},
+	} {
+		if es, ts := evEntryState(t, c.entry), evTicketState(t, c.ticket); es != c.entryState || ts != c.ticketState {
+			t.Errorf("%s: entry %s, ticket %s; want %s and %s", c.what, es, ts, c.entryState, c.ticketState)
+		}
+	}
+	// A repeat leaves ours as they are (the pending order's claims stay
+	// claimed, the paid order's stay confirmed).
+	evOK(t, action(t, b, "reconcile-claims", map[string]any{"older-than": 30}))
+	if evEntryState(t, ePending) != "ordered" || evTicketState(t, tPending) != "ordered" ||
+		evEntryState(t, ePaid) != "confirmed" || evEntryState(t, eMissing) != "pending" {
+		t.Fatal("a repeat changed reconciled claims")
+	}
+	wantBadParam(t, action(t, b, "reconcile-claims", map[string]any{"older-than": 0}), "older-than")
+	wantBadParam(t, action(t, b, "reconcile-claims", map[string]any{"limit": 0}), "limit")
+
+	// The job does the same for claims older than 30 minutes.
+	exec(t, "update orders set status = 'expired' where id = $1", pending)
+	if ran, err := p.Service("events").RunJob(context.Background(), "reconcile-stale-claims"); !ran || err != nil {
+		t.Fatalf("the job: ran %v, %v", ran, err)
+	}
+	if es, ts := evEntryState(t, ePending), evTicketState(t, tPending); es != "pending" || ts != "reserved" {
+		t.Errorf("the job left an expired order's claims: entry %s, ticket %s", es, ts)
 	}
 }
