@@ -1401,6 +1401,12 @@ func TestEventsReconcileClaims(t *testing.T) {
 	}
 	missing := evInt()
 	failed, pending, paid, cancelled := order("failed"), order("pending"), order("paid"), order("cancelled")
+	// A failed order that also has a confirmed ticket is past releasing: it
+	// is left alone and does not stop the run.
+	mixed := order("failed")
+	eMixed, _ := claim(mixed, false)
+	scalar[int64](t, `insert into tickets (entry_id, ticket_type_id, code, state, price, user_id, order_id)
+		values ($1, $2, md5(random()::text), 'confirmed', 10, $3, $4) returning id`, entry, tt, user, mixed)
 	eMissing, tMissing := claim(missing, false)
 	eFailed, tFailed := claim(failed, false)
 	ePending, tPending := claim(pending, false)
@@ -1426,6 +1432,9 @@ func TestEventsReconcileClaims(t *testing.T) {
 		if es, ts := evEntryState(t, c.entry), evTicketState(t, c.ticket); es != c.entryState || ts != c.ticketState {
 			t.Errorf("%s: entry %s, ticket %s; want %s and %s", c.what, es, ts, c.entryState, c.ticketState)
 		}
+	}
+	if es := evEntryState(t, eMixed); es != "ordered" {
+		t.Errorf("a failed order with a confirmed ticket: its claimed entry is %s, want it left ordered", es)
 	}
 	// A repeat leaves ours as they are (the pending order's claims stay
 	// claimed, the paid order's stay confirmed).
