@@ -293,8 +293,9 @@ func backoff(base time.Duration, attempt int) time.Duration {
 
 // StartActivityProcessors processes every service's activities until stop
 // is called (stop waits for them): woken by NOTIFY when a row is committed,
-// and every Poll for rows whose retry falls due. The same loop runs the
-// service's periodic jobs (jobs.go) and purges old activities. Errors (the
+// and every Poll for rows whose retry falls due; the loop also purges old
+// activities. Each service's periodic jobs run in a loop of their own
+// (jobs.go). Errors (the
 // database being away) are logged and retried on the next poll.
 func (p *Platform) StartActivityProcessors(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -306,7 +307,12 @@ func (p *Platform) StartActivityProcessors(ctx context.Context) (stop func()) {
 	opts := p.opts.Activities.withDefaults()
 	wake := make(map[string]chan struct{}, len(p.order))
 	for _, s := range p.order {
-		if len(s.Env().Definitions("activity")) == 0 && !emits(s) && len(s.Env().Definitions("job")) == 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runJobs(ctx, opts.Poll)
+		}()
+		if len(s.Env().Definitions("activity")) == 0 && !emits(s) {
 			continue
 		}
 		ch := make(chan struct{}, 1)
@@ -317,9 +323,7 @@ func (p *Platform) StartActivityProcessors(ctx context.Context) (stop func()) {
 			t := time.NewTicker(opts.Poll)
 			defer t.Stop()
 			var purged time.Time
-			jobs := map[string]time.Time{}
 			for {
-				s.runDueJobs(ctx, jobs)
 				if _, err := s.ProcessActivities(ctx); err != nil && ctx.Err() == nil {
 					p.log.Warn("activity processor", "service", s.Name, "err", err)
 				}

@@ -15,13 +15,16 @@ import (
 
 // Periodic jobs: (defjob name :every seconds () "doc" body…) is work a
 // service does on a schedule — releasing claims nobody will pay for,
-// re-checking pending payments. The service's processor (started with the
-// activity processors) runs each job every :every seconds, the first time
-// one period after it starts. A run is one transaction that first takes a
-// transaction-scoped advisory lock on the job with pg_try_advisory_xact_lock:
-// several instances of a service never run one job at once (a job still
-// running elsewhere is skipped, not queued), and the job's writes commit
-// whole or not at all. A failure is logged; the next period tries again.
+// re-checking pending payments. Each service's job loop (started with the
+// activity processors, in its own goroutine) runs a job when it is due. A
+// run is one transaction that first takes a transaction-scoped advisory
+// lock on the job with pg_try_advisory_xact_lock, so several instances
+// never run one job at once (a job running elsewhere is skipped, not
+// queued), then reads job_runs, shared by every instance: a job runs once
+// per period however many instances there are, and an instance that starts
+// after a job fell due runs it at once. The job's writes commit with its
+// job_runs row, whole or not at all; a failure is recorded (last_error) and
+// logged, and the next period tries again.
 
 // jobPeriod returns a job's :every option, in seconds, as a duration.
 func jobPeriod(d *runtime.Definition) (time.Duration, error) {
@@ -46,9 +49,15 @@ func checkJobs(env *runtime.Env) error {
 	return nil
 }
 
-// RunJob runs one of the service's jobs now and reports whether it ran:
-// false when another instance holds the job's lock.
+// RunJob runs one of the service's jobs now, due or not, and reports
+// whether it ran: false when another instance holds the job's lock.
 func (s *Service) RunJob(ctx context.Context, name string) (bool, error) {
+	return s.runJob(ctx, name, 0)
+}
+
+// runJob runs a job if no other instance is running it and, when period is
+// not 0, if its last start (in job_runs) is at least period ago.
+func (s *Service) runJob(ctx context.Context, name string, period time.Duration) (bool, error) {
 	if s.plat.opts.DB == nil {
 		return false, errors.New("jobs need a database")
 	}
@@ -58,16 +67,45 @@ func (s *Service) RunJob(ctx context.Context, name string) (bool, error) {
 		return false, fmt.Errorf("job %s/%s: %w", s.Name, name, errNotFound)
 	}
 	ran := false
+	var jobErr error
 	err := pgx.BeginFunc(ctx, s.plat.opts.DB, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, "select pg_try_advisory_xact_lock($1)", jobLockKey(s.Name, name)).Scan(&ran); err != nil || !ran {
+		var locked bool
+		if err := tx.QueryRow(ctx, "select pg_try_advisory_xact_lock($1)", jobLockKey(s.Name, name)).Scan(&locked); err != nil || !locked {
+			return err
+		}
+		if period > 0 {
+			var due bool
+			err := tx.QueryRow(ctx, `select coalesce((select started_at <= now() - $3::interval from job_runs
+				where service = $1 and job = $2), true)`, s.Name, name, fmt.Sprintf("%d milliseconds", period.Milliseconds())).Scan(&due)
+			if err != nil || !due {
+				return err
+			}
+		}
+		ran = true
+		if _, err := tx.Exec(ctx, `insert into job_runs (service, job, started_at) values ($1, $2, now())
+			on conflict (service, job) do update set started_at = now(), finished_at = null`, s.Name, name); err != nil {
 			return err
 		}
 		th := st.thread(ctx, s.plat)
 		defer st.release(th)
-		sqlprims.Bind(th, tx)
-		_, err := th.Apply(def.Fn)
+		// The job's own writes sit in a savepoint: a failure undoes them and
+		// still records the run and its error.
+		jobErr = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+			sqlprims.Bind(th, sp)
+			_, err := th.Apply(def.Fn)
+			return err
+		})
+		var lastError any
+		if jobErr != nil {
+			lastError = jobErr.Error()
+		}
+		_, err := tx.Exec(ctx, `update job_runs set finished_at = now(), last_error = $3 where service = $1 and job = $2`,
+			s.Name, name, lastError)
 		return err
 	})
+	if err == nil {
+		err = jobErr
+	}
 	return ran, err
 }
 
@@ -81,9 +119,9 @@ func jobLockKey(service, job string) int64 {
 // jobTimeout bounds one run of a job.
 const jobTimeout = 5 * time.Minute
 
-// runDueJobs runs the service's jobs whose time has come; next holds each
-// job's next run and is updated (jobs added by a reload start one period
-// from now, removed ones are forgotten).
+// runDueJobs tries every job of the service whose in-process schedule says
+// it may be due (the first time at once); job_runs decides. next holds each
+// job's next try: a period after this one.
 func (s *Service) runDueJobs(ctx context.Context, next map[string]time.Time) {
 	now := time.Now()
 	seen := map[string]bool{}
@@ -93,28 +131,39 @@ func (s *Service) runDueJobs(ctx context.Context, next map[string]time.Time) {
 			continue // refused at load; a definition cannot get here without it
 		}
 		seen[d.Name] = true
-		due, ok := next[d.Name]
-		if !ok {
-			next[d.Name] = now.Add(period)
-			continue
-		}
-		if now.Before(due) {
+		if due, ok := next[d.Name]; ok && now.Before(due) {
 			continue
 		}
 		next[d.Name] = now.Add(period)
 		jctx, cancel := context.WithTimeout(ctx, jobTimeout)
-		ran, err := s.RunJob(jctx, d.Name)
+		ran, err := s.runJob(jctx, d.Name, period)
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.plat.log.Warn("job failed", "service", s.Name, "job", d.Name, "err", err)
 		case !ran:
-			s.plat.log.Debug("job skipped: running elsewhere", "service", s.Name, "job", d.Name)
+			s.plat.log.Debug("job not due or running elsewhere", "service", s.Name, "job", d.Name)
 		}
 	}
 	for name := range next {
 		if !seen[name] {
 			delete(next, name)
+		}
+	}
+}
+
+// runJobs is a service's job loop: it looks for due jobs every poll until
+// ctx ends (a service that has none now may get some from a reload).
+func (s *Service) runJobs(ctx context.Context, poll time.Duration) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	next := map[string]time.Time{}
+	for {
+		s.runDueJobs(ctx, next)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

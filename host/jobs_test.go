@@ -12,8 +12,10 @@ import (
 	"github.com/rose-ash/sxhost/host"
 )
 
+// jobService is a service with two jobs; %[2]s names it (job locks and
+// job_runs rows are per service name, so parallel tests use their own).
 const jobService = `
-(defservice chores)
+(defservice %[2]s)
 
 (defjob tick :every 1 ()
   "Counts a tick; fails after writing when the table says so."
@@ -26,19 +28,18 @@ const jobService = `
   (sql/value "select pg_sleep(0.5)::text"))
 `
 
-func startChores(t *testing.T, opts host.Options) (*host.Platform, string) {
+func startChores(t *testing.T, opts host.Options) (*host.Platform, *host.Service, string) {
 	t.Helper()
 	table := uniqueName("chores")
 	execSQL(t, "create table "+table+" (id serial primary key, what text not null)")
 	opts.DB = openPool(t, dbURL)
-	_, p, _ := startService(t, fmt.Sprintf(jobService, table), opts)
-	return p, table
+	_, p, _ := startService(t, fmt.Sprintf(jobService, table, strings.ReplaceAll(table, "_", "-")), opts)
+	return p, p.Services()[0], table
 }
 
 func TestJobRunsInOneTransaction(t *testing.T) {
 	t.Parallel()
-	p, table := startChores(t, host.Options{})
-	svc := p.Service("chores")
+	_, svc, table := startChores(t, host.Options{})
 	check := directConn(t)
 	if ran, err := svc.RunJob(context.Background(), "tick"); !ran || err != nil {
 		t.Fatalf("tick: ran %v, %v", ran, err)
@@ -53,6 +54,11 @@ func TestJobRunsInOneTransaction(t *testing.T) {
 	if n := countRows(t, check, table, "what = 'tick'"); n != 1 {
 		t.Errorf("a failed run left its write: %d ticks, want 1", n)
 	}
+	var lastError string
+	check.QueryRow(context.Background(), "select coalesce(last_error, '') from job_runs where service = $1 and job = 'tick'", svc.Name).Scan(&lastError)
+	if !strings.Contains(lastError, "tick failed") {
+		t.Errorf("the failure is not recorded in job_runs: %q", lastError)
+	}
 	if _, err := svc.RunJob(context.Background(), "no-such-job"); err == nil {
 		t.Error("an unknown job ran")
 	}
@@ -60,8 +66,7 @@ func TestJobRunsInOneTransaction(t *testing.T) {
 
 func TestJobRunsOnceAtATime(t *testing.T) {
 	t.Parallel()
-	p, _ := startChores(t, host.Options{})
-	svc := p.Service("chores")
+	_, svc, _ := startChores(t, host.Options{})
 	var wg sync.WaitGroup
 	results := make([]bool, 2)
 	errs := make([]error, 2)
@@ -80,18 +85,35 @@ func TestJobRunsOnceAtATime(t *testing.T) {
 
 func TestJobsRunOnTheirSchedule(t *testing.T) {
 	t.Parallel()
-	p, table := startChores(t, host.Options{Activities: host.ActivityOptions{Poll: 100 * time.Millisecond}})
-	stop := p.StartActivityProcessors(context.Background())
-	defer stop()
+	p, svc, table := startChores(t, host.Options{Activities: host.ActivityOptions{Poll: 100 * time.Millisecond}})
 	check := directConn(t)
-	// The first run comes one period (1 s) after the start, then every second.
-	time.Sleep(500 * time.Millisecond)
+	// A job that ran (elsewhere) half a second ago is not due yet; the loop
+	// runs it when its second is up, then every second — once per period
+	// even with two instances looking.
+	execSQL(t, fmt.Sprintf(`insert into job_runs (service, job, started_at) values ('%s', 'tick', now() - interval '500 milliseconds')`, svc.Name))
+	stop1 := p.StartActivityProcessors(context.Background())
+	defer stop1()
+	other := newPlatform(t, svc.Files, host.Options{DB: openPool(t, dbURL), Activities: host.ActivityOptions{Poll: 100 * time.Millisecond}})
+	stop2 := other.StartActivityProcessors(context.Background())
+	defer stop2()
+	start := time.Now()
+	time.Sleep(200 * time.Millisecond)
 	if n := countRows(t, check, table, "what = 'tick'"); n != 0 {
-		t.Fatalf("%d ticks before the first period ended", n)
+		t.Fatalf("%d ticks before the job was due", n)
 	}
-	eventually(t, 5*time.Second, "two scheduled ticks", func() bool {
-		return countRows(t, check, table, "what = 'tick'") >= 2
+	eventually(t, 10*time.Second, "three scheduled ticks", func() bool {
+		return countRows(t, check, table, "what = 'tick'") >= 3
 	})
+	// Due at 0.5 s, then every second: two instances must not double that.
+	if n, most := countRows(t, check, table, "what = 'tick'"), int(time.Since(start).Seconds())+1; n > most {
+		t.Fatalf("%d ticks in %s of a 1 s job with two instances, want at most %d", n, time.Since(start), most)
+	}
+	// The overdue long job ran at once, in one instance only.
+	var ran int
+	check.QueryRow(context.Background(), "select count(*) from job_runs where service = $1 and job = 'nap' and finished_at is not null", svc.Name).Scan(&ran)
+	if ran != 1 {
+		t.Errorf("the nap job's run was not recorded once: %d", ran)
+	}
 }
 
 func TestJobNeedsAPeriod(t *testing.T) {

@@ -130,7 +130,7 @@ func TestPlatformSchema(t *testing.T) {
 		}
 		// Nothing unlisted: the public schema is exactly the list plus
 		// the runtime's own tables.
-		expected := map[string]bool{"schema_migrations": true, "sx_meta": true}
+		expected := map[string]bool{"schema_migrations": true, "sx_meta": true, "job_runs": true}
 		for _, name := range want {
 			expected[name] = true
 		}

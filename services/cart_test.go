@@ -315,7 +315,7 @@ func ctLineState(t *testing.T, id int64) string {
 func TestCartSchema(t *testing.T) {
 	e := ctPlatform(t)
 	all := checkSchema(t, e.cart, "cart",
-		[]string{"cart-items", "cart-summary", "order-by-id", "order-by-checkout", "orders-for-user", "pending-orders"},
+		[]string{"cart-items", "cart-summary", "order-by-id", "order-by-checkout", "orders-for-user", "pending-orders", "order-statuses"},
 		[]string{"add-to-cart", "update-cart-item", "remove-cart-item", "adopt-cart", "clear-cart-for-order",
 			"session-login", "create-order", "record-checkout", "mark-order-paid", "fail-order", "cancel-order"})
 	params := func(name string) map[string]map[string]any {
@@ -2101,4 +2101,22 @@ func TestCartBlankContainerType(t *testing.T) {
 	if st := ctEntryState(t, c.entries[0]); st != "pending/-" {
 		t.Fatalf("entry: %s", st)
 	}
+}
+
+func TestCartOrderStatuses(t *testing.T) {
+	e := ctPlatform(t)
+	a := num(t, ctOrder(t, e, ctFill(t, e, ctUser(), 1, 0, 0))["id"])
+	b := num(t, ctOrder(t, e, ctFill(t, e, ctUser(), 1, 0, 0))["id"])
+	wantStatus(t, action(t, e.cart, "cancel-order", map[string]any{"order-id": b}), 200)
+	got := wantArr(t, query(t, e.cart, "order-statuses", "ids="+itoa(b)+","+itoa(ctInt())+","+itoa(a)))
+	if len(got) != 2 || num(t, got[0].(map[string]any)["id"]) != a || got[0].(map[string]any)["status"] != "pending" ||
+		num(t, got[1].(map[string]any)["id"]) != b || got[1].(map[string]any)["status"] != "cancelled" {
+		t.Fatalf("order-statuses: %v", got)
+	}
+	wantBadParam(t, query(t, e.cart, "order-statuses", "ids=x"), "ids")
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = itoa(int64(i + 1))
+	}
+	wantBadParam(t, query(t, e.cart, "order-statuses", "ids="+strings.Join(many, ",")), "ids")
 }

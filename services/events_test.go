@@ -1405,6 +1405,19 @@ func TestEventsReconcileClaims(t *testing.T) {
 	// is left alone and does not stop the run.
 	mixed := order("failed")
 	eMixed, _ := claim(mixed, false)
+	// An order whose release fails (a trigger refuses it) is counted as
+	// failed and skipped; the others are still repaired.
+	broken := order("expired")
+	eBroken, _ := claim(broken, false)
+	fn, trig := "evfail_"+strings.ReplaceAll(uniq(t), "-", "_"), "evtrig_"+strings.ReplaceAll(uniq(t), "-", "_")
+	exec(t, fmt.Sprintf(`create function %s() returns trigger language plpgsql as $$
+		begin raise exception 'release refused for the test'; end $$`, fn))
+	exec(t, fmt.Sprintf(`create trigger %s before update on calendar_entries for each row
+		when (old.order_id = %d) execute function %s()`, trig, broken, fn))
+	t.Cleanup(func() {
+		exec(t, fmt.Sprintf("drop trigger if exists %s on calendar_entries", trig))
+		exec(t, fmt.Sprintf("drop function if exists %s()", fn))
+	})
 	scalar[int64](t, `insert into tickets (entry_id, ticket_type_id, code, state, price, user_id, order_id)
 		values ($1, $2, md5(random()::text), 'confirmed', 10, $3, $4) returning id`, entry, tt, user, mixed)
 	eMissing, tMissing := claim(missing, false)
@@ -1414,8 +1427,11 @@ func TestEventsReconcileClaims(t *testing.T) {
 	eFresh, tFresh := claim(cancelled, true)
 
 	r := evOK(t, action(t, b, "reconcile-claims", map[string]any{"older-than": 30}))
-	if num(t, r["released"]) < 2 || num(t, r["confirmed"]) < 1 {
+	if num(t, r["released"]) < 2 || num(t, r["confirmed"]) < 1 || num(t, r["failed"]) < 1 {
 		t.Fatalf("reconcile-claims: %v", r)
+	}
+	if es := evEntryState(t, eBroken); es != "ordered" {
+		t.Errorf("the order whose release failed: entry %s, want it left ordered", es)
 	}
 	for _, c := range []struct {
 		what          string
