@@ -29,6 +29,11 @@ const checkedService = `(defservice main)
 (defroute calls-no-frag :path "/r4" () (frag "other" "no-frag"))
 
 (defroute calls-exists :path "/r5" () (query "other" "exists" :id 1))
+
+(define statuses (list "open" "closed"))
+(defquery statuses (&key (ids :ids)) "Shares its name with the list above." ids)
+(defaction tidy () "An action." nil)
+(define tidy 3)
 `
 
 const otherService = `(defservice other)
@@ -78,6 +83,9 @@ func TestSxhostCheck(t *testing.T) {
 	wantFinding(t, report, mainFile, checkedService, "(~nosuch :a 1)", "~nosuch")
 	wantFinding(t, report, mainFile, checkedService, "(two 1)", "two expects 2 arguments, got 1")
 	wantFinding(t, report, mainFile, checkedService, `(upper "a" "b")`, "upper expects 1 argument, got 2")
+	// One global name bound twice by different forms: the later silently wins.
+	wantFinding(t, report, mainFile, checkedService, "(defquery statuses", "defquery statuses replaces the global statuses")
+	wantFinding(t, report, mainFile, checkedService, "(define tidy 3)", "define tidy replaces defaction tidy")
 	// other is not loaded: every call to it is reported.
 	wantFinding(t, report, mainFile, checkedService, `(query "other" "nope")`, "no service other is loaded")
 	if !strings.Contains(report, "problem(s)") {

@@ -39,6 +39,7 @@ func (e *Env) Check(extra ...Value) []Finding {
 	}
 	values := append([]Value(nil), extra...)
 	e.mu.RLock()
+	out = append(out, e.clashes...)
 	for _, c := range e.globals {
 		if c.Value != unbound {
 			values = append(values, c.Value)

@@ -1,5 +1,7 @@
 package runtime
 
+import "fmt"
+
 // Platform definition forms (defquery, defaction, defhandler, defpage,
 // defroute, defservice, defactivity, defjob) evaluate into Definitions: plain data a host reads
 // from the environment's registry.
@@ -73,6 +75,17 @@ func (e *Env) Definition(kind, name string) *Definition {
 		return e.defs[i]
 	}
 	return nil
+}
+
+// noteClash records a global name bound twice by different forms.
+func (e *Env) noteClash(p *Pos, format string, args ...any) {
+	f := Finding{Msg: fmt.Sprintf(format, args...)}
+	if p != nil {
+		f.Pos = *p
+	}
+	e.mu.Lock()
+	e.clashes = append(e.clashes, f)
+	e.mu.Unlock()
 }
 
 func (e *Env) register(d *Definition) {
@@ -189,6 +202,11 @@ func genDefForm(n *defFormNode) code {
 		}
 		f.th.Env.register(&def)
 		if c != nil {
+			if old, ok := c.Value.(*Definition); !ok && c.Value != unbound && c.Value != nil {
+				f.th.Env.noteClash(n.pos(), "def%s %s replaces the global %s defined before it", d.Kind, d.Name, d.Name)
+			} else if ok && (old.Kind != d.Kind) {
+				f.th.Env.noteClash(n.pos(), "def%s %s replaces def%s %s (they share one global name)", d.Kind, d.Name, old.Kind, d.Name)
+			}
 			c.Value = &def
 		}
 		return nil

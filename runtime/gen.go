@@ -208,6 +208,9 @@ func genDefine(n *defineNode) code {
 	if n.cell != nil {
 		c := n.cell
 		return func(f *frame) Value {
+			if d, ok := c.Value.(*Definition); ok {
+				f.th.Env.noteClash(n.pos(), "define %s replaces def%s %s defined before it", c.Name, d.Kind, c.Name)
+			}
 			c.Value = val(f)
 			return nil
 		}

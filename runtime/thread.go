@@ -22,6 +22,10 @@ type Env struct {
 	defIdx  map[string]int // kind+"/"+name -> index into defs
 	// OnDefine, when set, is told of every definition form evaluated.
 	OnDefine func(*Definition)
+	// clashes are global names a define and a definition form (defquery,
+	// defaction, defhandler) both bound: one silently replaced the other,
+	// which Check reports.
+	clashes []Finding
 }
 
 // NewEnv returns an environment holding only the special forms and the
