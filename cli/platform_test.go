@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -141,15 +140,5 @@ func TestSeedThenRunThePlatform(t *testing.T) {
 			t.Errorf("%s's schema names %v", name, s["service"])
 		}
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, logs.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("sxhost did not stop after SIGTERM")
-	}
+	stopWithSIGTERM(t, cmd, &logs)
 }

@@ -36,6 +36,25 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// stopWithSIGTERM signals the process and checks that it exits cleanly
+// within 10 s; logs is its standard error, shown on failure.
+func stopWithSIGTERM(t *testing.T, cmd *exec.Cmd, logs *bytes.Buffer) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sxhost did not stop after SIGTERM")
+	}
+}
+
 // waitBody polls url until it answers 200, returning the body.
 func waitBody(t *testing.T, url string) string {
 	t.Helper()
@@ -77,19 +96,7 @@ func TestSxhostRunServesEachServiceAndStopsOnSIGTERM(t *testing.T) {
 	if got := waitBody(t, "http://"+addrB+"/internal/data/name"); got != `"beta"` {
 		t.Errorf("beta: %s", got)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, logs.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("sxhost did not stop after SIGTERM")
-	}
+	stopWithSIGTERM(t, cmd, &logs)
 	for _, want := range []string{`"msg":"serving","service":"alpha"`, `"msg":"serving","service":"beta"`, `"msg":"request"`, "shutting down"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, logs.String())

@@ -121,10 +121,14 @@ func (s *Service) emitActivity(th *runtime.Thread, a []runtime.Value) runtime.Va
 		th.Fail("emit-activity: no database")
 	}
 	var id int64
-	rows, err := conn.Query(th.Ctx, `insert into ap_activities
-		(activity_type, object_type, payload, origin_app, visibility, actor_profile_id)
-		values ($1, nullif($2, ''), $3::jsonb, $4, $5, $6) returning id`,
-		typ, objectType, payload.String(), s.Name, visibility, actorProfile)
+	// One round trip: the row and the wake-up. NOTIFY is delivered at
+	// commit, so a processor never wakes for a row it cannot see yet.
+	rows, err := conn.Query(th.Ctx, `with a as (
+			insert into ap_activities (activity_type, object_type, payload, origin_app, visibility, actor_profile_id)
+			values ($1, nullif($2, ''), $3::jsonb, $4, $5, $6) returning id),
+		n as (select pg_notify($7, $4))
+		select a.id from a, n`,
+		typ, objectType, payload.String(), s.Name, visibility, actorProfile, activityChannel)
 	if err == nil {
 		if rows.Next() {
 			err = rows.Scan(&id)
@@ -133,11 +137,6 @@ func (s *Service) emitActivity(th *runtime.Thread, a []runtime.Value) runtime.Va
 		if err == nil {
 			err = rows.Err()
 		}
-	}
-	if err == nil {
-		// Delivered at commit, so a processor never wakes for a row it
-		// cannot see yet.
-		_, err = conn.Exec(th.Ctx, "select pg_notify($1, $2)", activityChannel, s.Name)
 	}
 	if err != nil {
 		th.Fail("emit-activity %s: %v", typ, err)

@@ -429,21 +429,8 @@ func navProcess(t *testing.T, svc interface {
 // navChildren is the live children of a node, as "label slug depth/sort_order".
 func navChildren(t *testing.T, parent int64) []string {
 	t.Helper()
-	rows, err := db.Query(context.Background(), `select label || ' ' || coalesce(slug, '-') || ' ' || depth || '/' || sort_order
+	return column(t, `select label || ' ' || coalesce(slug, '-') || ' ' || depth || '/' || sort_order
 		|| ' ' || coalesce(container_type, 'site') from menu_nodes where parent_id = $1 and deleted_at is null order by sort_order, id`, parent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 func TestBlogNavContainerActivities(t *testing.T) {
@@ -542,21 +529,8 @@ func TestBlogNavContainerActivities(t *testing.T) {
 // navLinks is the live link nodes under a node, as "type-id label depth/sort_order".
 func navLinks(t *testing.T, parent int64) []string {
 	t.Helper()
-	rows, err := db.Query(context.Background(), `select link_type || '-' || link_id || ' ' || label || ' ' || depth || '/' || sort_order
+	return column(t, `select link_type || '-' || link_id || ' ' || label || ' ' || depth || '/' || sort_order
 		from menu_nodes where parent_id = $1 and link_type is not null and deleted_at is null order by sort_order, id`, parent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 func navWantLinks(t *testing.T, parent int64, want ...string) {

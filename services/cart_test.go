@@ -130,28 +130,6 @@ func ctWantMoney(t *testing.T, what string, v any, want string) {
 	}
 }
 
-// ctStrings reads one text column of rows straight from the database.
-func ctStrings(t *testing.T, sql string, args ...any) []string {
-	t.Helper()
-	rows, err := db.Query(context.Background(), sql, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // ctNoOwner checks the 400 for a cart call without an owner.
 func ctNoOwner(t *testing.T, c call) {
 	t.Helper()
@@ -279,7 +257,7 @@ func ctProcess(t *testing.T, e *ctEnv) {
 // type for an order, oldest first.
 func ctActivities(t *testing.T, typ string, order int64) []string {
 	t.Helper()
-	return ctStrings(t, `select process_state from ap_activities
+	return column(t, `select process_state from ap_activities
 		where origin_app = 'cart' and activity_type = $1 and payload->>'order-id' = $2::text order by id`,
 		typ, itoa(order))
 }
@@ -666,7 +644,7 @@ func TestCartCreateOrder(t *testing.T) {
 	// Something outside the page stays in the cart.
 	outside := ctFill(t, e, user, 1, 1, 1)
 	wantNull(t, query(t, e.blog, "page-config-by-container", ctQ(nil, "container-type", "page", "container-id", c.container)))
-	products := ctStrings(t, "select product_slug from cart_items where id = any($1) order by id", c.lines)
+	products := column(t, "select product_slug from cart_items where id = any($1) order by id", c.lines)
 
 	r := action(t, e.cart, "create-order", ctWith(user, "container-type", "page", "container-id", c.container, "email", "buyer@example.com"))
 	wantStatus(t, r, 200)
@@ -1260,7 +1238,7 @@ func TestCartOrderPaidHandler(t *testing.T) {
 			for _, a := range ctActivities(t, "order.paid", id) {
 				if a != "done" {
 					t.Fatalf("%s: %s order's order.paid is %s (error %v)", round, k, a,
-						ctStrings(t, "select coalesce(last_error, '') from ap_activities where origin_app = 'cart' and activity_type = 'order.paid' and payload->>'order-id' = $1", itoa(id)))
+						column(t, "select coalesce(last_error, '') from ap_activities where origin_app = 'cart' and activity_type = 'order.paid' and payload->>'order-id' = $1", itoa(id)))
 				}
 			}
 			for _, l := range c.lines {
@@ -1355,7 +1333,7 @@ func TestCartSessionLogin(t *testing.T) {
 	if r["queued"] != true {
 		t.Fatalf("session-login: %v", r)
 	}
-	states := ctStrings(t, `select process_state from ap_activities
+	states := column(t, `select process_state from ap_activities
 		where origin_app = 'cart' and activity_type = 'user.login'
 		  and payload->>'session-id' = $1 and payload->>'user-id' = $2`, sess["session-id"], itoa(uid))
 	if len(states) != 1 || states[0] != "pending" {
@@ -1365,7 +1343,7 @@ func TestCartSessionLogin(t *testing.T) {
 	ctWantIDs(t, "session's cart before", wantArr(t, query(t, e.cart, "cart-items", ctQ(sess))), c.lines...)
 
 	ctProcess(t, e)
-	states = ctStrings(t, `select process_state from ap_activities
+	states = column(t, `select process_state from ap_activities
 		where origin_app = 'cart' and activity_type = 'user.login' and payload->>'session-id' = $1`, sess["session-id"])
 	if len(states) != 1 || states[0] != "done" {
 		t.Fatalf("user.login after processing: %v", states)
@@ -1500,7 +1478,7 @@ func TestCartConcurrentCheckoutsMakeOneOrder(t *testing.T) {
 			t.Logf("create-order: %s", r.body)
 		}
 	}
-	orders := ctStrings(t, "select id || ' total ' || total_amount from orders where user_id = $1 order by id", c.owner["user-id"])
+	orders := column(t, "select id || ' total ' || total_amount from orders where user_id = $1 order by id", c.owner["user-id"])
 	if statuses[200] != 1 || statuses[409] != 1 || len(orders) != 1 {
 		t.Fatalf("two concurrent checkouts: statuses %v, orders %v; want one order and one 409 (cart empty)", statuses, orders)
 	}
@@ -1528,7 +1506,7 @@ func TestCartSessionLoginWithEmptySession(t *testing.T) {
 	r := action(t, e.cart, "session-login", map[string]any{"user-id": uid, "session-id": ""})
 	if r.Status == 200 {
 		ctProcess(t, e)
-		t.Logf("user.login: %v", ctStrings(t, `select process_state || ' ' || coalesce(last_error, '') from ap_activities
+		t.Logf("user.login: %v", column(t, `select process_state || ' ' || coalesce(last_error, '') from ap_activities
 			where origin_app = 'cart' and activity_type = 'user.login' and payload->>'user-id' = $1`, itoa(uid)))
 		// Mark it failed so that later runs do not retry it.
 		exec(t, `update ap_activities set process_state = 'failed' where origin_app = 'cart'

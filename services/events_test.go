@@ -97,20 +97,6 @@ func evWantIDs(t *testing.T, what string, rows []any, want ...int64) {
 	}
 }
 
-// evMoney reads a JSON number as a float64.
-func evMoney(t *testing.T, v any) float64 {
-	t.Helper()
-	n, ok := v.(json.Number)
-	if !ok {
-		t.Fatalf("want a number, got %#v", v)
-	}
-	f, err := n.Float64()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
 func evTime(t *testing.T, v any) time.Time {
 	t.Helper()
 	s, _ := v.(string)
@@ -239,7 +225,7 @@ func TestEventsBookEntry(t *testing.T) {
 
 	e := wantObj(t, action(t, b, "book-entry", evWith(owner, "calendar-id", cal, "slot-id", slot, "start-at", evRFC(start))))
 	id := num(t, e["id"])
-	if e["state"] != "pending" || e["name"] != "Morning class" || evMoney(t, e["cost"]) != 12.5 ||
+	if e["state"] != "pending" || e["name"] != "Morning class" || numf(t, e["cost"]) != 12.5 ||
 		num(t, e["slot_id"]) != slot || num(t, e["calendar_id"]) != cal ||
 		e["container_type"] != "page" || num(t, e["container_id"]) != cid ||
 		e["user_id"] != nil || e["order_id"] != nil {
@@ -261,7 +247,7 @@ func TestEventsBookEntry(t *testing.T) {
 	user := evInt()
 	e = wantObj(t, action(t, b, "book-entry", map[string]any{"user-id": user, "session-id": sess, "calendar-id": free,
 		"start-at": "2031-03-04T10:00:00+01:00"}))
-	if e["name"] != "Open studio" || evMoney(t, e["cost"]) != 0 || e["slot_id"] != nil || e["end_at"] != nil ||
+	if e["name"] != "Open studio" || numf(t, e["cost"]) != 0 || e["slot_id"] != nil || e["end_at"] != nil ||
 		num(t, e["user_id"]) != user || !evTime(t, e["start_at"]).Equal(time.Date(2031, 3, 4, 9, 0, 0, 0, time.UTC)) {
 		t.Fatalf("book-entry without slot: %v", e)
 	}
@@ -454,7 +440,7 @@ func TestEventsBookEntrySlotRequired(t *testing.T) {
 	// Its only slot deleted, the calendar is free-form.
 	exec(t, "update calendar_slots set deleted_at = now() where id = $1", slot)
 	e := evOK(t, action(t, b, "book-entry", evWith(so, "calendar-id", cal, "start-at", evRFC(monday.Add(3*time.Hour)))))
-	if e["slot_id"] != nil || evMoney(t, e["cost"]) != 0 || e["name"] != "Pool" {
+	if e["slot_id"] != nil || numf(t, e["cost"]) != 0 || e["name"] != "Pool" {
 		t.Fatalf("free-form booking: %v", e)
 	}
 	if n := count(); n != 2 {
@@ -611,11 +597,11 @@ func TestEventsTicketTypes(t *testing.T) {
 	rows := wantArr(t, query(t, b, "ticket-types-for-entry", "entry-id="+itoa(entry)))
 	evWantIDs(t, "ticket-types-for-entry", rows, vip, std)
 	v, s := evRow(t, rows[0]), evRow(t, rows[1])
-	if v["name"] != "VIP" || evMoney(t, v["price"]) != 25.5 || num(t, v["count"]) != 3 || num(t, v["remaining"]) != 3 ||
+	if v["name"] != "VIP" || numf(t, v["price"]) != 25.5 || num(t, v["count"]) != 3 || num(t, v["remaining"]) != 3 ||
 		num(t, v["entry_id"]) != entry || num(t, v["sort_order"]) != -1 {
 		t.Fatalf("vip: %v", v)
 	}
-	if s["name"] != "Standard" || evMoney(t, s["price"]) != 10 || num(t, s["count"]) != 5 || num(t, s["remaining"]) != 3 {
+	if s["name"] != "Standard" || numf(t, s["price"]) != 10 || num(t, s["count"]) != 5 || num(t, s["remaining"]) != 3 {
 		t.Fatalf("standard: %v", s)
 	}
 	evWantIDs(t, "unknown entry", wantArr(t, query(t, b, "ticket-types-for-entry", "entry-id=987654321")))
@@ -643,7 +629,7 @@ func TestEventsReserveTickets(t *testing.T) {
 	for _, r := range rows {
 		m := evRow(t, r)
 		code, _ := m["code"].(string)
-		if m["state"] != "reserved" || evMoney(t, m["price"]) != 12.5 || num(t, m["ticket_type_id"]) != tt ||
+		if m["state"] != "reserved" || numf(t, m["price"]) != 12.5 || num(t, m["ticket_type_id"]) != tt ||
 			num(t, m["entry_id"]) != entry || m["entry_name"] != "Concert" || m["ticket_type_name"] != "Standard" ||
 			m["container_type"] != "page" || num(t, m["container_id"]) != cid || m["user_id"] != nil ||
 			m["order_id"] != nil || m["checked_in_at"] != nil || !evCode.MatchString(code) {
@@ -1003,7 +989,7 @@ func TestEventsClaimAndConfirm(t *testing.T) {
 		if m["state"] != "ordered" || num(t, m["order_id"]) != order {
 			t.Fatalf("claimed entry: %v", m)
 		}
-		total += evMoney(t, m["cost"])
+		total += numf(t, m["cost"])
 	}
 	if total != 22.25 {
 		t.Fatalf("claimed entries cost %v, want 22.25", total)
@@ -1024,7 +1010,7 @@ func TestEventsClaimAndConfirm(t *testing.T) {
 	evWantIDs(t, "claimed tickets", rows, c.t1, c.t2)
 	for _, r := range rows {
 		m := evRow(t, r)
-		if m["state"] != "ordered" || num(t, m["order_id"]) != order || evMoney(t, m["price"]) != 12.5 {
+		if m["state"] != "ordered" || num(t, m["order_id"]) != order || numf(t, m["price"]) != 12.5 {
 			t.Fatalf("claimed ticket: %v", m)
 		}
 	}
@@ -1203,7 +1189,7 @@ func TestEventsTicketQueries(t *testing.T) {
 	rows := wantArr(t, query(t, b, "tickets-for-cart", uq))
 	evWantIDs(t, "tickets-for-cart", rows, tLate, tEarly, tElse)
 	m := evRow(t, rows[0])
-	if m["entry_name"] != "Late show" || m["ticket_type_name"] != "Balcony" || evMoney(t, m["price"]) != 30 ||
+	if m["entry_name"] != "Late show" || m["ticket_type_name"] != "Balcony" || numf(t, m["price"]) != 30 ||
 		m["container_type"] != "page" || num(t, m["container_id"]) != cid || num(t, m["user_id"]) != user ||
 		!evTime(t, m["entry_start_at"]).Equal(t0.Add(48*time.Hour)) {
 		t.Fatalf("cart ticket: %v", m)

@@ -1,7 +1,6 @@
 package services_test
 
 import (
-	"encoding/json"
 	"net/url"
 	"testing"
 )
@@ -31,20 +30,6 @@ func marketProduct(t *testing.T, m string, fields map[string]any) map[string]any
 	c := action(t, m, "upsert-product", fields)
 	wantStatus(t, c, 200)
 	return wantObj(t, c)
-}
-
-// marketFloat reads a JSON number as a float64.
-func marketFloat(t *testing.T, v any) float64 {
-	t.Helper()
-	n, ok := v.(json.Number)
-	if !ok {
-		t.Fatalf("want a number, got %#v", v)
-	}
-	f, err := n.Float64()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 // marketIDs is the "id" of each object of a JSON array.
@@ -371,8 +356,8 @@ func TestMarketUpsertProduct(t *testing.T) {
 	id := num(t, p["id"])
 	if num(t, p["market_id"]) != mk || p["slug"] != slug || p["title"] != "Oat Milk" || p["sku"] != "SKU-1" ||
 		p["brand"] != "Oatly" || p["description_html"] != "<p>Oats</p>" || p["image_url"] != "https://img/1.jpg" ||
-		marketFloat(t, p["price"]) != 12.5 || marketFloat(t, p["rrp"]) != 15.99 || p["currency"] != "EUR" ||
-		marketFloat(t, p["vat_rate"]) != 20 || num(t, p["case_size"]) != 6 || p["unit"] != "1l" ||
+		numf(t, p["price"]) != 12.5 || numf(t, p["rrp"]) != 15.99 || p["currency"] != "EUR" ||
+		numf(t, p["vat_rate"]) != 20 || num(t, p["case_size"]) != 6 || p["unit"] != "1l" ||
 		p["in_stock"] != false || p["source_url"] != "https://suma/oat-milk" || p["scraped_at"] == nil {
 		t.Fatalf("upsert-product: %v", p)
 	}
@@ -405,7 +390,7 @@ func TestMarketUpsertProduct(t *testing.T) {
 	}
 	// A top alone is kept; a price of 0 is allowed.
 	withTop := marketProduct(t, m, map[string]any{"market-id": mk, "slug": slug, "title": "Oat Drink", "nav-top-id": topID, "price": 0})
-	if num(t, withTop["nav_top_id"]) != topID || withTop["nav_sub_id"] != nil || marketFloat(t, withTop["price"]) != 0 {
+	if num(t, withTop["nav_top_id"]) != topID || withTop["nav_sub_id"] != nil || numf(t, withTop["price"]) != 0 {
 		t.Fatalf("top only: %v", withTop)
 	}
 
@@ -489,7 +474,7 @@ func TestMarketProductLookups(t *testing.T) {
 	aID, bID, cID := num(t, a["id"]), num(t, b["id"]), num(t, c["id"])
 
 	got := wantObj(t, query(t, m, "product-by-id", "id="+itoa(bID)))
-	if got["slug"] != b["slug"] || got["title"] != "B" || marketFloat(t, got["price"]) != 2 || num(t, got["market_id"]) != mk {
+	if got["slug"] != b["slug"] || got["title"] != "B" || numf(t, got["price"]) != 2 || num(t, got["market_id"]) != mk {
 		t.Fatalf("product-by-id: %v", got)
 	}
 	for _, k := range []string{"sku", "brand", "description_html", "image_url", "images", "rrp", "currency", "vat_rate",
@@ -593,7 +578,7 @@ func TestMarketBrowse(t *testing.T) {
 	if num(t, res["total"]) != 5 || num(t, res["page"]) != 1 || num(t, res["per-page"]) != 24 {
 		t.Fatalf("browse envelope: %v", res)
 	}
-	if it := res["items"].([]any)[0].(map[string]any); it["title"] != "Apple Juice" || it["brand"] != "Biona" || marketFloat(t, it["price"]) != 3 {
+	if it := res["items"].([]any)[0].(map[string]any); it["title"] != "Apple Juice" || it["brand"] != "Biona" || numf(t, it["price"]) != 3 {
 		t.Fatalf("browse item: %v", it)
 	}
 	got, _ = browse("&sort=price-asc")
@@ -800,7 +785,7 @@ func TestMarketBatchAllOrNothing(t *testing.T) {
 	// A good batch writes every item, in order, as upsert-product would.
 	rows := wantArr(t, action(t, m, "upsert-products", map[string]any{"products": []any{item(s1, nil), item(s2, map[string]any{"in-stock": false})}}))
 	if len(rows) != 2 || rows[0].(map[string]any)["slug"] != s1 || rows[1].(map[string]any)["in_stock"] != false ||
-		marketFloat(t, rows[0].(map[string]any)["price"]) != 1.5 || num(t, rows[0].(map[string]any)["nav_top_id"]) != topID {
+		numf(t, rows[0].(map[string]any)["price"]) != 1.5 || num(t, rows[0].(map[string]any)["nav_top_id"]) != topID {
 		t.Fatalf("upsert-products: %v", rows)
 	}
 	if n := count(); n != 2 {

@@ -249,6 +249,42 @@ func num(t *testing.T, v any) int64 {
 	return i
 }
 
+// numf reads a JSON number as a float64 (money, rates).
+func numf(t *testing.T, v any) float64 {
+	t.Helper()
+	n, ok := v.(json.Number)
+	if !ok {
+		t.Fatalf("want a number, got %#v", v)
+	}
+	f, err := n.Float64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// column runs SQL directly and returns its one text column, row by row.
+func column(t *testing.T, sql string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // itoa formats an id for a query string.
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
