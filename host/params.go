@@ -3,10 +3,13 @@ package host
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -301,6 +304,9 @@ func bindParams(params []runtime.Param, get func(name string) (runtime.Value, bo
 			continue
 		}
 		raw, ok := get(p.Name)
+		if pe, bad := raw.(*paramError); bad {
+			return nil, pe // a value the request could not carry (requestArg)
+		}
 		if !ok || raw == nil {
 			if required(p) {
 				return nil, &paramError{msg: "missing parameter " + p.Name}
@@ -333,4 +339,35 @@ func bindParams(params []runtime.Param, get func(name string) (runtime.Value, bo
 		args = append(args, runtime.KeywordArg{Name: p.Name}, v)
 	}
 	return args, nil
+}
+
+// requestArg returns a request's value for name: a path parameter (the
+// page's <name> segment) first, so the query string cannot override what
+// the path says, then the query string, then a form field.
+func requestArg(ctx *fasthttp.RequestCtx, name string) (runtime.Value, bool) {
+	if v, ok := pathArg(ctx, name); ok {
+		return v, true
+	}
+	if v := ctx.QueryArgs().Peek(name); v != nil {
+		return string(v), true
+	}
+	if v := ctx.PostArgs().Peek(name); v != nil {
+		return string(v), true
+	}
+	return nil, false
+}
+
+// pathArg returns the path parameter name. Path segments reach the router
+// still percent-encoded and are decoded here, once; a malformed escape is a
+// *paramError, which bindParams reports as a 400.
+func pathArg(ctx *fasthttp.RequestCtx, name string) (runtime.Value, bool) {
+	v, ok := ctx.UserValue(name).(string)
+	if !ok {
+		return nil, false
+	}
+	s, err := url.PathUnescape(v)
+	if err != nil {
+		return badParam(name, "the path segment %s is not valid percent-encoding", describe(v)), true
+	}
+	return s, true
 }

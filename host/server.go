@@ -36,21 +36,9 @@ type requestCtx struct {
 	sessDirty bool
 }
 
-// arg returns a query-string or form value.
-func (r *requestCtx) arg(name string) (runtime.Value, bool) {
-	if v := r.ctx.QueryArgs().Peek(name); v != nil {
-		return string(v), true
-	}
-	if v := r.ctx.PostArgs().Peek(name); v != nil {
-		return string(v), true
-	}
-	if v := r.ctx.UserValue(name); v != nil {
-		if s, ok := v.(string); ok {
-			return s, true
-		}
-	}
-	return nil, false
-}
+// arg returns a path parameter, query-string or form value (see
+// requestArg).
+func (r *requestCtx) arg(name string) (runtime.Value, bool) { return requestArg(r.ctx, name) }
 
 // Handler returns the service's fasthttp handler. It follows reloads: each
 // request uses the definitions current when it started.
@@ -578,6 +566,9 @@ func (s *Service) serveRoute(r *requestCtx, d *runtime.Definition) {
 		}
 		if obj, ok := v.(*runtime.Dict); ok {
 			get = func(n string) (runtime.Value, bool) {
+				if v, ok := pathArg(ctx, n); ok {
+					return v, true
+				}
 				if v, ok := obj.Get(n); ok {
 					return v, true
 				}
