@@ -3,12 +3,16 @@
 package host_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/rose-ash/sxhost/host"
+	"github.com/rose-ash/sxhost/internal/browsertest"
 )
 
 // pageState is what the browser shows of a page of the browser test.
@@ -30,7 +34,7 @@ func (s pageState) String() string {
 	return fmt.Sprintf("%s: text %s, marker %v, banner %s, %d reload polls", s.URL, str(s.Text), s.Marker, str(s.Banner), s.Polls)
 }
 
-const readPageState = `
+const readPageState = `(function () {
 var v = document.getElementById("v"), banner = document.getElementById("sx-dev-error");
 return {
 	URL: location.href,
@@ -40,7 +44,8 @@ return {
 	Polls: performance.getEntriesByType("resource").filter(function (e) {
 		return new URL(e.name).pathname === "/__sx/reload";
 	}).length
-};`
+};
+})()`
 
 // TestBrowserHotReload opens a dev page in a headless Chromium and edits
 // its service: the page must reload itself after a good edit, show the
@@ -48,9 +53,9 @@ return {
 // after the fix.
 func TestBrowserHotReload(t *testing.T) {
 	t.Parallel()
+	tab := browsertest.New(t)
 	s, file := startWatched(t, liveV1, host.Options{})
-	b := startBrowser(t)
-	if err := b.navigate(s.URL + "/"); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/")); err != nil {
 		t.Fatalf("opening the page: %v", err)
 	}
 
@@ -62,8 +67,10 @@ func TestBrowserHotReload(t *testing.T) {
 		var st pageState
 		var err error
 		for {
-			st = pageState{}
-			err = b.execute(&st, readPageState)
+			// A page that is reloading may not answer; ask again.
+			ctx, cancel := context.WithTimeout(tab, 2*time.Second)
+			st, err = chromedp.Run(ctx, chromedp.Evaluate[pageState](readPageState))
+			cancel()
 			if err == nil && cond(st) {
 				return st
 			}
@@ -84,8 +91,8 @@ func TestBrowserHotReload(t *testing.T) {
 	arm := func() {
 		t.Helper()
 		await("the page's reload script to poll", func(st pageState) bool { return st.Polls >= 2 })
-		var got any
-		if err := b.execute(&got, "window.__marker = arguments[0]; return window.__marker", 42); err != nil {
+		got, err := chromedp.Run(tab, chromedp.Evaluate[any]("window.__marker = 42"))
+		if err != nil {
 			t.Fatalf("setting the marker: %v", err)
 		}
 		if got != 42.0 {

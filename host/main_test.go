@@ -29,6 +29,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/rose-ash/sxhost/host"
+	"github.com/rose-ash/sxhost/internal/browsertest"
 	"github.com/rose-ash/sxhost/internal/pgtest"
 	"github.com/rose-ash/sxhost/migrations"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
@@ -51,6 +52,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	browsertest.Shutdown()
 	drop()
 	os.Exit(code)
 }
@@ -209,7 +211,11 @@ func listen(t testing.TB) net.Listener {
 	return ln
 }
 
-// serveOn serves svc on ln until the test ends.
+// serveOn serves svc on ln until the test ends. The cleanup stops the
+// server however early it runs: Shutdown only closes the listeners Serve has
+// already registered, so a test that ends (a skip, a fatal error) before
+// the goroutine reaches Serve would leave it accepting forever. Closing ln
+// as well ends that Serve at its first Accept.
 func serveOn(t testing.TB, svc *host.Service, ln net.Listener) *served {
 	t.Helper()
 	srv := host.NewServer(svc)
@@ -219,6 +225,7 @@ func serveOn(t testing.TB, svc *host.Service, ln net.Listener) *served {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.ShutdownWithContext(ctx)
+		ln.Close()
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):

@@ -57,8 +57,10 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 			status := ctx.Response.StatusCode()
 			d := time.Since(start)
 			s.plat.metrics.request(s.Name, r.route, string(ctx.Method()), status, d)
-			s.plat.log.Info("request", "service", s.Name, "method", string(ctx.Method()), "path", string(ctx.Path()),
-				"status", status, "duration_ms", float64(d.Microseconds())/1000, "request_id", r.id)
+			if status >= 400 || !quietRoutes[r.route] {
+				s.plat.log.Info("request", "service", s.Name, "method", string(ctx.Method()), "path", string(ctx.Path()),
+					"status", status, "duration_ms", float64(d.Microseconds())/1000, "request_id", r.id)
+			}
 		}()
 		ctx.Response.Header.Set("X-Request-Id", r.id)
 		ctx.SetUserValue("sxhost.request", r)
@@ -66,6 +68,11 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 		r.writeSession()
 	}
 }
+
+// quietRoutes are polled by machines (probes, scrapers, the dev page's
+// reload script): their successful requests are counted in the metrics but
+// not logged, or they would drown the log.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/__sx/reload": true}
 
 func requestID(ctx *fasthttp.RequestCtx) string {
 	if v := ctx.Request.Header.Peek("X-Request-Id"); len(v) > 0 && len(v) <= 64 {
