@@ -1,117 +1,167 @@
 package host
 
 import (
-	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/common/expfmt"
 )
 
-// metrics keeps request counts and latency histograms per route and status,
-// and SQL statement timings, in the Prometheus text format. Written here
-// rather than with client_golang: a few dozen lines, no dependency tree, and
-// the exposition format is stable and simple.
+// metrics holds one Prometheus registry per service, so each port's
+// /metrics reports its own service: request counts and latencies by route,
+// method and status, the process-wide SQL timings, and the Go runtime and
+// process collectors.
+//
+// Every label value comes from a closed set — the service's route patterns
+// (or "other" when nothing matched), the standard methods (or "other") and
+// the status code — so a client choosing methods and paths cannot grow the
+// series without bound.
 type metrics struct {
 	mu       sync.Mutex
-	requests map[reqKey]*histogram
+	services map[string]*serviceMetrics
+	last     atomic.Pointer[serviceMetrics] // the common case: one lookup per request
 }
 
-// sqlTimings is process-wide: the pool is shared by every service.
-var sqlTimings = &lockedHistogram{h: newHistogram()}
-
-type lockedHistogram struct {
-	mu sync.Mutex
-	h  *histogram
+// serviceMetrics is one service's registry and request series.
+type serviceMetrics struct {
+	name     string
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	// series is copied on write (new label combinations are rare), so a
+	// request reads it without a lock and without hashing label values.
+	series atomic.Pointer[map[seriesKey]*series]
+	grow   sync.Mutex
 }
 
-func (l *lockedHistogram) observe(d time.Duration) {
-	l.mu.Lock()
-	l.h.observe(d.Seconds())
-	l.mu.Unlock()
+type seriesKey struct {
+	route, method string
+	status        int
 }
 
-type reqKey struct {
-	service, route, method string
-	status                 int
+// series is one label combination's counter and histogram.
+type series struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
-type histogram struct {
-	counts []uint64 // per bucket, plus +Inf
-	sum    float64
-	n      uint64
+// sqlTimings is process-wide: the pool is shared by every service.
+var sqlTimings = prometheus.NewHistogram(prometheus.HistogramOpts{
+	Name:    "sxhost_sql_duration_seconds",
+	Help:    "SQL statement latency.",
+	Buckets: latencyBuckets,
+})
+
+// knownMethods are the methods reported by name; any other is "other".
+var knownMethods = map[string]string{
+	"GET": "GET", "HEAD": "HEAD", "POST": "POST", "PUT": "PUT", "PATCH": "PATCH",
+	"DELETE": "DELETE", "OPTIONS": "OPTIONS",
 }
 
-func newHistogram() *histogram { return &histogram{counts: make([]uint64, len(latencyBuckets)+1)} }
-
-func (h *histogram) observe(seconds float64) {
-	i := sort.SearchFloat64s(latencyBuckets, seconds)
-	h.counts[i]++
-	h.sum += seconds
-	h.n++
-}
+// unmatchedRoute labels requests no route answered (404, 405, redirects).
+const unmatchedRoute = "other"
 
 func newMetrics() *metrics {
-	return &metrics{requests: map[reqKey]*histogram{}}
+	return &metrics{services: map[string]*serviceMetrics{}}
+}
+
+// forService returns the service's series, registering them on first use.
+func (m *metrics) forService(service string) *serviceMetrics {
+	if sm := m.last.Load(); sm != nil && sm.name == service {
+		return sm
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if sm := m.services[service]; sm != nil {
+		m.last.Store(sm)
+		return sm
+	}
+	reg := prometheus.NewRegistry()
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:        "sxhost_request_duration_seconds",
+		Help:        "Request latency by route pattern, method and status.",
+		Buckets:     latencyBuckets,
+		ConstLabels: prometheus.Labels{"service": service},
+	}, []string{"route", "method", "status"})
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name:        "sxhost_requests_total",
+		Help:        "Requests served, by route pattern, method and status.",
+		ConstLabels: prometheus.Labels{"service": service},
+	}, []string{"route", "method", "status"})
+	reg.MustRegister(requests, duration, sqlTimings,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sm := &serviceMetrics{name: service, registry: reg, requests: requests, duration: duration}
+	m.services[service] = sm
+	return sm
 }
 
 func (m *metrics) request(service, route, method string, status int, d time.Duration) {
-	k := reqKey{service, route, method, status}
-	m.mu.Lock()
-	h := m.requests[k]
-	if h == nil {
-		h = newHistogram()
-		m.requests[k] = h
+	if route == "" {
+		route = unmatchedRoute
 	}
-	h.observe(d.Seconds())
-	m.mu.Unlock()
+	if known, ok := knownMethods[method]; ok {
+		method = known
+	} else {
+		method = "other"
+	}
+	sm := m.forService(service)
+	s := sm.seriesFor(seriesKey{route, method, status})
+	s.count.Inc()
+	s.latency.Observe(d.Seconds())
 }
 
-func writeHistogram(w io.Writer, name, labels string, h *histogram) {
-	var cum uint64
-	sep := ""
-	if labels != "" {
-		sep = ","
+// seriesFor returns the counter and histogram of one label combination.
+func (sm *serviceMetrics) seriesFor(k seriesKey) *series {
+	if m := sm.series.Load(); m != nil {
+		if s := (*m)[k]; s != nil {
+			return s
+		}
 	}
-	for i, le := range latencyBuckets {
-		cum += h.counts[i]
-		fmt.Fprintf(w, "%s_bucket{%s%sle=\"%s\"} %d\n", name, labels, sep, strconv.FormatFloat(le, 'g', -1, 64), cum)
+	sm.grow.Lock()
+	defer sm.grow.Unlock()
+	old := map[seriesKey]*series{}
+	if m := sm.series.Load(); m != nil {
+		if s := (*m)[k]; s != nil {
+			return s
+		}
+		old = *m
 	}
-	cum += h.counts[len(latencyBuckets)]
-	fmt.Fprintf(w, "%s_bucket{%s%sle=\"+Inf\"} %d\n", name, labels, sep, cum)
-	fmt.Fprintf(w, "%s_sum{%s} %s\n", name, labels, strconv.FormatFloat(h.sum, 'g', -1, 64))
-	fmt.Fprintf(w, "%s_count{%s} %d\n", name, labels, h.n)
+	code := strconv.Itoa(k.status)
+	s := &series{
+		count:   sm.requests.WithLabelValues(k.route, k.method, code),
+		latency: sm.duration.WithLabelValues(k.route, k.method, code),
+	}
+	next := make(map[seriesKey]*series, len(old)+1)
+	for key, v := range old {
+		next[key] = v
+	}
+	next[k] = s
+	sm.series.Store(&next)
+	return s
 }
 
-// write renders every metric.
-func (m *metrics) write(w io.Writer) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	keys := make([]reqKey, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
+// write renders the service's metrics in the Prometheus text format.
+func (m *metrics) write(service string, w io.Writer) error {
+	families, err := m.forService(service).registry.Gather()
+	if err != nil {
+		return err
 	}
-	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
-	fmt.Fprintln(w, "# HELP sxhost_requests_total Requests served, by service, route, method and status.")
-	fmt.Fprintln(w, "# TYPE sxhost_requests_total counter")
-	for _, k := range keys {
-		fmt.Fprintf(w, "sxhost_requests_total{%s} %d\n", k.labels(), m.requests[k].n)
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintln(w, "# HELP sxhost_request_duration_seconds Request latency.")
-	fmt.Fprintln(w, "# TYPE sxhost_request_duration_seconds histogram")
-	for _, k := range keys {
-		writeHistogram(w, "sxhost_request_duration_seconds", k.labels(), m.requests[k])
-	}
-	fmt.Fprintln(w, "# HELP sxhost_sql_duration_seconds SQL statement latency.")
-	fmt.Fprintln(w, "# TYPE sxhost_sql_duration_seconds histogram")
-	sqlTimings.mu.Lock()
-	writeHistogram(w, "sxhost_sql_duration_seconds", "", sqlTimings.h)
-	sqlTimings.mu.Unlock()
+	return nil
 }
 
-func (k reqKey) labels() string {
-	return fmt.Sprintf("service=%q,route=%q,method=%q,status=\"%d\"", k.service, k.route, k.method, k.status)
-}
+// observeSQL records one statement's duration.
+func observeSQL(d time.Duration) { sqlTimings.Observe(d.Seconds()) }

@@ -75,7 +75,7 @@ func (sqlTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQu
 
 func (sqlTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
 	if t, ok := ctx.Value(sqlStartKey{}).(time.Time); ok {
-		sqlTimings.observe(time.Since(t))
+		observeSQL(time.Since(t))
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fasthttp/router"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/common/expfmt"
 	"github.com/valyala/fasthttp"
 
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
@@ -256,8 +257,10 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 		}))
 	}
 	rt.GET("/metrics", wrap("/metrics", func(r *requestCtx) {
-		r.ctx.SetContentType("text/plain; version=0.0.4")
-		s.plat.metrics.write(r.ctx)
+		r.ctx.SetContentType(string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+		if err := s.plat.metrics.write(s.Name, r.ctx); err != nil {
+			s.plat.log.Error("metrics", "service", s.Name, "error", err.Error())
+		}
 	}))
 	if dir := s.staticDir(); dir != "" {
 		fs := &fasthttp.FS{Root: dir, Compress: true, AcceptByteRange: true}
