@@ -279,7 +279,7 @@ func TestCallsBetweenTwoProcesses(t *testing.T) {
 		if route == "/internal/actions/{action}" {
 			method = "POST"
 		}
-		series := fmt.Sprintf(`sxhost_requests_total{service="b",route=%q,method=%q,status="200"}`, route, method)
+		series := fmt.Sprintf(`sxhost_requests_total{method=%q,route=%q,service="b",status="200"}`, method, route)
 		if m[series] != n {
 			t.Errorf("%s = %v, want %v", series, m[series], n)
 		}
