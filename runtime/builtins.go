@@ -61,11 +61,8 @@ func add2(th *Thread, a, b Value) Value {
 	}
 	x, ok1 := ToFloat(a)
 	y, ok2 := ToFloat(b)
-	if !ok1 {
-		numTypeError(th, "+", a)
-	}
-	if !ok2 {
-		numTypeError(th, "+", b)
+	if !ok1 || !ok2 {
+		return DecimalArith(th, "+", a, b)
 	}
 	return x + y
 }
@@ -82,11 +79,8 @@ func sub2(th *Thread, a, b Value) Value {
 	}
 	x, ok1 := ToFloat(a)
 	y, ok2 := ToFloat(b)
-	if !ok1 {
-		numTypeError(th, "-", a)
-	}
-	if !ok2 {
-		numTypeError(th, "-", b)
+	if !ok1 || !ok2 {
+		return DecimalArith(th, "-", a, b)
 	}
 	return x - y
 }
@@ -103,11 +97,8 @@ func mul2(th *Thread, a, b Value) Value {
 	}
 	x, ok1 := ToFloat(a)
 	y, ok2 := ToFloat(b)
-	if !ok1 {
-		numTypeError(th, "*", a)
-	}
-	if !ok2 {
-		numTypeError(th, "*", b)
+	if !ok1 || !ok2 {
+		return DecimalArith(th, "*", a, b)
 	}
 	return x * y
 }
@@ -156,11 +147,8 @@ func primDiv(th *Thread, a []Value) Value {
 	}
 	x, ok1 := ToFloat(a[0])
 	y, ok2 := ToFloat(a[1])
-	if !ok1 {
-		numTypeError(th, "/", a[0])
-	}
-	if !ok2 {
-		numTypeError(th, "/", a[1])
+	if !ok1 || !ok2 {
+		return DecimalArith(th, "/", a[0], a[1])
 	}
 	if y == 0 {
 		th.Fail("division by zero")
@@ -186,11 +174,8 @@ func mod2(th *Thread, a, b Value) Value {
 	}
 	x, ok1 := ToFloat(a)
 	y, ok2 := ToFloat(b)
-	if !ok1 {
-		numTypeError(th, "mod", a)
-	}
-	if !ok2 {
-		numTypeError(th, "mod", b)
+	if !ok1 || !ok2 {
+		return DecimalArith(th, "mod", a, b)
 	}
 	if y == 0 {
 		th.Fail("division by zero")
@@ -216,7 +201,7 @@ func primEq(th *Thread, a []Value) Value {
 func compare(th *Thread, name string, a, b Value) int {
 	c, ok := Compare(a, b)
 	if !ok {
-		if _, isNum := ToFloat(a); !isNum {
+		if TypeOf(a) != "number" {
 			if _, isStr := a.(string); !isStr {
 				th.Fail("%s expects numbers, got %s", name, TypeOf(a))
 			}

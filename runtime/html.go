@@ -116,6 +116,8 @@ func (th *Thread) renderValueAt(w *Writer, v Value, depth int) {
 		w.b = strconv.AppendInt(w.b, x, 10)
 	case float64:
 		w.str(FormatFloat(x))
+	case *Decimal:
+		w.str(x.String())
 	case Keyword:
 		escapeText(w, x.Name)
 	case *Symbol:
@@ -142,6 +144,8 @@ func attrString(v Value) string {
 		return strconv.FormatInt(x, 10)
 	case float64:
 		return FormatFloat(x)
+	case *Decimal:
+		return x.String()
 	case HTML:
 		return string(x)
 	case Keyword:

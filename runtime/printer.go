@@ -44,6 +44,9 @@ func writeValue(b *strings.Builder, v Value, depth int) {
 		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
 		b.WriteString(FormatFloat(x))
+	case *Decimal:
+		b.WriteString(x.String())
+		b.WriteByte('m')
 	case string:
 		WriteString(b, x)
 	case *Symbol:

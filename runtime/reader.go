@@ -412,6 +412,9 @@ func looksNumeric(tok string) bool {
 // parseNumber parses -?digits(.digits)?([eE][+-]?digits)? and returns an
 // error message when tok is not such a number.
 func parseNumber(tok string) (Value, string) {
+	if tok[len(tok)-1] == 'm' {
+		return parseDecimalLiteral(tok)
+	}
 	i, n := 0, len(tok)
 	if tok[0] == '-' || tok[0] == '+' {
 		i++

@@ -8,6 +8,7 @@
 //	bool         true, false
 //	int64        integers (overflow is an error)
 //	float64      floats
+//	*Decimal     exact decimals: PostgreSQL numeric, literals like 3.20m
 //	string       strings
 //	*Symbol      symbols (interned; compare by pointer)
 //	Keyword      quoted keywords (:a evaluates to the string "a")
@@ -190,7 +191,7 @@ func TypeOf(v Value) string {
 		return "nil"
 	case bool:
 		return "boolean"
-	case int64, float64:
+	case int64, float64, *Decimal:
 		return "number"
 	case string:
 		return "string"
@@ -237,6 +238,8 @@ func equal(a, b Value, depth int) bool {
 			return x == y
 		case float64:
 			return float64(x) == y
+		case *Decimal:
+			return decimalEqual(y, x)
 		}
 		return false
 	case float64:
@@ -245,8 +248,12 @@ func equal(a, b Value, depth int) bool {
 			return x == float64(y)
 		case float64:
 			return x == y
+		case *Decimal:
+			return decimalEqual(y, x)
 		}
 		return false
+	case *Decimal:
+		return decimalEqual(x, b)
 	case string:
 		switch y := b.(type) {
 		case string:
@@ -338,7 +345,7 @@ func Compare(a, b Value) (c int, ok bool) {
 	fa, ok1 := ToFloat(a)
 	fb, ok2 := ToFloat(b)
 	if !ok1 || !ok2 {
-		return 0, false
+		return decimalCompare(a, b)
 	}
 	return cmpOrdered(fa, fb), true
 }

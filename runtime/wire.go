@@ -122,7 +122,7 @@ func wireAttr(w *Writer, v Value) {
 	switch x := v.(type) {
 	case bool:
 		w.str("true")
-	case int64, float64:
+	case int64, float64, *Decimal:
 		w.str(Print(x))
 	case *Dict:
 		wireData(w, x)
@@ -173,7 +173,7 @@ func wireDataAt(w *Writer, v Value, depth int) {
 	switch x := v.(type) {
 	case nil:
 		w.str("nil")
-	case bool, int64, float64:
+	case bool, int64, float64, *Decimal:
 		w.str(Print(x))
 	case string:
 		writeQuoted(w, x)

@@ -117,7 +117,7 @@ func storable(v runtime.Value, depth int) string {
 		return "a value nested deeper than " + itoa(runtime.MaxReadDepth)
 	}
 	switch x := v.(type) {
-	case nil, bool, int64, time.Time:
+	case nil, bool, int64, time.Time, *runtime.Decimal:
 		return ""
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {

@@ -46,6 +46,11 @@ func wantInt(th *Thread, name string, v Value) int64 {
 			return int64(n)
 		}
 		th.Fail("%s expects an integer, got %s", name, runtime.FormatFloat(n))
+	case *runtime.Decimal:
+		if i, ok := n.Int64(); ok {
+			return i
+		}
+		th.Fail("%s expects an integer, got %s", name, n)
 	default:
 		th.Fail("%s expects an integer, got %s", name, runtime.TypeOf(v))
 	}
@@ -68,20 +73,22 @@ func wantIndex(th *Thread, name string, v Value) int {
 // wantNumber checks that v is a number and returns it unchanged.
 func wantNumber(th *Thread, name string, v Value) Value {
 	switch v.(type) {
-	case int64, float64:
+	case int64, float64, *runtime.Decimal:
 		return v
 	}
 	th.Fail("%s expects numbers, got %s", name, runtime.TypeOf(v))
 	return nil
 }
 
-// wantFloat unpacks any number as a float64.
+// wantFloat unpacks any number as a float64 (a decimal as the nearest).
 func wantFloat(th *Thread, name string, v Value) float64 {
 	switch n := v.(type) {
 	case int64:
 		return float64(n)
 	case float64:
 		return n
+	case *runtime.Decimal:
+		return n.Float64()
 	}
 	th.Fail("%s expects numbers, got %s", name, runtime.TypeOf(v))
 	return 0
@@ -182,15 +189,18 @@ func overflow(th *Thread, name string) {
 	th.Fail("%s: integer overflow", name)
 }
 
-// addNum adds two numbers already known to be int64 or float64.
+// addNum adds two numbers already checked by wantNumber.
 func addNum(th *Thread, name string, a, b Value) Value {
 	if x, ok := a.(int64); ok {
 		if y, ok := b.(int64); ok {
 			return addInt(th, name, x, y)
 		}
 	}
-	x, _ := runtime.ToFloat(a)
-	y, _ := runtime.ToFloat(b)
+	x, ok1 := runtime.ToFloat(a)
+	y, ok2 := runtime.ToFloat(b)
+	if !ok1 || !ok2 {
+		return runtime.DecimalArith(th, "+", a, b)
+	}
 	return x + y
 }
 
@@ -211,6 +221,8 @@ func toStr(v Value) string {
 		return strconv.FormatInt(x, 10)
 	case float64:
 		return runtime.FormatFloat(x)
+	case *runtime.Decimal:
+		return x.String()
 	case runtime.Keyword:
 		return x.Name
 	case *runtime.Symbol:

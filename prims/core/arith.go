@@ -17,7 +17,7 @@ var arithPrims = []*runtime.Primitive{
 	{Name: "abs", Params: "(n)", Doc: "Absolute value of n, keeping its representation.", MinArgs: 1, MaxArgs: 1, Fn: abs},
 	{Name: "floor", Params: "(x)", Doc: "Largest integer not greater than x, as an int.", MinArgs: 1, MaxArgs: 1, Fn: floor},
 	{Name: "ceil", Params: "(x)", Doc: "Smallest integer not less than x, as an int.", MinArgs: 1, MaxArgs: 1, Fn: ceil},
-	{Name: "round", Params: "(x ndigits?)", Doc: "Rounds half away from zero: to an int, or with ndigits to a float with that many decimals.", MinArgs: 1, MaxArgs: 2, Fn: round},
+	{Name: "round", Params: "(x ndigits? mode?)", Doc: "Rounds half away from zero: to an int, or with ndigits to that many decimals (a decimal keeps exactly ndigits). mode is half-up (the default), half-even, half-down, up, down, ceiling or floor.", MinArgs: 1, MaxArgs: 3, Fn: round},
 	{Name: "min", Params: "(x &rest xs)", Doc: "Smallest of the numbers; a single list argument gives the smallest of its items.", MinArgs: 1, MaxArgs: -1, Fn: minFn},
 	{Name: "max", Params: "(x &rest xs)", Doc: "Largest of the numbers; a single list argument gives the largest of its items.", MinArgs: 1, MaxArgs: -1, Fn: maxFn},
 	{Name: "clamp", Params: "(x lo hi)", Doc: "x limited to the range lo..hi.", MinArgs: 3, MaxArgs: 3, Fn: clamp},
@@ -36,6 +36,8 @@ func inc(th *Thread, args []Value) Value {
 		return addInt(th, "inc", n, 1)
 	case float64:
 		return n + 1
+	case *runtime.Decimal:
+		return runtime.DecimalArith(th, "+", n, int64(1))
 	}
 	return nil
 }
@@ -46,6 +48,8 @@ func dec(th *Thread, args []Value) Value {
 		return subInt(th, "dec", n, 1)
 	case float64:
 		return n - 1
+	case *runtime.Decimal:
+		return runtime.DecimalArith(th, "-", n, int64(1))
 	}
 	return nil
 }
@@ -62,6 +66,8 @@ func abs(th *Thread, args []Value) Value {
 		return n
 	case float64:
 		return math.Abs(n)
+	case *runtime.Decimal:
+		return n.Abs()
 	}
 	return nil
 }
@@ -81,6 +87,8 @@ func floor(th *Thread, args []Value) Value {
 		return n
 	case float64:
 		return toInt(th, "floor", math.Floor(n))
+	case *runtime.Decimal:
+		return decimalToInt(th, "floor", n, "floor")
 	}
 	return nil
 }
@@ -91,12 +99,17 @@ func ceil(th *Thread, args []Value) Value {
 		return n
 	case float64:
 		return toInt(th, "ceil", math.Ceil(n))
+	case *runtime.Decimal:
+		return decimalToInt(th, "ceil", n, "ceiling")
 	}
 	return nil
 }
 
 func round(th *Thread, args []Value) Value {
 	x := wantNumber(th, "round", args[0])
+	if d, isDec := x.(*runtime.Decimal); isDec || len(args) == 3 {
+		return roundDecimal(th, x, d, args)
+	}
 	if len(args) == 1 {
 		if f, ok := x.(float64); ok {
 			return toInt(th, "round", math.Round(f))
@@ -267,8 +280,13 @@ func pow(th *Thread, args []Value) Value {
 			return r
 		}
 	}
-	x, _ := runtime.ToFloat(base)
-	y, _ := runtime.ToFloat(exp)
+	if d, ok := base.(*runtime.Decimal); ok {
+		if e, ok := exp.(int64); ok && e >= 0 {
+			return decimalPow(th, d, e)
+		}
+	}
+	x := wantFloat(th, "pow", base)
+	y := wantFloat(th, "pow", exp)
 	if x == 0 && y < 0 {
 		th.Fail("division by zero")
 	}
@@ -304,6 +322,12 @@ func parseInt(th *Thread, args []Value) Value {
 		if v, ok := runtime.NormalizeFloat(math.Trunc(x)); ok {
 			return v
 		}
+	case *runtime.Decimal:
+		if t, err := runtime.DecimalRound(x, 0, "down"); err == nil {
+			if i, ok := t.Int64(); ok {
+				return i
+			}
+		}
 	case string:
 		if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
 			return n
@@ -318,6 +342,8 @@ func parseFloat(th *Thread, args []Value) Value {
 		return float64(x)
 	case float64:
 		return x
+	case *runtime.Decimal:
+		return x.Float64()
 	case string:
 		s := strings.TrimSpace(x)
 		// ParseFloat also takes "inf", "nan" and hex floats; only decimal
@@ -383,13 +409,12 @@ func formatDecimal(th *Thread, args []Value) Value {
 		return s + "." + strings.Repeat("0", int(places))
 	case float64:
 		return decimalString(x, int(places))
+	case *runtime.Decimal:
+		return roundedString(th, "format-decimal", x, places)
 	case string:
-		// Database decimals often arrive as strings.
-		s := strings.TrimSpace(x)
-		if s != "" && isDecimalFloat(s) {
-			if f, err := strconv.ParseFloat(s, 64); err == nil {
-				return decimalString(f, int(places))
-			}
+		// Database decimals often arrive as strings; read them exactly.
+		if d, err := runtime.ParseDecimal(strings.TrimSpace(x)); err == nil {
+			return roundedString(th, "format-decimal", d, places)
 		}
 		th.Fail("format-decimal expects numbers, got string %s", runtime.Print(x))
 	default:

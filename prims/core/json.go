@@ -76,6 +76,8 @@ func (w *jsonWriter) value(v Value, depth int) {
 			w.th.Fail("json-encode: cannot encode %s", runtime.FormatFloat(x))
 		}
 		w.b.WriteString(runtime.FormatFloat(x))
+	case *runtime.Decimal:
+		w.b.WriteString(x.String()) // a number with its digits, as PostgreSQL's to_json
 	case string:
 		w.str(x)
 	case runtime.Keyword:

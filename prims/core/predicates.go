@@ -13,9 +13,9 @@ var predicatePrims = []*runtime.Primitive{
 	{Name: "type-of", Params: "(x)", Doc: "The name of x's type: \"number\", \"string\", \"list\", \"dict\" …", MinArgs: 1, MaxArgs: 1, Fn: typeOf},
 	typePred("nil?", "Is x nil?", func(v Value) bool { return v == nil }),
 	typePred("boolean?", "Is x true or false?", func(v Value) bool { _, ok := v.(bool); return ok }),
-	typePred("number?", "Is x a number (int or float)?", func(v Value) bool {
+	typePred("number?", "Is x a number (int, float or decimal)?", func(v Value) bool {
 		switch v.(type) {
-		case int64, float64:
+		case int64, float64, *runtime.Decimal:
 			return true
 		}
 		return false
@@ -64,6 +64,8 @@ func numPred(name, doc string, test func(sign int) bool) *runtime.Primitive {
 				return test(sign(n > 0, n < 0))
 			case float64:
 				return test(sign(n > 0, n < 0))
+			case *runtime.Decimal:
+				return test(n.Sign())
 			}
 			return false
 		}}
