@@ -33,7 +33,7 @@ const sxhostUsage = `usage:
 
 environment: DATABASE_URL, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_SECRET,
 SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE>
-(listen address)
+(listen address), SX_OUTBOUND_ALLOW (non-public prefixes http/request may reach)
 `
 
 // SxhostMain runs the sxhost command and returns its exit status.
@@ -79,6 +79,11 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 			opts.Remote[strings.ToLower(strings.ReplaceAll(k[len("SX_URL_"):], "_", "-"))] = v
 		}
 	}
+	allow, err := host.ParseOutboundAllow(os.Getenv("SX_OUTBOUND_ALLOW"))
+	if err != nil {
+		return opts, nil, err
+	}
+	opts.OutboundAllow = allow
 	closeDB := func() {}
 	if url := os.Getenv("DATABASE_URL"); url != "" {
 		pool, err := host.OpenDatabase(ctx, url, sqlprims.Options{})

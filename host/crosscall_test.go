@@ -64,7 +64,7 @@ func TestCrossServiceActionJoinsTheCallersTransaction(t *testing.T) {
 		writeFile(t, dir, "shop.sx", fmt.Sprintf(shopSrc, table)),
 		writeFile(t, dir, "stock.sx", fmt.Sprintf(stockSrc, table)),
 	}
-	p := newPlatform(t, files, host.Options{DB: openPool(t, dbURL)})
+	p := newPlatform(t, files, host.Options{DB: openPool(t, dbURL), OutboundAllow: allowLoopback})
 	shop := serve(t, p.Service("shop"))
 	check := directConn(t)
 

@@ -5,9 +5,15 @@ package host_test
 
 import (
 	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,5 +80,152 @@ func TestPathParametersWinAndAreDecodedOnce(t *testing.T) {
 	r = rawRequest(t, s.URL, "GET /r/a%zzb HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 	if r.Status != 400 || !strings.Contains(r.Body, "name") || !strings.Contains(r.Body, "percent-encoding") {
 		t.Errorf("a malformed escape: %s, want a 400 naming the parameter", r)
+	}
+}
+
+const fetchService = `
+(defservice fetcher)
+(defaction fetch (&key (url :str) (follow :bool false) (method :str "POST"))
+  "Calls url with credentials and a body."
+  (let ((r (http/request method url {:headers {"Authorization" "Bearer s3cret" "X-Api-Key" "k3y" "Accept" "text/plain"}
+                                      :body "payload" :follow-redirects follow})))
+    {:status (get r :status) :body (get r :body) :location (get (get r :headers) "location")}))
+`
+
+// seenRequest is what a fake API saw of one request.
+type seenRequest struct{ path, method, auth, apiKey, accept, body string }
+
+// recordingAPI is a fake API on 127.0.0.1 that records what it is sent and
+// counts connections; handle answers.
+func recordingAPI(t *testing.T, handle func(w http.ResponseWriter, r *http.Request)) (*httptest.Server, func() []seenRequest, *atomic.Int64) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []seenRequest
+	conns := &atomic.Int64{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, seenRequest{r.URL.Path, r.Method, r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"), r.Header.Get("Accept"), string(b)})
+		mu.Unlock()
+		handle(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, func() []seenRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]seenRequest(nil), seen...)
+	}, conns
+}
+
+// Finding 9: http/request follows no redirect unless asked, then only
+// within the origin and without credentials.
+func TestOutboundRedirects(t *testing.T) {
+	t.Parallel()
+	other, otherSeen, _ := recordingAPI(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "elsewhere") })
+	api, apiSeen, _ := recordingAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/stolen", http.StatusTemporaryRedirect)
+		case "/near":
+			http.Redirect(w, r, "/landing", http.StatusTemporaryRedirect)
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		default:
+			io.WriteString(w, "landed")
+		}
+	})
+	s, _, _ := startService(t, fetchService, host.Options{Dev: true, OutboundAllow: allowLoopback})
+	fetch := func(url string, follow bool) map[string]any {
+		t.Helper()
+		r := postJSON(t, s.URL+"/internal/actions/fetch", fmt.Sprintf(`{"url":%q,"follow":%v}`, url, follow))
+		wantStatus(t, r, 200, "fetch "+url)
+		return r.Object(t)
+	}
+
+	// By default the redirect is the answer, whatever its target.
+	for _, path := range []string{"/away", "/near"} {
+		if m := fetch(api.URL+path, false); m["status"] != json.Number("307") || m["location"] == nil {
+			t.Errorf("%s without :follow-redirects: %v, want the 307 itself", path, m)
+		}
+	}
+	// Opted in, a redirect to another origin is still not followed.
+	if m := fetch(api.URL+"/away", true); m["status"] != json.Number("307") {
+		t.Errorf("a cross-origin redirect: %v, want the 307 itself", m)
+	}
+	if seen := otherSeen(); len(seen) != 0 {
+		t.Errorf("the other origin was reached: %+v", seen)
+	}
+	// Within the origin it is followed, without the credentials.
+	m := fetch(api.URL+"/near", true)
+	if m["status"] != json.Number("200") || m["body"] != "landed" {
+		t.Errorf("a same-origin redirect opted in: %v, want the landing page", m)
+	}
+	var landing *seenRequest
+	for _, r := range apiSeen() {
+		if r.path == "/landing" {
+			landing = &r
+		}
+	}
+	if landing == nil {
+		t.Fatalf("the landing page was not requested: %+v", apiSeen())
+	}
+	if landing.auth != "" || landing.apiKey != "" || landing.accept != "text/plain" || landing.method != "POST" {
+		t.Errorf("the followed request carried %+v: credentials must be dropped, Accept kept", *landing)
+	}
+	// A redirect loop ends with the redirect as the answer.
+	if m := fetch(api.URL+"/loop", true); m["status"] != json.Number("302") {
+		t.Errorf("a redirect loop: %v, want the 302", m)
+	}
+}
+
+// Finding 9: addresses that are not public are refused at connect time,
+// after name resolution, unless the configuration allows them.
+func TestOutboundRefusesNonPublicAddresses(t *testing.T) {
+	t.Parallel()
+	api, _, conns := recordingAPI(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "reached") })
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(api.URL, "http://"))
+	logger, log := newLogger()
+	s, _, _ := startService(t, fetchService, host.Options{Dev: true, Logger: logger})
+	for url, kind := range map[string]string{
+		api.URL + "/x":                             "loopback",
+		"http://localhost:" + port + "/x":          "loopback", // a name is checked by what it resolves to
+		"http://[::ffff:127.0.0.1]:" + port + "/x": "loopback",
+		"http://[::1]:" + port + "/x":              "loopback",
+		"http://10.1.2.3:9/x":                      "private",
+		"http://192.168.0.1:9/x":                   "private",
+		"http://169.254.169.254/latest/meta-data":  "link-local",
+		"http://0.0.0.0:" + port + "/x":            "unspecified",
+		"http://100.64.0.1:9/x":                    "carrier-grade NAT",
+	} {
+		r := postJSON(t, s.URL+"/internal/actions/fetch", fmt.Sprintf(`{"url":%q}`, url))
+		wantJSONError(t, r, 502, "fetch "+url, kind, "SX_OUTBOUND_ALLOW")
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("the loopback API saw %d connections, want none", n)
+	}
+	if strings.Contains(log.String(), "s3cret") {
+		t.Errorf("a credential reached the log")
+	}
+	// Allowed by configuration, the same API answers.
+	allowed, _, _ := startService(t, fetchService, host.Options{OutboundAllow: allowLoopback})
+	r := postJSON(t, allowed.URL+"/internal/actions/fetch", fmt.Sprintf(`{"url":%q}`, api.URL+"/x"))
+	if wantStatus(t, r, 200, "an allowed address"); r.Object(t)["body"] != "reached" {
+		t.Errorf("an allowed address: %s", r)
+	}
+}
+
+func TestParseOutboundAllow(t *testing.T) {
+	got, err := host.ParseOutboundAllow("127.0.0.1/32, ::1 10.0.0.0/8")
+	if err != nil || len(got) != 3 || got[1].String() != "::1/128" {
+		t.Errorf("ParseOutboundAllow = %v, %v", got, err)
+	}
+	if _, err := host.ParseOutboundAllow("localhost"); err == nil || !strings.Contains(err.Error(), "SX_OUTBOUND_ALLOW") {
+		t.Errorf("a name: %v, want an error naming the variable", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -37,6 +38,10 @@ import (
 
 // dbURL is the package's own database, created in TestMain.
 var dbURL string
+
+// allowLoopback lets http/request reach fakes of outside APIs on 127.0.0.1
+// (SX_OUTBOUND_ALLOW=127.0.0.0/8).
+var allowLoopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
 func TestMain(m *testing.M) {
 	url, drop, err := pgtest.Create("sx_host")

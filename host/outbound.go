@@ -23,21 +23,11 @@ const maxOutboundBody = 16 << 20
 // later (or absent, as for activity handlers run by a processor).
 const outboundTimeout = 15 * time.Second
 
-// outboundClient is shared so connections to an API are reused.
-var outboundClient = &http.Client{
-	// Redirects are followed by net/http (up to 10); the timeout comes from
-	// the request context.
-	Transport: &http.Transport{
-		MaxIdleConnsPerHost: 8,
-		IdleConnTimeout:     90 * time.Second,
-	},
-}
-
 func (s *Service) primitives() []*runtime.Primitive {
 	return []*runtime.Primitive{
 		{Name: "env", Params: "(name &rest default)", Doc: "A configuration value from the environment, or default (nil). Only names the service declares in (defservice … :env (\"NAME\" …)) can be read, so secrets are never reachable by accident.", MinArgs: 1, MaxArgs: 2, IO: true, Fn: s.envValue},
 		{Name: "emit-activity", Params: "(type payload &rest options)", Doc: "Emits an activity of type with a payload (a dict) on the activity bus, in the current transaction; options {:visibility :object-type :actor-profile-id}. Returns the activity's id.", MinArgs: 2, MaxArgs: 3, IO: true, Fn: s.emitActivity},
-		{Name: "http/request", Params: "(method url &rest options)", Doc: "Sends an HTTP request to an outside API and returns {:status :headers :body :json} (json when the response is JSON). Options {:headers {…} :json value :body \"…\" :timeout seconds}. Network failures are errors; HTTP error statuses are returned.", MinArgs: 2, MaxArgs: 3, IO: true, Fn: httpRequest},
+		{Name: "http/request", Params: "(method url &rest options)", Doc: "Sends an HTTP request to an outside API and returns {:status :headers :body :json} (json when the response is JSON). Options {:headers {…} :json value :body \"…\" :timeout seconds :follow-redirects bool}. Network failures are errors; HTTP error statuses are returned. Redirects are answers unless :follow-redirects is true (then followed within the same origin, without credentials); addresses that are not public are refused unless SX_OUTBOUND_ALLOW allows them.", MinArgs: 2, MaxArgs: 3, IO: true, Fn: s.httpRequest},
 	}
 }
 
@@ -79,13 +69,14 @@ func declaresEnv(env *runtime.Env, name string) bool {
 }
 
 // httpRequest is (http/request method url options?).
-func httpRequest(th *runtime.Thread, a []runtime.Value) runtime.Value {
+func (s *Service) httpRequest(th *runtime.Thread, a []runtime.Value) runtime.Value {
 	method := strings.ToUpper(str(th, "http/request", a[0]))
 	url := str(th, "http/request", a[1])
 	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
 		th.Fail("http/request: %q is not an http(s) URL", url)
 	}
 	timeout := outboundTimeout
+	follow := false
 	var body io.Reader
 	headers := map[string]string{}
 	if len(a) > 2 && a[2] != nil {
@@ -122,6 +113,12 @@ func httpRequest(th *runtime.Thread, a []runtime.Value) runtime.Value {
 					th.Fail("http/request: :timeout must be 1 to 300 seconds")
 				}
 				timeout = time.Duration(secs) * time.Second
+			case "follow-redirects":
+				b, ok := v.(bool)
+				if !ok {
+					th.Fail("http/request: :follow-redirects must be true or false")
+				}
+				follow = b
 			default:
 				th.Fail("http/request: unknown option %s", k)
 			}
@@ -133,6 +130,9 @@ func httpRequest(th *runtime.Thread, a []runtime.Value) runtime.Value {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout) // the earlier deadline wins
 	defer cancel()
+	if follow {
+		ctx = withFollow(ctx)
+	}
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		th.Fail("http/request: %v", err)
@@ -143,7 +143,7 @@ func httpRequest(th *runtime.Thread, a []runtime.Value) runtime.Value {
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}
-	resp, err := outboundClient.Do(req)
+	resp, err := s.plat.outbound.Do(req)
 	if err != nil {
 		// Marked so the request answers 502, not the 503 of a database
 		// outage that a refused connection would otherwise look like.

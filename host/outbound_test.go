@@ -55,7 +55,7 @@ func TestHTTPRequestToAnOutsideAPI(t *testing.T) {
 	}))
 	defer api.Close()
 	vars := map[string]string{"API_URL": api.URL, "API_TOKEN": "tok"}
-	s, _, _ := startService(t, outboundSrc, host.Options{Getenv: func(k string) string { return vars[k] }})
+	s, _, _ := startService(t, outboundSrc, host.Options{Getenv: func(k string) string { return vars[k] }, OutboundAllow: allowLoopback})
 
 	r := postJSON(t, s.URL+"/internal/actions/call-api", `{"path":"/posts"}`)
 	wantStatus(t, r, 200, "a call to the API")
@@ -79,7 +79,7 @@ func TestHTTPRequestToAnOutsideAPI(t *testing.T) {
 	// A network failure is an error naming the request, without its query.
 	api.Close()
 	logger, log := newLogger()
-	s, _, _ = startService(t, outboundSrc, host.Options{Logger: logger, Getenv: func(k string) string { return vars[k] }})
+	s, _, _ = startService(t, outboundSrc, host.Options{Logger: logger, Getenv: func(k string) string { return vars[k] }, OutboundAllow: allowLoopback})
 	wantJSONError(t, postJSON(t, s.URL+"/internal/actions/call-api", `{"path":"/posts?key=secret"}`), 502, "an unreachable API", "bad gateway")
 	if l := log.String(); !strings.Contains(l, "http/request POST "+api.URL+"/posts?…") || strings.Contains(l, "secret") {
 		t.Errorf("the log should name the request without its query string: %s", l)

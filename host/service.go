@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -57,6 +59,10 @@ type Options struct {
 	// LoginURL is where pages that need a signed-in user send anonymous
 	// visitors (with ?next=the page); empty answers 401 instead.
 	LoginURL string
+	// OutboundAllow lists address prefixes http/request may reach although
+	// they are not public (SX_OUTBOUND_ALLOW; e.g. 127.0.0.1/32 for a local
+	// Ghost in development and tests). See outguard.go.
+	OutboundAllow []netip.Prefix
 }
 
 // Platform is the set of services loaded into one process.
@@ -67,6 +73,7 @@ type Platform struct {
 	order    []*Service
 	metrics  *metrics
 	client   *internalClient
+	outbound *http.Client // http/request's, guarded by OutboundAllow
 	dev      devState
 	keyOnce  sync.Once
 	key      []byte
@@ -108,6 +115,7 @@ func New(files []string, opts Options) (*Platform, error) {
 	}
 	p := &Platform{opts: opts, log: opts.Logger, services: map[string]*Service{}, metrics: newMetrics()}
 	p.client = newInternalClient(p)
+	p.outbound = newOutboundClient(opts.OutboundAllow)
 	for _, f := range files {
 		svc := &Service{plat: p, Files: serviceFiles(f)}
 		st, err := svc.load()

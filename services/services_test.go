@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -74,6 +75,11 @@ func platformWith(t *testing.T, opts host.Options, names ...string) (*host.Platf
 		files = append(files, filepath.Join(".", n+".sx"))
 	}
 	opts.DB = db
+	if opts.OutboundAllow == nil {
+		// The fakes of outside APIs (Ghost) listen on 127.0.0.1, which
+		// http/request refuses unless allowed (SX_OUTBOUND_ALLOW).
+		opts.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
