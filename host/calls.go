@@ -19,27 +19,37 @@ import (
 // errNotFound marks an unknown query, action or fragment.
 var errNotFound = errors.New("not found")
 
-// call runs another service's query or action for (query …) and (action …):
-// in-process when the service is loaded here, over signed HTTP otherwise.
-// In-process, a call made inside an action joins the action's transaction.
-// Either way the callee's failure decides the caller's answer (see
+// call runs another service's query or action for (query …) and (action …)
+// through Call; the callee's failure decides the caller's answer (see
 // raiseCallError).
 func (p *Platform) call(th *runtime.Thread, kind, service, name string, args []runtime.Value) runtime.Value {
-	raw := pairs(th, kind, args)
-	var v runtime.Value
-	var err error
-	if target := p.services[service]; target != nil {
-		v, err = target.invoke(th.Ctx, kind, name, func(n string) (runtime.Value, bool) {
-			v, ok := raw[n]
-			return v, ok
-		}, requestOf(th), sqlprims.Bound(th))
-	} else {
-		v, err = p.client.call(th.Ctx, kind, service, name, raw)
-	}
+	v, err := p.Call(th, kind, service, name, args)
 	if err != nil {
 		raiseCallError(th, kind+" "+service+"/"+name, kind, err)
 	}
 	return v
+}
+
+// Call runs service's query or action (kind "query" or "action") with the
+// (:name value …) arguments args, on behalf of the code running on th:
+// in-process when the service is loaded here, over signed HTTP to
+// SX_URL_<SERVICE> otherwise. In-process, an action runs in one transaction
+// that commits only if it succeeds, or, when th is bound to a transaction
+// (a calling action's, a REPL's :tx), as a savepoint of it. With
+// Options.ReadOnly every action is refused before it starts. The error is
+// the callee's own (a *runtime.Error keeps its position and backtrace).
+func (p *Platform) Call(th *runtime.Thread, kind, service, name string, args []runtime.Value) (runtime.Value, error) {
+	raw := pairs(th, kind, args)
+	if kind == "action" && p.opts.ReadOnly {
+		return nil, fmt.Errorf("action %s/%s: %w", service, name, ErrReadOnly)
+	}
+	if target := p.services[service]; target != nil {
+		return target.invoke(th.Ctx, kind, name, func(n string) (runtime.Value, bool) {
+			v, ok := raw[n]
+			return v, ok
+		}, requestOf(th), sqlprims.Bound(th))
+	}
+	return p.client.call(th.Ctx, kind, service, name, raw)
 }
 
 // raiseCallError stops the caller with a callee's failure, keeping what
@@ -61,6 +71,9 @@ func raiseCallError(th *runtime.Thread, where, kind string, err error) {
 	}
 	if errors.Is(err, errNotFound) {
 		th.Fail("%s: no such %s", where, kind)
+	}
+	if errors.Is(err, ErrReadOnly) {
+		th.Fail("%v", err)
 	}
 	var inner *runtime.Error
 	if errors.As(err, &inner) {

@@ -56,6 +56,9 @@ type Options struct {
 	Getenv func(string) string
 	// Activities tune the activity processors.
 	Activities ActivityOptions
+	// ReadOnly refuses every action before it starts (ErrReadOnly), for a
+	// session on a production replica (sx repl --read-only).
+	ReadOnly bool
 	// LoginURL is where pages that need a signed-in user send anonymous
 	// visitors (with ?next=the page); empty answers 401 instead.
 	LoginURL string
@@ -117,17 +120,9 @@ func New(files []string, opts Options) (*Platform, error) {
 	p.client = newInternalClient(p)
 	p.outbound = newOutboundClient(opts.OutboundAllow)
 	for _, f := range files {
-		svc := &Service{plat: p, Files: serviceFiles(f)}
-		st, err := svc.load()
-		if err != nil {
+		if _, err := p.add(f); err != nil {
 			return nil, err
 		}
-		if _, dup := p.services[svc.Name]; dup {
-			return nil, fmt.Errorf("%s: service %s is already loaded", f, svc.Name)
-		}
-		svc.state.Store(st)
-		p.services[svc.Name] = svc
-		p.order = append(p.order, svc)
 	}
 	return p, nil
 }
@@ -342,10 +337,7 @@ func (st *state) thread(ctx context.Context, p *Platform) *runtime.Thread {
 	th.Reset(ctx)
 	th.StepBudget = p.opts.StepBudget
 	th.Out = os.Stderr
-	if p.opts.DB != nil {
-		sqlprims.Bind(th, p.opts.DB)
-	}
-	cacheprims.Bind(th, p.opts.Cache)
+	p.bindIO(th)
 	return th
 }
 

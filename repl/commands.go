@@ -23,9 +23,12 @@ type commandInfo struct {
 var commands = []commandInfo{
 	{"load", "FILE...", "evaluate files (remembered for :reload)"},
 	{"reload", "", "evaluate again every file and service loaded so far"},
-	{"service", "NAME", "load services/NAME.sx and services/NAME/*.sx (definitions only; nothing is served)"},
+	{"service", "NAME", "load services/NAME.sx (and services/NAME/*.sx) as under sxhost run, with the services it calls; its queries and actions become callable by name (nothing is served)"},
 	{"schema", "[SERVICE]", "the queries, actions, handlers, routes and pages, with params and docs"},
 	{"sql", "STATEMENT", "run a SQL statement on the database (--db) and print the rows as a table"},
+	{"tx", "", "begin a transaction: what follows runs in it until :commit or :rollback"},
+	{"commit", "", "commit the :tx transaction"},
+	{"rollback", "", "roll back the :tx transaction"},
 	{"time", "EXPR", "evaluate EXPR, print its value and the wall time"},
 	{"doc", "NAME", "the same as (doc NAME)"},
 	{"help", "", "this list"},
@@ -78,6 +81,12 @@ func (s *Session) command(cmd, arg, line string, lineNo int) (more bool) {
 		s.cmdService(arg, true)
 	case "schema":
 		s.cmdSchema(arg)
+	case "tx", "begin":
+		s.cmdTx()
+	case "commit":
+		s.cmdEndTx(true)
+	case "rollback":
+		s.cmdEndTx(false)
 	case "sql":
 		if arg == "" {
 			s.usage(cmd)
@@ -179,11 +188,15 @@ func blankCommand(line string) string {
 	return line[:i] + strings.Repeat(" ", j-i) + line[j:]
 }
 
-// cmdLoad loads one file and reports it; false on error.
+// cmdLoad loads one file and reports it; false on error. A file that
+// declares a service (defservice) is loaded as one, as :service does.
 func (s *Session) cmdLoad(path string) bool {
 	if _, err := os.Stat(path); err != nil {
 		s.report(fmt.Errorf(":load %s: %w", path, errors.Unwrap(err)))
 		return false
+	}
+	if declaresService(path) {
+		return s.serviceFromFile(path, true)
 	}
 	s.noteLoaded(loadItem{path: path})
 	n, err := s.loadFile(path)
@@ -197,29 +210,6 @@ func (s *Session) cmdLoad(path string) bool {
 	return true
 }
 
-// serviceFiles lists a service's files: services/NAME.sx, then
-// services/NAME/*.sx in name order. Either may be missing, not both.
-func serviceFiles(name string) ([]string, error) {
-	var files []string
-	main := filepath.Join("services", name+".sx")
-	if _, err := os.Stat(main); err == nil {
-		files = append(files, main)
-	}
-	dir := filepath.Join("services", name)
-	if st, err := os.Stat(dir); err == nil && st.IsDir() {
-		more, err := filepath.Glob(filepath.Join(dir, "*.sx"))
-		if err != nil {
-			return nil, err
-		}
-		sort.Strings(more)
-		files = append(files, more...)
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf(":service %s: neither %s nor %s/*.sx exists (in %s)", name, main, dir, cwd())
-	}
-	return files, nil
-}
-
 func cwd() string {
 	d, err := os.Getwd()
 	if err != nil {
@@ -228,36 +218,29 @@ func cwd() string {
 	return d
 }
 
-// cmdService loads a service's definitions; false on error.
+// cmdService loads a service by name; false on error.
 func (s *Session) cmdService(name string, announce bool) bool {
-	files, err := serviceFiles(name)
+	file, err := serviceFile(name)
 	if err != nil {
 		s.report(err)
 		return false
 	}
-	s.noteLoaded(loadItem{service: name})
-	s.services[name] = files
-	for _, f := range files {
-		if _, err := s.loadFile(f); err != nil {
-			s.report(err)
-			return false
-		}
+	return s.serviceFromFile(file, announce)
+}
+
+// serviceFromFile loads the service declared in file (see loadService)
+// and reports what it loaded; false on error.
+func (s *Session) serviceFromFile(file string, announce bool) bool {
+	svc, deps, err := s.loadService(file, true)
+	if svc != nil {
+		s.noteLoaded(loadItem{service: svc.Name, path: file})
+	}
+	if err != nil {
+		s.report(err)
+		return false
 	}
 	if announce && s.interactive {
-		counts := map[string]int{}
-		for _, d := range s.definitionsOf(name) {
-			counts[d.Kind]++
-		}
-		var parts []string
-		for _, k := range []string{"query", "action", "handler", "route", "page"} {
-			if counts[k] > 0 {
-				parts = append(parts, plural(counts[k], k))
-			}
-		}
-		if len(parts) == 0 {
-			parts = append(parts, "no definitions")
-		}
-		s.info("service %s: %s, from %s", name, strings.Join(parts, ", "), plural(len(files), "file"))
+		s.info("%s", s.describeLoad(svc, deps))
 	}
 	return true
 }
@@ -272,17 +255,34 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// cmdReload evaluates everything loaded so far again, in order.
+// cmdReload evaluates everything loaded so far again, in order: every
+// service (those loaded for calls too) and every file.
 func (s *Session) cmdReload() {
 	if len(s.loaded) == 0 {
 		s.info("nothing loaded yet (:load FILE or :service NAME)")
 		return
 	}
 	ok, n := true, 0
+	for _, name := range s.serviceOrder {
+		files := s.services[name]
+		svc, err := s.plat.Load(files[0])
+		if err != nil {
+			s.report(err)
+			ok = false
+			continue
+		}
+		s.noteService(svc, false)
+		n += len(svc.Files)
+	}
 	for _, it := range s.loaded {
 		if it.service != "" {
-			ok = s.cmdService(it.service, false) && ok
-			n += len(s.services[it.service])
+			// Calls added since the last load bring their services in.
+			if svc := s.plat.Service(it.service); svc != nil {
+				if _, err := s.loadCalls(svc, filepath.Dir(it.path)); err != nil {
+					s.report(err)
+					ok = false
+				}
+			}
 			continue
 		}
 		if _, err := s.loadFile(it.path); err != nil {
@@ -296,19 +296,16 @@ func (s *Session) cmdReload() {
 	}
 }
 
-// definitionsOf returns the definitions read from a service's files.
+// definitionsOf returns the definitions of a loaded service, or of the
+// workspace for "".
 func (s *Session) definitionsOf(service string) []*runtime.Definition {
-	files := map[string]bool{}
-	for _, f := range s.services[service] {
-		files[f] = true
+	if service == "" {
+		return s.ws.Env().Definitions("")
 	}
-	var out []*runtime.Definition
-	for _, d := range s.env.Definitions("") {
-		if files[d.Pos.File] {
-			out = append(out, d)
-		}
+	if svc := s.plat.Service(service); svc != nil {
+		return svc.Env().Definitions("")
 	}
-	return out
+	return nil
 }
 
 // cmdSchema lists the definitions of one service, or of every one.
@@ -323,27 +320,16 @@ func (s *Session) cmdSchema(service string) {
 		groups = []string{service}
 		defs = append(defs, s.definitionsOf(service))
 	} else {
-		seen := map[*runtime.Definition]bool{}
 		names := make([]string, 0, len(s.services))
 		for n := range s.services {
 			names = append(names, n)
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			ds := s.definitionsOf(n)
-			for _, d := range ds {
-				seen[d] = true
-			}
 			groups = append(groups, n)
-			defs = append(defs, ds)
+			defs = append(defs, s.definitionsOf(n))
 		}
-		var rest []*runtime.Definition
-		for _, d := range s.env.Definitions("") {
-			if !seen[d] {
-				rest = append(rest, d)
-			}
-		}
-		if len(rest) > 0 {
+		if rest := s.definitionsOf(""); len(rest) > 0 {
 			groups = append(groups, "")
 			defs = append(defs, rest)
 		}

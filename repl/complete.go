@@ -190,6 +190,10 @@ func (s *Session) keywordCandidates(src, word string) []string {
 		ps = x.Params
 	case *runtime.Macro:
 		ps = x.Params()
+	case *runtime.Primitive:
+		if c, ok := s.proxies[x]; ok {
+			ps = c.def.Params
+		}
 	}
 	var out []string
 	for _, p := range ps {

@@ -4,7 +4,7 @@ package repl_test
 // package in TestMain).
 
 import (
-	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,29 +16,13 @@ import (
 // own, outside any REPL.
 func adminExec(t *testing.T, stmts ...string) {
 	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	for _, s := range stmts {
-		if _, err := c.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	execOn(t, dbURL, stmts...)
 }
 
 func countRows(t *testing.T, table string) int {
 	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, dbURL)
+	n, err := strconv.Atoi(valueOn(t, dbURL, "select count(*)::text from "+pgx.Identifier{table}.Sanitize()))
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var n int
-	if err := c.QueryRow(ctx, "select count(*) from "+pgx.Identifier{table}.Sanitize()).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -88,7 +72,7 @@ func TestDBReadOnlyRefusesWrites(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<stdin>:2:1: sql/exec: cannot execute INSERT in a read-only transaction (SQLSTATE 25006)",
-		"at add-item (<stdin>:4:1)",
+		"<stdin>:4:1: action repl/add-item: refused: the session is read-only (--read-only), actions do not run",
 		":sql: cannot execute DELETE in a read-only transaction",
 		":sql: cannot execute UPDATE in a read-only transaction",
 		"this session is read-only (--read-only)",

@@ -64,9 +64,17 @@ func (s *Session) describeName(th *runtime.Thread, name string) string {
 		}
 	}
 	// Pages, routes and services are registered but not bound; queries,
-	// actions and handlers are both (the global is the definition).
+	// actions and handlers are both (the global is the definition, or a
+	// primitive calling it).
+	shown := map[*runtime.Definition]bool{}
+	if d, ok := global.(*runtime.Definition); ok && bound {
+		shown[d] = true
+	}
+	if p, ok := global.(*runtime.Primitive); ok && bound {
+		shown[s.proxies[p].def] = true
+	}
 	for _, d := range s.env.Definitions("") {
-		if d.Name == name && !(bound && global == runtime.Value(d)) {
+		if d.Name == name && !shown[d] {
 			parts = append(parts, s.describeDefinition(d))
 		}
 	}
@@ -84,6 +92,9 @@ func (s *Session) describeName(th *runtime.Thread, name string) string {
 func (s *Session) describeValue(name string, v runtime.Value) string {
 	switch x := v.(type) {
 	case *runtime.Primitive:
+		if c, ok := s.proxies[x]; ok {
+			return s.describeDefinition(c.def)
+		}
 		return s.docBlock(primSignature(x), "primitive", x.Doc)
 	case *runtime.Lambda:
 		n := x.Name()

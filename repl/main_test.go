@@ -53,6 +53,11 @@ func run(m *testing.M) int {
 	}
 	defer drop()
 	dbURL = u
+	defer func() {
+		if demoDrop != nil {
+			demoDrop()
+		}
+	}()
 	return m.Run()
 }
 

@@ -10,10 +10,18 @@
 // schema, run SQL, and time expressions (:help lists them). Ctrl-C
 // interrupts an evaluation or clears the line; Ctrl-D leaves.
 //
-// With --db URL (or SX_REPL_DATABASE_URL) the session's SQL primitives,
-// and so the queries and actions it defines, run on that PostgreSQL
-// database; --read-only makes the server refuse every write and
-// --statement-timeout bounds each statement.
+// :service NAME loads a service as sxhost run does (package host does the
+// work): its queries and actions become callable by name and run as a
+// request runs them — an action in one transaction — with query, action,
+// frag, gather, emit-activity and the cache working as in the host;
+// services it calls are loaded too, or reached over HTTP at
+// SX_URL_<SERVICE>. :tx opens a transaction the user ends with :commit or
+// :rollback.
+//
+// With --db URL (else SX_REPL_DATABASE_URL, else DATABASE_URL) the
+// session's SQL primitives and services run on that PostgreSQL database;
+// --read-only makes the server refuse every write and refuses actions
+// before they start, and --statement-timeout bounds each statement.
 //
 // When standard input is not a terminal, the REPL evaluates each form as it
 // is read and prints each result, with no prompt and no colour, and exits
@@ -26,6 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -33,22 +42,30 @@ import (
 
 	"github.com/peterh/liner"
 
+	"github.com/rose-ash/sxhost/host"
+	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
 
 const usageText = `usage: sx repl [flags] [FILE...]
 
-Evaluates the FILEs (remembered for :reload), then reads SX from the
-terminal; from a pipe or file it evaluates every form and prints each result.
+Evaluates the FILEs (remembered for :reload; a file with a defservice is
+loaded as a service, as :service does), then reads SX from the terminal; from
+a pipe or file it evaluates every form and prints each result.
 
 flags:
-  --db URL                  PostgreSQL for sql/* and the session's queries and
-                            actions (default $SX_REPL_DATABASE_URL)
-  --read-only               the database refuses every write
+  --db URL                  PostgreSQL for sql/* and the services (default
+                            $SX_REPL_DATABASE_URL, else $DATABASE_URL)
+  --read-only               the database refuses every write; actions are
+                            refused before they start
   --statement-timeout DUR   cancel statements running longer (e.g. 30s)
   --history FILE            history file (default $SX_HISTORY, else
                             $XDG_STATE_HOME/sx/history, else ~/.sx_history)
   --no-history              keep no history file
+
+environment: SX_URL_<SERVICE> (services called over HTTP instead of loaded),
+SX_INTERNAL_SECRET (signs those calls), REDIS_URL (the cache; default
+in-process), and what a service reads with (env NAME).
 `
 
 // Main runs the REPL with the arguments after "sx repl" and returns the exit
@@ -57,7 +74,8 @@ flags:
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sx repl", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	dbURL := fs.String("db", os.Getenv("SX_REPL_DATABASE_URL"), "")
+	defaultDB, dbSource := databaseFromEnv()
+	dbURL := fs.String("db", defaultDB, "")
 	readOnly := fs.Bool("read-only", false, "")
 	timeout := fs.Duration("statement-timeout", 0, "")
 	histFlag := fs.String("history", "", "")
@@ -79,22 +97,18 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out, outTTY := isTerminal(stdout)
 	interactive := inTTY && outTTY && in == os.Stdin && out == os.Stdout
 
-	s, err := newSession(stdout, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "sx repl: %v\n", err)
-		return 1
-	}
-	defer s.Close()
-	s.interactive = interactive
-	if interactive {
-		s.file = "<repl>"
-		s.width = terminalWidth(out)
-		s.color = os.Getenv("NO_COLOR") == "" && liner.TerminalSupported()
-	}
-
 	var banner []string
 	if interactive {
 		banner = append(banner, "sx repl — :help for commands, (doc name) for docs, Ctrl-D to leave")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts := host.Options{
+		ReadOnly: *readOnly,
+		Secret:   os.Getenv("SX_INTERNAL_SECRET"),
+		Remote:   host.RemoteFromEnv(os.Environ()),
+		Cache:    cacheprims.New(os.Getenv("REDIS_URL"), log),
+		Getenv:   os.Getenv,
+		Logger:   log,
 	}
 	if *dbURL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -104,9 +118,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sx repl: database %s: %v\n", redact(*dbURL), err)
 			return 1
 		}
-		s.pool, s.readOnly = pool, *readOnly
-		sqlprims.Bind(s.th, pool)
+		opts.DB = pool
 		desc := "database " + redact(*dbURL)
+		if *dbURL == defaultDB && dbSource != "" {
+			desc += " (from " + dbSource + ")"
+		}
 		if *readOnly {
 			desc += ", read-only"
 		}
@@ -115,8 +131,24 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		banner = append(banner, desc)
 	} else if *readOnly || *timeout > 0 {
-		fmt.Fprintf(stderr, "sx repl: --read-only and --statement-timeout need --db URL (or SX_REPL_DATABASE_URL)\n")
+		fmt.Fprintf(stderr, "sx repl: --read-only and --statement-timeout need --db URL (or SX_REPL_DATABASE_URL or DATABASE_URL)\n")
 		return 2
+	}
+
+	s, err := newSession(stdout, stderr, opts)
+	if err != nil {
+		if opts.DB != nil {
+			opts.DB.Close()
+		}
+		fmt.Fprintf(stderr, "sx repl: %v\n", err)
+		return 1
+	}
+	defer s.Close()
+	s.interactive = interactive
+	if interactive {
+		s.file = "<repl>"
+		s.width = terminalWidth(out)
+		s.color = os.Getenv("NO_COLOR") == "" && liner.TerminalSupported()
 	}
 
 	if interactive {
@@ -137,6 +169,19 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		hist = historyPath(*histFlag)
 	}
 	return s.runTerminal(hist, fs.Args())
+}
+
+// databaseFromEnv is the database the REPL uses without --db, and the
+// variable it came from: SX_REPL_DATABASE_URL (a REPL-only setting, so a
+// shell configured for the host can point the REPL at a replica), else
+// DATABASE_URL, which sxhost reads.
+func databaseFromEnv() (url, source string) {
+	for _, name := range []string{"SX_REPL_DATABASE_URL", "DATABASE_URL"} {
+		if v := os.Getenv(name); v != "" {
+			return v, name
+		}
+	}
+	return "", ""
 }
 
 // redact hides the password of a database URL.

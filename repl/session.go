@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -15,11 +16,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+	"github.com/rose-ash/sxhost/host"
 	"github.com/rose-ash/sxhost/runtime"
-	"github.com/rose-ash/sxhost/stdlib"
 )
 
 // Session is one REPL session. Input is fed line by line; a line that
@@ -40,10 +41,17 @@ type Session struct {
 	pendingStart int      // line number of its first line
 	pendingCmd   string   // a command whose expression argument is incomplete
 
-	loaded   []loadItem
-	services map[string][]string // service name -> files loaded for it
+	loaded       []loadItem
+	services     map[string][]string // service name -> files loaded for it
+	serviceOrder []string            // loaded services, in load order
+	byName       map[string]bool     // services loaded by name, not only for calls
+
+	plat    *host.Platform
+	ws      *host.Service // the workspace the prompt evaluates in
+	proxies map[*runtime.Primitive]callable
 
 	pool     *pgxpool.Pool
+	tx       pgx.Tx // the :tx transaction, if open
 	readOnly bool
 
 	failed  bool        // some form or command failed (the script's exit status)
@@ -62,18 +70,35 @@ type loadItem struct {
 	path    string
 }
 
-func newSession(stdout, stderr io.Writer) (*Session, error) {
+// newSession starts a session on a platform with opts (its database, cache
+// and remote services); a nil Logger logs warnings to stderr.
+func newSession(stdout, stderr io.Writer, opts host.Options) (*Session, error) {
 	s := &Session{
-		env:      stdlib.NewEnv(),
 		out:      &trackWriter{w: stdout, atLineStart: true},
 		err:      stderr,
 		file:     "<stdin>",
 		line:     1,
 		services: map[string][]string{},
+		byName:   map[string]bool{},
+		proxies:  map[*runtime.Primitive]callable{},
+		readOnly: opts.ReadOnly,
 	}
-	s.env.DefinePrimitives(sqlprims.Primitives()...)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if opts.DB != nil {
+		s.pool = opts.DB
+	}
+	var err error
+	if s.plat, err = host.New(nil, opts); err != nil {
+		return nil, err
+	}
+	if s.ws, err = s.plat.Workspace(workspaceName); err != nil {
+		return nil, err
+	}
+	s.env = s.ws.Env()
 	s.env.DefinePrimitives(s.docPrimitive())
-	s.th = s.env.NewThread(context.Background())
+	s.th = s.ws.NewThread(context.Background())
 	s.th.Out = s.out
 	if _, err := s.th.EvalString("<repl>", docMacro); err != nil {
 		return nil, err
@@ -95,12 +120,20 @@ func (s *Session) printer() Printer {
 	return Printer{Width: w}
 }
 
-// prompt is the primary prompt, which says when the database is read-only.
+// prompt is the primary prompt, which says when the database is read-only
+// (ro) and when a :tx transaction is open (tx).
 func (s *Session) prompt() string {
+	var marks []string
 	if s.readOnly {
-		return "sx[ro]> "
+		marks = append(marks, "ro")
 	}
-	return "sx> "
+	if s.tx != nil {
+		marks = append(marks, "tx")
+	}
+	if len(marks) == 0 {
+		return "sx> "
+	}
+	return "sx[" + strings.Join(marks, ",") + "]> "
 }
 
 // contPrompt is the continuation prompt, as wide as the primary one.
@@ -273,13 +306,18 @@ func (s *Session) evalTop(form runtime.Value, pos runtime.Pos) {
 	s.show(v)
 }
 
-// eval evaluates form under a context that Ctrl-C cancels.
+// eval evaluates form under a context that Ctrl-C cancels, inside the :tx
+// transaction as a savepoint of its own. Queries and actions it defines
+// become callable as requests call them.
 func (s *Session) eval(form runtime.Value, pos runtime.Pos) (v runtime.Value, err error) {
 	err = s.withCancel(func(ctx context.Context) error {
 		s.th.Ctx = ctx
-		v, err = s.th.EvalAt(form, pos)
-		return err
+		return s.inSavepoint(ctx, func() error {
+			v, err = s.th.EvalAt(form, pos)
+			return err
+		})
 	})
+	s.bindWorkspace()
 	return v, err
 }
 
@@ -445,8 +483,9 @@ func (s *Session) names() []string {
 	return out
 }
 
-// Close releases the database.
+// Close rolls back a transaction left open and releases the database.
 func (s *Session) Close() {
+	s.endSession()
 	if s.pool != nil {
 		s.pool.Close()
 	}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rose-ash/sxhost/host"
 )
 
 // testSession is a session writing to buffers, fed line by line.
@@ -18,7 +20,7 @@ type testSession struct {
 func newTestSession(t *testing.T) *testSession {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	s, err := newSession(&out, &errOut)
+	s, err := newSession(&out, &errOut, host.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ const maxCellWidth = 60
 func (s *Session) cmdSQL(stmt string) {
 	conn := sqlprims.Bound(s.th)
 	if conn == nil {
-		s.report(errors.New(":sql: no database (start the REPL with --db URL, or set SX_REPL_DATABASE_URL)"))
+		s.report(errors.New(":sql: no database (start the REPL with --db URL, or set SX_REPL_DATABASE_URL or DATABASE_URL)"))
 		return
 	}
 	var cols []string
@@ -29,28 +29,9 @@ func (s *Session) cmdSQL(stmt string) {
 	var tag pgconn.CommandTag
 	start := time.Now()
 	err := s.withCancel(func(ctx context.Context) error {
-		rs, err := conn.Query(ctx, stmt)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		for _, fd := range rs.FieldDescriptions() {
-			cols = append(cols, fd.Name)
-		}
-		for rs.Next() {
-			raw, err := rs.Values()
-			if err != nil {
-				return err
-			}
-			row := make([]runtime.Value, len(raw))
-			for i, r := range raw {
-				row[i] = sqlprims.FromPG(r)
-			}
-			rows = append(rows, row)
-		}
-		rs.Close()
-		tag = rs.CommandTag()
-		return rs.Err()
+		return s.inSavepoint(ctx, func() error {
+			return s.querySQL(ctx, sqlprims.Bound(s.th), stmt, &cols, &rows, &tag)
+		})
 	})
 	if err != nil {
 		s.report(fmt.Errorf(":sql: %s", pgMessage(err)))
@@ -63,6 +44,32 @@ func (s *Session) cmdSQL(stmt string) {
 	} else {
 		s.info("%s, %s", tag.String(), elapsed(time.Since(start)))
 	}
+}
+
+// querySQL runs stmt on conn and collects its columns, rows and tag.
+func (s *Session) querySQL(ctx context.Context, conn sqlprims.Conn, stmt string, cols *[]string, rows *[][]runtime.Value, tag *pgconn.CommandTag) error {
+	rs, err := conn.Query(ctx, stmt)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for _, fd := range rs.FieldDescriptions() {
+		*cols = append(*cols, fd.Name)
+	}
+	for rs.Next() {
+		raw, err := rs.Values()
+		if err != nil {
+			return err
+		}
+		row := make([]runtime.Value, len(raw))
+		for i, r := range raw {
+			row[i] = sqlprims.FromPG(r)
+		}
+		*rows = append(*rows, row)
+	}
+	rs.Close()
+	*tag = rs.CommandTag()
+	return rs.Err()
 }
 
 // withCancel runs f under a context that Ctrl-C cancels.

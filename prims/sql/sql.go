@@ -141,7 +141,7 @@ func Primitives() []*runtime.Primitive {
 func prepare(th *runtime.Thread, name string, args []runtime.Value) (Conn, string, []any) {
 	c := Bound(th)
 	if c == nil {
-		th.Fail("%s: no database (set DATABASE_URL, or --db in the REPL)", name)
+		th.Fail("%s: no database (sxhost reads DATABASE_URL; sx repl takes --db URL, else SX_REPL_DATABASE_URL, else DATABASE_URL)", name)
 	}
 	q, ok := args[0].(string)
 	if !ok {
