@@ -1,21 +1,27 @@
 # sxhost — one command per job. `make help` lists them.
 
+# Go from /usr/local/go when it is not on PATH (the official tarball's place).
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+
 GO       ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help run test bench bench-http fuzz lint demo build
+.PHONY: help run stop test bench bench-http fuzz lint demo build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: ## seed the demo cooperative and serve the six services with hot reload (starts PostgreSQL and Redis if needed)
+run: ## seed the demo cooperative and serve the six services on 127.0.0.1 with hot reload (starts private PostgreSQL and Redis if none answers)
 	./scripts/run
+
+stop: ## stop private PostgreSQL/Redis servers an interrupted run or test left behind
+	./scripts/stop
 
 build: ## build the commands into bin/
 	$(GO) build -o bin/ ./cmd/...
 
-test: ## run the whole test suite (what CI runs)
-	$(GO) test -count=1 ./...
+test: ## run the whole test suite (what CI runs); makes sure PostgreSQL, Redis and Chromium are there
+	./scripts/test $(TESTFLAGS)
 
 bench: ## side-by-side benchmarks against peer engines, with ratios
 	cd bench && ./run

@@ -19,8 +19,20 @@ const usage = `usage:
   sx render [FILE...]   evaluate, render the last form to HTML
   sx wire [FILE...]     evaluate, render the last form in the SX wire format
   sx run FILE [ARG...]  run a script for its effects
-  sx repl               interactive REPL
+  sx repl [FILE...]     interactive REPL (sx repl --help lists its flags)
+  sx version            print the version (also --version)
+
+Every command answers --help and --version. Errors print FILE:LINE:COL: message
+and the SX backtrace on standard error, with exit status 1.
 `
+
+// commandUsage is each one-shot command's --help.
+var commandUsage = map[string]string{
+	"eval":   "usage: sx eval [FILE...]\n\nEvaluates the files in order (standard input when none) and prints the\nvalue of the last form as SX.\n",
+	"render": "usage: sx render [FILE...]\n\nEvaluates every form but the last, then renders the last one to HTML.\n",
+	"wire":   "usage: sx wire [FILE...]\n\nEvaluates every form but the last, then renders the last one in the SX\nwire format.\n",
+	"run":    "usage: sx run FILE [ARG...]\n\nRuns a script for its effects.\n",
+}
 
 // Repl, when set, runs the REPL for "sx repl". It lives in another package
 // so that the line editor stays out of the one-shot commands.
@@ -34,6 +46,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cmd, files := args[0], args[1:]
 	switch cmd {
+	case "eval", "render", "wire", "run":
+		var status int
+		var stop bool
+		if files, status, stop = commandOptions(cmd, files, stdout, stderr); stop {
+			return status
+		}
+	}
+	switch cmd {
 	case "eval", "render", "wire":
 	case "run":
 		if len(files) == 0 {
@@ -46,10 +66,20 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sx repl: not available in this build")
 			return 2
 		}
+		for _, a := range files {
+			if a == "--" {
+				break
+			}
+			if isVersionFlag(a) {
+				return printVersion(stdout, "sx")
+			}
+		}
 		return Repl(files, stdin, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	case "version", "-version", "--version":
+		return printVersion(stdout, "sx")
 	default:
 		fmt.Fprintf(stderr, "sx: unknown command %q\n%s", cmd, usage)
 		return 2
@@ -122,6 +152,28 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, out)
 	}
 	return 0
+}
+
+// commandOptions takes the options before a one-shot command's files:
+// --help and --version answer and stop (status 0), "--" ends the options
+// (so a file may start with "-"), and any other option is a usage error
+// rather than a file name.
+func commandOptions(cmd string, args []string, stdout, stderr io.Writer) (files []string, status int, stop bool) {
+	for len(args) > 0 && len(args[0]) > 1 && args[0][0] == '-' {
+		switch a := args[0]; {
+		case a == "--":
+			return args[1:], 0, false
+		case a == "-h" || a == "-help" || a == "--help":
+			fmt.Fprint(stdout, commandUsage[cmd])
+			return nil, 0, true
+		case isVersionFlag(a):
+			return nil, printVersion(stdout, "sx"), true
+		default:
+			fmt.Fprintf(stderr, "sx %s: unknown option %s\n%s", cmd, a, commandUsage[cmd])
+			return nil, 2, true
+		}
+	}
+	return args, 0, false
 }
 
 // report prints an error in the FILE:LINE:COL: message form with the

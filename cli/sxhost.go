@@ -25,15 +25,41 @@ import (
 )
 
 const sxhostUsage = `usage:
-  sxhost run [--addr HOST:PORT] [--dev] FILE...   serve the services in FILE...
-  sxhost check FILE...                            load everything and report problems
-  sxhost migrate up|down [N]|status               apply or roll back migrations (DATABASE_URL)
+  sxhost run [--addr HOST:PORT] [--host HOST] [--dev] FILE...
+                                                  serve the services in FILE...
+  sxhost check [--external SERVICE,...] FILE...   load everything and report problems
+  sxhost migrate up|down [N]|status|create NAME   apply, roll back or write migrations (DATABASE_URL)
   sxhost seed [--script FILE] [FILE...]           migrate, then fill an empty database with demo
                                                   data (seed/demo.sx through services/*.sx)
+  sxhost version                                  print the version (also --version)
+
+Every command answers --help and --version.
 
 environment: DATABASE_URL, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_SECRET,
 SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE>
-(listen address), SX_OUTBOUND_ALLOW (non-public prefixes http/request may reach)
+(listen address), SX_OUTBOUND_ALLOW (non-public prefixes http/request may reach),
+SX_LOG_FORMAT=text|json, SX_LOG_LEVEL=debug|info|warn|error
+`
+
+const runUsage = `usage: sxhost run [--addr HOST:PORT] [--host HOST] [--dev] FILE...
+
+Serves the services defined in FILE... until SIGINT or SIGTERM, each on the
+:port of its defservice (or SX_ADDR_<SERVICE>, or --addr for one file).
+`
+
+const checkUsage = `usage: sxhost check [--external SERVICE,...] FILE...
+
+Loads FILE... and reports undefined names, arity errors and calls to queries,
+actions and fragments their service does not define, as FILE:LINE:COL lines.
+Calls to a service named by --external (or by an SX_URL_<SERVICE> variable)
+are taken to reach a process running elsewhere and are not checked.
+`
+
+const seedUsage = `usage: sxhost seed [--script FILE] [FILE...]
+
+Applies the migrations to DATABASE_URL, then runs the seed script against
+the services in FILE... (default: the six of services/) in one transaction.
+A database that already has users is left alone.
 `
 
 // SxhostMain runs the sxhost command and returns its exit status.
@@ -46,16 +72,23 @@ func SxhostMain(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	switch args[0] {
 	case "run":
-		return run(ctx, args[1:], stderr)
+		return run(ctx, args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
 	case "migrate":
+		for _, a := range args[1:] {
+			if isVersionFlag(a) {
+				return printVersion(stdout, "sxhost")
+			}
+		}
 		return migrations.Command(ctx, args[1:], stdout, stderr)
 	case "seed":
 		return seed(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, sxhostUsage)
 		return 0
+	case "version", "-version", "--version":
+		return printVersion(stdout, "sxhost")
 	}
 	fmt.Fprintf(stderr, "sxhost: unknown command %q\n%s", args[0], sxhostUsage)
 	return 2
@@ -69,15 +102,10 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 		SecureCookies: os.Getenv("SX_ENV") == "prod",
 		Dev:           os.Getenv("SX_ENV") == "dev",
 		Logger:        log,
-		Remote:        map[string]string{},
+		Remote:        remoteServices(),
 		Cache:         cacheprims.New(os.Getenv("REDIS_URL"), log),
 		LoginURL:      os.Getenv("SX_LOGIN_URL"),
 		Getenv:        os.Getenv,
-	}
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_URL_") {
-			opts.Remote[strings.ToLower(strings.ReplaceAll(k[len("SX_URL_"):], "_", "-"))] = v
-		}
 	}
 	allow, err := host.ParseOutboundAllow(os.Getenv("SX_OUTBOUND_ALLOW"))
 	if err != nil {
@@ -98,13 +126,28 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 	return opts, closeDB, nil
 }
 
-func run(ctx context.Context, args []string, stderr io.Writer) int {
+// remoteServices reads SX_URL_<SERVICE> variables: the services served by
+// other processes, by name (SX_URL_MY_SERVICE names my-service).
+func remoteServices() map[string]string {
+	remote := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_URL_") && v != "" {
+			remote[strings.ToLower(strings.ReplaceAll(k[len("SX_URL_"):], "_", "-"))] = v
+		}
+	}
+	return remote
+}
+
+// isVersionFlag reports whether arg asks for the version.
+func isVersionFlag(arg string) bool { return arg == "--version" || arg == "-version" }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sxhost run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", "", "listen address when serving one file (HOST:PORT)")
+	bindHost := fs.String("host", "", "the interface the services' :port listens on (default: all; 127.0.0.1 keeps them local)")
 	dev := fs.Bool("dev", false, "development: hot reload, errors shown in the browser")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if status, ok := parseFlags(fs, args, runUsage, stdout, stderr); !ok {
+		return status
 	}
 	files := fs.Args()
 	if len(files) == 0 {
@@ -115,7 +158,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sxhost run: --addr serves one file; use SX_ADDR_<SERVICE> for several")
 		return 2
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log, err := newLogger(stderr, *dev || os.Getenv("SX_ENV") == "dev", os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "sxhost run:", err)
+		return 2
+	}
 	opts, closeDB, err := platformOptions(ctx, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "sxhost:", err)
@@ -149,7 +196,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "sxhost: service %s has no :port in its defservice; give --addr or SX_ADDR_%s\n", svc.Name, strings.ToUpper(svc.Name))
 				return 2
 			}
-			listen = ":" + strconv.Itoa(svc.Port)
+			listen = net.JoinHostPort(*bindHost, strconv.Itoa(svc.Port))
 		}
 		ln, err := net.Listen("tcp", listen)
 		if err != nil {
@@ -187,12 +234,32 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 }
 
 // check loads every file and reports what would fail at run time.
-func check(files []string, stdout, stderr io.Writer) int {
+func check(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sxhost check", flag.ContinueOnError)
+	var external []string
+	fs.Func("external", "a service that runs elsewhere: calls to it are not checked (repeat, or separate with commas)", func(v string) error {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				external = append(external, name)
+			}
+		}
+		return nil
+	})
+	if status, ok := parseFlags(fs, args, checkUsage, stdout, stderr); !ok {
+		return status
+	}
+	files := fs.Args()
 	if len(files) == 0 {
-		fmt.Fprint(stderr, "sxhost check: no service files\n"+sxhostUsage)
+		fmt.Fprint(stderr, "sxhost check: no service files\n"+checkUsage)
 		return 2
 	}
-	p, err := host.New(files, host.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	remote := remoteServices()
+	for _, name := range external {
+		if remote[name] == "" {
+			remote[name] = "external"
+		}
+	}
+	p, err := host.New(files, host.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Remote: remote})
 	if err != nil {
 		return report(stderr, err)
 	}
@@ -223,10 +290,9 @@ var platformFiles = []string{
 // database which already has users is left alone, so seeding twice is safe.
 func seed(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sxhost seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	script := fs.String("script", "seed/demo.sx", "the SX script that writes the data")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if status, ok := parseFlags(fs, args, seedUsage, stdout, stderr); !ok {
+		return status
 	}
 	files := fs.Args()
 	if len(files) == 0 {
@@ -244,7 +310,8 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer pool.Close()
 	if _, err := migrations.Up(ctx, pool, migrations.FS); err != nil {
-		fmt.Fprintln(stderr, "sxhost seed: migrations:", err)
+		// The error names the migrations (and the file) itself.
+		fmt.Fprintln(stderr, "sxhost seed:", err)
 		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -1,4 +1,5 @@
-// command.go: `sxhost migrate up|down [N]|status` over the embedded FS.
+// command.go: `sxhost migrate up|down [N]|status` over the embedded FS, and
+// `create NAME`, which writes a new pair of files into the source directory.
 
 package migrations
 
@@ -15,11 +16,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-const usage = `usage: sxhost migrate up | down [N] | status
+const usage = `usage: sxhost migrate up | down [N] | status | create [--dir DIR] NAME
 
-  up        apply every pending migration, in version order
-  down [N]  roll back the last N applied migrations (default 1), newest first
-  status    list every migration: applied (and when), pending, changed or no file
+  up           apply every pending migration, in version order
+  down [N]     roll back the last N applied migrations (default 1), newest first
+  status       list every migration: applied (and when), pending, changed or no file
+  create NAME  write DIR/NNNN_NAME.up.sql and .down.sql (DIR: migrations), NNNN
+               one above the highest version there; the new migration is applied
+               by a build that embeds it
+
+A file whose first line is "-- sx:no-transaction" runs outside a transaction,
+for statements such as CREATE INDEX CONCURRENTLY; it must hold one statement.
 
 The database is named by DATABASE_URL, e.g. postgres://user@host:5432/db.
 `
@@ -42,10 +49,33 @@ func command(ctx context.Context, args []string, source fs.FS, stdout, stderr io
 	if len(args) == 0 {
 		return bad("missing subcommand")
 	}
+	for _, a := range args {
+		if a == "help" || a == "-h" || a == "-help" || a == "--help" {
+			io.WriteString(stdout, usage)
+			return 0
+		}
+	}
 	steps := 0
 	switch args[0] {
-	case "help", "-h", "-help", "--help":
-		io.WriteString(stdout, usage)
+	case "create":
+		dir, rest := "migrations", args[1:]
+		if len(rest) > 0 && (rest[0] == "--dir" || rest[0] == "-dir") {
+			if len(rest) < 2 {
+				return bad("create: --dir needs a directory")
+			}
+			dir, rest = rest[1], rest[2:]
+		}
+		if len(rest) != 1 {
+			return bad("create takes one NAME")
+		}
+		files, err := Create(dir, rest[0])
+		if err != nil {
+			fmt.Fprintln(stderr, "sxhost migrate:", err)
+			return 1
+		}
+		for _, f := range files {
+			fmt.Fprintf(stdout, "created %s\n", f)
+		}
 		return 0
 	case "up", "status":
 		if len(args) > 1 {

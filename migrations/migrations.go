@@ -9,8 +9,12 @@
 // its own transaction together with its row in schema_migrations (version,
 // name, sha256 of the up file, applied_at), so a failing file leaves nothing
 // behind and earlier files of the same run stay applied. Files must not
-// contain BEGIN/COMMIT, and statements that cannot run in a transaction
-// (CREATE INDEX CONCURRENTLY) are not supported. A whole run holds a
+// contain BEGIN/COMMIT. A file whose first line is "-- sx:no-transaction"
+// runs outside a transaction (for CREATE INDEX CONCURRENTLY, which refuses
+// one): it must hold a single statement, since PostgreSQL runs several
+// statements sent at once in an implicit transaction, and its row is written
+// after it succeeds; a failure leaves what the statement left (an INVALID
+// index, to drop) and no row. Create writes a new pair of files. A whole run holds a
 // session-level advisory lock on one connection, so instances starting at
 // once apply each file exactly once. Up refuses to run when an applied up
 // file has changed since; migrations never import Go types of the live code.
@@ -32,6 +36,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -57,6 +63,19 @@ type Migration struct {
 	UpSQL    string
 	DownSQL  string
 	Checksum string // hex sha256 of the up file
+	// NoTransactionUp, NoTransactionDown: the file's first line is
+	// NoTransaction, so it runs outside a transaction.
+	NoTransactionUp, NoTransactionDown bool
+}
+
+// NoTransaction, as a file's first line, runs the file outside a
+// transaction.
+const NoTransaction = "-- sx:no-transaction"
+
+// noTransaction reports whether sql starts with the NoTransaction line.
+func noTransaction(sql string) bool {
+	first, _, _ := strings.Cut(sql, "\n")
+	return strings.TrimSpace(first) == NoTransaction
 }
 
 // State is one version as the database sees it, as Status lists it. (The
@@ -84,7 +103,10 @@ var lockKey = func() int64 {
 	return int64(binary.BigEndian.Uint64(h[:8]))
 }()
 
-var fileName = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(up|down)\.sql$`)
+var (
+	fileName      = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(up|down)\.sql$`)
+	migrationName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+)
 
 // Load reads the migrations at the top of source, sorted by version. Files
 // not ending in .sql are ignored; a .sql file with a malformed name, a
@@ -130,8 +152,10 @@ func Load(source fs.FS) ([]Migration, error) {
 		if m[3] == "up" {
 			sum := sha256.Sum256(body)
 			mg.UpFile, mg.UpSQL, mg.Checksum = name, string(body), hex.EncodeToString(sum[:])
+			mg.NoTransactionUp = noTransaction(mg.UpSQL)
 		} else {
 			mg.DownFile, mg.DownSQL = name, string(body)
+			mg.NoTransactionDown = noTransaction(mg.DownSQL)
 		}
 	}
 	out := make([]Migration, 0, len(byVersion))
@@ -235,7 +259,7 @@ func Up(ctx context.Context, pool *pgxpool.Pool, source fs.FS) (applied []Migrat
 			if _, ok := done[m.Version]; ok {
 				continue
 			}
-			if err := runFile(ctx, conn, m.UpFile, m.UpSQL,
+			if err := runFile(ctx, conn, m.UpFile, m.UpSQL, m.NoTransactionUp,
 				`insert into `+Table+` (version, name, checksum) values ($1, $2, $3)`,
 				m.Version, m.Name, m.Checksum); err != nil {
 				return err
@@ -287,7 +311,7 @@ func Down(ctx context.Context, pool *pgxpool.Pool, source fs.FS, steps int) (rol
 			todo = append(todo, m)
 		}
 		for _, m := range todo {
-			if err := runFile(ctx, conn, m.DownFile, m.DownSQL,
+			if err := runFile(ctx, conn, m.DownFile, m.DownSQL, m.NoTransactionDown,
 				`delete from `+Table+` where version = $1`, m.Version); err != nil {
 				return err
 			}
@@ -357,8 +381,18 @@ func readApplied(ctx context.Context, conn *pgx.Conn) (map[int64]appliedRow, err
 	return done, nil
 }
 
-// runFile runs one file and its bookkeeping statement in one transaction.
-func runFile(ctx context.Context, conn *pgx.Conn, file, sql, record string, args ...any) error {
+// runFile runs one file and its bookkeeping statement in one transaction,
+// or, for a no-transaction file, one after the other.
+func runFile(ctx context.Context, conn *pgx.Conn, file, sql string, noTx bool, record string, args ...any) error {
+	if noTx {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return fileError(file, sql, err)
+		}
+		if _, err := conn.Exec(ctx, record, args...); err != nil {
+			return &FileError{File: file, Err: fmt.Errorf("record in %s: %w", Table, err)}
+		}
+		return nil
+	}
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		// No arguments: pgx sends the text as one simple query, so a file may
 		// hold many statements.
@@ -375,6 +409,44 @@ func runFile(ctx context.Context, conn *pgx.Conn, file, sql, record string, args
 		}
 		return nil
 	})
+}
+
+// Create writes dir/NNNN_name.up.sql and dir/NNNN_name.down.sql, NNNN one
+// above the highest version in dir (four digits at least, like the others),
+// and returns their paths. It refuses a name the runner would not load.
+func Create(dir, name string) ([]string, error) {
+	if !migrationName.MatchString(name) {
+		return nil, fmt.Errorf("migration name %q: use letters, digits, _ and - (e.g. add_orders_index)", name)
+	}
+	ms, err := Load(os.DirFS(dir))
+	if err != nil {
+		return nil, err
+	}
+	next := int64(1)
+	if len(ms) > 0 {
+		next = ms[len(ms)-1].Version + 1
+	}
+	base := filepath.Join(dir, fmt.Sprintf("%04d_%s", next, name))
+	files := []string{base + ".up.sql", base + ".down.sql"}
+	bodies := []string{
+		fmt.Sprintf("-- %s: what this migration changes, and why.\n-- (First line %q to run outside a transaction.)\n", name, NoTransaction),
+		fmt.Sprintf("-- Undoes %s.up.sql.\n", filepath.Base(base)),
+	}
+	for i, f := range files {
+		// O_EXCL: never overwrite a file a colleague just created.
+		fh, err := os.OpenFile(f, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("migrations: %w", err)
+		}
+		_, err = fh.WriteString(bodies[i])
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("migrations: %w", err)
+		}
+	}
+	return files, nil
 }
 
 // withLock runs f on one connection holding the session advisory lock, and

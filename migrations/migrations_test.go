@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -546,5 +548,66 @@ func TestUpWaitsForTheLockAndHonoursItsContext(t *testing.T) {
 	applied, err := Up(ctx, newPool(t, url), src)
 	if err != nil || len(applied) != 1 {
 		t.Fatalf("up after unlock: %v %v", versions(applied), err)
+	}
+}
+
+// TestNoTransactionFile: CREATE INDEX CONCURRENTLY refuses a transaction;
+// marked, the file runs outside one, both ways, and is recorded.
+func TestNoTransactionFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := newPool(t, newDB(t))
+	src := files(
+		"0001_t.up.sql", "create table t (id int);",
+		"0002_t_idx.up.sql", NoTransaction+"\ncreate index concurrently t_id on t (id);",
+		"0002_t_idx.down.sql", NoTransaction+"\ndrop index concurrently t_id;",
+	)
+	if _, err := Up(ctx, pool, src); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	if !tableExists(t, pool, "t_id") || !equal(appliedVersions(t, pool), []int64{1, 2}) {
+		t.Fatalf("index %v, recorded %v", tableExists(t, pool, "t_id"), appliedVersions(t, pool))
+	}
+	if _, err := Down(ctx, pool, src, 1); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if tableExists(t, pool, "t_id") || !equal(appliedVersions(t, pool), []int64{1}) {
+		t.Fatalf("after down: index %v, recorded %v", tableExists(t, pool, "t_id"), appliedVersions(t, pool))
+	}
+
+	// Unmarked, the same statement fails in its transaction.
+	_, err := Up(ctx, pool, files("0001_t.up.sql", "create table t (id int);",
+		"0002_t_idx.up.sql", "create index concurrently t_id on t (id);"))
+	if err == nil || !strings.Contains(err.Error(), "0002_t_idx.up.sql") || !strings.Contains(err.Error(), "transaction block") {
+		t.Fatalf("unmarked concurrent index: %v", err)
+	}
+}
+
+// TestCreate: `migrate create NAME` writes the next version's pair, which
+// loads, and refuses bad names and existing files.
+func TestCreate(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := Command(context.Background(), []string{"create", "--dir", dir, "add_t"}, &out, &errb); code != 0 {
+		t.Fatalf("create: exit %d, %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "0001_add_t.up.sql") || !strings.Contains(out.String(), "0001_add_t.down.sql") {
+		t.Errorf("output %q", out.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "0041_later.up.sql"), []byte("select 1;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Create(dir, "next-one")
+	if err != nil || len(files) != 2 || filepath.Base(files[0]) != "0042_next-one.up.sql" {
+		t.Fatalf("second create: %v, %v", files, err)
+	}
+	ms, err := Load(os.DirFS(dir))
+	if err != nil || !equal(versions(ms), []int64{1, 41, 42}) || ms[2].DownFile == "" {
+		t.Fatalf("load after create: %v, %v", ms, err)
+	}
+	for _, bad := range []string{"", "has space", "../up", "-x"} {
+		if _, err := Create(dir, bad); err == nil {
+			t.Errorf("create %q: no error", bad)
+		}
 	}
 }
