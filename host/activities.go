@@ -324,7 +324,11 @@ func (p *Platform) StartActivityProcessors(ctx context.Context) (stop func()) {
 			var purged time.Time
 			for {
 				if _, err := s.ProcessActivities(ctx); err != nil && ctx.Err() == nil {
-					p.log.Warn("activity processor", "service", s.Name, "err", err)
+					if databaseDown(err) {
+						p.reportOutage("database unavailable: activity processors wait", "service", s.Name, "err", err.Error())
+					} else {
+						p.log.Warn("activity processor", "service", s.Name, "err", err)
+					}
 				}
 				if time.Since(purged) > purgeEvery {
 					if _, err := s.PurgeActivities(ctx); err != nil && ctx.Err() == nil {

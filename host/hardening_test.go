@@ -5,6 +5,7 @@ package host_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/rose-ash/sxhost/host"
 )
@@ -227,5 +230,99 @@ func TestParseOutboundAllow(t *testing.T) {
 	}
 	if _, err := host.ParseOutboundAllow("localhost"); err == nil || !strings.Contains(err.Error(), "SX_OUTBOUND_ALLOW") {
 		t.Errorf("a name: %v, want an error naming the variable", err)
+	}
+}
+
+const dbFailService = `
+(defservice dbfail)
+(defaction slow (&key (marker :str))
+  "Sleeps in the database."
+  (sql/value (str "select pg_sleep(10)::text /* " marker " */")))
+(defquery one ()
+  "A trivial statement."
+  (sql/value "select 1"))
+`
+
+// Finding 7: a server terminating the connection (SQLSTATE 57P01, what a
+// restart or a failover does to every session) is a 503, not a 500.
+func TestDatabaseTerminatedIs503(t *testing.T) {
+	t.Parallel()
+	s, _, _ := startService(t, dbFailService, host.Options{DB: openPool(t, dbURL)})
+	marker := uniqueName("terminate")
+	answer := make(chan response, 1)
+	go func() {
+		r, err := tryDo("POST", s.URL+"/internal/actions/slow", []byte(`{"marker":"`+marker+`"}`), "Content-Type", "application/json")
+		if err != nil {
+			r = response{Status: -1, Body: err.Error()}
+		}
+		answer <- r
+	}()
+	c := directConn(t)
+	waitForBackend(t, c, marker)
+	if _, err := c.Exec(context.Background(), `select pg_terminate_backend(pid) from pg_stat_activity
+		where datname = current_database() and pid <> pg_backend_pid() and position($1 in query) > 0`, marker); err != nil {
+		t.Fatal(err)
+	}
+	r := <-answer
+	wantJSONError(t, r, 503, "an action whose session was terminated", "database")
+}
+
+// fakePostgres is a server that answers every connection's start-up with
+// a FATAL error of code, as PostgreSQL does while it starts up (57P03) or
+// has too many clients (53300). It returns a database URL for it.
+func fakePostgres(t *testing.T, code, message string) string {
+	t.Helper()
+	ln := listen(t)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(5 * time.Second))
+				be := pgproto3.NewBackend(conn, conn)
+				m, err := be.ReceiveStartupMessage()
+				if _, ssl := m.(*pgproto3.SSLRequest); ssl && err == nil {
+					conn.Write([]byte("N"))
+					_, err = be.ReceiveStartupMessage()
+				}
+				if err != nil {
+					return
+				}
+				be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: code, Message: message})
+				be.Flush()
+			}()
+		}
+	}()
+	return "postgres://postgres@" + ln.Addr().String() + "/x?sslmode=disable&connect_timeout=2"
+}
+
+// Finding 7: every "database unavailable" answer of the server is a 503,
+// and an outage is logged once per few seconds, not once per request.
+func TestDatabaseUnavailableClassesAre503AndLoggedOnce(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ code, message string }{
+		{"57P03", "the database system is starting up"},
+		{"57P01", "terminating connection due to administrator command"},
+		{"53300", "sorry, too many clients already"},
+		{"08006", "connection failure"},
+	} {
+		logger, log := newLogger()
+		s, _, _ := startService(t, dbFailService, host.Options{Logger: logger, DB: openPool(t, fakePostgres(t, c.code, c.message))})
+		for i := 0; i < 20; i++ {
+			wantJSONError(t, get(t, s.URL+"/internal/data/one"), 503, "a query while the server says "+c.code, "database")
+		}
+		var reports int
+		for _, rec := range log.records(t) {
+			if rec["level"] == "ERROR" {
+				reports++
+			}
+		}
+		if reports != 1 {
+			t.Errorf("%s: %d error lines for 20 failed requests, want 1 (once per few seconds):\n%s", c.code, reports, log.String())
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/fasthttp/router"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/common/expfmt"
 	"github.com/valyala/fasthttp"
 
@@ -166,7 +164,7 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 	case databaseDown(err):
 		status, msg = 503, "service unavailable: the database is not reachable"
 	}
-	s.plat.log.Error("evaluation failed", attrs...)
+	s.plat.logFailure(status, attrs)
 	if s.plat.opts.Dev {
 		msg = err.Error()
 		if e != nil {
@@ -191,18 +189,6 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 func deadlineExceeded(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "context deadline exceeded") ||
 		strings.Contains(err.Error(), "canceling statement due to user request")
-}
-
-// databaseDown reports whether err means PostgreSQL could not be reached.
-func databaseDown(err error) bool {
-	var ne net.Error
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ne) || errors.As(err, &ce) {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "failed to connect") || strings.Contains(msg, "connection refused") ||
-		strings.Contains(msg, "conn closed") || strings.Contains(msg, "unexpected EOF")
 }
 
 // requestContext gives a request its deadline.

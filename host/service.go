@@ -77,6 +77,7 @@ type Platform struct {
 	metrics  *metrics
 	client   *internalClient
 	outbound *http.Client // http/request's, guarded by OutboundAllow
+	outage   outageLog
 	dev      devState
 	keyOnce  sync.Once
 	key      []byte

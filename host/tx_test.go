@@ -45,7 +45,8 @@ func TestActionTransactions(t *testing.T) {
 		t.Errorf("an aborted action left %d rows, want 0", n)
 	}
 
-	wantStatus(t, postJSON(t, act+"dup-key", `{"tag":"dup"}`), 500, "an action whose second statement fails")
+	// A unique violation the code did not check for is a conflict: 409.
+	wantStatus(t, postJSON(t, act+"dup-key", `{"tag":"dup"}`), 409, "an action whose second statement fails")
 	if n := countRows(t, check, table, "tag = 'dup'"); n != 0 {
 		t.Errorf("an action failing in SQL left %d rows, want 0", n)
 	}

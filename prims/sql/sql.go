@@ -68,6 +68,23 @@ func failBadValue(th *runtime.Thread, name, reason, detail string) {
 	panic(e)
 }
 
+// sqlState marks an error the database answered with its SQLSTATE, so
+// hosts can answer by class (a unique violation, a server shutting down)
+// without reading messages.
+type sqlState string
+
+// SQLStateOf returns the SQLSTATE of a database error raised by a
+// primitive, or "".
+func SQLStateOf(err error) string {
+	var e *runtime.Error
+	if errors.As(err, &e) {
+		if c, ok := e.Value.(sqlState); ok {
+			return string(c)
+		}
+	}
+	return ""
+}
+
 // Conn runs statements: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.
 type Conn interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -233,7 +250,9 @@ func fail(th *runtime.Thread, name string, err error) {
 	case errors.As(err, &pg) && valueRefused(pg) != "":
 		failBadValue(th, name, valueRefused(pg), fmt.Sprintf("%s (SQLSTATE %s)", pg.Message, pg.Code))
 	case errors.As(err, &pg):
-		th.Fail("%s: %s (SQLSTATE %s)", name, pg.Message, pg.Code)
+		e := th.Errorf("%s: %s (SQLSTATE %s)", name, pg.Message, pg.Code)
+		e.Value = sqlState(pg.Code)
+		panic(e)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		th.Fail("%s: cancelled: %v", name, err)
 	case strings.HasPrefix(err.Error(), "failed to encode args["):
