@@ -35,7 +35,7 @@ const sxhostUsage = `usage:
 
 Every command answers --help and --version.
 
-environment: DATABASE_URL, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_SECRET,
+environment: DATABASE_URL, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_KEYS,
 SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE>
 (listen address), SX_OUTBOUND_ALLOW (non-public prefixes http/request may reach),
 SX_LOG_FORMAT=text|json, SX_LOG_LEVEL=debug|info|warn|error
@@ -98,6 +98,7 @@ func SxhostMain(args []string, stdout, stderr io.Writer) int {
 func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(), error) {
 	opts := host.Options{
 		Secret:        os.Getenv("SX_INTERNAL_SECRET"),
+		SessionKeys:   host.SessionKeys(os.Getenv("SX_SESSION_KEYS")),
 		SessionSecret: os.Getenv("SX_SESSION_SECRET"),
 		SecureCookies: os.Getenv("SX_ENV") == "prod",
 		Dev:           os.Getenv("SX_ENV") == "dev",

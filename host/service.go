@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/cipher"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -43,8 +44,10 @@ type Options struct {
 	// Remote maps a service name to the base URL of a process serving it,
 	// for services not loaded here (SX_URL_<SERVICE>).
 	Remote map[string]string
-	// SessionSecret signs session cookies (SX_SESSION_SECRET); empty uses
-	// a random key per process.
+	// SessionKeys seal session cookies (SX_SESSION_KEYS), newest first:
+	// the first seals, all open. SessionSecret (SX_SESSION_SECRET) is one
+	// more, last. With neither, a random key per process.
+	SessionKeys   []string
 	SessionSecret string
 	// SecureCookies marks cookies Secure (serve over HTTPS).
 	SecureCookies bool
@@ -70,17 +73,17 @@ type Options struct {
 
 // Platform is the set of services loaded into one process.
 type Platform struct {
-	opts     Options
-	log      *slog.Logger
-	services map[string]*Service
-	order    []*Service
-	metrics  *metrics
-	client   *internalClient
-	outbound *http.Client // http/request's, guarded by OutboundAllow
-	outage   outageLog
-	dev      devState
-	keyOnce  sync.Once
-	key      []byte
+	opts           Options
+	log            *slog.Logger
+	services       map[string]*Service
+	order          []*Service
+	metrics        *metrics
+	client         *internalClient
+	outbound       *http.Client // http/request's, guarded by OutboundAllow
+	outage         outageLog
+	dev            devState
+	keyOnce        sync.Once
+	sessionCiphers []cipher.AEAD
 }
 
 // Service is one service: its name, port and current definitions.

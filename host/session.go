@@ -2,11 +2,16 @@ package host
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -14,55 +19,113 @@ import (
 	"github.com/rose-ash/sxhost/runtime"
 )
 
-// Sessions live in a signed cookie: base64url(JSON of the session dict)
-// "." hex(HMAC-SHA256(key, that)). A cookie with a bad signature is
-// ignored (an empty session). The session is read on first use and
-// written back only when changed.
+// Sessions live in a cookie sealed with AES-256-GCM, so a visitor can
+// neither read nor change it:
+//
+//	sx_session = "v1." base64url(nonce ‖ seal(expiry ‖ JSON of the session dict))
+//
+// expiry is 8 bytes of Unix seconds, checked on every read (the cookie's
+// Max-Age is only a request to the browser), and the cookie's name is
+// authenticated as additional data. The keys come from SessionKeys
+// (SX_SESSION_KEYS, newest first): the first seals, every one opens, so a
+// new key is rolled out by putting it first and the old one is retired
+// once the sessions it sealed have expired. Each key is HKDF-SHA256 of its
+// secret. A cookie that does not open (another format, a retired key, a
+// change, past its expiry) is an empty session. The session is read on
+// first use and written back only when changed.
+//
+// Written here on crypto/cipher rather than with gorilla/securecookie:
+// the standard library's AEAD does in one call what securecookie composes
+// from AES-CTR, HMAC and a timestamp, and the session is already JSON.
 const (
 	sessionCookie = "sx_session"
 	sessionMaxAge = 30 * 24 * time.Hour
+	sessionFormat = "v1."
 	csrfKey       = "csrf"
 )
 
-// sessionKey returns the signing key: the configured secret, or a random
-// one per process (sessions then end with the process) when none is set.
-func (p *Platform) sessionKey() []byte {
+// SessionKeys splits a list of session secrets (SX_SESSION_KEYS) at commas
+// and white space.
+func SessionKeys(list string) []string {
+	return strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+}
+
+// sessionAEADs returns the ciphers of the session keys, the sealing one
+// first: SessionKeys, then SessionSecret, or a random key per process
+// (sessions then end with the process) when none is set.
+func (p *Platform) sessionAEADs() []cipher.AEAD {
 	p.keyOnce.Do(func() {
-		if p.opts.SessionSecret != "" {
-			p.key = []byte(p.opts.SessionSecret)
-			return
+		secrets := append(append([]string{}, p.opts.SessionKeys...), p.opts.SessionSecret)
+		for _, secret := range secrets {
+			if secret != "" {
+				p.sessionCiphers = append(p.sessionCiphers, sessionCipher([]byte(secret)))
+			}
 		}
-		p.key = make([]byte, 32)
-		rand.Read(p.key)
-		p.log.Warn("SX_SESSION_SECRET is not set: sessions are signed with a random key and end when the process does")
+		if len(p.sessionCiphers) == 0 {
+			random := make([]byte, 32)
+			rand.Read(random)
+			p.sessionCiphers = []cipher.AEAD{sessionCipher(random)}
+			p.log.Warn("SX_SESSION_KEYS is not set: sessions are sealed with a random key and end when the process does")
+		}
 	})
-	return p.key
+	return p.sessionCiphers
 }
 
-func (p *Platform) signSession(payload []byte) string {
-	m := hmac.New(sha256.New, p.sessionKey())
-	m.Write(payload)
-	return base64.RawURLEncoding.EncodeToString(payload) + "." + hex.EncodeToString(m.Sum(nil))
+func sessionCipher(secret []byte) cipher.AEAD {
+	key, err := hkdf.Key(sha256.New, secret, nil, "sxhost session cookie v1", 32)
+	if err != nil {
+		panic(err) // only for lengths hkdf cannot produce; 32 it can
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		panic(err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return aead
 }
 
-func (p *Platform) readSession(cookie []byte) *runtime.Dict {
-	dot := bytes.LastIndexByte(cookie, '.')
-	if dot < 0 {
+// sealSession returns the cookie value for a session's JSON, valid until
+// expires.
+func (p *Platform) sealSession(payload []byte, expires time.Time) string {
+	aead := p.sessionAEADs()[0]
+	plain := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(payload)), uint64(expires.Unix()))
+	plain = append(plain, payload...)
+	out := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+	rand.Read(out)
+	out = aead.Seal(out, out, plain, []byte(sessionCookie))
+	return sessionFormat + base64.RawURLEncoding.EncodeToString(out)
+}
+
+// openSession returns the session in a cookie value, or an empty one when
+// it does not open with any key or has expired at now.
+func (p *Platform) openSession(cookie []byte, now time.Time) *runtime.Dict {
+	raw, ok := bytes.CutPrefix(cookie, []byte(sessionFormat))
+	if !ok {
 		return runtime.NewDict(0)
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(string(cookie[:dot]))
+	sealed, err := base64.RawURLEncoding.DecodeString(string(raw))
 	if err != nil {
 		return runtime.NewDict(0)
 	}
-	m := hmac.New(sha256.New, p.sessionKey())
-	m.Write(payload)
-	want := hex.EncodeToString(m.Sum(nil))
-	if !hmac.Equal([]byte(want), cookie[dot+1:]) {
+	for _, aead := range p.sessionAEADs() {
+		if len(sealed) < aead.NonceSize() {
+			break
+		}
+		plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(sessionCookie))
+		if err != nil || len(plain) < 8 {
+			continue
+		}
+		if now.Unix() >= int64(binary.BigEndian.Uint64(plain[:8])) {
+			return runtime.NewDict(0)
+		}
+		v, err := fromJSON(plain[8:])
+		if d, ok := v.(*runtime.Dict); ok && err == nil {
+			return d
+		}
 		return runtime.NewDict(0)
-	}
-	v, err := fromJSON(payload)
-	if d, ok := v.(*runtime.Dict); ok && err == nil {
-		return d
 	}
 	return runtime.NewDict(0)
 }
@@ -70,7 +133,7 @@ func (p *Platform) readSession(cookie []byte) *runtime.Dict {
 // session returns the request's session, reading the cookie once.
 func (r *requestCtx) session() *runtime.Dict {
 	if r.sess == nil {
-		r.sess = r.svc.plat.readSession(r.ctx.Request.Header.Cookie(sessionCookie))
+		r.sess = r.svc.plat.openSession(r.ctx.Request.Header.Cookie(sessionCookie), time.Now())
 	}
 	return r.sess
 }
@@ -128,7 +191,7 @@ func (r *requestCtx) writeSession() {
 	c := fasthttp.AcquireCookie()
 	defer fasthttp.ReleaseCookie(c)
 	c.SetKey(sessionCookie)
-	c.SetValue(r.svc.plat.signSession(buf.Bytes()))
+	c.SetValue(r.svc.plat.sealSession(buf.Bytes(), time.Now().Add(sessionMaxAge)))
 	c.SetPath("/")
 	c.SetHTTPOnly(true)
 	c.SetSameSite(fasthttp.CookieSameSiteLaxMode)
