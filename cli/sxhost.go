@@ -35,7 +35,7 @@ const sxhostUsage = `usage:
 
 Every command answers --help and --version.
 
-environment: DATABASE_URL, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_KEYS,
+environment: DATABASE_URL, DATABASE_POOL_MAX, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_KEYS,
 SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE>
 (listen address), SX_OUTBOUND_ALLOW (non-public prefixes http/request may reach),
 SX_LOG_FORMAT=text|json, SX_LOG_LEVEL=debug|info|warn|error
@@ -114,8 +114,12 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 	}
 	opts.OutboundAllow = allow
 	closeDB := func() {}
+	poolMax, err := sqlprims.ParsePoolMax(os.Getenv("DATABASE_POOL_MAX"))
+	if err != nil {
+		return opts, nil, err
+	}
 	if url := os.Getenv("DATABASE_URL"); url != "" {
-		pool, err := host.OpenDatabase(ctx, url, sqlprims.Options{})
+		pool, err := host.OpenDatabase(ctx, url, sqlprims.Options{MaxConns: poolMax})
 		if err != nil {
 			return opts, nil, fmt.Errorf("database: %w", err)
 		}

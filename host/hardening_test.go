@@ -19,8 +19,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rose-ash/sxhost/host"
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
 
 // rawRequest sends request bytes as they are (a client library would
@@ -325,4 +327,64 @@ func TestDatabaseUnavailableClassesAre503AndLoggedOnce(t *testing.T) {
 			t.Errorf("%s: %d error lines for 20 failed requests, want 1 (once per few seconds):\n%s", c.code, reports, log.String())
 		}
 	}
+}
+
+// Finding 5: the pool is sized for a web server unless configured.
+func TestPoolSizeDefaultAndConfigured(t *testing.T) {
+	t.Parallel()
+	if got := openPool(t, dbURL).Config().MaxConns; got != sqlprims.DefaultMaxConns || got < 16 {
+		t.Errorf("default pool size %d, want %d", got, sqlprims.DefaultMaxConns)
+	}
+	for in, want := range map[string]int32{"": 0, "50": 50, " 7 ": 7, "1000": 1000} {
+		if got, err := sqlprims.ParsePoolMax(in); err != nil || got != want {
+			t.Errorf("ParsePoolMax(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "-3", "lots", "1001", "2.5"} {
+		if _, err := sqlprims.ParsePoolMax(bad); err == nil || !strings.Contains(err.Error(), "DATABASE_POOL_MAX") {
+			t.Errorf("ParsePoolMax(%q): %v, want an error naming DATABASE_POOL_MAX", bad, err)
+		}
+	}
+}
+
+// Finding 5: /readyz tells a busy pool (every connection lent out, the
+// database fine) from a database that does not answer.
+func TestReadinessTellsBusyPoolFromDatabaseDown(t *testing.T) {
+	t.Parallel()
+	pool, err := host.OpenDatabase(context.Background(), dbURL, sqlprims.Options{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s, _, _ := startService(t, dbFailService, host.Options{DB: pool})
+	if r := get(t, s.URL+"/readyz"); r.Status != 200 || r.Body != "ready\n" {
+		t.Fatalf("an idle pool: %s", r)
+	}
+	var held []*pgxpool.Conn
+	for range 2 {
+		c, err := pool.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	r := get(t, s.URL+"/readyz")
+	if r.Status != 200 || !strings.Contains(r.Body, "pool is busy (2 of 2") {
+		t.Errorf("every connection lent out, the database fine: %s, want 200 saying the pool is busy", r)
+	}
+	for _, c := range held {
+		c.Release()
+	}
+	if r := get(t, s.URL+"/readyz"); r.Status != 200 || r.Body != "ready\n" {
+		t.Errorf("the pool free again: %s", r)
+	}
+
+	// A busy pool whose database does not answer is not ready.
+	dead, err := host.OpenDatabase(context.Background(), fakePostgres(t, "57P03", "the database system is shutting down"), sqlprims.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	d, _, _ := startService(t, dbFailService, host.Options{DB: dead})
+	wantJSONError(t, get(t, d.URL+"/readyz"), 503, "readyz, the database refusing", "database not reachable")
 }

@@ -54,9 +54,7 @@ func OpenDatabase(ctx context.Context, url string, opts sqlprims.Options) (*pgxp
 		return nil, err
 	}
 	cfg.ConnConfig.Tracer = sqlTracer{}
-	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
-	}
+	cfg.MaxConns = opts.PoolSize()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -448,19 +448,6 @@ func (s *Service) serveFragment(r *requestCtx) {
 	ctx.SetBodyString(out)
 }
 
-func (s *Service) serveReady(r *requestCtx) {
-	if db := s.plat.opts.DB; db != nil {
-		c, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if err := db.Ping(c); err != nil {
-			writeError(r.ctx, 503, "database not reachable", "")
-			return
-		}
-	}
-	r.ctx.SetContentType("text/plain")
-	r.ctx.SetBodyString("ready\n")
-}
-
 // servePage renders a defpage: its content with the path's parameters,
 // inside a document shell (or its :layout component).
 func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.Lambda) {

@@ -98,8 +98,38 @@ type Options struct {
 	ReadOnly bool
 	// StatementTimeout cancels statements running longer, at the server.
 	StatementTimeout time.Duration
-	// MaxConns caps the pool; 0 keeps pgx's default.
+	// MaxConns caps the pool; 0 means DefaultMaxConns.
 	MaxConns int32
+}
+
+// DefaultMaxConns is the pool size when none is configured. pgx's own
+// default, max(4, CPUs), starves a web server: requests wait on I/O (the
+// database, other services) far more than they compute, so a handful of
+// slow transactions would make every other request queue for a
+// connection. 20 serves a process's six services and stays well inside
+// PostgreSQL's default max_connections (100) for a few instances.
+const DefaultMaxConns = 20
+
+// PoolSize is the pool's maximum size: MaxConns, or DefaultMaxConns.
+func (o Options) PoolSize() int32 {
+	if o.MaxConns > 0 {
+		return o.MaxConns
+	}
+	return DefaultMaxConns
+}
+
+// ParsePoolMax reads DATABASE_POOL_MAX: empty means the default (0); else a
+// whole number from 1 to 1000.
+func ParsePoolMax(s string) (int32, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, fmt.Errorf("DATABASE_POOL_MAX: %q is not a pool size (a whole number from 1 to 1000)", s)
+	}
+	return int32(n), nil
 }
 
 // Open connects a pool to url with opts applied to every connection.
@@ -115,9 +145,7 @@ func Open(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) 
 	if opts.StatementTimeout > 0 {
 		params["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	}
-	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
-	}
+	cfg.MaxConns = opts.PoolSize()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
