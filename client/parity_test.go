@@ -1,0 +1,224 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/rose-ash/sxhost/runtime"
+	"github.com/rose-ash/sxhost/stdlib"
+)
+
+var compiled = func() *goja.Program {
+	p, err := goja.Compile("sx.js", string(Script), true)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+// newVM returns a goja runtime with sx.js loaded.
+func newVM(t testing.TB) *goja.Runtime {
+	t.Helper()
+	vm := goja.New()
+	if _, err := vm.RunProgram(compiled); err != nil {
+		t.Fatalf("loading sx.js: %v", err)
+	}
+	return vm
+}
+
+// jsCall runs fn (a JS function expression) with string arguments and
+// returns its result as a string; a thrown error is returned as err.
+func jsCall(vm *goja.Runtime, fn string, args ...string) (string, error) {
+	v, err := vm.RunString("(" + fn + ")")
+	if err != nil {
+		return "", err
+	}
+	f, ok := goja.AssertFunction(v)
+	if !ok {
+		panic("not a function: " + fn)
+	}
+	vals := make([]goja.Value, len(args))
+	for i, a := range args {
+		vals[i] = vm.ToValue(a)
+	}
+	r, err := f(goja.Undefined(), vals...)
+	if err != nil {
+		return "", err
+	}
+	return r.String(), nil
+}
+
+// renderJS renders a golden program in sx.js: every form but the last is
+// evaluated, the last rendered.
+func renderJS(vm *goja.Runtime, name, src string) (string, error) {
+	return jsCall(vm, `function (src, name) {
+		try { return SX.renderToString(src, SX.newEnv(), name); }
+		catch (e) { throw new Error(SX.formatError(e)); }
+	}`, src, name)
+}
+
+// renderGo renders the same program with the Go runtime, the reference.
+func renderGo(t *testing.T, name, src string) string {
+	t.Helper()
+	forms, err := runtime.Read(name, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	th := stdlib.NewEnv().NewThread(ctx)
+	th.Out = &strings.Builder{}
+	for _, f := range forms[:len(forms)-1] {
+		if _, err := th.Eval(f); err != nil {
+			t.Fatalf("Go: %v", err)
+		}
+	}
+	html, err := th.RenderHTML(forms[len(forms)-1])
+	if err != nil {
+		t.Fatalf("Go: %v", err)
+	}
+	return html
+}
+
+// TestGoldenParity renders every testdata/golden case with sx.js and with
+// the Go renderer; the HTML must be byte-identical.
+func TestGoldenParity(t *testing.T) {
+	files, err := filepath.Glob("../testdata/golden/*.sx")
+	if err != nil || len(files) < 12 {
+		t.Fatalf("golden cases: %d found (%v)", len(files), err)
+	}
+	vm := newVM(t)
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(strings.TrimSuffix(name, ".sx"), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := renderGo(t, name, string(src))
+			got, err := renderJS(vm, name, string(src))
+			if err != nil {
+				t.Fatalf("golden case %s: sx.js failed: %v", name, err)
+			}
+			if got != want {
+				t.Errorf("golden case %s: sx.js differs from the Go renderer\n  js: %s\n  go: %s\n  first difference at byte %d", name, got, want, firstDiff(got, want))
+			}
+		})
+	}
+}
+
+func firstDiff(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// scriptResult is what running a language script in sx.js reports.
+type scriptResult struct {
+	Tests      int      `json:"tests"`
+	Assertions int      `json:"assertions"`
+	Failures   []string `json:"failures"`
+	Error      string   `json:"error"`
+}
+
+func runScriptJS(t *testing.T, vm *goja.Runtime, assert, name, src string) scriptResult {
+	t.Helper()
+	// A runaway script stops here instead of at the test binary's timeout.
+	timer := time.AfterFunc(120*time.Second, func() { vm.Interrupt("script ran over 120s") })
+	defer timer.Stop()
+	defer vm.ClearInterrupt()
+	out, err := jsCall(vm, `function (assert, src, name) {
+		const env = SX.newEnv();
+		const res = { tests: 0, assertions: 0, failures: [], error: '' };
+		try {
+			SX.evaluate(assert, env, 'assert.sx');
+			SX.evaluate(src, env, name);
+		} catch (e) { res.error = SX.formatError(e); }
+		res.tests = env['*test-count*'] || 0;
+		res.assertions = env['*test-assertions*'] || 0;
+		res.failures = (env['*test-failures*'] || []).map(String);
+		return JSON.stringify(res);
+	}`, assert, src, name)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var r scriptResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestLanguageScripts runs the language test scripts (testdata/*.sx, the
+// same ones stdlib runs against the Go runtime) in sx.js. Assertions that
+// exercise what the browser does not have (see browserSkips) are listed
+// with the reason; every other assertion must pass.
+func TestLanguageScripts(t *testing.T) {
+	files, err := filepath.Glob("../testdata/*.sx")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no language scripts (%v)", err)
+	}
+	assert, err := os.ReadFile("../stdlib/assert.sx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := newVM(t)
+	total := 0
+	for _, file := range files {
+		name := filepath.Base(file)
+		if reason, skip := skippedScripts[name]; skip {
+			t.Logf("%s skipped: %s", name, reason)
+			continue
+		}
+		t.Run(strings.TrimSuffix(name, ".sx"), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := string(src)
+			if name == "tail_calls.sx" {
+				// goja interprets JS far slower than a browser; 12,000
+				// steps still prove constant stack, since non-tail calls
+				// deeper than 10,000 are an error.
+				code = strings.ReplaceAll(code, "1000000", "12000")
+				code = strings.ReplaceAll(code, "100000", "12000")
+			}
+			r := runScriptJS(t, vm, string(assert), name, code)
+			if r.Error != "" {
+				t.Fatalf("%s: stopped: %s", name, r.Error)
+			}
+			if r.Tests == 0 || r.Assertions == 0 {
+				t.Fatalf("%s: ran %d tests, %d assertions", name, r.Tests, r.Assertions)
+			}
+			for _, f := range r.Failures {
+				if reason := skippedTest(name, f); reason != "" {
+					continue
+				}
+				t.Errorf("%s: %s", name, f)
+			}
+			total += r.Assertions
+		})
+	}
+	t.Logf("sx.js ran %d assertions of the language scripts", total)
+}
+
+// skippedTest returns why a failing deftest is expected to fail in sx.js,
+// or "" when it is a real failure.
+func skippedTest(file, failure string) string {
+	for _, s := range browserSkips {
+		if s.file == file && strings.HasPrefix(failure, s.test+": ") {
+			return s.reason
+		}
+	}
+	return ""
+}

@@ -1,0 +1,1783 @@
+// sx.js — the SX browser runtime: reader, evaluator, primitives and the
+// renderers to an HTML string and to DOM. One dependency-free ES2020 file;
+// it runs as a classic script (window.SX) and in any JS engine (globalThis.SX).
+// The Go implementation in runtime/ and prims/core is the reference: this
+// file renders byte-identical HTML (checked by client/parity_test.go).
+(function (G) {
+  'use strict';
+
+  // ---- values ----
+  // nil null · booleans · numbers · strings · Sym · Kw (quoted keyword) ·
+  // arrays (lists) · Map (dicts, string keys, insertion order) · Html ·
+  // SxDate · Lambda · Prim · Macro · Comp · Def.
+  class Sym { constructor(name) { this.name = name; } }
+  class Kw { constructor(name) { this.name = name; } }
+  // KwArg marks a keyword written in a call (:name value).
+  class KwArg { constructor(name) { this.name = name; } }
+  class Html { constructor(s) { this.s = s; } }
+  class SxDate { constructor(ms, ns, off) { this.ms = ms; this.ns = ns; this.off = off; } }
+  class Lambda { constructor(name, params, body, env, doc) { this.name = name; this.params = params; this.body = body; this.env = env; this.doc = doc; } }
+  class Prim { constructor(name, min, max, fn) { this.name = name; this.min = min; this.max = max; this.fn = fn; } }
+  class Macro { constructor(name, fn) { this.name = name; this.fn = fn; } }
+  class Comp { constructor(name, fn, src) { this.name = name; this.fn = fn; this.src = src; } }
+  class Def { constructor(kind, name, fn) { this.kind = kind; this.name = name; this.fn = fn; } }
+
+  class SxError extends Error {
+    constructor(msg, pos) { super(msg); this.msg = msg; this.pos = pos; this.trace = []; }
+  }
+
+  const symtab = new Map();
+  function sym(name) {
+    let s = symtab.get(name);
+    if (!s) { s = new Sym(name); symtab.set(name, s); }
+    return s;
+  }
+
+  function fail(msg, pos) { throw new SxError(msg, pos); }
+
+  const isList = Array.isArray;
+  const isDict = (v) => v instanceof Map;
+  const truthy = (v) => v !== null && v !== undefined && v !== false;
+
+  function typeOf(v) {
+    if (v === null || v === undefined) return 'nil';
+    switch (typeof v) {
+      case 'boolean': return 'boolean';
+      case 'number': return 'number';
+      case 'string': return 'string';
+    }
+    if (isList(v)) return 'list';
+    if (v instanceof Map) return 'dict';
+    if (v instanceof Sym) return 'symbol';
+    if (v instanceof Kw || v instanceof KwArg) return 'keyword';
+    if (v instanceof SxDate) return 'datetime';
+    if (v instanceof Html) return 'html';
+    if (v instanceof Lambda || v instanceof Prim) return 'lambda';
+    if (v instanceof Macro) return 'macro';
+    if (v instanceof Comp) return 'component';
+    if (v instanceof Def) return 'definition';
+    return 'unknown';
+  }
+
+  function equal(a, b, depth) {
+    depth = depth || 0;
+    if (depth > 10000) return false;
+    if (a === undefined) a = null;
+    if (b === undefined) b = null;
+    if (a === b) return true;
+    if (typeof a === 'number' || typeof b === 'number') return false; // NaN, mixed
+    if (typeof a === 'string' && b instanceof Kw) return a === b.name;
+    if (a instanceof Kw) return (typeof b === 'string' && a.name === b) || (b instanceof Kw && a.name === b.name);
+    if (a instanceof Html) return b instanceof Html && a.s === b.s;
+    if (a instanceof SxDate) return b instanceof SxDate && cmpDate(a, b) === 0;
+    if (isList(a)) {
+      if (!isList(b) || a.length !== b.length) return false;
+      for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i], depth + 1)) return false;
+      return true;
+    }
+    if (a instanceof Map) {
+      if (!(b instanceof Map) || a.size !== b.size) return false;
+      for (const [k, v] of a) {
+        if (!b.has(k) || !equal(v, b.get(k), depth + 1)) return false;
+      }
+      return true;
+    }
+    return false;
+  }
+  const identical = (a, b) => (isList(a) || a instanceof Map) ? a === b : equal(a, b);
+
+  // ---- numbers ----
+  // One JS number holds both SX representations; an integral value is an int.
+  const MAXI = 9223372036854775807;
+  const isInt = (n) => Number.isInteger(n) && Math.abs(n) < MAXI;
+
+  function fmtNum(n) {
+    if (Number.isNaN(n)) return 'nan';
+    if (n === Infinity) return 'inf';
+    if (n === -Infinity) return '-inf';
+    // Shortest form that reads back, plain for 1e-6 <= |n| < 1e21 as in
+    // JS; exponents carry at least two digits (1e-07), as in Go.
+    return String(n).replace(/e([+-])(\d)$/, (m, sg, d) => 'e' + sg + '0' + d);
+  }
+
+  // ---- reader ----
+  const DELIMS = '()[]{}";\'`,';
+  const isSpace = (c) => /\s/.test(c) || c === '\uFEFF';
+  const isDelim = (c) => c === undefined || DELIMS.includes(c) || isSpace(c);
+
+  function read(src, file) {
+    const r = { src: String(src), i: 0, line: 1, col: 1, file: file || '<input>', depth: 0 };
+    const forms = [];
+    for (;;) {
+      skip(r);
+      if (r.i >= r.src.length) return forms;
+      const v = form(r);
+      if (v !== NOTHING) forms.push(v);
+    }
+  }
+  const NOTHING = {};
+  const here = (r) => ({ file: r.file, line: r.line, col: r.col });
+  function peek(r) { const c = r.src.codePointAt(r.i); return c === undefined ? undefined : String.fromCodePoint(c); }
+  function next(r) {
+    const c = peek(r);
+    if (c === undefined) return c;
+    r.i += c.length;
+    if (c === '\n') { r.line++; r.col = 1; } else r.col++;
+    return c;
+  }
+  function skip(r) {
+    while (r.i < r.src.length) {
+      const c = peek(r);
+      if (c === ';') { while (r.i < r.src.length && peek(r) !== '\n') next(r); }
+      else if (c === '#' && r.src.startsWith('#;', r.i)) {
+        const p = here(r); next(r); next(r); skip(r);
+        if (r.i >= r.src.length) fail('expected a form after #;', p);
+        form(r);
+      } else if (isSpace(c)) next(r);
+      else return;
+    }
+  }
+  function form(r) {
+    if (++r.depth > 2000) fail('nesting too deep', here(r));
+    try { return form1(r); } finally { r.depth--; }
+  }
+  const QUOTES = { "'": 'quote', '`': 'quasiquote', ',': 'unquote' };
+  function form1(r) {
+    const start = here(r);
+    const c = peek(r);
+    switch (c) {
+      case '(': case '[': {
+        next(r);
+        const items = seq(r, c === '(' ? ')' : ']', start);
+        items.pos = start;
+        return items;
+      }
+      case '{': {
+        next(r);
+        const items = seq(r, '}', start);
+        if (items.length % 2) fail('dict literal needs an even number of forms', start);
+        const d = new Map();
+        for (let i = 0; i < items.length; i += 2) {
+          const k = items[i];
+          if (k instanceof Kw) d.set(k.name, items[i + 1]);
+          else if (typeof k === 'string') d.set(k, items[i + 1]);
+          else fail('dict key must be a keyword or string, got ' + typeOf(k), start);
+        }
+        return d;
+      }
+      case ')': case ']': case '}':
+        next(r); fail('unexpected ' + c, start);
+        break;
+      case '"': return str(r, start);
+      case "'": case '`': case ',': {
+        next(r);
+        let name = QUOTES[c];
+        if (c === ',' && peek(r) === '@') { next(r); name = 'splice-unquote'; }
+        skip(r);
+        if (r.i >= r.src.length) fail('expected a form after ' + c, start);
+        const p = peek(r);
+        if (p === ')' || p === ']' || p === '}') fail('expected a form after ' + c + ', got ' + p, here(r));
+        const l = [sym(name), form(r)];
+        l.pos = start;
+        return l;
+      }
+      case '#':
+        if (r.src.startsWith('#datetime', r.i)) {
+          for (let k = 0; k < 9; k++) next(r);
+          skip(r);
+          if (peek(r) !== '"') fail('#datetime expects a string', start);
+          const s = str(r, here(r));
+          return parseISO(s) || fail('invalid datetime: ' + s, start);
+        }
+    }
+    return atom(r, start);
+  }
+  function seq(r, close, start) {
+    const items = [];
+    for (;;) {
+      skip(r);
+      const c = peek(r);
+      if (c === undefined) fail('unterminated list', start);
+      if (c === close) { next(r); return items; }
+      if (c === ')' || c === ']' || c === '}') fail('unexpected ' + c, here(r));
+      const v = form(r);
+      if (v !== NOTHING) items.push(v);
+    }
+  }
+  function hex4(r, p) {
+    const h = r.src.substr(r.i, 4);
+    if (!/^[0-9a-fA-F]{4}$/.test(h)) fail('invalid \\u escape: expected 4 hex digits', p);
+    for (let k = 0; k < 4; k++) next(r);
+    return parseInt(h, 16);
+  }
+  const ESC = { n: '\n', t: '\t', r: '\r', '0': '\0', '"': '"', '\\': '\\', '/': '/' };
+  function str(r, start) {
+    next(r);
+    let out = '';
+    for (;;) {
+      const c = next(r);
+      if (c === undefined) fail('unterminated string', start);
+      if (c === '"') return out;
+      if (c !== '\\') { out += c; continue; }
+      const ep = here(r);
+      const e = next(r);
+      if (e === undefined) fail('unterminated string', start);
+      if (e in ESC) { out += ESC[e]; continue; }
+      if (e !== 'u') fail('invalid escape \\' + e + ' in string', ep);
+      let cp = hex4(r, ep);
+      if (cp >= 0xD800 && cp < 0xDC00 && r.src.startsWith('\\u', r.i)) {
+        const save = { i: r.i, line: r.line, col: r.col };
+        next(r); next(r);
+        const h = r.src.substr(r.i, 4);
+        const lo = /^[0-9a-fA-F]{4}$/.test(h) ? parseInt(h, 16) : -1;
+        if (lo >= 0xDC00 && lo < 0xE000) { for (let k = 0; k < 4; k++) next(r); cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); }
+        else Object.assign(r, save);
+      }
+      out += (cp >= 0xD800 && cp < 0xE000) ? '\uFFFD' : String.fromCodePoint(cp);
+    }
+  }
+  const NUM = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+  function atom(r, start) {
+    const b = r.i;
+    while (!isDelim(peek(r))) next(r);
+    const tok = r.src.slice(b, r.i);
+    if (tok === '') { const c = next(r); fail('unexpected character ' + JSON.stringify(c), start); }
+    if (tok === 'true') return true;
+    if (tok === 'false') return false;
+    if (tok === 'nil') return null;
+    if (/^[+-]?\d/.test(tok)) {
+      if (!NUM.test(tok)) fail('invalid number ' + tok, start);
+      const n = Number(tok);
+      if (!/[.eE]/.test(tok)) {
+        if (Math.abs(n) >= MAXI && BigInt(tok) > 9223372036854775807n || BigInt(tok) < -9223372036854775808n) fail('integer literal out of range: ' + tok, start);
+      } else if (!Number.isFinite(n)) fail('number out of range: ' + tok, start);
+      return n;
+    }
+    if (tok[0] === ':') {
+      if (tok.length === 1) fail('keyword needs a name', start);
+      return new Kw(tok.slice(1));
+    }
+    if (tok[0] === '#') fail('unknown reader syntax ' + tok, start);
+    return sym(tok);
+  }
+
+  // ---- printer ----
+  function quoteStr(s) {
+    let out = '"';
+    for (const c of s) {
+      switch (c) {
+        case '"': out += '\\"'; break;
+        case '\\': out += '\\\\'; break;
+        case '\n': out += '\\n'; break;
+        case '\t': out += '\\t'; break;
+        case '\r': out += '\\r'; break;
+        default: {
+          const cp = c.codePointAt(0);
+          if (cp < 0x20 || cp === 0x7f || (cp >= 0xD800 && cp < 0xE000)) out += '\\u' + cp.toString(16).padStart(4, '0');
+          else out += c;
+        }
+      }
+    }
+    return out + '"';
+  }
+  const isKeywordName = (s) => s !== '' && ![...s].some((c) => isDelim(c));
+  const printKey = (k) => isKeywordName(k) ? ':' + k : quoteStr(k);
+  function print(v, depth) {
+    depth = depth || 0;
+    if (depth > 10000) return '...';
+    if (v === null || v === undefined) return 'nil';
+    switch (typeof v) {
+      case 'boolean': return v ? 'true' : 'false';
+      case 'number': return fmtNum(v);
+      case 'string': return quoteStr(v);
+    }
+    if (v instanceof Sym) return v.name;
+    if (v instanceof Kw || v instanceof KwArg) return ':' + v.name;
+    if (isList(v)) return '(' + v.map((x) => print(x, depth + 1)).join(' ') + ')';
+    if (v instanceof Map) {
+      const parts = [];
+      for (const [k, x] of v) parts.push(printKey(k) + ' ' + print(x, depth + 1));
+      return '{' + parts.join(' ') + '}';
+    }
+    if (v instanceof SxDate) return '#datetime ' + quoteStr(dateString(v, true));
+    if (v instanceof Html) return '(raw! ' + quoteStr(v.s) + ')';
+    if (v instanceof Lambda) return '<lambda ' + (v.name || 'lambda') + '>';
+    if (v instanceof Prim) return '<lambda ' + v.name + '>';
+    if (v instanceof Macro) return '<macro ' + v.name + '>';
+    if (v instanceof Comp) return '<component ' + v.name + '>';
+    if (v instanceof Def) return '<' + v.kind + ' ' + v.name + '>';
+    return '<unknown>';
+  }
+
+  // toStr is what str gives a value.
+  function toStr(v) {
+    if (v === null || v === undefined) return '';
+    switch (typeof v) {
+      case 'string': return v;
+      case 'boolean': return v ? 'true' : 'false';
+      case 'number': return fmtNum(v);
+    }
+    if (v instanceof Kw || v instanceof Sym || v instanceof KwArg) return v.name;
+    if (v instanceof Html) return v.s;
+    if (v instanceof SxDate) return dateString(v, true);
+    return print(v);
+  }
+
+  // ---- environments ----
+  // An environment is a null-prototype object whose prototype chain is the
+  // enclosing scopes; the root holds the globals.
+  const UNBOUND = undefined;
+  function lookup(env, name, pos) {
+    const v = env[name];
+    if (v === UNBOUND) {
+      if (!(name in env)) fail('Undefined symbol: ' + name, pos);
+    }
+    return v;
+  }
+  function owner(env, name) {
+    for (let e = env; e; e = Object.getPrototypeOf(e)) if (Object.prototype.hasOwnProperty.call(e, name)) return e;
+    return null;
+  }
+  const child = (env) => Object.create(env);
+
+  // ---- evaluation ----
+  const S = (n) => sym(n);
+  const isSym = (v, n) => v instanceof Sym && v.name === n;
+  const posOf = (l) => (l && l.pos) || null;
+
+  let depth = 0;
+  const MAX_DEPTH = 10000;
+
+  function arityMsg(name, min, max, got) {
+    const plural = (n, w) => n === 1 ? '1 ' + w : n + ' ' + w + 's';
+    let want;
+    if (max < 0) want = 'at least ' + plural(min, 'argument');
+    else if (min === max) want = plural(min, 'argument');
+    else if (max === min + 1) want = min + ' or ' + plural(max, 'argument');
+    else want = min + ' to ' + plural(max, 'argument');
+    return name + ' expects ' + want + ', got ' + got;
+  }
+
+  // TAIL is returned by ev in tail position: the caller's loop continues
+  // with tailForm/tailEnv (constant JS stack for tail calls).
+  function isCallable(v) {
+    return v instanceof Lambda || v instanceof Prim || v instanceof Comp || v instanceof Macro || (v instanceof Def && !!v.fn);
+  }
+  function definesFunction(v) {
+    return v instanceof Lambda || v instanceof Prim || v instanceof Comp || (v instanceof Def);
+  }
+
+  // headKind classifies a list form by its head: 'elem', 'special',
+  // 'macro', 'comp' or 'call' (§12: tags before evaluation).
+  function headKind(l, env) {
+    const h = l[0];
+    if (!(h instanceof Sym)) return 'call';
+    const name = h.name;
+    const tag = TAGS[name];
+    // Fast path: most heads name a function.
+    if (!tag && !SPECIAL[name] && name[0] !== '~' && !(env[name] instanceof Macro)) return 'call';
+    const local = isLocal(env, name);
+    if (tag && (!TAG_FORMS[name] || (l.length > 1 && l[1] instanceof Kw))) {
+      if (local) return isCallable(env[name]) ? 'call' : 'elem';
+      if (TAG_FORMS[name] || !definesFunction(env[name])) return 'elem';
+    } else if (local) return 'call';
+    if (SPECIAL[name]) return 'special';
+    if (env[name] instanceof Macro) return 'macro';
+    if (name[0] === '~') return 'comp';
+    return 'call';
+  }
+  function isLocal(env, name) {
+    const o = owner(env, name);
+    return o !== null && o !== GLOBAL_ROOT;
+  }
+  let GLOBAL_ROOT = null;
+
+  function expand(m, l) {
+    if (l.mx && l.mx.m === m) return l.mx.out;
+    const out = callFn(m.fn, l.slice(1), posOf(l));
+    if (isList(out) && !out.pos) out.pos = l.pos;
+    Object.defineProperty(l, 'mx', { value: { m, out }, configurable: true, writable: true });
+    return out;
+  }
+
+  function ev(x, env) {
+    for (;;) {
+      if (x instanceof Sym) {
+        switch (x.name) {
+          case 'true': return true;
+          case 'false': return false;
+          case 'nil': return null;
+        }
+        return lookup(env, x.name, null);
+      }
+      if (x instanceof Kw) return x.name;
+      if (x instanceof Map) {
+        const d = new Map();
+        for (const [k, v] of x) d.set(k, ev(v, env));
+        return d;
+      }
+      if (!isList(x)) return x === undefined ? null : x;
+      if (x.length === 0) return [];
+      const kind = headKind(x, env);
+      if (kind === 'special') {
+        const r = SPECIAL[x[0].name](x, env);
+        if (r instanceof Tail) { x = r.form; env = r.env; continue; }
+        return r;
+      }
+      if (kind === 'macro') { x = expand(env[x[0].name], x); continue; }
+      if (kind === 'elem' || kind === 'comp') return new Html(renderToString1(x, env));
+      // call
+      const f = ev(x[0], env);
+      if (f instanceof Macro) { x = expand(f, x); continue; }
+      const args = evArgs(x, env);
+      if (f instanceof Lambda) {
+        const e = bind(f, args, posOf(x));
+        // Tail call: run the body in this loop.
+        const body = f.body;
+        for (let i = 0; i < body.length - 1; i++) evNT(body[i], e);
+        if (body.length === 0) return null;
+        x = body[body.length - 1]; env = e;
+        continue;
+      }
+      return apply(f, args, posOf(x));
+    }
+  }
+  // evNT evaluates in a non-tail position: it counts depth.
+  // After an error depth is reset by whoever catches it (try-call and the
+  // public entry points), so the common path needs no finally.
+  function evNT(x, env) {
+    if (!isList(x)) return ev(x, env);
+    if (++depth > MAX_DEPTH) { depth = 0; fail('maximum recursion depth exceeded', posOf(x)); }
+    const v = ev(x, env);
+    depth--;
+    return v;
+  }
+  class Tail { constructor(form, env) { this.form = form; this.env = env; } }
+
+  function evArgs(x, env) {
+    const args = new Array(x.length - 1);
+    for (let i = 1; i < x.length; i++) {
+      const a = x[i];
+      args[i - 1] = a instanceof Kw ? new KwArg(a.name) : evNT(a, env);
+    }
+    return args;
+  }
+
+  function evBody(body, env, from) {
+    for (let i = from; i < body.length - 1; i++) evNT(body[i], env);
+    return body.length > from ? new Tail(body[body.length - 1], env) : null;
+  }
+
+  function apply(f, args, pos) {
+    if (f instanceof Prim) {
+      for (let i = 0; i < args.length; i++) if (args[i] instanceof KwArg) args[i] = args[i].name;
+      if (args.length < f.min || (f.max >= 0 && args.length > f.max)) fail(arityMsg(f.name, f.min, f.max, args.length), pos);
+      try { return f.fn(...args); } catch (e) {
+        if (e instanceof SxError) { if (!e.pos) e.pos = pos; throw e; }
+        if (e instanceof RangeError) throw new SxError('maximum recursion depth exceeded', pos);
+        throw e;
+      }
+    }
+    if (f instanceof Lambda) return callFn(f, args, pos);
+    if (f instanceof Comp) return new Html(renderCallString(f, args, pos));
+    if (f instanceof Def && f.fn) return callFn(f.fn, args, pos);
+    if (f instanceof Macro) fail('macro ' + f.name + ' used as a value', pos);
+    fail('Not callable: ' + print(f), pos);
+  }
+
+  function callFn(f, args, pos) {
+    const e = bind(f, args, pos);
+    if (++depth > MAX_DEPTH) { depth = 0; fail('maximum recursion depth exceeded', pos); }
+    const body = f.body;
+    for (let i = 0; i < body.length - 1; i++) evNT(body[i], e);
+    const v = body.length ? ev(body[body.length - 1], e) : null;
+    depth--;
+    return v;
+  }
+
+  // bind makes the environment of a call: parameters bound from args, where
+  // KwArg markers introduce keyword arguments.
+  function bind(f, args, pos) {
+    const ps = f.params;
+    const e = child(f.env);
+    const name = f.name || 'lambda';
+    if (ps.direct) {
+      if (args.length !== ps.npos) fail(arityMsg(name, ps.npos, ps.npos, args.length), pos);
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        e[ps.list[i].name] = a instanceof KwArg ? a.name : a;
+      }
+      return e;
+    }
+    for (const p of ps.list) e[p.name] = null;
+    const given = new Set();
+    let pi = 0;
+    let rest = null;
+    const pos_ = ps.list.filter((p) => !p.key && !p.rest);
+    for (let i = 0; i < args.length; i++) {
+      let a = args[i];
+      if (a instanceof KwArg) {
+        if (i + 1 >= args.length) fail(name + ': keyword :' + a.name + ' needs a value', pos);
+        const p = ps.hasKey ? ps.list.find((q) => q.name === a.name && !q.rest) : null;
+        if (p) {
+          let v = args[i + 1];
+          if (v instanceof KwArg) v = v.name;
+          e[p.name] = v;
+          given.add(p.name);
+          i++;
+          continue;
+        }
+        if (!ps.hasKey && !f.component) a = a.name; // two positional strings
+        else { i++; continue; }
+      }
+      if (pi < pos_.length) { e[pos_[pi++].name] = a; continue; }
+      if (ps.rest) { (rest = rest || []).push(a); continue; }
+      if (f.component) continue;
+      fail(arityMsg(name, ps.npos, ps.npos, countPositional(args)), pos);
+    }
+    if (pi < pos_.length && !pos_.slice(pi).every((p) => p.hasDefault)) {
+      fail(arityMsg(name, ps.npos, ps.rest ? -1 : ps.npos, pi), pos);
+    }
+    if (ps.rest) e[ps.rest] = rest || [];
+    for (const p of ps.list) {
+      if (p.hasDefault && (e[p.name] === null || e[p.name] === undefined) && !(p.key && given.has(p.name) && !DEFAULT_ON_NIL)) {
+        e[p.name] = evNT(p.dflt, e);
+      }
+    }
+    return e;
+  }
+  // DEFAULT_ON_NIL follows docs/language.md: a keyword parameter given as
+  // nil takes its default.
+  const DEFAULT_ON_NIL = true;
+  function countPositional(args) {
+    let n = 0;
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] instanceof KwArg && i + 1 < args.length) { i++; continue; }
+      n++;
+    }
+    return n;
+  }
+
+  function parseParams(v, pos) {
+    if (v === null) v = [];
+    if (!isList(v)) fail('parameter list must be a list, got ' + typeOf(v), pos);
+    const list = [];
+    let key = false, rest = false, restName = null, hasKey = false, npos = 0, anyDefault = false;
+    for (const it of v) {
+      const p = { name: null, key: false, rest: false, hasDefault: false, dflt: null };
+      if (it instanceof Sym) {
+        if (it.name === '&key') { key = true; continue; }
+        if (it.name === '&rest' || it.name === '&body') { rest = true; continue; }
+        p.name = it.name;
+      } else if (typeof it === 'string') p.name = it;
+      else if (isList(it)) {
+        if (!it.length) fail('empty parameter spec', pos);
+        if (!(it[0] instanceof Sym)) fail('parameter name must be a symbol', pos);
+        p.name = it[0].name;
+        let spec = it.slice(1);
+        if (spec.length >= 2 && spec[0] instanceof Kw && spec[0].name === 'as') spec = spec.slice(1);
+        if (spec.length > 0 && !(spec[0] instanceof Kw || spec[0] instanceof Sym)) fail('parameter ' + p.name + ': type must be a keyword', pos);
+        if (spec.length > 1) { p.hasDefault = true; p.dflt = spec[1]; anyDefault = true; }
+        if (spec.length > 2) fail('parameter ' + p.name + ': too many parts in spec', pos);
+      } else fail('invalid parameter ' + print(it), pos);
+      if (list.some((q) => q.name === p.name)) fail('duplicate parameter ' + p.name, pos);
+      if (rest) { p.rest = true; restName = p.name; list.push(p); rest = false; key = false; continue; }
+      p.key = key;
+      if (key) hasKey = true; else npos++;
+      list.push(p);
+    }
+    if (rest) fail('&rest needs a name', pos);
+    return { list, hasKey, npos, rest: restName, direct: !hasKey && !restName && !anyDefault };
+  }
+
+  function makeFn(name, paramForm, body, env, pos) {
+    const params = parseParams(paramForm, pos);
+    let doc = null;
+    if (body.length > 1 && typeof body[0] === 'string') { doc = body[0]; body = body.slice(1); }
+    const f = new Lambda(name, params, body, env, doc);
+    f.pos = pos;
+    return f;
+  }
+
+  function arity(l, min, max) {
+    const n = l.length - 1;
+    if (n >= min && (max < 0 || n <= max)) return;
+    fail(arityMsg(l[0].name, min, max, n), posOf(l));
+  }
+
+  function isElse(v) {
+    return (v instanceof Kw && v.name === 'else') || (v instanceof Sym && (v.name === 'else' || v.name === ':else'));
+  }
+  function schemeCond(cl) {
+    if (!cl.length) return false;
+    for (const c of cl) if (!isList(c) || !c.length) return false;
+    if (cl.length % 2 === 1) return true;
+    if (cl[0].length !== 2) return false;
+    const h = cl[0][0];
+    return !(h instanceof Sym && h.name.endsWith('?'));
+  }
+  // condClauses returns [[test, body[]], …].
+  function condClauses(l) {
+    const cl = l.slice(1);
+    const out = [];
+    if (schemeCond(cl)) { for (const c of cl) out.push([c[0], c.slice(1)]); return out; }
+    if (cl.length % 2) fail('cond needs pairs of test and expression', posOf(l));
+    for (let i = 0; i < cl.length; i += 2) out.push([cl[i], [cl[i + 1]]]);
+    return out;
+  }
+
+  function letBindings(v, pos) {
+    if (!isList(v)) fail('let bindings must be a list', pos);
+    const out = [];
+    if (v.length && isList(v[0])) {
+      for (const b of v) {
+        if (!isList(b) || b.length < 1 || b.length > 2) fail('let binding must be (name value)', pos);
+        if (!(b[0] instanceof Sym)) fail('let binding name must be a symbol', pos);
+        out.push([b[0].name, b.length === 2 ? b[1] : null]);
+      }
+      return out;
+    }
+    if (v.length % 2) fail('let bindings need pairs of name and value', pos);
+    for (let i = 0; i < v.length; i += 2) {
+      if (!(v[i] instanceof Sym)) fail('let binding name must be a symbol', pos);
+      out.push([v[i].name, v[i + 1]]);
+    }
+    return out;
+  }
+
+  // Special forms: each takes the form and env and returns a value or a
+  // Tail. Render-aware forms are handled again by the renderer.
+  const SPECIAL = Object.create(null);
+  SPECIAL['if'] = (l, env) => {
+    arity(l, 2, 3);
+    if (truthy(evNT(l[1], env))) return new Tail(l[2], env);
+    return l.length === 4 ? new Tail(l[3], env) : null;
+  };
+  SPECIAL['when'] = (l, env) => {
+    arity(l, 1, -1);
+    return truthy(evNT(l[1], env)) ? evBody(l, env, 2) : null;
+  };
+  SPECIAL['cond'] = (l, env) => {
+    for (const [t, body] of condClauses(l)) {
+      if (isElse(t)) return evBody(body, env, 0);
+      const v = evNT(t, env);
+      if (truthy(v)) return body.length ? evBody(body, env, 0) : v;
+    }
+    return null;
+  };
+  SPECIAL['case'] = (l, env) => {
+    arity(l, 1, -1);
+    const cl = l.slice(2);
+    if (cl.length % 2) fail('case needs pairs of value and expression', posOf(l));
+    const v = evNT(l[1], env);
+    for (let i = 0; i < cl.length; i += 2) {
+      if (isElse(cl[i]) || equal(v, evNT(cl[i], env))) return new Tail(cl[i + 1], env);
+    }
+    return null;
+  };
+  SPECIAL['and'] = (l, env) => {
+    if (l.length === 1) return true;
+    for (let i = 1; i < l.length - 1; i++) { const v = evNT(l[i], env); if (!truthy(v)) return v; }
+    return new Tail(l[l.length - 1], env);
+  };
+  SPECIAL['or'] = (l, env) => {
+    if (l.length === 1) return null;
+    for (let i = 1; i < l.length - 1; i++) { const v = evNT(l[i], env); if (truthy(v)) return v; }
+    return new Tail(l[l.length - 1], env);
+  };
+  SPECIAL['do'] = SPECIAL['begin'] = (l, env) => evBody(l, env, 1);
+  // letEnv binds a let's variables and returns [env, bodyStart]; a named
+  // let returns the loop call as a Tail instead.
+  function letEnv(l, env) {
+    arity(l, 1, -1);
+    const pos = posOf(l);
+    if (l[1] instanceof Sym) {
+      arity(l, 2, -1);
+      const bs = letBindings(l[2], pos);
+      const outer = child(env);
+      const params = bs.map(([n]) => S(n));
+      const f = makeFn(l[1].name, params, l.slice(3), outer, pos);
+      outer[l[1].name] = f;
+      const call = [f].concat(bs.map(([, v]) => [S('quote'), evNT(v, env)]));
+      call.pos = pos;
+      return new Tail(call, outer);
+    }
+    const e = child(env);
+    for (const [n, v] of letBindings(l[1], pos)) e[n] = evNT(v, e);
+    return e;
+  }
+  SPECIAL['let'] = SPECIAL['let*'] = (l, env) => {
+    const e = letEnv(l, env);
+    return e instanceof Tail ? e : evBody(l, e, 2);
+  };
+  SPECIAL['letrec'] = (l, env) => {
+    arity(l, 1, -1);
+    const bs = letBindings(l[1], posOf(l));
+    const e = child(env);
+    for (const [n] of bs) e[n] = null;
+    for (const [n, v] of bs) e[n] = evNT(v, e);
+    return evBody(l, e, 2);
+  };
+  SPECIAL['fn'] = SPECIAL['lambda'] = (l, env) => {
+    arity(l, 1, -1);
+    return makeFn('', l[1], l.slice(2), env, posOf(l));
+  };
+  SPECIAL['define'] = (l, env) => {
+    arity(l, 1, -1);
+    const pos = posOf(l);
+    let name, valueForm = null, fn = null;
+    const t = l[1];
+    if (t instanceof Sym) {
+      name = t.name;
+      if (l.length > 3) fail('define expects 2 arguments, got ' + (l.length - 1), pos);
+      if (l.length === 3) valueForm = l[2];
+    } else if (isList(t)) {
+      if (!t.length) fail('define needs a name', pos);
+      if (!(t[0] instanceof Sym)) fail('define needs a symbol name', pos);
+      name = t[0].name;
+      fn = makeFn(name, t.slice(1), l.slice(2), env, pos);
+    } else fail('define needs a symbol name, got ' + typeOf(t), pos);
+    let v = fn || (valueForm === null ? null : evNT(valueForm, env));
+    if (v instanceof Lambda && !v.name && isList(valueForm) && (isSym(valueForm[0], 'fn') || isSym(valueForm[0], 'lambda'))) v.name = name;
+    env[name] = v;
+    return null;
+  };
+  SPECIAL['set!'] = (l, env) => {
+    arity(l, 2, 2);
+    if (!(l[1] instanceof Sym)) fail('set! needs a symbol, got ' + typeOf(l[1]), posOf(l));
+    const v = evNT(l[2], env);
+    const o = owner(env, l[1].name);
+    if (!o) fail('set! of undefined variable ' + l[1].name, posOf(l));
+    o[l[1].name] = v;
+    return v;
+  };
+  SPECIAL['quote'] = (l) => { arity(l, 1, 1); return l[1]; };
+  SPECIAL['quasiquote'] = (l, env) => { arity(l, 1, 1); return quasi(l[1], env, 1, posOf(l)); };
+  SPECIAL['unquote'] = SPECIAL['splice-unquote'] = (l) => fail(l[0].name + ' outside quasiquote', posOf(l));
+  function quasi(v, env, d, pos) {
+    if (isList(v)) {
+      if (v.length === 2 && v[0] instanceof Sym) {
+        if (v[0].name === 'unquote') return d === 1 ? evNT(v[1], env) : [v[0], quasi(v[1], env, d - 1, pos)];
+        if (v[0].name === 'quasiquote') return [v[0], quasi(v[1], env, d + 1, pos)];
+      }
+      const out = [];
+      for (const it of v) {
+        if (d === 1 && isList(it) && it.length === 2 && isSym(it[0], 'splice-unquote')) {
+          const s = evNT(it[1], env);
+          if (isList(s)) out.push(...s);
+          else if (s !== null) fail('splice-unquote expects a list, got ' + typeOf(s), pos);
+          continue;
+        }
+        out.push(quasi(it, env, d, pos));
+      }
+      return out;
+    }
+    if (v instanceof Map) {
+      const m = new Map();
+      for (const [k, x] of v) m.set(k, quasi(x, env, d, pos));
+      return m;
+    }
+    return v;
+  }
+  SPECIAL['->'] = (l, env) => {
+    arity(l, 1, -1);
+    let acc = l[1];
+    for (const step of l.slice(2)) {
+      let n;
+      if (isList(step) && step.length) { n = [step[0], acc].concat(step.slice(1)); n.pos = step.pos; }
+      else { n = [step, acc]; n.pos = l.pos; }
+      acc = n;
+    }
+    return new Tail(acc, env);
+  };
+  SPECIAL['defmacro'] = (l, env) => {
+    arity(l, 2, -1);
+    if (!(l[1] instanceof Sym)) fail('defmacro needs a symbol name', posOf(l));
+    GLOBAL_ROOT[l[1].name] = new Macro(l[1].name, makeFn(l[1].name, l[2], l.slice(3), GLOBAL_ROOT, posOf(l)));
+    return null;
+  };
+  SPECIAL['defcomp'] = (l, env) => {
+    arity(l, 2, -1);
+    const name = l[1];
+    if (!(name instanceof Sym) || name.name[0] !== '~') fail('defcomp needs a name starting with ~', posOf(l));
+    const f = makeFn(name.name, l[2], l.slice(3), env, posOf(l));
+    for (const p of f.params.list) if (!p.rest && !p.key) { p.key = true; f.params.hasKey = true; f.params.npos--; }
+    f.params.direct = false;
+    f.component = true;
+    GLOBAL_ROOT[name.name] = new Comp(name.name, f, l);
+    return null;
+  };
+  SPECIAL['defstyle'] = (l, env) => {
+    arity(l, 2, 2);
+    if (!(l[1] instanceof Sym)) fail('defstyle needs a symbol name', posOf(l));
+    GLOBAL_ROOT[l[1].name] = evNT(l[2], env);
+    return null;
+  };
+  // Platform definition forms are server matters; in the browser queries,
+  // actions and handlers are bound so that a name clash is visible.
+  for (const k of ['defquery', 'defaction', 'defhandler', 'defpage', 'defroute', 'defservice', 'defactivity', 'defjob']) {
+    SPECIAL[k] = (l) => {
+      arity(l, 1, -1);
+      if (!(l[1] instanceof Sym)) fail(k + ' needs a symbol name, got ' + typeOf(l[1]), posOf(l));
+      if (k === 'defquery' || k === 'defaction' || k === 'defhandler') GLOBAL_ROOT[l[1].name] = new Def(k.slice(3), l[1].name, null);
+      return null;
+    };
+  }
+  SPECIAL['<>'] = (l, env) => new Html(renderToString1(l, env));
+  SPECIAL['raw!'] = (l, env) => new Html(renderToString1(l, env));
+
+  // ---- HTML rendering ----
+  const VOID = new Set('area base br col embed hr img input link meta param source track wbr'.split(' '));
+  const TAGS = Object.create(null);
+  for (const t of ('html head body title meta link script style noscript base template slot ' +
+    'header footer main nav section article aside address h1 h2 h3 h4 h5 h6 hgroup search ' +
+    'div p span a em strong b i u s small mark code pre kbd samp var sub sup br hr wbr ' +
+    'blockquote q cite abbr time data dfn bdi bdo ins del ruby rt rp ul ol li dl dt dd menu ' +
+    'img picture source video audio track iframe embed object param canvas map area figure figcaption ' +
+    'table thead tbody tfoot tr th td caption colgroup col ' +
+    'form fieldset legend label input button select option optgroup textarea output datalist progress meter ' +
+    'details summary dialog').split(' ')) TAGS[t] = 1;
+  for (const t of ('svg g path circle ellipse rect line polyline polygon text tspan textPath defs use symbol ' +
+    'clipPath mask pattern linearGradient radialGradient stop filter foreignObject image marker desc ' +
+    'animate animateMotion animateTransform set switch view metadata ' +
+    'feBlend feColorMatrix feComponentTransfer feComposite feConvolveMatrix feDiffuseLighting ' +
+    'feDisplacementMap feDistantLight feDropShadow feFlood feFuncA feFuncB feFuncG feFuncR ' +
+    'feGaussianBlur feImage feMerge feMergeNode feMorphology feOffset fePointLight ' +
+    'feSpecularLighting feSpotLight feTile feTurbulence').split(' ')) TAGS[t] = 2;
+  const TAG_FORMS = { map: 1, filter: 1 };
+  const BOOL_ATTRS = new Set(('allowfullscreen async autofocus autoplay checked controls default ' +
+    'defer disabled formnovalidate hidden inert ismap itemscope loop multiple muted nomodule novalidate ' +
+    'open playsinline readonly required reversed selected').split(' '));
+
+  const escText = (s) => /[&<>"]/.test(s) ? s.replace(/[&<>"]/g, (c) => ESC_MAP[c]) : s;
+  const escAttr = (s) => /[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => ESC_MAP[c]) : s;
+  const ESC_MAP = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+  const rfc3339 = (d) => dateString(d, false);
+
+  function attrString(v) {
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number') return fmtNum(v);
+    if (v instanceof Html) return v.s;
+    if (v instanceof Kw) return v.name;
+    if (v instanceof SxDate) return rfc3339(v);
+    if (isList(v)) {
+      const parts = [];
+      for (const it of v) {
+        if (it === null || it === false || it === undefined) continue;
+        parts.push(isList(it) ? print(it) : attrString(it));
+      }
+      return parts.join(' ');
+    }
+    return print(v);
+  }
+
+  // Output sinks: HtmlOut builds a string; the DOM sink (in the browser
+  // part below) builds nodes. Both take text, raw markup and elements.
+  class HtmlOut {
+    constructor() { this.s = ''; }
+    text(t) { this.s += escText(t); }
+    raw(h) { this.s += h; }
+    open(tag, attrs) {
+      let s = '<' + tag;
+      for (const [n, v] of attrs) s += v === true ? ' ' + n : ' ' + n + '="' + escAttr(v) + '"';
+      this.s += s + '>';
+    }
+    close(tag) { this.s += '</' + tag + '>'; }
+  }
+
+  function renderValue(v, out, d) {
+    d = d || 0;
+    if (d > 10000) fail('value nested too deeply to render');
+    if (v === null || v === undefined || typeof v === 'boolean') return;
+    if (typeof v === 'string') return out.text(v);
+    if (typeof v === 'number') return out.text(fmtNum(v));
+    if (v instanceof Html) return out.raw(v.s);
+    if (v instanceof Kw || v instanceof Sym) return out.text(v.name);
+    if (isList(v)) { for (const it of v) renderValue(it, out, d + 1); return; }
+    if (v instanceof SxDate) return out.text(rfc3339(v));
+    if (v instanceof Map) return out.text(print(v));
+    fail('cannot render ' + typeOf(v));
+  }
+
+  // render renders form in env into out: elements, components, fragments
+  // and render-aware special forms write markup; anything else is
+  // evaluated and its value rendered. A lambda or component call in tail
+  // position of a body continues this loop, so recursion through markup
+  // runs in constant JS stack. An error names the innermost component.
+  function render(x, env, out) {
+    let comp = null;
+    try {
+      for (;;) {
+        if (!isList(x) || x.length === 0) return renderValue(ev(x, env), out);
+        const kind = headKind(x, env);
+        const head = x[0];
+        if (kind === 'elem') return renderElement(x, env, out);
+        let f, args;
+        if (kind === 'comp') {
+          f = lookup(env, head.name, posOf(x));
+          if (f instanceof Macro) { x = expand(f, x); continue; }
+          args = compArgs(x, env);
+        } else if (kind === 'macro') { x = expand(env[head.name], x); continue; }
+        else if (kind === 'special') {
+          const r = RENDER_SPECIAL[head.name];
+          if (!r) return renderValue(ev(x, env), out);
+          const t = r(x, env, out);
+          if (t instanceof Tail) { x = t.form; env = t.env; continue; }
+          return;
+        } else {
+          f = ev(head, env);
+          if (f instanceof Macro) { x = expand(f, x); continue; }
+          args = evArgs(x, env);
+          if (f instanceof Prim && (f.name === 'map' || f.name === 'map-indexed' || f.name === 'for-each') && args.length === 2) {
+            const coll = args[1];
+            if (coll !== null && !isList(coll)) fail(f.name + ' expects a list, got ' + typeOf(coll), posOf(x));
+            (coll || []).forEach((it, i) => renderCall(args[0], f.name === 'map-indexed' ? [i, it] : [it], out, posOf(x)));
+            return;
+          }
+        }
+        const fn = f instanceof Comp ? f.fn : f instanceof Lambda ? f : null;
+        if (!fn) return renderValue(apply(f, args, posOf(x)), out);
+        if (f instanceof Comp) comp = f.name;
+        env = bind(fn, args, posOf(x));
+        const body = fn.body;
+        if (!body.length) return;
+        for (let i = 0; i < body.length - 1; i++) render(body[i], env, out);
+        x = body[body.length - 1];
+      }
+    } catch (e) {
+      if (comp && e instanceof SxError && e.trace.length < 50 && e.trace[e.trace.length - 1] !== comp) e.trace.push(comp);
+      throw e;
+    }
+  }
+
+  function renderCall(f, args, out, pos) {
+    if (f instanceof Lambda || f instanceof Comp) {
+      const fn = f instanceof Comp ? f.fn : f;
+      const env = bind(fn, args, pos);
+      if (++depth > MAX_DEPTH) { depth = 0; fail('maximum recursion depth exceeded', pos); }
+      try { for (const b of fn.body) render(b, env, out); } catch (e) {
+        if (f instanceof Comp && e instanceof SxError && e.trace.length < 50 && e.trace[e.trace.length - 1] !== f.name) e.trace.push(f.name);
+        throw e;
+      } finally { depth--; }
+      return;
+    }
+    renderValue(apply(f, args, pos), out);
+  }
+  // compArgs evaluates a ~component call's arguments into keyword form.
+  function compArgs(x, env) {
+    const args = [];
+    for (let i = 1; i < x.length; i++) {
+      const a = x[i];
+      if (a instanceof Kw && i + 1 < x.length) { args.push(new KwArg(a.name), evNT(x[i + 1], env)); i++; continue; }
+      args.push(evNT(a, env));
+    }
+    return args;
+  }
+
+  function renderElement(x, env, out) {
+    const tag = x[0].name;
+    const attrs = [];
+    const kids = [];
+    for (let i = 1; i < x.length; i++) {
+      const a = x[i];
+      if (a instanceof Kw && i + 1 < x.length) {
+        const v = evNT(x[i + 1], env);
+        i++;
+        if (v === null || v === undefined || v === false) continue;
+        if (v === true || BOOL_ATTRS.has(a.name)) attrs.push([a.name, true]);
+        else attrs.push([a.name, attrString(v)]);
+        continue;
+      }
+      kids.push(a);
+    }
+    out.open(tag, attrs);
+    if (VOID.has(tag)) {
+      if (kids.length) fail('void element ' + tag + ' cannot have children', posOf(x));
+      if (out.closeVoid) out.closeVoid(tag);
+      return;
+    }
+    for (const k of kids) render(k, env, out);
+    out.close(tag);
+  }
+
+  function renderSeq(body, env, out, from) {
+    for (let i = from; i < body.length - 1; i++) render(body[i], env, out);
+    return body.length > from ? new Tail(body[body.length - 1], env) : null;
+  }
+  const RENDER_SPECIAL = Object.create(null);
+  RENDER_SPECIAL['if'] = RENDER_SPECIAL['case'] = RENDER_SPECIAL['->'] = (x, env) => SPECIAL[x[0].name](x, env);
+  RENDER_SPECIAL['when'] = (x, env, out) => {
+    arity(x, 1, -1);
+    return truthy(evNT(x[1], env)) ? renderSeq(x, env, out, 2) : null;
+  };
+  RENDER_SPECIAL['cond'] = (x, env, out) => {
+    for (const [t, body] of condClauses(x)) {
+      if (isElse(t)) return renderSeq(body, env, out, 0);
+      const v = evNT(t, env);
+      if (truthy(v)) { if (!body.length) renderValue(v, out); return renderSeq(body, env, out, 0); }
+    }
+    return null;
+  };
+  RENDER_SPECIAL['do'] = RENDER_SPECIAL['begin'] = (x, env, out) => renderSeq(x, env, out, 1);
+  RENDER_SPECIAL['let'] = RENDER_SPECIAL['let*'] = (x, env, out) => {
+    const e = letEnv(x, env);
+    return e instanceof Tail ? e : renderSeq(x, e, out, 2);
+  };
+  RENDER_SPECIAL['letrec'] = (x, env, out) => {
+    const bs = letBindings(x[1], posOf(x));
+    const e = child(env);
+    for (const [n] of bs) e[n] = null;
+    for (const [n, v] of bs) e[n] = evNT(v, e);
+    return renderSeq(x, e, out, 2);
+  };
+  RENDER_SPECIAL['<>'] = (x, env, out) => { for (let i = 1; i < x.length; i++) render(x[i], env, out); };
+  RENDER_SPECIAL['raw!'] = (x, env, out) => {
+    for (let i = 1; i < x.length; i++) {
+      const v = evNT(x[i], env);
+      if (v === null || v === undefined) continue;
+      out.raw(typeof v === 'string' ? v : v instanceof Html ? v.s : attrString(v));
+    }
+  };
+  for (const k of ['define', 'defcomp', 'defmacro', 'defstyle', 'defquery', 'defaction', 'defhandler', 'defpage', 'defroute', 'defservice', 'defactivity', 'defjob']) {
+    RENDER_SPECIAL[k] = (x, env) => { SPECIAL[k](x, env); };
+  }
+
+  function renderToString1(x, env) {
+    const out = new HtmlOut();
+    render(x, env, out);
+    return out.s;
+  }
+  function renderCallString(f, args, pos) {
+    const out = new HtmlOut();
+    renderCall(f, args, out, pos);
+    return out.s;
+  }
+
+  // ---- primitives ----
+  const P = Object.create(null);
+  function def(name, min, max, fn) { P[name] = new Prim(name, min, max, fn); }
+  const want = {
+    num(name, v) { if (typeof v !== 'number') fail(name + ' expects numbers, got ' + typeOf(v)); return v; },
+    int(name, v) {
+      if (typeof v !== 'number') fail(name + ' expects an integer, got ' + typeOf(v));
+      if (!Number.isInteger(v)) fail(name + ' expects an integer, got ' + fmtNum(v));
+      return v;
+    },
+    str(name, v) { if (typeof v === 'string') return v; if (v instanceof Kw) return v.name; fail(name + ' expects a string, got ' + typeOf(v)); },
+    items(name, v) { if (isList(v)) return v; if (v === null || v === undefined) return []; fail(name + ' expects a list, got ' + typeOf(v)); },
+    dict(name, v) { if (v instanceof Map || v === null || v === undefined) return v || null; fail(name + ' expects a dict, got ' + typeOf(v)); },
+    key(name, v) { const k = dictKey(v); if (k === null) fail(name + ' expects a string key, got ' + typeOf(v)); return k; },
+  };
+  const dictKey = (v) => typeof v === 'string' ? v : v instanceof Kw ? v.name : null;
+  const chk = (name, n) => { if (!Number.isFinite(n) || Math.abs(n) > MAXI) fail('integer overflow in ' + name); return n; };
+  function intOp(name, a, b, r) {
+    if (isInt(a) && isInt(b) && !Number.isSafeInteger(r) && Math.abs(r) >= MAXI) fail('integer overflow in ' + name);
+    return r;
+  }
+  def('+', 0, -1, (...a) => a.reduce((x, y) => intOp('+', x, want.num('+', y), x + y), 0));
+  def('-', 1, -1, (...a) => {
+    if (a.length === 1) return -want.num('-', a[0]);
+    return a.slice(1).reduce((x, y) => intOp('-', x, want.num('-', y), x - y), want.num('-', a[0]));
+  });
+  def('*', 0, -1, (...a) => a.reduce((x, y) => intOp('*', x, want.num('*', y), x * y), 1));
+  def('/', 2, 2, (a, b) => {
+    want.num('/', a); want.num('/', b);
+    if (b === 0) fail('division by zero');
+    return a / b;
+  });
+  def('mod', 2, 2, (a, b) => {
+    want.num('mod', a); want.num('mod', b);
+    if (b === 0) fail('division by zero');
+    let r = a % b;
+    if (r !== 0 && (r < 0) !== (b < 0)) r += b;
+    return r === 0 ? 0 : r;
+  });
+  def('=', 1, -1, (...a) => a.every((x) => equal(a[0], x)));
+  function compare(name, a, b) {
+    if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+    if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+    if (a instanceof SxDate && b instanceof SxDate) return cmpDate(a, b);
+    if (typeof a !== 'number' && typeof a !== 'string') fail(name + ' expects numbers, got ' + typeOf(a));
+    fail(name + ' cannot compare ' + typeOf(a) + ' with ' + typeOf(b));
+  }
+  const cmpDef = (name, ok) => def(name, 1, -1, (...a) => {
+    let r = true;
+    for (let i = 1; i < a.length; i++) if (!ok(compare(name, a[i - 1], a[i])) || Number.isNaN(a[i - 1]) || Number.isNaN(a[i])) r = false;
+    if (a.length === 1) compare(name, a[0], a[0]);
+    return r;
+  });
+  cmpDef('<', (c) => c < 0); cmpDef('>', (c) => c > 0); cmpDef('<=', (c) => c <= 0); cmpDef('>=', (c) => c >= 0);
+  def('!=', 2, 2, (a, b) => !equal(a, b));
+  def('not', 1, 1, (x) => !truthy(x));
+  def('apply', 1, -1, (f, ...a) => {
+    if (!a.length) return apply(f, [], null);
+    const last = a[a.length - 1];
+    if (!isList(last) && last !== null) fail('apply expects a list as its last argument, got ' + typeOf(last));
+    return apply(f, a.slice(0, -1).concat(last || []), null);
+  });
+  def('error', 1, 1, (m) => { const e = new SxError(typeof m === 'string' ? m : print(m)); e.value = m; throw e; });
+  def('try-call', 1, 1, (f) => {
+    const saved = depth;
+    try { return new Map([['ok', true], ['value', apply(f, [], null)]]); } catch (e) {
+      depth = saved;
+      if (e instanceof RangeError) return new Map([['ok', false], ['error', 'maximum recursion depth exceeded']]);
+      if (!(e instanceof SxError)) throw e;
+      return new Map([['ok', false], ['error', e.msg]]);
+    }
+  });
+  def('eval', 1, 1, (f) => evNT(f, GLOBAL_ROOT));
+  def('macroexpand', 1, 1, (f) => {
+    if (!isList(f) || !f.length || !(f[0] instanceof Sym)) return f;
+    const m = GLOBAL_ROOT[f[0].name];
+    return m instanceof Macro ? callFn(m.fn, f.slice(1), posOf(f)) : f;
+  });
+  def('render-to-html', 1, 1, (f) => renderToString1(f, GLOBAL_ROOT));
+
+  // numbers
+  def('inc', 1, 1, (n) => want.num('inc', n) + 1);
+  def('dec', 1, 1, (n) => want.num('dec', n) - 1);
+  def('abs', 1, 1, (n) => Math.abs(want.num('abs', n)));
+  const toInt = (name, f) => { if (!Number.isFinite(f) || Math.abs(f) > MAXI) fail(name + ': ' + fmtNum(f) + ' has no integer value'); return f === 0 ? 0 : f; };
+  def('floor', 1, 1, (x) => toInt('floor', Math.floor(want.num('floor', x))));
+  def('ceil', 1, 1, (x) => toInt('ceil', Math.ceil(want.num('ceil', x))));
+  const roundHalfAway = (f) => f < 0 ? -Math.round(-f) : Math.round(f);
+  def('round', 1, 2, (x, places) => {
+    want.num('round', x);
+    if (places === undefined) return Number.isInteger(x) ? x : toInt('round', roundHalfAway(x));
+    const p = want.int('round', places);
+    if (!Number.isFinite(x)) return x;
+    if (p < 0) { if (p < -308) return 0; const s = Math.pow(10, -p); return roundHalfAway(x / s) * s; }
+    if (p > 20) return x;
+    return Number(decimalString(x, p));
+  });
+  // decimalString formats f with exactly places decimals, rounding the
+  // shortest decimal form half away from zero (2.675 → "2.68").
+  function decimalString(f, places) {
+    if (!Number.isFinite(f)) return fmtNum(f);
+    const neg = f < 0;
+    const [mant, exp] = Math.abs(f).toExponential().split('e');
+    let digits = mant.replace('.', '').split('').map(Number);
+    let point = Number(exp) + 1;
+    const keep = point + places;
+    if (keep < 0) { digits = []; point = 0; }
+    else if (keep < digits.length) {
+      const up = digits[keep] >= 5;
+      digits = digits.slice(0, keep);
+      if (up) {
+        let i = keep - 1;
+        for (; i >= 0 && digits[i] === 9; i--) digits[i] = 0;
+        if (i >= 0) digits[i]++; else { digits.unshift(1); point++; }
+      }
+    }
+    let s = neg && digits.some((d) => d !== 0) ? '-' : '';
+    if (point <= 0) s += '0';
+    else for (let i = 0; i < point; i++) s += i < digits.length ? digits[i] : '0';
+    if (!places) return s;
+    s += '.';
+    for (let i = 0; i < places; i++) { const j = point + i; s += j >= 0 && j < digits.length ? digits[j] : '0'; }
+    return s;
+  }
+  const extreme = (name, a, sign) => {
+    if (a.length === 1 && isList(a[0])) { if (!a[0].length) fail(name + ': empty list'); a = a[0]; }
+    let best = want.num(name, a[0]);
+    for (const v of a.slice(1)) { want.num(name, v); if (Math.sign(v - best) === sign) best = v; }
+    return best;
+  };
+  def('min', 1, -1, (...a) => extreme('min', a, -1));
+  def('max', 1, -1, (...a) => extreme('max', a, 1));
+  def('clamp', 3, 3, (x, lo, hi) => {
+    want.num('clamp', x); want.num('clamp', lo); want.num('clamp', hi);
+    if (lo > hi) fail('clamp: lower bound ' + print(lo) + ' is above upper bound ' + print(hi));
+    return x < lo ? lo : x > hi ? hi : x;
+  });
+  def('sqrt', 1, 1, (x) => { want.num('sqrt', x); if (x < 0) fail('sqrt: negative argument ' + print(x)); return Math.sqrt(x); });
+  def('pow', 2, 2, (b, e) => {
+    want.num('pow', b); want.num('pow', e);
+    if (b === 0 && e < 0) fail('division by zero');
+    const r = Math.pow(b, e);
+    if (Number.isInteger(b) && Number.isInteger(e) && e >= 0 && Math.abs(r) >= MAXI) fail('pow: integer overflow');
+    return r;
+  });
+  def('random-int', 2, 2, (lo, hi) => {
+    want.int('random-int', lo); want.int('random-int', hi);
+    if (lo > hi) fail('random-int: lower bound ' + lo + ' is above upper bound ' + hi);
+    return lo + Math.floor(Math.random() * (hi - lo + 1));
+  });
+  const FLOAT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+  def('parse-int', 1, 2, (s, d) => {
+    if (typeof s === 'number') return Number.isFinite(s) ? Math.trunc(s) : (d === undefined ? null : d);
+    if (typeof s === 'string' && /^[+-]?\d+$/.test(s.trim()) && Math.abs(Number(s)) < MAXI) return Number(s.trim());
+    return d === undefined ? null : d;
+  });
+  def('parse-float', 1, 2, (s, d) => {
+    if (typeof s === 'number') return s;
+    if (typeof s === 'string' && FLOAT.test(s.trim()) && Number.isFinite(Number(s.trim()))) return Number(s.trim());
+    return d === undefined ? null : d;
+  });
+  def('format-decimal', 1, 2, (x, places) => {
+    let p = 2;
+    if (places !== undefined) { p = want.int('format-decimal', places); if (p < 0 || p > 100) fail('format-decimal: places must be between 0 and 100, got ' + p); }
+    if (typeof x === 'string') {
+      const s = x.trim();
+      if (!FLOAT.test(s)) fail('format-decimal expects numbers, got string ' + print(x));
+      x = Number(s);
+    } else want.num('format-decimal', x);
+    return decimalString(x, p);
+  });
+  def('sum', 1, 1, (l) => want.items('sum', l).reduce((a, x) => intOp('sum', a, want.num('sum', x), a + x), 0));
+
+  // predicates
+  def('type-of', 1, 1, typeOf);
+  const pred = (name, f) => def(name, 1, 1, (x) => f(x === undefined ? null : x));
+  pred('nil?', (x) => x === null);
+  pred('boolean?', (x) => typeof x === 'boolean');
+  pred('number?', (x) => typeof x === 'number');
+  pred('int?', (x) => typeof x === 'number' && isInt(x));
+  pred('float?', (x) => typeof x === 'number' && !isInt(x));
+  pred('string?', (x) => typeof x === 'string');
+  pred('list?', isList);
+  pred('dict?', isDict);
+  pred('symbol?', (x) => x instanceof Sym);
+  pred('keyword?', (x) => x instanceof Kw);
+  pred('datetime?', (x) => x instanceof SxDate);
+  pred('lambda?', (x) => typeOf(x) === 'lambda');
+  pred('fn?', (x) => typeOf(x) === 'lambda' || typeOf(x) === 'component');
+  pred('component?', (x) => x instanceof Comp);
+  pred('macro?', (x) => x instanceof Macro);
+  pred('blank?', (x) => x === null || (typeof x === 'string' && x.trim() === ''));
+  pred('empty?', (x) => x === null || x === '' || (isList(x) && !x.length) || (x instanceof Map && !x.size));
+  def('odd?', 1, 1, (n) => Math.abs(want.int('odd?', n) % 2) === 1);
+  def('even?', 1, 1, (n) => want.int('even?', n) % 2 === 0);
+  def('zero?', 1, 1, (n) => want.num('zero?', n) === 0);
+  def('pos?', 1, 1, (n) => want.num('pos?', n) > 0);
+  def('neg?', 1, 1, (n) => want.num('neg?', n) < 0);
+  def('contains?', 2, 2, (c, x) => {
+    if (c === null) return false;
+    if (isList(c)) return c.some((it) => equal(it, x));
+    if (typeof c === 'string') return c.includes(want.str('contains?', x));
+    if (c instanceof Map) { const k = dictKey(x); return k !== null && c.has(k); }
+    fail('contains? expects a list, string or dict, got ' + typeOf(c));
+  });
+  def('has-key?', 2, 2, (d, k) => { d = want.dict('has-key?', d); k = dictKey(k); return !!d && k !== null && d.has(k); });
+  def('starts-with?', 2, 2, (s, p) => want.str('starts-with?', s).startsWith(want.str('starts-with?', p)));
+  def('ends-with?', 2, 2, (s, p) => want.str('ends-with?', s).endsWith(want.str('ends-with?', p)));
+  def('string-contains?', 2, 2, (s, p) => want.str('string-contains?', s).includes(want.str('string-contains?', p)));
+  def('eq?', 2, 2, identical);
+  def('eqv?', 2, 2, identical);
+  def('equal?', 2, 2, (a, b) => equal(a, b));
+
+  // strings
+  const chars = (s) => Array.from(s);
+  def('str', 0, -1, (...a) => a.map(toStr).join(''));
+  const strFn = (name, f) => def(name, 1, 1, (s) => f(want.str(name, s)));
+  strFn('upper', (s) => s.toUpperCase()); strFn('upcase', (s) => s.toUpperCase());
+  strFn('lower', (s) => s.toLowerCase()); strFn('downcase', (s) => s.toLowerCase());
+  strFn('trim', (s) => s.trim());
+  strFn('capitalize', (s) => { const c = chars(s); if (!c.length) return s; c[0] = c[0].toUpperCase(); return c.join(''); });
+  def('split', 1, 2, (s, sep) => {
+    s = want.str('split', s);
+    if (sep === undefined || sep === null) return s.trim() === '' ? [] : s.trim().split(/\s+/);
+    sep = want.str('split', sep);
+    return sep === '' ? chars(s) : s.split(sep);
+  });
+  def('join', 2, 2, (sep, l) => {
+    if (typeof sep !== 'string') fail('join expects a string separator, got ' + typeOf(sep));
+    return want.items('join', l).map(toStr).join(sep);
+  });
+  def('replace', 3, 3, (s, a, b) => {
+    s = want.str('replace', s); a = want.str('replace', a); b = want.str('replace', b);
+    return a === '' ? b + chars(s).join(b) + (s ? b : '') : s.split(a).join(b);
+  });
+  function bounds(i, j, n) {
+    if (i < 0) i = Math.max(0, i + n);
+    if (j < 0) j = Math.max(0, j + n);
+    i = Math.min(i, n); j = Math.min(j, n);
+    return [i, Math.max(i, j)];
+  }
+  function sliceOf(name, c, i, j) {
+    const n = c.length;
+    const [a, b] = bounds(want.int(name, i), j === undefined || j === null ? n : want.int(name, j), n);
+    return c.slice(a, b);
+  }
+  def('substring', 2, 3, (s, i, j) => sliceOf('substring', chars(want.str('substring', s)), i, j).join(''));
+  def('string-length', 1, 1, (s) => chars(want.str('string-length', s)).length);
+  def('index-of', 2, 2, (c, x) => {
+    if (typeof c === 'string') { const i = c.indexOf(want.str('index-of', x)); return i <= 0 ? i : chars(c.slice(0, i)).length; }
+    if (isList(c)) return c.findIndex((it) => equal(it, x));
+    if (c === null) return -1;
+    fail('index-of expects a string or list, got ' + typeOf(c));
+  });
+  def('slice', 2, 3, (c, i, j) => {
+    if (typeof c === 'string') return sliceOf('slice', chars(c), i, j).join('');
+    if (isList(c) || c === null) return sliceOf('slice', c || [], i, j);
+    fail('slice expects a string or list, got ' + typeOf(c));
+  });
+  def('pluralize', 1, 3, (n, one, many) => {
+    const single = equal(want.num('pluralize', n), 1);
+    if (one === undefined) return single ? '' : 's';
+    one = want.str('pluralize', one);
+    if (single) return one;
+    return many === undefined ? one + 's' : want.str('pluralize', many);
+  });
+  def('url-encode', 1, 1, (s) => encodeURIComponent(want.str('url-encode', s)).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()));
+  def('escape', 1, 1, (x) => escAttr(toStr(x)));
+  def('strip-tags', 1, 1, (s) => s === null ? '' : want.str('strip-tags', s).replace(/<[a-zA-Z/!?][^>]*>/g, ''));
+  def('char-from-code', 1, 1, (n) => {
+    want.int('char-from-code', n);
+    if (n < 0 || n > 0x10FFFF || (n >= 0xD800 && n < 0xE000)) fail('char-from-code: invalid code point ' + n);
+    return String.fromCodePoint(n);
+  });
+  def('char-code', 1, 1, (s) => { s = want.str('char-code', s); if (s === '') fail('char-code expects a non-empty string, got ""'); return s.codePointAt(0); });
+  def('string-repeat', 2, 2, (s, n) => {
+    s = want.str('string-repeat', s); n = want.int('string-repeat', n);
+    if (n <= 0 || s === '') return '';
+    if (n * s.length > 1e7) fail('string-repeat: result too long (' + n * s.length + ' characters)');
+    return s.repeat(n);
+  });
+  def('symbol-name', 1, 1, (s) => { if (!(s instanceof Sym)) fail('symbol-name expects a symbol, got ' + typeOf(s)); return s.name; });
+  def('keyword-name', 1, 1, (k) => { if (k instanceof Kw) return k.name; if (typeof k === 'string') return k; fail('keyword-name expects a keyword, got ' + typeOf(k)); });
+  def('string->symbol', 1, 1, (s) => {
+    if (s instanceof Sym) return s;
+    if (typeof s === 'string') { if (s === '') fail('string->symbol: empty name'); return sym(s); }
+    if (s instanceof Kw) return sym(s.name);
+    fail('string->symbol expects a string, got ' + typeOf(s));
+  });
+  def('keyword', 1, 1, (s) => {
+    if (s instanceof Kw) return s;
+    if (typeof s === 'string') { if (s === '') fail('keyword: empty name'); return new Kw(s); }
+    if (s instanceof Sym) return new Kw(s.name);
+    fail('keyword expects a string, got ' + typeOf(s));
+  });
+  def('sx-parse', 1, 1, (s) => {
+    try { return read(want.str('sx-parse', s), 'sx-parse'); } catch (e) {
+      if (e instanceof SxError && e.pos) fail('sx-parse: ' + e.msg + ' at line ' + e.pos.line + ', column ' + e.pos.col);
+      throw e;
+    }
+  });
+  def('repr', 1, 1, (x) => print(x));
+  def('split-ids', 1, 1, (s) => {
+    if (s === null) return [];
+    const out = [];
+    for (let p of want.str('split-ids', s).split(',')) {
+      p = p.trim();
+      if (p === '') continue;
+      if (!/^[+-]?\d+$/.test(p)) fail('split-ids: invalid id ' + print(p));
+      out.push(Number(p));
+    }
+    return out;
+  });
+
+  // lists
+  def('list', 0, -1, (...a) => a);
+  def('first', 1, 1, (l) => { l = want.items('first', l); return l.length ? l[0] : null; });
+  def('second', 1, 1, (l) => { l = want.items('second', l); return l.length > 1 ? l[1] : null; });
+  def('last', 1, 1, (l) => { l = want.items('last', l); return l.length ? l[l.length - 1] : null; });
+  def('rest', 1, 1, (l) => want.items('rest', l).slice(1));
+  def('nth', 2, 2, (l, i) => {
+    l = want.items('nth', l); i = want.int('nth', i);
+    if (i < 0 || i >= l.length) fail('nth: index ' + i + ' out of range for list of length ' + l.length);
+    return l[i];
+  });
+  def('cons', 2, 2, (x, l) => [x].concat(want.items('cons', l)));
+  def('append', 2, 2, (l, x) => { l = want.items('append', l); return isList(x) ? l.concat(x) : l.concat([x]); });
+  def('append!', 2, 2, (l, x) => { if (!isList(l)) fail('append! expects a list, got ' + typeOf(l)); l.push(x); return l; });
+  def('concat', 0, -1, (...a) => [].concat(...a.map((x) => want.items('concat', x))));
+  def('reverse', 1, 1, (l) => typeof l === 'string' ? chars(l).reverse().join('') : want.items('reverse', l).slice().reverse());
+  const flat = (l, d) => { if (d > 10000) fail('flatten: lists nested too deeply'); return l.flatMap((x) => isList(x) ? flat(x, d + 1) : [x]); };
+  def('flatten', 1, 1, (l) => flat(want.items('flatten', l), 0));
+  def('range', 1, 3, (a, b, c) => {
+    let start = 0, end, step = 1;
+    if (b === undefined) end = want.int('range', a);
+    else { start = want.int('range', a); end = want.int('range', b); if (c !== undefined) step = want.int('range', c); }
+    if (step === 0) fail('range: step must not be zero');
+    const n = step > 0 ? Math.max(0, Math.ceil((end - start) / step)) : Math.max(0, Math.ceil((start - end) / -step));
+    if (n > 10000000) fail('range: too many items (' + n + ')');
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = start + i * step;
+    return out;
+  });
+  def('len', 1, 1, (c) => {
+    if (isList(c)) return c.length;
+    if (typeof c === 'string') return chars(c).length;
+    if (c instanceof Map) return c.size;
+    if (c === null) return 0;
+    fail('len expects a list, string or dict, got ' + typeOf(c));
+  });
+  def('chunk-every', 2, 2, (l, n) => {
+    l = want.items('chunk-every', l); n = want.int('chunk-every', n);
+    if (n <= 0) fail('chunk-every: size must be positive, got ' + n);
+    const out = [];
+    for (let i = 0; i < l.length; i += n) out.push(l.slice(i, i + n));
+    return out;
+  });
+  def('zip', 1, -1, (...a) => {
+    const ls = a.map((x) => want.items('zip', x));
+    const n = Math.min(...ls.map((l) => l.length));
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(ls.map((l) => l[i]));
+    return out;
+  });
+  def('zip-pairs', 1, 1, (l) => { l = want.items('zip-pairs', l); const out = []; for (let i = 0; i + 1 < l.length; i++) out.push([l[i], l[i + 1]]); return out; });
+  def('into', 2, 2, (to, from) => {
+    if (isList(to) || to === null) return want.items('into', to).concat(want.items('into', from));
+    if (to instanceof Map) {
+      const d = new Map(to);
+      if (from instanceof Map) for (const [k, v] of from) d.set(k, v);
+      else if (isList(from) || from === null) {
+        for (const it of from || []) {
+          if (!isList(it) || it.length !== 2) fail('into expects (key value) pairs, got ' + print(it));
+          d.set(want.key('into', it[0]), it[1]);
+        }
+      } else fail('into expects a dict or list to add, got ' + typeOf(from));
+      return d;
+    }
+    fail('into expects a list or dict, got ' + typeOf(to));
+  });
+  const countArgs = (name, c, n) => {
+    if (isList(n) || n === null) [c, n] = [n, c];
+    const l = want.items(name, c);
+    return [l, Math.max(0, Math.min(want.int(name, n), l.length))];
+  };
+  def('take', 2, 2, (c, n) => { const [l, k] = countArgs('take', c, n); return l.slice(0, k); });
+  def('drop', 2, 2, (c, n) => { const [l, k] = countArgs('drop', c, n); return l.slice(k); });
+  def('distinct', 1, 1, (l) => {
+    const out = [];
+    for (const x of want.items('distinct', l)) if (!out.some((y) => equal(x, y))) out.push(x);
+    return out;
+  });
+  const sortCmp = (name, a, b) => {
+    const ok = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string') || (a instanceof SxDate && b instanceof SxDate);
+    if (!ok) fail(name + ': cannot compare ' + typeOf(a) + ' and ' + typeOf(b));
+    return compare(name, a, b);
+  };
+  const sortKeys = (name, ks) => {
+    if (ks.length === 1) sortCmp(name, ks[0][0], ks[0][0]);
+    return ks.map((k, i) => [k[0], k[1], i]).sort((a, b) => sortCmp(name, a[0], b[0]) || a[2] - b[2]).map((k) => k[1]);
+  };
+  def('sort', 1, 1, (l) => sortKeys('sort', want.items('sort', l).map((x) => [x, x])));
+
+  // dicts
+  def('dict', 0, -1, (...a) => {
+    if (a.length % 2) fail('dict expects an even number of arguments, got ' + a.length);
+    const d = new Map();
+    for (let i = 0; i < a.length; i += 2) d.set(want.key('dict', a[i]), a[i + 1]);
+    return d;
+  });
+  function lookupIn(name, c, k) {
+    if (c instanceof Map) { k = dictKey(k); return k !== null && c.has(k) ? [c.get(k)] : null; }
+    if (isList(c)) return Number.isInteger(k) && k >= 0 && k < c.length ? [c[k]] : null;
+    if (typeof c === 'string') { const cs = chars(c); return Number.isInteger(k) && k >= 0 && k < cs.length ? [cs[k]] : null; }
+    if (c === null || c === undefined) return null;
+    fail(name + ' expects a dict or list, got ' + typeOf(c));
+  }
+  const dflt = (d) => d === undefined ? null : d;
+  def('get', 2, 3, (c, k, d) => { const r = lookupIn('get', c, k); return r ? r[0] : dflt(d); });
+  def('get-in', 2, 3, (c, path, d) => {
+    for (const k of want.items('get-in', path)) { const r = lookupIn('get-in', c, k); if (!r) return dflt(d); c = r[0]; }
+    return c;
+  });
+  def('keys', 1, 1, (d) => { d = want.dict('keys', d); return d ? [...d.keys()] : []; });
+  def('vals', 1, 1, (d) => { d = want.dict('vals', d); return d ? [...d.values()] : []; });
+  def('merge', 0, -1, (...a) => { const out = new Map(); for (const d of a) { const x = want.dict('merge', d); if (x) for (const [k, v] of x) out.set(k, v); } return out; });
+  def('assoc', 3, -1, (d, ...kv) => {
+    const out = new Map(want.dict('assoc', d) || []);
+    if (kv.length % 2) fail('assoc expects key value pairs, got ' + kv.length + ' arguments after the dict');
+    for (let i = 0; i < kv.length; i += 2) out.set(want.key('assoc', kv[i]), kv[i + 1]);
+    return out;
+  });
+  def('dissoc', 1, -1, (d, ...ks) => { const out = new Map(want.dict('dissoc', d) || []); for (const k of ks) out.delete(want.key('dissoc', k)); return out; });
+  const mutDict = (name, d) => { if (!(d instanceof Map)) fail(name + ' expects a dict, got ' + typeOf(d)); return d; };
+  def('dict-set!', 3, 3, (d, k, v) => { mutDict('dict-set!', d).set(want.key('dict-set!', k), v); return null; });
+  def('dict-delete!', 2, 2, (d, k) => { mutDict('dict-delete!', d).delete(want.key('dict-delete!', k)); return null; });
+  def('update', 3, -1, (d, k, f, ...a) => {
+    const out = new Map(want.dict('update', d) || []);
+    k = want.key('update', k);
+    out.set(k, apply(f, [out.has(k) ? out.get(k) : null].concat(a), null));
+    return out;
+  });
+  def('select-keys', 2, 2, (d, ks) => {
+    d = want.dict('select-keys', d);
+    const out = new Map();
+    for (const kv of want.items('select-keys', ks)) { const k = want.key('select-keys', kv); if (d && d.has(k)) out.set(k, d.get(k)); }
+    return out;
+  });
+
+  // higher-order
+  const call1 = (f, x) => apply(f, [x], null);
+  const multi = (name, f, colls) => {
+    const ls = colls.map((c) => want.items(name, c));
+    const n = Math.min(...ls.map((l) => l.length));
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(apply(f, ls.map((l) => l[i]), null));
+    return out;
+  };
+  def('map', 2, -1, (f, c, ...more) => more.length ? multi('map', f, [c].concat(more)) : want.items('map', c).map((x) => call1(f, x)));
+  def('map-indexed', 2, 2, (f, c) => want.items('map-indexed', c).map((x, i) => apply(f, [i, x], null)));
+  def('filter', 2, 2, (f, c) => want.items('filter', c).filter((x) => truthy(call1(f, x))));
+  def('remove', 2, 2, (f, c) => want.items('remove', c).filter((x) => !truthy(call1(f, x))));
+  def('reduce', 2, 3, (f, init, c) => {
+    let items;
+    if (c === undefined) { items = want.items('reduce', init); if (!items.length) return null; init = items[0]; items = items.slice(1); }
+    else items = want.items('reduce', c);
+    let acc = init;
+    for (const x of items) acc = apply(f, [acc, x], null);
+    return acc;
+  });
+  def('some', 2, 2, (f, c) => { for (const x of want.items('some', c)) { const r = call1(f, x); if (truthy(r)) return r; } return null; });
+  def('every?', 2, 2, (f, c) => { for (const x of want.items('every?', c)) if (!truthy(call1(f, x))) return false; return true; });
+  def('find', 2, 2, (f, c) => { for (const x of want.items('find', c)) if (truthy(call1(f, x))) return x; return null; });
+  def('for-each', 2, -1, (f, c, ...more) => { if (more.length) multi('for-each', f, [c].concat(more)); else for (const x of want.items('for-each', c)) call1(f, x); return null; });
+  def('mapcat', 2, 2, (f, c) => {
+    const out = [];
+    for (const x of want.items('mapcat', c)) {
+      const r = call1(f, x);
+      if (isList(r)) out.push(...r);
+      else if (r !== null) fail('mapcat expects the function to return lists, got ' + typeOf(r));
+    }
+    return out;
+  });
+  def('take-while', 2, 2, (f, c) => { const l = want.items('take-while', c); let i = 0; while (i < l.length && truthy(call1(f, l[i]))) i++; return l.slice(0, i); });
+  def('drop-while', 2, 2, (f, c) => { const l = want.items('drop-while', c); let i = 0; while (i < l.length && truthy(call1(f, l[i]))) i++; return l.slice(i); });
+  def('sort-by', 2, 2, (f, c) => sortKeys('sort-by', want.items('sort-by', c).map((x) => [call1(f, x), x])));
+  def('group-by', 2, 2, (f, c) => {
+    const d = new Map();
+    for (const x of want.items('group-by', c)) { const k = toStr(call1(f, x)); if (d.has(k)) d.get(k).push(x); else d.set(k, [x]); }
+    return d;
+  });
+  def('partial', 1, -1, (f, ...bound) => new Prim('partial', 0, -1, (...more) => apply(f, bound.concat(more), null)));
+  def('comp', 0, -1, (...fs) => new Prim('comp', 0, -1, (...more) => {
+    if (!fs.length) return more.length ? more[0] : null;
+    let r = apply(fs[fs.length - 1], more, null);
+    for (let i = fs.length - 2; i >= 0; i--) r = call1(fs[i], r);
+    return r;
+  }));
+
+  // json
+  function jsonStr(s) {
+    return JSON.stringify(s).replace(/[\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16))
+      .replace(/\\u([0-9a-f]{4})/g, (m, h) => (parseInt(h, 16) >= 0xD800 && parseInt(h, 16) < 0xE000) ? '\\ufffd' : m);
+  }
+  def('json-encode', 1, 2, (x, indent) => {
+    let ind = '';
+    if (indent !== undefined && indent !== null) {
+      if (indent === true) ind = '  ';
+      else if (indent !== false) { const k = want.int('json-encode', indent); if (k < 0 || k > 16) fail('json-encode: indent must be between 0 and 16, got ' + k); ind = ' '.repeat(k); }
+    }
+    const nl = (d) => ind ? '\n' + ind.repeat(d) : '';
+    const enc = (v, d) => {
+      if (d > 1000) fail('json-encode: value nested too deeply (or cyclic)');
+      if (v === null || v === undefined) return 'null';
+      if (typeof v === 'boolean') return String(v);
+      if (typeof v === 'number') { if (!Number.isFinite(v)) fail('json-encode: cannot encode ' + fmtNum(v)); return fmtNum(v); }
+      if (typeof v === 'string') return jsonStr(v);
+      if (v instanceof Kw || v instanceof Sym) return jsonStr(v.name);
+      if (v instanceof Html) return jsonStr(v.s);
+      if (v instanceof SxDate) return jsonStr(dateString(v, true));
+      if (isList(v)) return v.length ? '[' + v.map((x) => nl(d + 1) + enc(x, d + 1)).join(',') + nl(d) + ']' : '[]';
+      if (v instanceof Map) {
+        if (!v.size) return '{}';
+        const parts = [];
+        for (const [k, x] of v) parts.push(nl(d + 1) + jsonStr(k) + ':' + (ind ? ' ' : '') + enc(x, d + 1));
+        return '{' + parts.join(',') + nl(d) + '}';
+      }
+      fail('json-encode: cannot encode a ' + typeOf(v));
+    };
+    return enc(x, 0);
+  });
+  def('json-decode', 1, 1, (s) => {
+    if (s === null) return null;
+    let v;
+    try { v = JSON.parse(want.str('json-decode', s)); } catch (e) { fail('json-decode: ' + e.message); }
+    const conv = (x) => {
+      if (x === null) return null;
+      if (Array.isArray(x)) return x.map(conv);
+      if (typeof x === 'object') { const m = new Map(); for (const k of Object.keys(x)) m.set(k, conv(x[k])); return m; }
+      return x;
+    };
+    return conv(v);
+  });
+
+  // misc
+  let gensyms = 0;
+  def('identity', 1, 1, (x) => x);
+  def('gensym', 0, 1, (p) => sym((p === undefined || p === null ? 'G__' : toStr(p)) + (++gensyms)));
+  def('assert', 1, 2, (c, m) => { if (truthy(c)) return true; fail(m === undefined ? 'assertion failed' : toStr(m)); });
+  const output = [];
+  def('print', 0, -1, (...a) => { output.push(a.map(toStr).join(' ')); return null; });
+  def('println', 0, -1, (...a) => { output.push(a.map(toStr).join(' ') + '\n'); return null; });
+
+  // datetimes: ms since the epoch (UTC), the nanoseconds within the
+  // second, and the zone offset in minutes, as Go's time.Time keeps them.
+  const pad = (n, w, c) => String(n).padStart(w, c === undefined ? '0' : c);
+  function parseISO(str) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/.exec(str);
+    if (!m) return null;
+    const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] || 0));
+    const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+    if (mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59 || se > 59) return null;
+    let off = 0;
+    if (m[9]) {
+      const oh = Number(m[10]), om = Number(m[11] || 0);
+      if (oh > 23 || om > 59) return null;
+      off = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
+    }
+    const ns = m[7] ? Number((m[7] + '00000000').slice(0, 9)) : 0;
+    const t = new Date(0);
+    t.setUTCFullYear(y, mo - 1, d);
+    t.setUTCHours(h, mi, se, 0);
+    return new SxDate(t.getTime() - off * 60000, ns, off);
+  }
+  // fields returns the wall-clock fields of d in its own zone.
+  function fields(d) {
+    const t = new Date(d.ms + d.off * 60000);
+    return { Y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate(), H: t.getUTCHours(), M: t.getUTCMinutes(), S: t.getUTCSeconds(), w: t.getUTCDay(),
+      j: Math.round((Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate()) - Date.UTC(t.getUTCFullYear(), 0, 1)) / 864e5) + 1 };
+  }
+  const zone = (d, colon) => d.off === 0 ? 'Z' : (d.off < 0 ? '-' : '+') + pad(Math.floor(Math.abs(d.off) / 60), 2) + (colon ? ':' : '') + pad(Math.abs(d.off) % 60, 2);
+  function dateString(d, nano) {
+    const f = fields(d);
+    let s = pad(f.Y, 4) + '-' + pad(f.m, 2) + '-' + pad(f.d, 2) + 'T' + pad(f.H, 2) + ':' + pad(f.M, 2) + ':' + pad(f.S, 2);
+    if (nano && d.ns) s += '.' + pad(d.ns, 9).replace(/0+$/, '');
+    return s + zone(d, true);
+  }
+  const cmpDate = (a, b) => Math.sign(a.ms - b.ms) || Math.sign(a.ns - b.ns);
+  function wantDate(name, v) {
+    if (v instanceof SxDate) return v;
+    if (v === null || v === undefined) return null;
+    if (typeof v === 'string') { const d = parseISO(v.trim()); if (d) return d; fail(name + ': invalid datetime ' + print(v)); }
+    fail(name + ' expects a datetime, got ' + typeOf(v));
+  }
+  def('parse-datetime', 1, 1, (s) => {
+    if (s === null || s instanceof SxDate) return s;
+    if (typeof s !== 'string') fail('parse-datetime expects a string, got ' + typeOf(s));
+    if (s.trim() === '') return null;
+    return parseISO(s.trim()) || fail('parse-datetime: invalid datetime ' + print(s));
+  });
+  def('datetime->string', 1, 1, (d) => { d = wantDate('datetime->string', d); return d && dateString(d, true); });
+  def('unix-seconds', 1, 1, (d) => {
+    if (d === null) return null;
+    d = d instanceof SxDate ? d : typeof d === 'string' ? parseISO(d.trim()) || fail('parse-datetime: invalid datetime ' + print(d)) : fail('parse-datetime expects a string, got ' + typeOf(d));
+    return Math.floor(d.ms / 1000);
+  });
+  const DAYS = 'Sunday Monday Tuesday Wednesday Thursday Friday Saturday'.split(' ');
+  const MONTHS = 'January February March April May June July August September October November December'.split(' ');
+  function isoWeek(f) {
+    const t = new Date(Date.UTC(f.Y, f.m - 1, f.d));
+    t.setUTCDate(t.getUTCDate() + 4 - (t.getUTCDay() || 7));
+    const y = t.getUTCFullYear();
+    return [y, Math.ceil(((t - Date.UTC(y, 0, 1)) / 864e5 + 1) / 7)];
+  }
+  function strftime(d, fmt) {
+    const f = fields(d);
+    let out = '';
+    for (let i = 0; i < fmt.length; i++) {
+      const c = fmt[i];
+      if (c !== '%') { out += c; continue; }
+      i++;
+      let noPad = false;
+      if (fmt[i] === '-') { noPad = true; i++; }
+      if (i >= fmt.length) fail('format-date: format ends with a lone %');
+      const num = (n, w, p) => noPad ? String(n) : pad(n, w, p);
+      const h12 = f.H % 12 || 12;
+      switch (fmt[i]) {
+        case 'a': out += DAYS[f.w].slice(0, 3); break;
+        case 'A': out += DAYS[f.w]; break;
+        case 'b': case 'h': out += MONTHS[f.m - 1].slice(0, 3); break;
+        case 'B': out += MONTHS[f.m - 1]; break;
+        case 'c': out += strftime(d, '%a %b %e %H:%M:%S %Y'); break;
+        case 'C': out += num(Math.floor(f.Y / 100), 2); break;
+        case 'd': out += num(f.d, 2); break;
+        case 'D': case 'x': out += strftime(d, '%m/%d/%y'); break;
+        case 'e': out += num(f.d, 2, ' '); break;
+        case 'f': out += num(Math.floor(d.ns / 1000), 6); break;
+        case 'F': out += strftime(d, '%Y-%m-%d'); break;
+        case 'G': out += num(isoWeek(f)[0], 4); break;
+        case 'H': out += num(f.H, 2); break;
+        case 'I': out += num(h12, 2); break;
+        case 'j': out += num(f.j, 3); break;
+        case 'k': out += num(f.H, 2, ' '); break;
+        case 'l': out += num(h12, 2, ' '); break;
+        case 'm': out += num(f.m, 2); break;
+        case 'M': out += num(f.M, 2); break;
+        case 'n': out += '\n'; break;
+        case 'p': out += f.H < 12 ? 'AM' : 'PM'; break;
+        case 'P': out += f.H < 12 ? 'am' : 'pm'; break;
+        case 'R': out += strftime(d, '%H:%M'); break;
+        case 's': out += Math.floor(d.ms / 1000); break;
+        case 'S': out += num(f.S, 2); break;
+        case 't': out += '\t'; break;
+        case 'T': case 'X': out += strftime(d, '%H:%M:%S'); break;
+        case 'u': out += num((f.w + 6) % 7 + 1, 1); break;
+        case 'U': out += num(Math.floor((f.j - 1 + 7 - f.w) / 7), 2); break;
+        case 'V': out += num(isoWeek(f)[1], 2); break;
+        case 'w': out += num(f.w, 1); break;
+        case 'W': out += num(Math.floor((f.j - 1 + 7 - (f.w + 6) % 7) / 7), 2); break;
+        case 'y': out += num(f.Y % 100, 2); break;
+        case 'Y': out += num(f.Y, 4); break;
+        case 'z': out += d.off === 0 ? '+0000' : zone(d, false); break;
+        case 'Z': out += d.off === 0 ? 'UTC' : zone(d, false); break;
+        case '%': out += '%'; break;
+        default: fail('format-date: unknown directive %' + fmt[i]);
+      }
+    }
+    return out;
+  }
+  def('format-date', 2, 2, (d, fmt) => { d = wantDate('format-date', d); return d && strftime(d, want.str('format-date', fmt)); });
+
+  // ---- environment and the public API ----
+  function newEnv() {
+    const g = Object.create(null);
+    for (const k in P) g[k] = P[k];
+    return g;
+  }
+  GLOBAL_ROOT = newEnv();
+
+  function withEnv(env, f) {
+    const saved = GLOBAL_ROOT;
+    GLOBAL_ROOT = env;
+    depth = 0;
+    try { return f(); } catch (e) {
+      if (e instanceof RangeError) throw new SxError('maximum recursion depth exceeded');
+      throw e;
+    } finally { GLOBAL_ROOT = saved; }
+  }
+  function evalForms(forms, env) {
+    let v = null;
+    for (const f of forms) v = evNT(f, env);
+    return v;
+  }
+
+  const SX = {
+    Sym, Kw, Html, SxDate, Lambda, Prim, Macro, Comp, SxError,
+    sym, read, print, toStr, typeOf, equal,
+    env: GLOBAL_ROOT,
+    newEnv,
+    output,
+    primitives: () => Object.keys(P),
+    // evaluate reads src and evaluates every form in env (the page's global
+    // environment by default); it returns the last value.
+    evaluate(src, env, file) {
+      env = env || SX.env;
+      return withEnv(env, () => evalForms(typeof src === 'string' ? read(src, file) : src, env));
+    },
+    // renderToString renders one form (or source text: every form but the
+    // last is evaluated, the last rendered) to HTML.
+    renderToString(src, env, file) {
+      env = env || SX.env;
+      return withEnv(env, () => {
+        const forms = typeof src === 'string' ? read(src, file) : [src];
+        if (!forms.length) return '';
+        evalForms(forms.slice(0, -1), env);
+        return renderToString1(forms[forms.length - 1], env);
+      });
+    },
+    // renderInto renders through a custom sink (the DOM sink in browsers).
+    renderInto(form, env, out) { return withEnv(env || SX.env, () => render(form, env || SX.env, out)); },
+    formatError(e) {
+      if (!(e instanceof SxError)) return String(e && e.message || e);
+      const p = e.pos ? (e.pos.file || '<input>') + ':' + e.pos.line + ':' + e.pos.col + ': ' : '';
+      return p + e.msg + (e.trace.length ? ' (in ' + e.trace.join(' < ') + ')' : '');
+    },
+  };
+  G.SX = SX;
+})(typeof globalThis !== 'undefined' ? globalThis : this);
