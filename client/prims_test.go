@@ -14,17 +14,20 @@ import (
 // in the browser, and sx.js must define no primitive the server lacks, so
 // this list is the browser-availability mark of the primitive tables.
 var serverOnly = map[string]string{
-	"render-to-sx":     "the wire format is produced by the server",
-	"sha256-hex":       "crypto stays on the server",
-	"hmac-sha256-hex":  "crypto stays on the server",
-	"hex-encode":       "crypto helper, server only",
-	"hex-decode":       "crypto helper, server only",
-	"base64url-encode": "crypto helper, server only",
-	"base64url-decode": "crypto helper, server only",
-	"secure-equal?":    "crypto stays on the server",
-	"random-token":     "tokens are minted on the server",
-	"rsa-keypair":      "keys never reach a browser",
-	"jwt-hs256":        "keys never reach a browser",
+	"render-to-sx":        "the wire format is produced by the server",
+	"sha256-hex":          "crypto stays on the server",
+	"hmac-sha256-hex":     "crypto stays on the server",
+	"hex-encode":          "crypto helper, server only",
+	"hex-decode":          "crypto helper, server only",
+	"base64url-encode":    "crypto helper, server only",
+	"base64url-decode":    "crypto helper, server only",
+	"secure-equal?":       "crypto stays on the server",
+	"random-token":        "tokens are minted on the server",
+	"rsa-keypair":         "keys never reach a browser",
+	"jwt-hs256":           "keys never reach a browser",
+	"decimal-div":         "decimal division and rounding modes are not in the browser yet",
+	"format-money":        "money formats (CLDR data) stay on the server",
+	"format-money-locale": "money formats (CLDR data) stay on the server",
 }
 
 // TestPrimitiveTables checks sx.js's primitives against the Go tables.

@@ -22,6 +22,9 @@
   class Comp { constructor(name, fn, src) { this.name = name; this.fn = fn; this.src = src; } }
   class Def { constructor(kind, name, fn) { this.kind = kind; this.name = name; this.fn = fn; } }
 
+  // Dec is an exact decimal (3.20m, PostgreSQL numeric): a BigInt
+  // coefficient and a scale (digits after the point), kept when printed.
+  class Dec { constructor(c, s) { this.c = c; this.s = s; } }
   class SxError extends Error {
     constructor(msg, pos) { super(msg); this.msg = msg; this.pos = pos; this.trace = []; }
   }
@@ -46,6 +49,7 @@
       case 'number': return 'number';
       case 'string': return 'string';
     }
+    if (v instanceof Dec) return 'number';
     if (isList(v)) return 'list';
     if (v instanceof Map) return 'dict';
     if (v instanceof Sym) return 'symbol';
@@ -65,6 +69,7 @@
     if (a === undefined) a = null;
     if (b === undefined) b = null;
     if (a === b) return true;
+    if (a instanceof Dec || b instanceof Dec) return isNum(a) && isNum(b) && numCmp('=', a, b) === 0;
     if (typeof a === 'number' || typeof b === 'number') return false; // NaN, mixed
     if (typeof a === 'string' && b instanceof Kw) return a === b.name;
     if (a instanceof Kw) return (typeof b === 'string' && a.name === b) || (b instanceof Kw && a.name === b.name);
@@ -91,7 +96,46 @@
   const MAXI = 9223372036854775807;
   const isInt = (n) => Number.isInteger(n) && Math.abs(n) < MAXI;
 
+  const isNum = (v) => typeof v === 'number' || v instanceof Dec;
+  function decStr(d) {
+    const neg = d.c < 0n;
+    const digits = (neg ? -d.c : d.c).toString().padStart(d.s + 1, '0');
+    const k = digits.length - d.s;
+    return (neg ? '-' : '') + digits.slice(0, k) + (d.s ? '.' + digits.slice(k) : '');
+  }
+  // parseDec reads decimal text (an exponent allowed) as a Dec.
+  function parseDec(t) {
+    const m = /^([+-]?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(t);
+    if (!m) return null;
+    let c = BigInt(m[2] + (m[3] || '')), sc = (m[3] || '').length - Number(m[4] || 0);
+    if (sc < 0) { c *= 10n ** BigInt(-sc); sc = 0; }
+    return new Dec(m[1] === '-' ? -c : c, sc);
+  }
+  function toDec(name, v) {
+    if (v instanceof Dec) return v;
+    if (typeof v !== 'number') fail(name + ' expects numbers, got ' + typeOf(v));
+    if (!Number.isFinite(v)) fail(name + ': ' + fmtNum(v) + ' cannot be combined with a decimal');
+    return parseDec(Number.isInteger(v) ? BigInt(v).toString() : String(v));
+  }
+  const scaleUp = (d, s) => d.c * 10n ** BigInt(s - d.s);
+  // decOp is + - * on two numbers of which one is a Dec: exact.
+  function decOp(name, a, b) {
+    const x = toDec(name, a), y = toDec(name, b);
+    if (name === '*') return new Dec(x.c * y.c, x.s + y.s);
+    const s = Math.max(x.s, y.s);
+    return new Dec(name === '-' ? scaleUp(x, s) - scaleUp(y, s) : scaleUp(x, s) + scaleUp(y, s), s);
+  }
+  function numCmp(name, a, b) {
+    if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+    if (Number.isNaN(a) || Number.isNaN(b)) return NaN;
+    if (a === Infinity || b === -Infinity) return a === b ? 0 : 1;
+    if (a === -Infinity || b === Infinity) return a === b ? 0 : -1;
+    const x = toDec(name, a), y = toDec(name, b), s = Math.max(x.s, y.s);
+    const d = scaleUp(x, s) - scaleUp(y, s);
+    return d < 0n ? -1 : d > 0n ? 1 : 0;
+  }
   function fmtNum(n) {
+    if (n instanceof Dec) return decStr(n);
     if (Number.isNaN(n)) return 'nan';
     if (n === Infinity) return 'inf';
     if (n === -Infinity) return '-inf';
@@ -246,6 +290,7 @@
     if (tok === 'false') return false;
     if (tok === 'nil') return null;
     if (/^[+-]?\d/.test(tok)) {
+      if (tok.endsWith('m')) return (/^[+-]?\d+(\.\d+)?m$/.test(tok) && parseDec(tok.slice(0, -1))) || fail('invalid number ' + tok, start);
       if (!NUM.test(tok)) fail('invalid number ' + tok, start);
       const n = Number(tok);
       if (!/[.eE]/.test(tok)) {
@@ -291,6 +336,7 @@
       case 'number': return fmtNum(v);
       case 'string': return quoteStr(v);
     }
+    if (v instanceof Dec) return decStr(v) + 'm';
     if (v instanceof Sym) return v.name;
     if (v instanceof Kw || v instanceof KwArg) return ':' + v.name;
     if (isList(v)) return '(' + v.map((x) => print(x, depth + 1)).join(' ') + ')';
@@ -318,6 +364,7 @@
       case 'number': return fmtNum(v);
     }
     if (v instanceof Kw || v instanceof Sym || v instanceof KwArg) return v.name;
+    if (v instanceof Dec) return decStr(v);
     if (v instanceof Html) return v.s;
     if (v instanceof SxDate) return dateString(v, true);
     return print(v);
@@ -472,6 +519,11 @@
     if (f instanceof Prim) {
       for (let i = 0; i < args.length; i++) if (args[i] instanceof KwArg) args[i] = args[i].name;
       if (args.length < f.min || (f.max >= 0 && args.length > f.max)) fail(arityMsg(f.name, f.min, f.max, args.length), pos);
+      // Two plain numbers: the arithmetic and comparison fast path.
+      if (f.fast && args.length === 2 && typeof args[0] === 'number' && typeof args[1] === 'number') {
+        const r = f.fast(args[0], args[1]);
+        if (r !== undefined) return r;
+      }
       try { return f.fn(...args); } catch (e) {
         if (e instanceof SxError) { if (!e.pos) e.pos = pos; throw e; }
         if (e instanceof RangeError) throw new SxError('maximum recursion depth exceeded', pos);
@@ -856,7 +908,7 @@
 
   function attrString(v) {
     if (typeof v === 'string') return v;
-    if (typeof v === 'number') return fmtNum(v);
+    if (isNum(v)) return fmtNum(v);
     if (v instanceof Html) return v.s;
     if (v instanceof Kw) return v.name;
     if (v instanceof SxDate) return rfc3339(v);
@@ -890,7 +942,7 @@
     if (d > 10000) fail('value nested too deeply to render');
     if (v === null || v === undefined || typeof v === 'boolean') return;
     if (typeof v === 'string') return out.text(v);
-    if (typeof v === 'number') return out.text(fmtNum(v));
+    if (isNum(v)) return out.text(fmtNum(v));
     if (v instanceof Html) return out.raw(v.s);
     if (v instanceof Kw || v instanceof Sym) return out.text(v.name);
     if (isList(v)) { for (const it of v) renderValue(it, out, d + 1); return; }
@@ -1057,8 +1109,9 @@
   const P = Object.create(null);
   function def(name, min, max, fn) { P[name] = new Prim(name, min, max, fn); }
   const want = {
-    num(name, v) { if (typeof v !== 'number') fail(name + ' expects numbers, got ' + typeOf(v)); return v; },
+    num(name, v) { if (!isNum(v)) fail(name + ' expects numbers, got ' + typeOf(v)); return v; },
     int(name, v) {
+      if (v instanceof Dec && v.c % 10n ** BigInt(v.s) === 0n) return Number(v.c / 10n ** BigInt(v.s));
       if (typeof v !== 'number') fail(name + ' expects an integer, got ' + typeOf(v));
       if (!Number.isInteger(v)) fail(name + ' expects an integer, got ' + fmtNum(v));
       return v;
@@ -1070,18 +1123,20 @@
   };
   const dictKey = (v) => typeof v === 'string' ? v : v instanceof Kw ? v.name : null;
   const chk = (name, n) => { if (!Number.isFinite(n) || Math.abs(n) > MAXI) fail('integer overflow in ' + name); return n; };
-  function intOp(name, a, b, r) {
-    if (isInt(a) && isInt(b) && !Number.isSafeInteger(r) && Math.abs(r) >= MAXI) fail('integer overflow in ' + name);
+  // arith is a two-operand + - *: exact when a decimal takes part.
+  function arith(name, a, b) {
+    want.num(name, a); want.num(name, b);
+    if (a instanceof Dec || b instanceof Dec) return decOp(name, a, b);
+    const r = name === '+' ? a + b : name === '-' ? a - b : a * b;
+    if (isInt(a) && isInt(b) && Math.abs(r) >= MAXI) fail('integer overflow in ' + name);
     return r;
   }
-  def('+', 0, -1, (...a) => a.reduce((x, y) => intOp('+', x, want.num('+', y), x + y), 0));
-  def('-', 1, -1, (...a) => {
-    if (a.length === 1) return -want.num('-', a[0]);
-    return a.slice(1).reduce((x, y) => intOp('-', x, want.num('-', y), x - y), want.num('-', a[0]));
-  });
-  def('*', 0, -1, (...a) => a.reduce((x, y) => intOp('*', x, want.num('*', y), x * y), 1));
+  def('+', 0, -1, (...a) => a.reduce((x, y) => arith('+', x, y), 0));
+  def('-', 1, -1, (...a) => a.length === 1 ? arith('-', 0, a[0]) : a.slice(1).reduce((x, y) => arith('-', x, y), a[0]));
+  def('*', 0, -1, (...a) => a.reduce((x, y) => arith('*', x, y), 1));
   def('/', 2, 2, (a, b) => {
     want.num('/', a); want.num('/', b);
+    if (a instanceof Dec || b instanceof Dec) fail('/: division of decimals is done on the server (decimal-div)');
     if (b === 0) fail('division by zero');
     return a / b;
   });
@@ -1093,11 +1148,16 @@
     return r === 0 ? 0 : r;
   });
   def('=', 1, -1, (...a) => a.every((x) => equal(a[0], x)));
+  const fastInt = (r) => Math.abs(r) < 9007199254740992 ? r : undefined;
+  P['+'].fast = (a, b) => fastInt(a + b);
+  P['-'].fast = (a, b) => fastInt(a - b);
+  P['*'].fast = (a, b) => fastInt(a * b);
+  P['='].fast = (a, b) => a === b;
   function compare(name, a, b) {
-    if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+    if (isNum(a) && isNum(b)) return numCmp(name, a, b);
     if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
     if (a instanceof SxDate && b instanceof SxDate) return cmpDate(a, b);
-    if (typeof a !== 'number' && typeof a !== 'string') fail(name + ' expects numbers, got ' + typeOf(a));
+    if (!isNum(a) && typeof a !== 'string') fail(name + ' expects numbers, got ' + typeOf(a));
     fail(name + ' cannot compare ' + typeOf(a) + ' with ' + typeOf(b));
   }
   const cmpDef = (name, ok) => def(name, 1, -1, (...a) => {
@@ -1107,6 +1167,8 @@
     return r;
   });
   cmpDef('<', (c) => c < 0); cmpDef('>', (c) => c > 0); cmpDef('<=', (c) => c <= 0); cmpDef('>=', (c) => c >= 0);
+  P['<'].fast = (a, b) => a < b; P['>'].fast = (a, b) => a > b;
+  P['<='].fast = (a, b) => a <= b; P['>='].fast = (a, b) => a >= b;
   def('!=', 2, 2, (a, b) => !equal(a, b));
   def('not', 1, 1, (x) => !truthy(x));
   def('apply', 1, -1, (f, ...a) => {
@@ -1134,9 +1196,18 @@
   def('render-to-html', 1, 1, (f) => renderToString1(f, GLOBAL_ROOT));
 
   // numbers
-  def('inc', 1, 1, (n) => want.num('inc', n) + 1);
-  def('dec', 1, 1, (n) => want.num('dec', n) - 1);
-  def('abs', 1, 1, (n) => Math.abs(want.num('abs', n)));
+  def('inc', 1, 1, (n) => arith('+', want.num('inc', n), 1));
+  def('dec', 1, 1, (n) => arith('-', want.num('dec', n), 1));
+  def('abs', 1, 1, (n) => want.num('abs', n) instanceof Dec ? new Dec(n.c < 0n ? -n.c : n.c, n.s) : Math.abs(n));
+  // decRound rounds a decimal half away from zero to places decimals.
+  function decRound(d, places) {
+    if (places >= d.s) return new Dec(d.c * 10n ** BigInt(places - d.s), places);
+    const div = 10n ** BigInt(d.s - places);
+    let q = d.c / div;
+    const r = d.c % div;
+    if ((r < 0n ? -r : r) * 2n >= div) q += d.c < 0n ? -1n : 1n;
+    return new Dec(q, places);
+  }
   const toInt = (name, f) => { if (!Number.isFinite(f) || Math.abs(f) > MAXI) fail(name + ': ' + fmtNum(f) + ' has no integer value'); return f === 0 ? 0 : f; };
   def('floor', 1, 1, (x) => toInt('floor', Math.floor(want.num('floor', x))));
   def('ceil', 1, 1, (x) => toInt('ceil', Math.ceil(want.num('ceil', x))));
@@ -1180,19 +1251,22 @@
   const extreme = (name, a, sign) => {
     if (a.length === 1 && isList(a[0])) { if (!a[0].length) fail(name + ': empty list'); a = a[0]; }
     let best = want.num(name, a[0]);
-    for (const v of a.slice(1)) { want.num(name, v); if (Math.sign(v - best) === sign) best = v; }
+    for (const v of a.slice(1)) { want.num(name, v); if (numCmp(name, v, best) === sign) best = v; }
     return best;
   };
   def('min', 1, -1, (...a) => extreme('min', a, -1));
   def('max', 1, -1, (...a) => extreme('max', a, 1));
   def('clamp', 3, 3, (x, lo, hi) => {
     want.num('clamp', x); want.num('clamp', lo); want.num('clamp', hi);
-    if (lo > hi) fail('clamp: lower bound ' + print(lo) + ' is above upper bound ' + print(hi));
-    return x < lo ? lo : x > hi ? hi : x;
+    if (numCmp('clamp', lo, hi) > 0) fail('clamp: lower bound ' + print(lo) + ' is above upper bound ' + print(hi));
+    return numCmp('clamp', x, lo) < 0 ? lo : numCmp('clamp', x, hi) > 0 ? hi : x;
   });
-  def('sqrt', 1, 1, (x) => { want.num('sqrt', x); if (x < 0) fail('sqrt: negative argument ' + print(x)); return Math.sqrt(x); });
+  const toF = (x) => x instanceof Dec ? Number(decStr(x)) : x;
+  def('sqrt', 1, 1, (x) => { want.num('sqrt', x); x = toF(x); if (x < 0) fail('sqrt: negative argument ' + print(x)); return Math.sqrt(x); });
   def('pow', 2, 2, (b, e) => {
     want.num('pow', b); want.num('pow', e);
+    if (b instanceof Dec && Number.isInteger(e) && e >= 0) { let r = new Dec(1n, 0); for (let i = 0; i < e; i++) r = decOp('*', r, b); return r; }
+    b = toF(b); e = toF(e);
     if (b === 0 && e < 0) fail('division by zero');
     const r = Math.pow(b, e);
     if (Number.isInteger(b) && Number.isInteger(e) && e >= 0 && Math.abs(r) >= MAXI) fail('pow: integer overflow');
@@ -1205,12 +1279,13 @@
   });
   const FLOAT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
   def('parse-int', 1, 2, (s, d) => {
+    if (s instanceof Dec) return Number(s.c / 10n ** BigInt(s.s));
     if (typeof s === 'number') return Number.isFinite(s) ? Math.trunc(s) : (d === undefined ? null : d);
     if (typeof s === 'string' && /^[+-]?\d+$/.test(s.trim()) && Math.abs(Number(s)) < MAXI) return Number(s.trim());
     return d === undefined ? null : d;
   });
   def('parse-float', 1, 2, (s, d) => {
-    if (typeof s === 'number') return s;
+    if (isNum(s)) return toF(s);
     if (typeof s === 'string' && FLOAT.test(s.trim()) && Number.isFinite(Number(s.trim()))) return Number(s.trim());
     return d === undefined ? null : d;
   });
@@ -1220,18 +1295,30 @@
     if (typeof x === 'string') {
       const s = x.trim();
       if (!FLOAT.test(s)) fail('format-decimal expects numbers, got string ' + print(x));
-      x = Number(s);
+      x = parseDec(s.replace(/^([+-]?)\./, (m, g) => g + '0.').replace(/\.(?=$|[eE])/, ''));
     } else want.num('format-decimal', x);
-    return decimalString(x, p);
+    return x instanceof Dec ? decStr(decRound(x, p)) : decimalString(x, p);
   });
-  def('sum', 1, 1, (l) => want.items('sum', l).reduce((a, x) => intOp('sum', a, want.num('sum', x), a + x), 0));
+  def('sum', 1, 1, (l) => want.items('sum', l).reduce((a, x) => arith('+', a, x), 0));
+  def('decimal', 1, 1, (v) => {
+    if (typeof v === 'string') return parseDec(v.trim()) || fail('decimal: invalid decimal ' + print(v));
+    return toDec('decimal', v);
+  });
+  def('decimal?', 1, 1, (v) => v instanceof Dec);
+  def('decimal-scale', 1, 1, (v) => { if (!(v instanceof Dec)) fail('decimal-scale expects a decimal, got ' + typeOf(v)); return v.s; });
+  def('parse-decimal', 1, 2, (v, d) => {
+    if (v instanceof Dec) return v;
+    if (typeof v === 'number' && Number.isFinite(v)) return toDec('parse-decimal', v);
+    const r = typeof v === 'string' && /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(v.trim()) ? parseDec(v.trim().replace(/^([+-]?)\./, (m, g) => g + '0.').replace(/\.$/, '')) : null;
+    return r || (d === undefined ? null : d);
+  });
 
   // predicates
   def('type-of', 1, 1, typeOf);
   const pred = (name, f) => def(name, 1, 1, (x) => f(x === undefined ? null : x));
   pred('nil?', (x) => x === null);
   pred('boolean?', (x) => typeof x === 'boolean');
-  pred('number?', (x) => typeof x === 'number');
+  pred('number?', isNum);
   pred('int?', (x) => typeof x === 'number' && isInt(x));
   pred('float?', (x) => typeof x === 'number' && !isInt(x));
   pred('string?', (x) => typeof x === 'string');
@@ -1248,9 +1335,9 @@
   pred('empty?', (x) => x === null || x === '' || (isList(x) && !x.length) || (x instanceof Map && !x.size));
   def('odd?', 1, 1, (n) => Math.abs(want.int('odd?', n) % 2) === 1);
   def('even?', 1, 1, (n) => want.int('even?', n) % 2 === 0);
-  def('zero?', 1, 1, (n) => want.num('zero?', n) === 0);
-  def('pos?', 1, 1, (n) => want.num('pos?', n) > 0);
-  def('neg?', 1, 1, (n) => want.num('neg?', n) < 0);
+  def('zero?', 1, 1, (n) => numCmp('zero?', want.num('zero?', n), 0) === 0);
+  def('pos?', 1, 1, (n) => numCmp('pos?', want.num('pos?', n), 0) > 0);
+  def('neg?', 1, 1, (n) => numCmp('neg?', want.num('neg?', n), 0) < 0);
   def('contains?', 2, 2, (c, x) => {
     if (c === null) return false;
     if (isList(c)) return c.some((it) => equal(it, x));
@@ -1569,6 +1656,7 @@
       if (v === null || v === undefined) return 'null';
       if (typeof v === 'boolean') return String(v);
       if (typeof v === 'number') { if (!Number.isFinite(v)) fail('json-encode: cannot encode ' + fmtNum(v)); return fmtNum(v); }
+      if (v instanceof Dec) return decStr(v);
       if (typeof v === 'string') return jsonStr(v);
       if (v instanceof Kw || v instanceof Sym) return jsonStr(v.name);
       if (v instanceof Html) return jsonStr(v.s);
