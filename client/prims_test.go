@@ -25,6 +25,7 @@ var serverOnly = map[string]string{
 	"random-token":        "tokens are minted on the server",
 	"rsa-keypair":         "keys never reach a browser",
 	"jwt-hs256":           "keys never reach a browser",
+	"jwt-hs256-verify":    "keys never reach a browser",
 	"decimal-div":         "decimal division and rounding modes are not in the browser yet",
 	"format-money":        "money formats (CLDR data) stay on the server",
 	"format-money-locale": "money formats (CLDR data) stay on the server",
