@@ -141,11 +141,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if last < 0 {
 			return 0
 		}
-		render := th.RenderHTML
+		render := th.RenderHTMLAt
 		if cmd == "wire" {
-			render = th.RenderWire
+			render = th.RenderWireAt
 		}
-		out, err := render(forms[last])
+		out, err := render(forms[last], poss[last])
 		if err != nil {
 			return report(stderr, err)
 		}

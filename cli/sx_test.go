@@ -120,3 +120,25 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("missing file: status %d, stderr %q", st, errs)
 	}
 }
+
+// Render and wire errors name FILE:LINE:COL like every other error.
+func TestRenderErrorsNamePosition(t *testing.T) {
+	cases := []struct{ cmd, src, want string }{
+		{"render", "(div (fn (x) x))", "<stdin>:1:6: cannot render lambda\n"},
+		{"wire", "(div (fn (x) x))", "<stdin>:1:6: cannot render lambda\n"},
+		{"render", "(div\n  :title (fn (x) x))", "<stdin>:2:10: cannot render lambda as an attribute value\n"},
+		{"render", "\n(div (reduce (fn (acc x) (list acc)) 1 (range 10010)))", "<stdin>:2:6: value nested too deeply to render\n"},
+		{"wire", "(defcomp ~c (&key x) (div x))\n(~c :x (reduce (fn (acc x) (list acc)) 1 (range 10010)))", "<stdin>:2:1: value nested too deeply to send\n"},
+		{"wire", "(div {:f (fn (x) x)})", "<stdin>:1:1: cannot send lambda to the client"},
+		{"render", "(+ 1 2)\n  car", "<stdin>:2:3: Undefined symbol: car\n"},
+	}
+	for _, c := range cases {
+		out, errs, st := runSX(t, c.src, c.cmd)
+		if st != 1 || out != "" {
+			t.Errorf("%s %q: status %d, stdout %q", c.cmd, c.src, st, out)
+		}
+		if !strings.HasPrefix(errs, c.want) {
+			t.Errorf("%s %q: stderr %q, want prefix %q", c.cmd, c.src, errs, c.want)
+		}
+	}
+}

@@ -54,9 +54,9 @@ func (a *analyzer) analyze(form Value, sc *scope, tail bool) node {
 		return a.list(f, sc, tail)
 	case *Dict:
 		d := &dictNode{}
-		for _, k := range f.keys {
+		for _, k := range f.Keys() {
 			d.keys = append(d.keys, k)
-			d.vals = append(d.vals, a.analyze(f.m[k], sc, false))
+			d.vals = append(d.vals, a.analyze(f.m[k].v, sc, false))
 		}
 		return d
 	}
@@ -187,6 +187,9 @@ func (a *analyzer) component(name string, cell *Cell, l *List, sc *scope, tail b
 	items := l.Items[1:]
 	for i := 0; i < len(items); i++ {
 		if kw, ok := items[i].(Keyword); ok && i+1 < len(items) {
+			if !IsKeywordName(kw.Name) {
+				a.fail(listPos(l), "invalid keyword argument name %s", Print(kw.Name))
+			}
 			c.kwNames = append(c.kwNames, kw.Name)
 			c.kwVals = append(c.kwVals, a.analyze(items[i+1], sc, false))
 			i++
@@ -202,6 +205,9 @@ func (a *analyzer) element(tag *tagInfo, l *List, sc *scope) node {
 	items := l.Items[1:]
 	for i := 0; i < len(items); i++ {
 		if kw, ok := items[i].(Keyword); ok && i+1 < len(items) {
+			if !IsAttrName(kw.Name) {
+				a.fail(listPos(l), "invalid attribute name %s", Print(kw.Name))
+			}
 			e.attrs = append(e.attrs, attrNode{kw.Name, a.analyze(items[i+1], sc, false)})
 			i++
 			continue

@@ -35,9 +35,9 @@ func builtins() []*Primitive {
 			Fn: func(th *Thread, a []Value) Value { return th.runTop(th.compileTop(a[0])) }},
 		{Name: "macroexpand", Params: "(form)", Doc: "Expands form once if it is a macro call.", MinArgs: 1, MaxArgs: 1, Fn: primMacroexpand},
 		{Name: "render-to-html", Params: "(form)", Doc: "Renders form (usually quoted) to an HTML string.", MinArgs: 1, MaxArgs: 1,
-			Fn: func(th *Thread, a []Value) Value { return th.renderForm(a[0], modeHTML) }},
+			Fn: func(th *Thread, a []Value) Value { return th.renderForm(a[0], th.curPos, modeHTML) }},
 		{Name: "render-to-sx", Params: "(form)", Doc: "Renders form to the SX wire format.", MinArgs: 1, MaxArgs: 1,
-			Fn: func(th *Thread, a []Value) Value { return th.renderForm(a[0], modeWire) }},
+			Fn: func(th *Thread, a []Value) Value { return th.renderForm(a[0], th.curPos, modeWire) }},
 	}
 }
 

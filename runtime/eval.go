@@ -348,7 +348,7 @@ func (th *Thread) enter(f *frame, lam *Lambda, args []Value, hasKw bool, p *Pos)
 	f.free = lam.free
 	f.self = lam
 	if pr.anyDefault {
-		th.applyDefaults(pr, f, args)
+		th.applyDefaults(pr, f)
 	}
 	if pr.box {
 		pr.boxCaptured(f.locals)
@@ -530,26 +530,14 @@ func (pr *proto) positionalDefaulted(from int) bool {
 	}
 }
 
-// applyDefaults evaluates default values for parameters left unbound.
-func (th *Thread) applyDefaults(pr *proto, f *frame, args []Value) {
-	for i, d := range pr.defaults {
-		if d == nil || f.locals[pr.slots[i]] != nil {
-			continue
-		}
-		if pr.params[i].Key && keyGiven(args, pr.params[i].Name) {
-			continue
-		}
-		f.locals[pr.slots[i]] = pr.defaultCode[i](f)
-	}
-}
-
-func keyGiven(args []Value, name string) bool {
-	for i := 0; i+1 < len(args); i++ {
-		if k, ok := args[i].(KeywordArg); ok && k.Name == name {
-			return true
+// applyDefaults evaluates the default of every parameter that is nil:
+// missing or passed as nil, positional and keyword alike.
+func (th *Thread) applyDefaults(pr *proto, f *frame) {
+	for i, d := range pr.defaultCode {
+		if d != nil && f.locals[pr.slots[i]] == nil {
+			f.locals[pr.slots[i]] = d(f)
 		}
 	}
-	return false
 }
 
 // callMacro expands a macro call at compile time.

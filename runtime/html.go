@@ -53,20 +53,41 @@ func (th *Thread) finishTail(v Value) Value {
 
 // RenderHTML renders form to HTML.
 func (th *Thread) RenderHTML(form Value) (s string, err error) {
-	err = th.protect(func() { s = th.renderForm(form, modeHTML).(string) })
-	return s, err
+	return th.renderTop(form, nil, modeHTML)
 }
 
 // RenderWire renders form to the SX wire format (§13).
 func (th *Thread) RenderWire(form Value) (s string, err error) {
-	err = th.protect(func() { s = th.renderForm(form, modeWire).(string) })
+	return th.renderTop(form, nil, modeWire)
+}
+
+// RenderHTMLAt renders a form read at p to HTML; errors that carry no
+// position of their own report p.
+func (th *Thread) RenderHTMLAt(form Value, p Pos) (string, error) {
+	return th.renderTop(form, &p, modeHTML)
+}
+
+// RenderWireAt is RenderHTMLAt for the wire format.
+func (th *Thread) RenderWireAt(form Value, p Pos) (string, error) {
+	return th.renderTop(form, &p, modeWire)
+}
+
+func (th *Thread) renderTop(form Value, p *Pos, mode renderMode) (s string, err error) {
+	err = th.protect(func() { s = th.renderForm(form, p, mode).(string) })
+	if e, ok := err.(*Error); ok && !e.Pos.IsValid() {
+		if l, isList := form.(*List); isList && l.Pos.IsValid() {
+			e.Pos = l.Pos
+		} else if p != nil {
+			e.Pos = *p
+		}
+	}
 	return s, err
 }
 
 // renderForm compiles form at top level and renders it. A form that is not
 // code (an evaluated value) is rendered as a value.
-func (th *Thread) renderForm(form Value, mode renderMode) Value {
-	pr := th.compileTop(form)
+func (th *Thread) renderForm(form Value, p *Pos, mode renderMode) Value {
+	pr := th.compileTopAt(form, p)
 	f := th.pushFrame("<render>", &pr.pos)
 	m := th.mark()
 	f.locals = th.alloc(pr.scope.nslots)
@@ -99,12 +120,13 @@ func (pr *proto) render(mode renderMode) hcode {
 	return pr.htmlCode
 }
 
-// renderValue writes an evaluated value as HTML content.
-func (th *Thread) renderValue(w *Writer, v Value) { th.renderValueAt(w, v, 0) }
+// renderValue writes an evaluated value as HTML content. p is where the
+// value was computed, for errors.
+func (th *Thread) renderValue(w *Writer, v Value, p *Pos) { th.renderValueAt(w, v, p, 0) }
 
-func (th *Thread) renderValueAt(w *Writer, v Value, depth int) {
+func (th *Thread) renderValueAt(w *Writer, v Value, p *Pos, depth int) {
 	if depth > MaxValueDepth {
-		panic(th.Errorf("value nested too deeply to render"))
+		panic(th.errorAt(p, "value nested too deeply to render"))
 	}
 	switch x := v.(type) {
 	case nil, bool:
@@ -115,7 +137,7 @@ func (th *Thread) renderValueAt(w *Writer, v Value, depth int) {
 	case int64:
 		w.b = strconv.AppendInt(w.b, x, 10)
 	case float64:
-		w.str(FormatFloat(x))
+		w.b = AppendFloat(w.b, x)
 	case *Decimal:
 		w.str(x.String())
 	case Keyword:
@@ -124,15 +146,25 @@ func (th *Thread) renderValueAt(w *Writer, v Value, depth int) {
 		escapeText(w, x.Name)
 	case *List:
 		for _, it := range x.Items {
-			th.renderValueAt(w, it, depth+1)
+			th.renderValueAt(w, it, p, depth+1)
 		}
 	case time.Time:
 		w.str(x.Format(time.RFC3339))
 	case *Dict:
 		escapeText(w, Print(x))
 	default:
-		panic(th.Errorf("cannot render %s", TypeOf(v)))
+		panic(th.errorAt(p, "cannot render "+TypeOf(v)))
 	}
+}
+
+// attrText is attrString for a value being rendered as an attribute:
+// functions have no text and are an error.
+func (th *Thread) attrText(v Value, p *Pos) string {
+	switch v.(type) {
+	case *Lambda, *Primitive, *Macro, *Component, *Definition:
+		panic(th.errorAt(p, "cannot render "+TypeOf(v)+" as an attribute value"))
+	}
+	return attrString(v)
 }
 
 // attrString converts an attribute value to text.
@@ -192,7 +224,7 @@ func writeStatic(w *Writer, n node) bool {
 			w.b = strconv.AppendInt(w.b, x, 10)
 			return true
 		case float64:
-			w.str(FormatFloat(x))
+			w.b = AppendFloat(w.b, x)
 			return true
 		}
 		return false
@@ -217,8 +249,12 @@ func writeStatic(w *Writer, n node) bool {
 					w.str(" " + a.name)
 					continue
 				}
+				text := attrString(x)
+				if isURLAttr(a.name) {
+					text = safeURLAttr(a.name, text)
+				}
 				w.str(" " + a.name + `="`)
-				escapeAttr(w, attrString(x))
+				escapeAttr(w, text)
 				w.str(`"`)
 			default:
 				return false
@@ -315,8 +351,8 @@ func genHTML(n node) hcode {
 	case *compNode:
 		return genCompCall(n, modeHTML, true)
 	}
-	c := valueCode(n)
-	return func(f *frame, w *Writer) { f.th.renderValue(w, c(f)) }
+	c, p := valueCode(n), n.pos()
+	return func(f *frame, w *Writer) { f.th.renderValue(w, c(f), p) }
 }
 
 func writeRaw(w *Writer, v Value) {
@@ -370,13 +406,18 @@ type attrCode struct {
 	isStat bool
 	val    code
 	isBool bool
+	isURL  bool
+	pos    *Pos // of the value, for errors
 }
 
 func genElement(n *elemNode) hcode {
 	open := "<" + n.tag
 	attrs := make([]attrCode, len(n.attrs))
 	for i, a := range n.attrs {
-		ac := attrCode{name: a.name, isBool: booleanAttrs[a.name]}
+		ac := attrCode{name: a.name, isBool: booleanAttrs[a.name], isURL: isURLAttr(a.name), pos: a.value.pos()}
+		if ac.pos == nil {
+			ac.pos = n.p
+		}
 		if s, ok := staticHTML(&elemNode{tag: "x", attrs: []attrNode{a}, void: true}); ok {
 			ac.static, ac.isStat = s[2:len(s)-1], true
 		} else {
@@ -410,15 +451,24 @@ func genElement(n *elemNode) hcode {
 				w.str(" " + a.name)
 				continue
 			}
+			text := f.th.attrText(v, a.pos)
+			if _, trusted := v.(HTML); a.isURL && !trusted {
+				text = safeURLAttr(a.name, text)
+			}
 			w.str(" ")
 			w.str(a.name)
 			w.str(`="`)
-			escapeAttr(w, attrString(v))
+			escapeAttr(w, text)
 			w.str(`"`)
 		}
 		w.str(">")
 		if void {
-			if len(children) > 0 {
+			// Children that render nothing (nil, a false when) are fine.
+			end := len(w.b)
+			for _, c := range children {
+				c(f, w)
+			}
+			if len(w.b) != end {
 				panic(f.th.errorAt(p, "void element "+open[1:]+" cannot have children"))
 			}
 			return
@@ -475,12 +525,12 @@ func genRenderCall(n *callNode, mode renderMode) hcode {
 	}
 }
 
-// emit writes a value in the given mode.
-func (th *Thread) emit(w *Writer, v Value, mode renderMode) {
+// emit writes a value in the given mode; p is where it was computed.
+func (th *Thread) emit(w *Writer, v Value, mode renderMode, p *Pos) {
 	if mode == modeWire {
-		th.wireValue(w, v, true)
+		th.wireValue(w, v, p)
 	} else {
-		th.renderValue(w, v)
+		th.renderValue(w, v, p)
 	}
 }
 
@@ -516,14 +566,14 @@ func (th *Thread) renderApply(fn Value, args []Value, hasKw bool, w *Writer, mod
 		th.renderLambda(x, x.displayName(), args, hasKw, w, mode, p)
 		return
 	case *Component:
-		if mode == modeWire && th.componentPure(x) {
-			th.wireComponentCall(w, x.Name, args)
+		if mode == modeWire && th.componentPure(x) && !anyFunction(args) {
+			th.wireComponentCall(w, x.Name, args, p)
 			return
 		}
 		th.renderLambda(x.fn, x.Name, args, hasKw, w, mode, p)
 		return
 	}
-	th.emit(w, th.apply(fn, args, hasKw, p), mode)
+	th.emit(w, th.apply(fn, args, hasKw, p), mode, p)
 }
 
 func (th *Thread) renderLambda(lam *Lambda, name string, args []Value, hasKw bool, w *Writer, mode renderMode, p *Pos) {
@@ -568,8 +618,8 @@ func (th *Thread) renderPending(f *frame, m stackMark, w *Writer, mode renderMod
 		case *Lambda:
 			lam, name = x, x.displayName()
 		case *Component:
-			if mode == modeWire && th.componentPure(x) {
-				th.wireComponentCall(w, x.Name, pt.args)
+			if mode == modeWire && th.componentPure(x) && !anyFunction(pt.args) {
+				th.wireComponentCall(w, x.Name, pt.args, pt.pos)
 				continue
 			}
 			lam, name = x.fn, x.Name
@@ -602,12 +652,22 @@ func genCompCall(n *compNode, mode renderMode, inBody bool) hcode {
 			th.renderOtherCallee(f, w, cv, n, mode)
 			return
 		}
+		// vals holds the keyword values when the wire path had to evaluate
+		// them first: a pure component is sent as a call unless a function
+		// is among its arguments, which only the server can run.
+		var vals []Value
 		if mode == modeWire && th.componentPure(comp) {
-			th.wireCompNode(f, w, name, kwNames, kwVals, wireChildren)
-			return
+			vals = make([]Value, len(kwVals))
+			for i, kv := range kwVals {
+				vals[i] = kv(f)
+			}
+			if !anyFunction(vals) {
+				th.wireCompNode(f, w, name, kwNames, vals, wireChildren, p)
+				return
+			}
 		}
 		if tail {
-			th.pend = pendingRender{comp, th.compArgs(f, n), p}
+			th.pend = pendingRender{comp, th.compArgs(f, n, vals), p}
 			return
 		}
 		pr := comp.fn.proto
@@ -619,7 +679,11 @@ func genCompCall(n *compNode, mode renderMode, inBody bool) hcode {
 		clear(locals)
 		for i, k := range kwNames {
 			if idx := pr.keyIndex(k); idx >= 0 {
-				locals[pr.slots[idx]] = kwVals[i](f)
+				if vals != nil {
+					locals[pr.slots[idx]] = vals[i]
+				} else {
+					locals[pr.slots[idx]] = kwVals[i](f)
+				}
 			}
 		}
 		if pr.hasRest {
@@ -637,7 +701,7 @@ func genCompCall(n *compNode, mode renderMode, inBody bool) hcode {
 		fr.free = comp.fn.free
 		fr.self = nil
 		if pr.anyDefault {
-			th.applyDefaultsNamed(pr, fr, kwNames)
+			th.applyDefaults(pr, fr)
 		}
 		if pr.box {
 			pr.boxCaptured(locals)
@@ -659,40 +723,28 @@ func (th *Thread) renderOtherCallee(f *frame, w *Writer, cv Value, n *compNode, 
 		th.renderLate(n.late, m, n.src, f, w, mode)
 		return
 	}
-	args := th.compArgs(f, n)
+	args := th.compArgs(f, n, nil)
 	th.renderApply(cv, args, true, w, mode, n.p)
 }
 
-// compArgs evaluates a component call's arguments into keyword form.
-func (th *Thread) compArgs(f *frame, n *compNode) []Value {
+// compArgs evaluates a component call's arguments into keyword form;
+// kwVals, when not nil, are the keyword values already evaluated.
+func (th *Thread) compArgs(f *frame, n *compNode, kwVals []Value) []Value {
 	n.argsOnce.Do(func() {
 		n.kwCode, n.childCode = genNodes(n.kwVals), genNodes(n.children)
 	})
 	args := make([]Value, 0, 2*len(n.kwNames)+len(n.children))
 	for i, k := range n.kwNames {
-		args = append(args, KeywordArg{Name: k}, n.kwCode[i](f))
+		if kwVals != nil {
+			args = append(args, KeywordArg{Name: k}, kwVals[i])
+		} else {
+			args = append(args, KeywordArg{Name: k}, n.kwCode[i](f))
+		}
 	}
 	for _, ch := range n.childCode {
 		args = append(args, ch(f))
 	}
 	return args
-}
-
-func (th *Thread) applyDefaultsNamed(pr *proto, f *frame, given []string) {
-	for i, d := range pr.defaultCode {
-		if d == nil || f.locals[pr.slots[i]] != nil {
-			continue
-		}
-		found := false
-		for _, g := range given {
-			if g == pr.params[i].Name {
-				found = true
-			}
-		}
-		if !found {
-			f.locals[pr.slots[i]] = d(f)
-		}
-	}
 }
 
 // callComponentEval calls a component as a function: its rendering, as HTML.

@@ -43,7 +43,7 @@ func writeValue(b *strings.Builder, v Value, depth int) {
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
-		b.WriteString(FormatFloat(x))
+		b.WriteString(PrintFloat(x))
 	case *Decimal:
 		b.WriteString(x.String())
 		b.WriteByte('m')
@@ -68,13 +68,13 @@ func writeValue(b *strings.Builder, v Value, depth int) {
 		b.WriteByte(')')
 	case *Dict:
 		b.WriteByte('{')
-		for i, k := range x.keys {
+		for i, k := range x.Keys() {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
 			WriteKey(b, k)
 			b.WriteByte(' ')
-			writeValue(b, x.m[k], depth+1)
+			writeValue(b, x.m[k].v, depth+1)
 		}
 		b.WriteByte('}')
 	case time.Time:
@@ -123,6 +123,35 @@ func IsKeywordName(s string) bool {
 	return true
 }
 
+// IsSymbolName reports whether s printed bare reads back as the symbol
+// named s: not empty, no delimiter, not a number, keyword, reader syntax or
+// one of the literals true, false and nil.
+func IsSymbolName(s string) bool {
+	if !IsKeywordName(s) || s[0] == ':' || s[0] == '#' || looksNumeric(s) {
+		return false
+	}
+	switch s {
+	case "true", "false", "nil":
+		return false
+	}
+	return true
+}
+
+// IsAttrName reports whether s may be written as an HTML attribute name:
+// a keyword name without the characters HTML ends a name at (quotes, <, >,
+// /, =) or control characters.
+func IsAttrName(s string) bool {
+	if !IsKeywordName(s) {
+		return false
+	}
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f || strings.ContainsRune("<>\"'/=`", c) {
+			return false
+		}
+	}
+	return true
+}
+
 // WriteString writes s double-quoted with escapes, so that it reads back.
 func WriteString(b *strings.Builder, s string) {
 	b.WriteByte('"')
@@ -152,22 +181,54 @@ func WriteString(b *strings.Builder, s string) {
 	b.WriteByte('"')
 }
 
-// FormatFloat prints a float in the shortest form that reads back; integral
-// values print without a fraction.
+// FormatFloat is how a float shows as text (str, HTML, attributes): the
+// shortest digits that read back to the same float, with no exponent when
+// 1e-6 <= |f| < 1e21 and JavaScript's exponent form otherwise (1e-7,
+// 1.5e+21), so that the browser runtime prints the same text. Integral
+// values have no fraction (3.0 shows 3), -0 shows 0, and the non-finite
+// values show as inf, -inf and nan.
 func FormatFloat(f float64) string {
+	return string(AppendFloat(nil, f))
+}
+
+// AppendFloat appends FormatFloat(f) to b.
+func AppendFloat(b []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
-		return "nan"
+		return append(b, "nan"...)
 	case math.IsInf(f, 1):
-		return "inf"
+		return append(b, "inf"...)
 	case math.IsInf(f, -1):
-		return "-inf"
+		return append(b, "-inf"...)
+	case f == 0:
+		return append(b, '0')
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
-		// Integral values print as plain digits (§0.3: 3.0 prints 3); they
-		// read back as an int of equal value. Larger ones keep an exponent
-		// so that they read back as floats.
-		return strconv.FormatFloat(f, 'f', -1, 64)
+	if a := math.Abs(f); a >= 1e-6 && a < 1e21 {
+		return strconv.AppendFloat(b, f, 'f', -1, 64)
 	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	// Go writes at least two exponent digits (1e-07); JavaScript, and so
+	// SX, writes as many as needed (1e-7) and always a sign.
+	start := len(b)
+	b = strconv.AppendFloat(b, f, 'e', -1, 64)
+	e := start + strings.IndexByte(string(b[start:]), 'e')
+	digits := e + 2 // after "e+" or "e-"
+	if b[digits] == '0' && digits+1 < len(b) {
+		b = append(b[:digits], b[digits+1:]...)
+	}
+	return b
+}
+
+// PrintFloat is a float as SX source (§0.3, §0.13): FormatFloat for finite
+// values, which reads back to the same float (or to an equal int when
+// integral), and #inf, #-inf and #nan, which the reader reads back.
+func PrintFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "#nan"
+	case math.IsInf(f, 1):
+		return "#inf"
+	case math.IsInf(f, -1):
+		return "#-inf"
+	}
+	return FormatFloat(f)
 }

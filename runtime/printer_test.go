@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"math"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -215,5 +216,56 @@ func TestPrintEvaluatedDataReadsBack(t *testing.T) {
 		if !runtime.Equal(v, back) {
 			t.Errorf("%s printed as %s reads back as %s", src, p, runtime.Print(back))
 		}
+	}
+}
+
+// TestFloatTextLikeJavaScript pins the float text the browser runtime must
+// produce too: JavaScript's Number.prototype.toString for finite values.
+func TestFloatTextLikeJavaScript(t *testing.T) {
+	cases := []struct {
+		f    float64
+		want string
+	}{
+		{1234567.5, "1234567.5"}, {1e-7, "1e-7"}, {1e-6, "0.000001"}, {1.5e-6, "0.0000015"},
+		{123e-9, "1.23e-7"}, {1e20, "100000000000000000000"}, {1e21, "1e+21"},
+		{1.2345e22, "1.2345e+22"}, {-2.5e-10, "-2.5e-10"}, {tenth + 2*tenth, "0.30000000000000004"},
+		{math.Copysign(0, -1), "0"}, {5e-324, "5e-324"}, {math.MaxFloat64, "1.7976931348623157e+308"},
+		{1e100, "1e+100"}, {999999999999999900000, "999999999999999900000"},
+	}
+	for _, c := range cases {
+		if got := runtime.FormatFloat(c.f); got != c.want {
+			t.Errorf("FormatFloat(%v) = %s, want %s", c.f, got, c.want)
+		}
+	}
+	for f, want := range map[float64]string{math.Inf(1): "#inf", math.Inf(-1): "#-inf", math.NaN(): "#nan"} {
+		if got := runtime.Print(f); got != want {
+			t.Errorf("Print(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+// TestDictDeleteLinear: deleting every key of a large dict allocates in
+// proportion to its size, not to its square (each delete used to copy the
+// remaining keys).
+func TestDictDeleteLinear(t *testing.T) {
+	const n = 5000
+	d := runtime.NewDict(n)
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = strconv.Itoa(i)
+		d.Set(keys[i], int64(i))
+	}
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	for _, k := range keys {
+		d.Delete(k)
+	}
+	goruntime.ReadMemStats(&after)
+	if d.Len() != 0 || len(d.Keys()) != 0 {
+		t.Fatalf("after deleting every key: Len %d, Keys %d", d.Len(), len(d.Keys()))
+	}
+	// Quadratic copying would allocate about n*n/2 key headers (200 MB here).
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(64*n); got > limit {
+		t.Errorf("deleting %d keys allocated %d bytes, want at most %d", n, got, limit)
 	}
 }

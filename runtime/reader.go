@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ func Read(file, src string) ([]Value, error) {
 // readAll parses every form and returns the position each started at.
 func readAll(file, src string) ([]Value, []Pos, error) {
 	r := &reader{file: file, src: src, line: 1, col: 1}
+	// A leading byte-order mark (editors on Windows write one) is not text.
+	r.pos = len(src) - len(strings.TrimPrefix(src, "\uFEFF"))
 	var forms []Value
 	var poss []Pos
 	for {
@@ -207,6 +210,9 @@ func (r *reader) form() (Value, bool) {
 		}
 		return &List{Items: []Value{Intern(name), v}, Pos: start}, true
 	case '#':
+		if strings.HasPrefix(r.src[r.pos:], "#|") {
+			return r.rawString(start), r.err == nil
+		}
 		if strings.HasPrefix(r.src[r.pos:], "#datetime") {
 			for i := 0; i < len("#datetime"); i++ {
 				r.next()
@@ -340,6 +346,24 @@ func (r *reader) str(start Pos) string {
 	}
 }
 
+// rawString reads #|text|: a string taken verbatim up to the next |, with
+// no escapes (for regexes, Windows paths, embedded code).
+func (r *reader) rawString(start Pos) string {
+	r.next()
+	r.next()
+	end := strings.IndexByte(r.src[r.pos:], '|')
+	if end < 0 {
+		r.fail(start, "unterminated raw string")
+		return ""
+	}
+	s := strings.ToValidUTF8(r.src[r.pos:r.pos+end], "\uFFFD")
+	for r.peek() != '|' {
+		r.next()
+	}
+	r.next()
+	return s
+}
+
 func (r *reader) hex4(escPos Pos) int {
 	if r.pos+4 > len(r.src) {
 		r.fail(escPos, "invalid \\u escape: expected 4 hex digits")
@@ -393,6 +417,14 @@ func (r *reader) atom(start Pos) (Value, bool) {
 		return Keyword{Name: tok[1:]}, true
 	}
 	if tok[0] == '#' {
+		switch tok {
+		case "#inf":
+			return math.Inf(1), true
+		case "#-inf":
+			return math.Inf(-1), true
+		case "#nan":
+			return math.NaN(), true
+		}
 		r.fail(start, "unknown reader syntax "+tok)
 		return nil, false
 	}
@@ -451,6 +483,13 @@ func parseNumber(tok string) (Value, string) {
 	if !isFloat {
 		v, err := strconv.ParseInt(tok, 10, 64)
 		if err != nil {
+			// An integral float beyond int64 prints as plain digits
+			// (100000000000000000000 for 1e20), so those digits read back
+			// as that float; digits that no float prints so are refused
+			// rather than rounded.
+			if f, ferr := strconv.ParseFloat(tok, 64); ferr == nil && FormatFloat(f) == strings.TrimPrefix(tok, "+") {
+				return f, ""
+			}
 			return nil, "integer literal out of range: " + tok
 		}
 		return v, ""

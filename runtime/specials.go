@@ -413,7 +413,9 @@ func analyzeQuasi(a *analyzer, l *List, sc *scope, tail bool) node {
 	return a.quasi(l.Items[1], sc, 1, listPos(l))
 }
 
-// quasi builds the template v at nesting depth.
+// quasi builds the template v at nesting depth: unquote and splice-unquote
+// lower the depth by one, a nested quasiquote raises it, and only at depth
+// 1 are their operands evaluated.
 func (a *analyzer) quasi(v Value, sc *scope, depth int, p *Pos) node {
 	switch x := v.(type) {
 	case *List:
@@ -423,6 +425,11 @@ func (a *analyzer) quasi(v Value, sc *scope, depth int, p *Pos) node {
 				case "unquote":
 					if depth == 1 {
 						return a.analyze(x.Items[1], sc, false)
+					}
+					return a.quasiWrap(h, a.quasi(x.Items[1], sc, depth-1, p), p)
+				case "splice-unquote":
+					if depth == 1 {
+						a.fail(p, "splice-unquote outside a list")
 					}
 					return a.quasiWrap(h, a.quasi(x.Items[1], sc, depth-1, p), p)
 				case "quasiquote":
@@ -447,14 +454,20 @@ func (a *analyzer) quasi(v Value, sc *scope, depth int, p *Pos) node {
 			q.parts = append(q.parts, qqPart{part, false})
 		}
 		if constant {
-			return &constNode{v: x}
+			// Every part is known now; an unquoted constant (,1 or ,'x)
+			// contributes its value, not its unquote form.
+			items := make([]Value, len(q.parts))
+			for i, part := range q.parts {
+				items[i] = part.n.(*constNode).v
+			}
+			return &constNode{v: &List{Items: items, Pos: x.Pos}}
 		}
 		return q
 	case *Dict:
 		q := &qqNode{basePos: basePos{p}, isDict: true}
-		for _, k := range x.keys {
+		for _, k := range x.Keys() {
 			q.keys = append(q.keys, k)
-			q.parts = append(q.parts, qqPart{a.quasi(x.m[k], sc, depth, p), false})
+			q.parts = append(q.parts, qqPart{a.quasi(x.m[k].v, sc, depth, p), false})
 		}
 		return q
 	}

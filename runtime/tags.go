@@ -20,7 +20,7 @@ form fieldset legend label input button select option optgroup textarea output d
 details summary dialog`
 	const svg = `svg g path circle ellipse rect line polyline polygon text tspan textPath defs use symbol
 clipPath mask pattern linearGradient radialGradient stop filter foreignObject image marker desc
-animate animateMotion animateTransform set switch view metadata
+animate animateMotion animateTransform mpath set switch view metadata
 feBlend feColorMatrix feComponentTransfer feComposite feConvolveMatrix feDiffuseLighting
 feDisplacementMap feDistantLight feDropShadow feFlood feFuncA feFuncB feFuncG feFuncR
 feGaussianBlur feImage feMerge feMergeNode feMorphology feOffset fePointLight

@@ -97,30 +97,43 @@ type List struct {
 // NewList returns a list holding items (not copied).
 func NewList(items ...Value) *List { return &List{Items: items} }
 
-// Dict is a string-keyed map that remembers insertion order.
+// Dict is a string-keyed map that remembers insertion order. Deleting
+// leaves a stale key in keys (counted by dead) instead of shifting the rest,
+// so that deletes cost O(1) amortised; the keys are compacted when half are
+// stale, and Keys skips stale ones.
 type Dict struct {
-	keys []string
-	m    map[string]Value
+	keys []string // insertion order; keys[i] is live when m[keys[i]].i == i
+	m    map[string]dictEntry
+	dead int // stale entries in keys
+}
+
+type dictEntry struct {
+	v Value
+	i int // index in keys
 }
 
 // NewDict returns an empty dict with room for n entries.
-func NewDict(n int) *Dict { return &Dict{keys: make([]string, 0, n), m: make(map[string]Value, n)} }
+func NewDict(n int) *Dict {
+	return &Dict{keys: make([]string, 0, n), m: make(map[string]dictEntry, n)}
+}
 
 // Len is the number of entries.
-func (d *Dict) Len() int { return len(d.keys) }
+func (d *Dict) Len() int { return len(d.m) }
 
 // Get returns the value stored under key.
 func (d *Dict) Get(key string) (Value, bool) {
-	v, ok := d.m[key]
-	return v, ok
+	e, ok := d.m[key]
+	return e.v, ok
 }
 
 // Set stores v under key, keeping the key's first insertion position.
 func (d *Dict) Set(key string, v Value) {
-	if _, ok := d.m[key]; !ok {
-		d.keys = append(d.keys, key)
+	if e, ok := d.m[key]; ok {
+		d.m[key] = dictEntry{v, e.i}
+		return
 	}
-	d.m[key] = v
+	d.m[key] = dictEntry{v, len(d.keys)}
+	d.keys = append(d.keys, key)
 }
 
 // Delete removes key if present.
@@ -129,22 +142,48 @@ func (d *Dict) Delete(key string) {
 		return
 	}
 	delete(d.m, key)
-	for i, k := range d.keys {
-		if k == key {
-			d.keys = append(d.keys[:i:i], d.keys[i+1:]...)
-			break
-		}
+	d.dead++
+	if d.dead > 32 && d.dead > len(d.keys)/2 {
+		d.compact() // bound the memory stale keys hold
 	}
 }
 
+// compact rebuilds keys without stale entries, in a new slice: a caller
+// iterating an earlier Keys result keeps its snapshot.
+func (d *Dict) compact() {
+	d.keys = d.liveKeys()
+	for i, k := range d.keys {
+		d.m[k] = dictEntry{d.m[k].v, i}
+	}
+	d.dead = 0
+}
+
+// liveKeys returns the keys without stale entries, in a new slice.
+func (d *Dict) liveKeys() []string {
+	keys := make([]string, 0, len(d.m))
+	for i, k := range d.keys {
+		if e, ok := d.m[k]; ok && e.i == i {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 // Keys returns the keys in insertion order. The caller must not modify it.
-func (d *Dict) Keys() []string { return d.keys }
+// It only reads d (dicts may be read from several threads at once).
+func (d *Dict) Keys() []string {
+	if d.dead > 0 {
+		return d.liveKeys()
+	}
+	return d.keys
+}
 
 // Copy returns a shallow copy.
 func (d *Dict) Copy() *Dict {
-	c := NewDict(len(d.keys))
-	for _, k := range d.keys {
-		c.Set(k, d.m[k])
+	keys := d.Keys()
+	c := NewDict(len(keys))
+	for _, k := range keys {
+		c.Set(k, d.m[k].v)
 	}
 	return c
 }
@@ -237,7 +276,7 @@ func equal(a, b Value, depth int) bool {
 		case int64:
 			return x == y
 		case float64:
-			return float64(x) == y
+			return y == y && cmpIntFloat(x, y) == 0
 		case *Decimal:
 			return decimalEqual(y, x)
 		}
@@ -245,7 +284,7 @@ func equal(a, b Value, depth int) bool {
 	case float64:
 		switch y := b.(type) {
 		case int64:
-			return x == float64(y)
+			return x == x && cmpIntFloat(y, x) == 0
 		case float64:
 			return x == y
 		case *Decimal:
@@ -289,9 +328,9 @@ func equal(a, b Value, depth int) bool {
 		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		for _, k := range x.keys {
+		for _, k := range x.Keys() {
 			yv, ok := y.m[k]
-			if !ok || !equal(x.m[k], yv, depth+1) {
+			if !ok || !equal(x.m[k].v, yv.v, depth+1) {
 				return false
 			}
 		}
@@ -324,30 +363,53 @@ func ToFloat(v Value) (float64, bool) {
 }
 
 // Compare orders two numbers, two strings or two datetimes. ok is false for
-// other pairs.
+// other pairs. An int and a float compare by their exact values (through
+// float64 the int could round). NaN compares as 0 with everything; the
+// ordering primitives treat it as unordered.
 func Compare(a, b Value) (c int, ok bool) {
 	switch x := a.(type) {
 	case int64:
-		if y, isInt := b.(int64); isInt {
+		switch y := b.(type) {
+		case int64:
 			return cmpOrdered(x, y), true
+		case float64:
+			return cmpIntFloat(x, y), true
+		}
+	case float64:
+		switch y := b.(type) {
+		case float64:
+			return cmpOrdered(x, y), true
+		case int64:
+			return -cmpIntFloat(y, x), true
 		}
 	case string:
 		if y, isStr := b.(string); isStr {
 			return strings.Compare(x, y), true
 		}
-		return 0, false
 	case time.Time:
 		if y, isTime := b.(time.Time); isTime {
 			return x.Compare(y), true
 		}
-		return 0, false
 	}
-	fa, ok1 := ToFloat(a)
-	fb, ok2 := ToFloat(b)
-	if !ok1 || !ok2 {
-		return decimalCompare(a, b)
+	return decimalCompare(a, b)
+}
+
+// cmpIntFloat orders i and f exactly: -1, 0 or 1 (0 for NaN).
+func cmpIntFloat(i int64, f float64) int {
+	switch {
+	case f != f:
+		return 0
+	case f >= 1<<63:
+		return -1
+	case f < -(1 << 63):
+		return 1
 	}
-	return cmpOrdered(fa, fb), true
+	// -2^63 <= f < 2^63, so its integral part fits an int64 exactly.
+	t := math.Trunc(f)
+	if c := cmpOrdered(i, int64(t)); c != 0 {
+		return c
+	}
+	return cmpOrdered(t, f) // same integral part: f's fraction decides
 }
 
 func cmpOrdered[T int64 | float64](a, b T) int {
@@ -371,7 +433,7 @@ func NormalizeFloat(f float64) (Value, bool) {
 
 // SortedKeys returns the dict's keys sorted; useful for deterministic output.
 func (d *Dict) SortedKeys() []string {
-	ks := append([]string(nil), d.keys...)
+	ks := append([]string(nil), d.Keys()...)
 	sort.Strings(ks)
 	return ks
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -81,16 +82,20 @@ func genWire(n node) hcode {
 		c := genNode(n)
 		return func(f *frame, w *Writer) { c(f) }
 	}
-	c := valueCode(n)
-	return func(f *frame, w *Writer) { f.th.wireValue(w, c(f), true) }
+	c, p := valueCode(n), n.pos()
+	return func(f *frame, w *Writer) { f.th.wireValue(w, c(f), p) }
 }
 
 func genWireElement(n *elemNode) hcode {
 	names := make([]string, len(n.attrs))
 	vals := make([]code, len(n.attrs))
+	poss := make([]*Pos, len(n.attrs)) // of the values, for errors
 	for i, a := range n.attrs {
 		names[i] = a.name
 		vals[i] = genNode(a.value)
+		if poss[i] = a.value.pos(); poss[i] == nil {
+			poss[i] = n.p
+		}
 	}
 	children := genWireNodes(n.children)
 	tag := n.tag
@@ -103,7 +108,7 @@ func genWireElement(n *elemNode) hcode {
 				continue
 			}
 			w.str(" :" + name + " ")
-			wireAttr(w, v)
+			f.th.wireAttr(w, name, v, poss[i])
 		}
 		for _, c := range children {
 			c(f, w)
@@ -118,57 +123,57 @@ func writeQuoted(w *Writer, s string) {
 	w.str(b.String())
 }
 
-func wireAttr(w *Writer, v Value) {
+// wireAttr writes an attribute value: what the client renders is what the
+// HTML renderer would. URL attributes are checked here as in HTML; a
+// trusted (raw!) value is sent as raw! so the client trusts it too.
+func (th *Thread) wireAttr(w *Writer, name string, v Value, p *Pos) {
 	switch x := v.(type) {
 	case bool:
 		w.str("true")
 	case int64, float64, *Decimal:
 		w.str(Print(x))
 	case *Dict:
-		wireData(w, x)
+		th.wireData(w, x, p, 0)
+	case HTML:
+		th.wireData(w, x, p, 0)
 	default:
-		writeQuoted(w, attrString(v))
+		text := th.attrText(v, p)
+		if isURLAttr(name) {
+			text = safeURLAttr(name, text)
+		}
+		writeQuoted(w, text)
 	}
 }
 
-// wireValue writes an evaluated value as wire content. In child position
-// nil writes nothing and lists are spliced.
-func (th *Thread) wireValue(w *Writer, v Value, child bool) { th.wireValueAt(w, v, child, 0) }
+// wireValue writes an evaluated value as wire content in child position:
+// nil writes nothing and lists are spliced. p is where the value was
+// computed, for errors.
+func (th *Thread) wireValue(w *Writer, v Value, p *Pos) { th.wireChild(w, v, p, 0) }
 
-func (th *Thread) wireValueAt(w *Writer, v Value, child bool, depth int) {
+func (th *Thread) wireChild(w *Writer, v Value, p *Pos, depth int) {
 	if depth > MaxValueDepth {
-		panic(th.Errorf("value nested too deeply to render"))
+		panic(th.errorAt(p, "value nested too deeply to render"))
 	}
 	switch x := v.(type) {
 	case nil:
-		if !child {
-			sep(w)
-			w.str("nil")
-		}
 	case *List:
-		if child {
-			for _, it := range x.Items {
-				th.wireValueAt(w, it, true, depth+1)
-			}
-			return
+		for _, it := range x.Items {
+			th.wireChild(w, it, p, depth+1)
 		}
-		sep(w)
-		wireData(w, x)
 	case *Lambda, *Primitive, *Macro, *Component, *Definition:
-		panic(th.Errorf("cannot render %s", TypeOf(v)))
+		panic(th.errorAt(p, "cannot render "+TypeOf(v)))
 	default:
 		sep(w)
-		wireData(w, v)
+		th.wireData(w, v, p, depth)
 	}
 }
 
-// wireData writes v as an SX expression that evaluates to v.
-func wireData(w *Writer, v Value) { wireDataAt(w, v, 0) }
-
-func wireDataAt(w *Writer, v Value, depth int) {
+// wireData writes v as an SX expression that evaluates to v on the client
+// (the wire forms are listed in docs/language.md). Functions have no wire
+// form: sending one is an error, never a silent nil.
+func (th *Thread) wireData(w *Writer, v Value, p *Pos, depth int) {
 	if depth > MaxValueDepth {
-		w.str("nil") // elided: too deep to send
-		return
+		panic(th.errorAt(p, "value nested too deeply to send"))
 	}
 	switch x := v.(type) {
 	case nil:
@@ -177,21 +182,30 @@ func wireDataAt(w *Writer, v Value, depth int) {
 		w.str(Print(x))
 	case string:
 		writeQuoted(w, x)
+	case KeywordArg:
+		writeQuoted(w, x.Name) // what a primitive would receive
 	case Keyword:
-		writeQuoted(w, x.Name)
+		if !IsKeywordName(x.Name) {
+			panic(th.errorAt(p, "cannot send keyword "+strconv.Quote(x.Name)+": not a valid keyword name"))
+		}
+		w.str("(quote :" + x.Name + ")")
 	case *Symbol:
+		if !IsSymbolName(x.Name) {
+			panic(th.errorAt(p, "cannot send symbol "+strconv.Quote(x.Name)+": not a valid symbol name"))
+		}
 		w.str("(quote " + x.Name + ")")
 	case HTML:
 		w.str("(raw! ")
 		writeQuoted(w, string(x))
 		w.str(")")
 	case time.Time:
+		w.str("#datetime ")
 		writeQuoted(w, x.Format(time.RFC3339Nano))
 	case *List:
 		w.str("(list")
 		for _, it := range x.Items {
 			w.str(" ")
-			wireDataAt(w, it, depth+1)
+			th.wireData(w, it, p, depth+1)
 		}
 		w.str(")")
 	case *Dict:
@@ -204,25 +218,61 @@ func wireDataAt(w *Writer, v Value, depth int) {
 			WriteKey(&b, k)
 			w.str(b.String() + " ")
 			val, _ := x.Get(k)
-			wireDataAt(w, val, depth+1)
+			th.wireData(w, val, p, depth+1)
 		}
 		w.str("}")
 	default:
-		w.str("nil")
+		panic(th.errorAt(p, "cannot send "+TypeOf(v)+" to the client: only data has a wire form"))
 	}
 }
 
-// wireCompNode emits a pure component call written in source.
-func (th *Thread) wireCompNode(f *frame, w *Writer, name string, kwNames []string, kwVals []code, children []hcode) {
+// holdsFunction reports whether v is or contains (in lists and dicts) a
+// function, which cannot be sent: a pure component given one is expanded
+// on the server instead.
+func holdsFunction(v Value, depth int) bool {
+	if depth > MaxValueDepth {
+		return false // wireData reports the depth
+	}
+	switch x := v.(type) {
+	case *Lambda, *Primitive, *Macro, *Component, *Definition:
+		return true
+	case *List:
+		for _, it := range x.Items {
+			if holdsFunction(it, depth+1) {
+				return true
+			}
+		}
+	case *Dict:
+		for _, k := range x.Keys() {
+			if holdsFunction(x.m[k].v, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anyFunction reports whether any of vals holds a function.
+func anyFunction(vals []Value) bool {
+	for _, v := range vals {
+		if holdsFunction(v, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// wireCompNode emits a pure component call written in source, with its
+// keyword values already evaluated.
+func (th *Thread) wireCompNode(f *frame, w *Writer, name string, kwNames []string, vals []Value, children []hcode, p *Pos) {
 	sep(w)
 	w.str("(" + name)
 	for i, k := range kwNames {
-		v := kwVals[i](f)
-		if v == nil {
+		if vals[i] == nil {
 			continue
 		}
 		w.str(" :" + k + " ")
-		wireData(w, v)
+		th.wireData(w, vals[i], p, 0)
 	}
 	for _, c := range children {
 		c(f, w)
@@ -231,17 +281,17 @@ func (th *Thread) wireCompNode(f *frame, w *Writer, name string, kwNames []strin
 }
 
 // wireComponentCall emits a pure component called with evaluated args.
-func (th *Thread) wireComponentCall(w *Writer, name string, args []Value) {
+func (th *Thread) wireComponentCall(w *Writer, name string, args []Value, p *Pos) {
 	sep(w)
 	w.str("(" + name)
 	for i := 0; i < len(args); i++ {
 		if k, ok := args[i].(KeywordArg); ok && i+1 < len(args) {
 			w.str(" :" + k.Name + " ")
-			wireData(w, args[i+1])
+			th.wireData(w, args[i+1], p, 0)
 			i++
 			continue
 		}
-		th.wireValue(w, args[i], true)
+		th.wireValue(w, args[i], p)
 	}
 	w.str(")")
 }

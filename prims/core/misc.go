@@ -57,7 +57,11 @@ func gensym(th *Thread, args []Value) Value {
 	if len(args) > 0 && args[0] != nil {
 		prefix = toStr(args[0])
 	}
-	return runtime.Intern(prefix + strconv.FormatInt(gensymCounter.Add(1), 10))
+	name := prefix + strconv.FormatInt(gensymCounter.Add(1), 10)
+	if !runtime.IsSymbolName(name) {
+		th.Fail("gensym: prefix %s does not make a valid symbol name", runtime.Print(prefix))
+	}
+	return runtime.Intern(name)
 }
 
 func assert(th *Thread, args []Value) Value {

@@ -350,36 +350,52 @@ func keywordName(th *Thread, args []Value) Value {
 	return nil
 }
 
+// toSymbol refuses names that would not print and read back as the same
+// symbol, so a symbol made from data cannot inject syntax into printed or
+// wire output.
 func toSymbol(th *Thread, args []Value) Value {
+	var name string
 	switch s := args[0].(type) {
 	case *runtime.Symbol:
 		return s
 	case string:
-		if s == "" {
-			th.Fail("string->symbol: empty name")
-		}
-		return runtime.Intern(s)
+		name = s
 	case runtime.Keyword:
-		return runtime.Intern(s.Name)
+		name = s.Name
+	default:
+		th.Fail("string->symbol expects a string, got %s", runtime.TypeOf(args[0]))
 	}
-	th.Fail("string->symbol expects a string, got %s", runtime.TypeOf(args[0]))
-	return nil
+	if !runtime.IsSymbolName(name) {
+		badName(th, "string->symbol", "symbol", name)
+	}
+	return runtime.Intern(name)
 }
 
+// toKeyword refuses names that would not read back as the same keyword.
 func toKeyword(th *Thread, args []Value) Value {
+	var name string
 	switch s := args[0].(type) {
 	case runtime.Keyword:
 		return s
 	case string:
-		if s == "" {
-			th.Fail("keyword: empty name")
-		}
-		return runtime.Keyword{Name: s}
+		name = s
 	case *runtime.Symbol:
-		return runtime.Keyword{Name: s.Name}
+		name = s.Name
+	default:
+		th.Fail("keyword expects a string, got %s", runtime.TypeOf(args[0]))
 	}
-	th.Fail("keyword expects a string, got %s", runtime.TypeOf(args[0]))
-	return nil
+	if !runtime.IsKeywordName(name) {
+		badName(th, "keyword", "keyword", name)
+	}
+	return runtime.Keyword{Name: name}
+}
+
+// badName fails with the error for a refused symbol or keyword name.
+func badName(th *Thread, prim, kind, name string) {
+	if name == "" {
+		th.Fail("%s: empty name", prim)
+	}
+	th.Fail("%s: %s is not a valid %s name", prim, runtime.Print(name), kind)
 }
 
 func sxParse(th *Thread, args []Value) Value {
