@@ -333,7 +333,7 @@ func TestPrimitiveErrors(t *testing.T) {
 		`(cache/set "k" 1 0)`:                     "ttl-seconds must be positive",
 		`(cache/set "k" 1 -5)`:                    "ttl-seconds must be positive",
 		`(cache/set "k" 1 "soon")`:                "ttl-seconds to be a number",
-		`(cache/set "k" (string->symbol "12"))`:   "cannot cache the symbol",
+		`(cache/set "k" (string->symbol "12"))`:   "not a valid symbol name", // refused when made
 	}
 	for src, want := range cases {
 		_, err := th.EvalString("errors.sx", src)
