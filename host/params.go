@@ -28,7 +28,7 @@ var paramTypes = map[string]string{
 	"string":   "a string",
 	"str":      "a string",
 	"ids":      "a list of integer ids",
-	"datetime": "an RFC 3339 datetime",
+	"datetime": "an RFC 3339 datetime or a date (YYYY-MM-DD, midnight UTC)",
 	"date":     "a date (YYYY-MM-DD)",
 	"json":     "JSON data",
 	"dict":     "a JSON object",
@@ -152,6 +152,10 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 			}
 			if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(x)); err == nil {
 				return t.UTC(), nil
+			}
+			// A plain date is its midnight UTC.
+			if t, err := time.Parse(time.DateOnly, strings.TrimSpace(x)); err == nil {
+				return t, nil
 			}
 		}
 	case "date":

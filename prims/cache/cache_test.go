@@ -604,9 +604,14 @@ func TestHungRedis(t *testing.T) {
 }
 
 func TestRedisRestart(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
+	// SX_REDIS_SERVER names the binary, as for scripts/services.sh.
+	name := os.Getenv("SX_REDIS_SERVER")
+	if name == "" {
+		name = "redis-server"
+	}
+	bin, err := exec.LookPath(name)
 	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server); skipping the restart test")
+		t.Skipf("%s is not installed (apt-get install redis-server, or set SX_REDIS_SERVER); skipping the restart test: %v", name, err)
 	}
 	port := freePort(t)
 	dir := t.TempDir()
