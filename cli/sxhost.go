@@ -41,7 +41,7 @@ SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE>
 SX_LOG_FORMAT=text|json, SX_LOG_LEVEL=debug|info|warn|error
 `
 
-const runUsage = `usage: sxhost run [--addr HOST:PORT] [--host HOST] [--dev] FILE...
+const runUsage = `usage: sxhost run [--addr HOST:PORT] [--host HOST] [--dev [--repl 127.0.0.1:PORT]] FILE...
 
 Serves the services defined in FILE... until SIGINT or SIGTERM, each on the
 :port of its defservice (or SX_ADDR_<SERVICE>, or --addr for one file).
@@ -103,7 +103,7 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 		SecureCookies: os.Getenv("SX_ENV") == "prod",
 		Dev:           os.Getenv("SX_ENV") == "dev",
 		Logger:        log,
-		Remote:        remoteServices(),
+		Remote:        host.RemoteFromEnv(os.Environ()),
 		Cache:         cacheprims.New(os.Getenv("REDIS_URL"), log),
 		LoginURL:      os.Getenv("SX_LOGIN_URL"),
 		Getenv:        os.Getenv,
@@ -131,18 +131,6 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 	return opts, closeDB, nil
 }
 
-// remoteServices reads SX_URL_<SERVICE> variables: the services served by
-// other processes, by name (SX_URL_MY_SERVICE names my-service).
-func remoteServices() map[string]string {
-	remote := map[string]string{}
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_URL_") && v != "" {
-			remote[strings.ToLower(strings.ReplaceAll(k[len("SX_URL_"):], "_", "-"))] = v
-		}
-	}
-	return remote
-}
-
 // isVersionFlag reports whether arg asks for the version.
 func isVersionFlag(arg string) bool { return arg == "--version" || arg == "-version" }
 
@@ -151,6 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "", "listen address when serving one file (HOST:PORT)")
 	bindHost := fs.String("host", "", "the interface the services' :port listens on (default: all; 127.0.0.1 keeps them local)")
 	dev := fs.Bool("dev", false, "development: hot reload, errors shown in the browser")
+	replAddr := fs.String("repl", "", "development: answer sx repl --connect on this loopback HOST:PORT (needs --dev)")
 	if status, ok := parseFlags(fs, args, runUsage, stdout, stderr); !ok {
 		return status
 	}
@@ -175,9 +164,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeDB()
 	opts.Dev = opts.Dev || *dev
+	if *replAddr != "" && !opts.Dev {
+		fmt.Fprintln(stderr, "sxhost run: --repl needs --dev (or SX_ENV=dev)")
+		return 2
+	}
 	p, err := host.New(files, opts)
 	if err != nil {
 		return report(stderr, err)
+	}
+	if *replAddr != "" {
+		ln, err := host.ListenDevREPL(*replAddr)
+		if err != nil {
+			fmt.Fprintln(stderr, "sxhost: --repl:", err)
+			return 1
+		}
+		log.Info("development REPL (sx repl --connect)", "addr", ln.Addr().String())
+		go func() {
+			if err := p.ServeDevREPL(ctx, ln); err != nil {
+				log.Error("development REPL", "err", err)
+			}
+		}()
 	}
 	if opts.Dev {
 		stopWatch, err := p.Watch(ctx)
@@ -258,7 +264,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "sxhost check: no service files\n"+checkUsage)
 		return 2
 	}
-	remote := remoteServices()
+	remote := host.RemoteFromEnv(os.Environ())
 	for _, name := range external {
 		if remote[name] == "" {
 			remote[name] = "external"

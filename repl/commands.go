@@ -31,6 +31,7 @@ var commands = []commandInfo{
 	{"rollback", "", "roll back the :tx transaction"},
 	{"time", "EXPR", "evaluate EXPR, print its value and the wall time"},
 	{"doc", "NAME", "the same as (doc NAME)"},
+	{"in", "SERVICE", "with --connect: evaluate in SERVICE's live environment"},
 	{"help", "", "this list"},
 	{"quit", "", "leave the REPL (Ctrl-D does too)"},
 }
@@ -58,7 +59,17 @@ func commandLine(line string) (cmd, arg string, ok bool) {
 // command runs a colon command typed on line lineNo. It reports whether the
 // command needs more lines (an incomplete :time expression).
 func (s *Session) command(cmd, arg, line string, lineNo int) (more bool) {
+	if s.remote != nil && !remoteCommands[cmd] {
+		s.report(fmt.Errorf(":%s is not available with --connect (:in, :help and :quit are)", cmd))
+		return false
+	}
 	switch cmd {
+	case "in":
+		if arg == "" {
+			s.usage(cmd)
+			return false
+		}
+		s.cmdIn(arg)
 	case "time":
 		return s.cmdTime(arg, line, lineNo)
 	case "load":

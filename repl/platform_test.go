@@ -35,10 +35,8 @@ var (
 func demoDB(t *testing.T) string {
 	t.Helper()
 	demoOnce.Do(func() {
-		bin := filepath.Join(tmpDir, "sxhost")
-		build := exec.Command("go", "build", "-o", bin, "github.com/rose-ash/sxhost/cmd/sxhost")
-		if out, err := build.CombinedOutput(); err != nil {
-			demoErr = errors.New("building sxhost: " + err.Error() + "\n" + string(out))
+		var bin string
+		if bin, demoErr = buildSxhost(); demoErr != nil {
 			return
 		}
 		demoURL, demoDrop, demoErr = pgtest.Create("sx_repl_demo")
@@ -56,6 +54,24 @@ func demoDB(t *testing.T) string {
 		t.Fatal(demoErr)
 	}
 	return demoURL
+}
+
+var (
+	sxhostOnce sync.Once
+	sxhostBin  string
+	sxhostErr  error
+)
+
+// buildSxhost builds the sxhost command once per test run.
+func buildSxhost() (string, error) {
+	sxhostOnce.Do(func() {
+		sxhostBin = filepath.Join(tmpDir, "sxhost")
+		build := exec.Command("go", "build", "-o", sxhostBin, "github.com/rose-ash/sxhost/cmd/sxhost")
+		if out, err := build.CombinedOutput(); err != nil {
+			sxhostErr = errors.New("building sxhost: " + err.Error() + "\n" + string(out))
+		}
+	})
+	return sxhostBin, sxhostErr
 }
 
 // execOn runs statements on the database at url over a connection of its

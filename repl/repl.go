@@ -62,6 +62,9 @@ flags:
   --history FILE            history file (default $SX_HISTORY, else
                             $XDG_STATE_HOME/sx/history, else ~/.sx_history)
   --no-history              keep no history file
+  --connect HOST:PORT       evaluate inside a running sxhost run --dev
+                            --repl HOST:PORT, in a service's live
+                            environment (:in SERVICE chooses it)
 
 environment: SX_URL_<SERVICE> (services called over HTTP instead of loaded),
 SX_INTERNAL_SECRET (signs those calls), REDIS_URL (the cache; default
@@ -80,6 +83,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("statement-timeout", 0, "")
 	histFlag := fs.String("history", "", "")
 	noHist := fs.Bool("no-history", false, "")
+	connect := fs.String("connect", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usageText)
@@ -91,6 +95,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *timeout < 0 {
 		fmt.Fprintf(stderr, "sx repl: --statement-timeout must not be negative\n")
 		return 2
+	}
+
+	if *connect != "" {
+		if *dbURL != defaultDB || *readOnly || *timeout > 0 || fs.NArg() > 0 {
+			fmt.Fprintln(stderr, "sx repl: --connect takes no --db, --read-only, --statement-timeout or FILE (the host has its own)")
+			return 2
+		}
+		*dbURL = ""
 	}
 
 	in, inTTY := isTerminal(stdin)
@@ -144,6 +156,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer s.Close()
+	if *connect != "" {
+		if s.remote, err = dialRemote(*connect); err != nil {
+			fmt.Fprintf(stderr, "sx repl: --connect %s: %v\n", *connect, err)
+			return 1
+		}
+		banner = append(banner, fmt.Sprintf("connected to %s: %s; evaluating in %s (:in SERVICE chooses another)",
+			*connect, strings.Join(s.remote.services, ", "), s.remote.service))
+	}
 	s.interactive = interactive
 	if interactive {
 		s.file = "<repl>"

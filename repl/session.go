@@ -50,6 +50,8 @@ type Session struct {
 	ws      *host.Service // the workspace the prompt evaluates in
 	proxies map[*runtime.Primitive]callable
 
+	remote *remoteConn // sx repl --connect: entries are evaluated there
+
 	pool     *pgxpool.Pool
 	tx       pgx.Tx // the :tx transaction, if open
 	readOnly bool
@@ -123,6 +125,9 @@ func (s *Session) printer() Printer {
 // prompt is the primary prompt, which says when the database is read-only
 // (ro) and when a :tx transaction is open (tx).
 func (s *Session) prompt() string {
+	if s.remote != nil {
+		return "sx@" + s.remote.service + "> "
+	}
 	var marks []string
 	if s.readOnly {
 		marks = append(marks, "ro")
@@ -171,6 +176,10 @@ func (s *Session) Input(line string) (more bool) {
 		return false
 	}
 	s.pending = nil
+	if s.remote != nil {
+		s.remoteEval(src, s.pendingStart, forms)
+		return false
+	}
 	for i, f := range forms {
 		if s.quit || s.stopped.Load() {
 			break
@@ -486,6 +495,9 @@ func (s *Session) names() []string {
 // Close rolls back a transaction left open and releases the database.
 func (s *Session) Close() {
 	s.endSession()
+	if s.remote != nil {
+		s.remote.Close()
+	}
 	if s.pool != nil {
 		s.pool.Close()
 	}
