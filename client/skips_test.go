@@ -39,6 +39,10 @@ var browserSkips = []struct{ file, test, reason string }{
 func init() {
 	browserSkips = append(browserSkips, []struct{ file, test, reason string }{
 		{"prims_json_time.sx", "json-encode atoms", numbersReason},
+		{"prims_numbers.sx", "int and float compare by exact value", numbersReason},
+		{"prims_strings.sx", "attribute names never carry markup", "checked with render-to-sx, which is server-only"},
+		{"render_html.sx", "an author marks a URL trusted with raw!", "the wire format is produced by the server"},
+		{"render_html.sx", "the wire format neutralises URL attributes too", "the wire format is produced by the server"},
 		{"decimals.sx", "+ - * are exact and keep the scale", numbersReason},
 		{"decimals.sx", "floats join decimals as the decimal they print as", numbersReason},
 		{"decimals.sx", "comparison and equality with ints, floats and decimals", numbersReason},

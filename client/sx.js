@@ -139,9 +139,9 @@
     if (Number.isNaN(n)) return 'nan';
     if (n === Infinity) return 'inf';
     if (n === -Infinity) return '-inf';
-    // Shortest form that reads back, plain for 1e-6 <= |n| < 1e21 as in
-    // JS; exponents carry at least two digits (1e-07), as in Go.
-    return String(n).replace(/e([+-])(\d)$/, (m, sg, d) => 'e' + sg + '0' + d);
+    // Shortest form that reads back, plain for 1e-6 <= |n| < 1e21: JS's own
+    // number text, which the Go runtime matches.
+    return String(n);
   }
 
   // ---- reader ----
@@ -151,6 +151,7 @@
 
   function read(src, file) {
     const r = { src: String(src), i: 0, line: 1, col: 1, file: file || '<input>', depth: 0 };
+    if (r.src[0] === '\uFEFF') r.i = 1; // a byte-order mark is not text
     const forms = [];
     for (;;) {
       skip(r);
@@ -226,6 +227,13 @@
         return l;
       }
       case '#':
+        if (r.src.startsWith('#|', r.i)) {
+          const end = r.src.indexOf('|', r.i + 2);
+          if (end < 0) fail('unterminated raw string', start);
+          const text = r.src.slice(r.i + 2, end);
+          while (r.i <= end) next(r);
+          return text;
+        }
         if (r.src.startsWith('#datetime', r.i)) {
           for (let k = 0; k < 9; k++) next(r);
           skip(r);
@@ -294,7 +302,8 @@
       if (!NUM.test(tok)) fail('invalid number ' + tok, start);
       const n = Number(tok);
       if (!/[.eE]/.test(tok)) {
-        if (Math.abs(n) >= MAXI && BigInt(tok) > 9223372036854775807n || BigInt(tok) < -9223372036854775808n) fail('integer literal out of range: ' + tok, start);
+        // Digits beyond int64 read as the float that prints as them.
+        if ((BigInt(tok) > 9223372036854775807n || BigInt(tok) < -9223372036854775808n) && fmtNum(n) !== tok.replace(/^\+/, '')) fail('integer literal out of range: ' + tok, start);
       } else if (!Number.isFinite(n)) fail('number out of range: ' + tok, start);
       return n;
     }
@@ -302,6 +311,9 @@
       if (tok.length === 1) fail('keyword needs a name', start);
       return new Kw(tok.slice(1));
     }
+    if (tok === '#inf') return Infinity;
+    if (tok === '#-inf') return -Infinity;
+    if (tok === '#nan') return NaN;
     if (tok[0] === '#') fail('unknown reader syntax ' + tok, start);
     return sym(tok);
   }
@@ -333,7 +345,7 @@
     if (v === null || v === undefined) return 'nil';
     switch (typeof v) {
       case 'boolean': return v ? 'true' : 'false';
-      case 'number': return fmtNum(v);
+      case 'number': return Number.isFinite(v) ? fmtNum(v) : Number.isNaN(v) ? '#nan' : v > 0 ? '#inf' : '#-inf';
       case 'string': return quoteStr(v);
     }
     if (v instanceof Dec) return decStr(v) + 'm';
@@ -811,6 +823,10 @@
       if (v.length === 2 && v[0] instanceof Sym) {
         if (v[0].name === 'unquote') return d === 1 ? evNT(v[1], env) : [v[0], quasi(v[1], env, d - 1, pos)];
         if (v[0].name === 'quasiquote') return [v[0], quasi(v[1], env, d + 1, pos)];
+        if (v[0].name === 'splice-unquote') {
+          if (d === 1) fail('splice-unquote outside a list', pos);
+          return [v[0], quasi(v[1], env, d - 1, pos)];
+        }
       }
       const out = [];
       for (const it of v) {
@@ -891,7 +907,7 @@
     'details summary dialog').split(' ')) TAGS[t] = 1;
   for (const t of ('svg g path circle ellipse rect line polyline polygon text tspan textPath defs use symbol ' +
     'clipPath mask pattern linearGradient radialGradient stop filter foreignObject image marker desc ' +
-    'animate animateMotion animateTransform set switch view metadata ' +
+    'animate animateMotion animateTransform mpath set switch view metadata ' +
     'feBlend feColorMatrix feComponentTransfer feComposite feConvolveMatrix feDiffuseLighting ' +
     'feDisplacementMap feDistantLight feDropShadow feFlood feFuncA feFuncB feFuncG feFuncR ' +
     'feGaussianBlur feImage feMerge feMergeNode feMorphology feOffset fePointLight ' +
@@ -901,6 +917,25 @@
     'defer disabled formnovalidate hidden inert ismap itemscope loop multiple muted nomodule novalidate ' +
     'open playsinline readonly required reversed selected').split(' '));
 
+  const isAttrName = (s) => isKeywordName(s) && !/[\x00-\x1f\x7f<>"'\/=`]/.test(s);
+  // URL attributes whose scheme could run code are neutralised (as the Go
+  // renderer does); raw! marks a URL trusted.
+  const URL_ATTRS = new Set(('action archive background cite classid codebase data formaction href icon longdesc ' +
+    'manifest ping poster profile src usemap xlink:href xml:base srcset imagesrcset').split(' '));
+  function safeURL(u) {
+    u = u.replace(/^[\x00-\x20]+/, '');
+    const colon = u.indexOf(':');
+    if (colon < 0 || /[/?#]/.test(u.slice(0, colon))) return true;
+    return /^(https?|mailto|tel)$/.test(u.slice(0, colon).replace(/[\t\n\r]/g, '').toLowerCase());
+  }
+  function safeURLAttr(name, v) {
+    if (name !== 'srcset' && name !== 'imagesrcset') return safeURL(v) ? v : '#sx-unsafe-url';
+    for (const entry of v.split(',')) {
+      const f = entry.trim().split(/\s+/)[0];
+      if (f && !safeURL(f)) return '#sx-unsafe-url';
+    }
+    return v;
+  }
   const escText = (s) => /[&<>"]/.test(s) ? s.replace(/[&<>"]/g, (c) => ESC_MAP[c]) : s;
   const escAttr = (s) => /[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => ESC_MAP[c]) : s;
   const ESC_MAP = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -1033,18 +1068,25 @@
     for (let i = 1; i < x.length; i++) {
       const a = x[i];
       if (a instanceof Kw && i + 1 < x.length) {
+        if (!isAttrName(a.name)) fail('invalid attribute name ' + quoteStr(a.name), posOf(x));
         const v = evNT(x[i + 1], env);
         i++;
         if (v === null || v === undefined || v === false) continue;
-        if (v === true || BOOL_ATTRS.has(a.name)) attrs.push([a.name, true]);
-        else attrs.push([a.name, attrString(v)]);
+        if (v === true || BOOL_ATTRS.has(a.name)) { attrs.push([a.name, true]); continue; }
+        if (isCallable(v) || v instanceof Def) fail('cannot render ' + typeOf(v) + ' as an attribute value', posOf(x));
+        let text = attrString(v);
+        if (URL_ATTRS.has(a.name) && !(v instanceof Html)) text = safeURLAttr(a.name, text);
+        attrs.push([a.name, text]);
         continue;
       }
       kids.push(a);
     }
     out.open(tag, attrs);
     if (VOID.has(tag)) {
-      if (kids.length) fail('void element ' + tag + ' cannot have children', posOf(x));
+      // Children that render nothing (nil, a false when) are fine.
+      const tmp = new HtmlOut();
+      for (const k of kids) render(k, env, tmp);
+      if (tmp.s) fail('void element ' + tag + ' cannot have children', posOf(x));
       if (out.closeVoid) out.closeVoid(tag);
       return;
     }
@@ -1423,17 +1465,19 @@
   });
   def('symbol-name', 1, 1, (s) => { if (!(s instanceof Sym)) fail('symbol-name expects a symbol, got ' + typeOf(s)); return s.name; });
   def('keyword-name', 1, 1, (k) => { if (k instanceof Kw) return k.name; if (typeof k === 'string') return k; fail('keyword-name expects a keyword, got ' + typeOf(k)); });
+  const isSymbolName = (s) => isKeywordName(s) && s[0] !== ':' && s[0] !== '#' && !/^[+-]?\d/.test(s) && !['true', 'false', 'nil'].includes(s);
+  function badName(prim, kind, name) {
+    fail(name === '' ? prim + ': empty name' : prim + ': ' + quoteStr(name) + ' is not a valid ' + kind + ' name');
+  }
   def('string->symbol', 1, 1, (s) => {
     if (s instanceof Sym) return s;
-    if (typeof s === 'string') { if (s === '') fail('string->symbol: empty name'); return sym(s); }
-    if (s instanceof Kw) return sym(s.name);
-    fail('string->symbol expects a string, got ' + typeOf(s));
+    const name = typeof s === 'string' ? s : s instanceof Kw ? s.name : fail('string->symbol expects a string, got ' + typeOf(s));
+    return isSymbolName(name) ? sym(name) : badName('string->symbol', 'symbol', name);
   });
   def('keyword', 1, 1, (s) => {
     if (s instanceof Kw) return s;
-    if (typeof s === 'string') { if (s === '') fail('keyword: empty name'); return new Kw(s); }
-    if (s instanceof Sym) return new Kw(s.name);
-    fail('keyword expects a string, got ' + typeOf(s));
+    const name = typeof s === 'string' ? s : s instanceof Sym ? s.name : fail('keyword expects a string, got ' + typeOf(s));
+    return isKeywordName(name) ? new Kw(name) : badName('keyword', 'keyword', name);
   });
   def('sx-parse', 1, 1, (s) => {
     try { return read(want.str('sx-parse', s), 'sx-parse'); } catch (e) {
@@ -1688,7 +1732,10 @@
   // misc
   let gensyms = 0;
   def('identity', 1, 1, (x) => x);
-  def('gensym', 0, 1, (p) => sym((p === undefined || p === null ? 'G__' : toStr(p)) + (++gensyms)));
+  def('gensym', 0, 1, (p) => {
+    const name = (p === undefined || p === null ? 'G__' : toStr(p)) + (++gensyms);
+    return isSymbolName(name) ? sym(name) : fail('gensym: prefix ' + print(p) + ' does not make a valid symbol name');
+  });
   def('assert', 1, 2, (c, m) => { if (truthy(c)) return true; fail(m === undefined ? 'assertion failed' : toStr(m)); });
   const output = [];
   def('print', 0, -1, (...a) => { output.push(a.map(toStr).join(' ')); return null; });
