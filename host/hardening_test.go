@@ -388,3 +388,68 @@ func TestReadinessTellsBusyPoolFromDatabaseDown(t *testing.T) {
 	d, _, _ := startService(t, dbFailService, host.Options{DB: dead})
 	wantJSONError(t, get(t, d.URL+"/readyz"), 503, "readyz, the database refusing", "database not reachable")
 }
+
+const headerService = `
+(defservice headers)
+(defpage home :path "/" :content
+  (div (span :id "nonce" (csp-nonce))
+       (script :nonce (csp-nonce) "window.__allowed = 1;")
+       (script "window.__injected = 1;")))
+(defpage secret :path "/admin" :auth :admin :content (p "no"))
+(defroute snippet :path "/snippet" () (html (b "bold")))
+(defquery data () "JSON." {:a 1})
+`
+
+// Finding 11: security headers on every HTML response, with a nonce-based
+// script policy whose nonce the page can put on its script tags.
+func TestSecurityHeadersOnHTML(t *testing.T) {
+	t.Parallel()
+	s, _, _ := startService(t, headerService, host.Options{})
+	nonceOf := func(r response) string {
+		t.Helper()
+		csp := r.Header.Get("Content-Security-Policy")
+		i := strings.Index(csp, "'nonce-")
+		if i < 0 {
+			t.Fatalf("no script nonce in the policy %q", csp)
+		}
+		return csp[i+len("'nonce-") : i+strings.Index(csp[i+1:], "'")+1]
+	}
+	check := func(what string, r response) {
+		t.Helper()
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("%s: not HTML: %s", what, r)
+		}
+		for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+			"Referrer-Policy": "strict-origin-when-cross-origin"} {
+			if got := r.Header.Get(h); got != want {
+				t.Errorf("%s: %s = %q, want %q", what, h, got, want)
+			}
+		}
+		csp := r.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"frame-ancestors 'none'", "script-src 'self' 'nonce-", "object-src 'none'", "base-uri 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: the policy %q lacks %q", what, csp, want)
+			}
+		}
+		for _, d := range strings.Split(csp, ";") {
+			if d = strings.TrimSpace(d); strings.HasPrefix(d, "script-src") && strings.Contains(d, "unsafe-") {
+				t.Errorf("%s: the script policy %q allows inline or eval'd scripts", what, d)
+			}
+		}
+	}
+	page := get(t, s.URL+"/")
+	check("a page", page)
+	nonce := nonceOf(page)
+	if !strings.Contains(page.Body, `<span id="nonce">`+nonce+`</span>`) || !strings.Contains(page.Body, `<script nonce="`+nonce+`">`) {
+		t.Errorf("the page's (csp-nonce) is not the header's %q: %s", nonce, page.Body)
+	}
+	if again := nonceOf(get(t, s.URL+"/")); again == nonce || len(nonce) < 20 {
+		t.Errorf("nonces %q and %q: want a fresh, long one per response", nonce, again)
+	}
+	check("an HTML error page", get(t, s.URL+"/admin"))
+	check("an HTML route", get(t, s.URL+"/snippet"))
+	data := get(t, s.URL+"/internal/data/data")
+	if data.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("JSON without nosniff: %v", data.Header)
+	}
+}

@@ -157,6 +157,13 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 				r.setSession(str(th, "session/set", a[0]), a[1])
 				return a[1]
 			}},
+		{Name: "csp-nonce", Params: "()", Doc: "The request's Content-Security-Policy nonce: script tags need :nonce (csp-nonce) to run.", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					return r.cspNonce()
+				}
+				return nil
+			}},
 		{Name: "csrf-token", Params: "()", Doc: "The session's CSRF token, for the csrf_token field of forms.", IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				if r := requestOf(th); r != nil {

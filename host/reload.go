@@ -18,10 +18,10 @@ import (
 // injectReloadScript adds, in development, a script that reloads the page
 // when /__sx/reload stops answering version, the reload state the page was
 // rendered at (so an edit saved before the script's first poll still
-// counts).
-func injectReloadScript(page, version string) string {
+// counts). It carries the page's CSP nonce.
+func injectReloadScript(page, version, nonce string) string {
 	v, _ := json.Marshal(version)
-	script := `<script>(function(){var v=` + string(v) + `;function poll(){fetch("/__sx/reload",{cache:"no-store"}).then(function(r){return r.text()}).then(function(t){if(t!==v){location.reload()}}).catch(function(){}).finally(function(){setTimeout(poll,500)})}poll()})();</script>`
+	script := `<script nonce="` + nonce + `">(function(){var v=` + string(v) + `;function poll(){fetch("/__sx/reload",{cache:"no-store"}).then(function(r){return r.text()}).then(function(t){if(t!==v){location.reload()}}).catch(function(){}).finally(function(){setTimeout(poll,500)})}poll()})();</script>`
 	if i := strings.LastIndex(page, "</body>"); i >= 0 {
 		return page[:i] + script + page[i:]
 	}

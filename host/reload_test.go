@@ -106,7 +106,7 @@ func TestHotReload(t *testing.T) {
 	if !strings.Contains(body, `<main><div id="v">version one</div></main>`) {
 		t.Fatalf("first version: %s", body)
 	}
-	if !strings.Contains(body, "/__sx/reload") || !strings.Contains(body, "<script>") {
+	if !strings.Contains(body, "/__sx/reload") || !strings.Contains(body, "<script nonce=") {
 		t.Errorf("a dev page has no reload script: %s", body)
 	}
 	if strings.Contains(body, "sx-dev-error") {

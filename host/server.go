@@ -65,6 +65,7 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 		ctx.SetUserValue("sxhost.request", r)
 		st.handler(r)
 		r.writeSession()
+		setSecurityHeaders(r)
 	}
 }
 
@@ -497,7 +498,7 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		if _, err := s.plat.dev.status(s.Name); err != nil {
 			out = devErrorBanner(out, err)
 		}
-		out = injectReloadScript(out, version)
+		out = injectReloadScript(out, version, r.cspNonce())
 	}
 	ctx.SetBodyString(out)
 }
