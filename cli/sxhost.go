@@ -152,6 +152,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sxhost run: --addr serves one file; use SX_ADDR_<SERVICE> for several")
 		return 2
 	}
+	if err := host.RequireSecret(os.Getenv("SX_ENV"), os.Getenv("SX_INTERNAL_SECRET")); err != nil {
+		fmt.Fprintln(stderr, "sxhost:", err)
+		return 2
+	}
 	log, err := newLogger(stderr, *dev || os.Getenv("SX_ENV") == "dev", os.Getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "sxhost run:", err)

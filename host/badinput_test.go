@@ -179,7 +179,7 @@ func TestWrongMethodIs405(t *testing.T) {
 	t.Parallel()
 	s, _, _ := startService(t, fragileService, host.Options{})
 	wantJSONError(t, get(t, s.URL+"/internal/actions/save"), 405, "GET of an action")
-	wantJSONError(t, postJSON(t, s.URL+"/internal/data/fine", `{}`), 405, "POST to a query")
+	wantJSONError(t, do(t, "PUT", s.URL+"/internal/data/fine", []byte(`{}`), "Content-Type", "application/json"), 405, "PUT to a query")
 	wantJSONError(t, do(t, "DELETE", s.URL+"/internal/schema", nil), 405, "DELETE of the schema")
 	wantJSONError(t, postJSON(t, s.URL+"/internal/fragments/good-frag", `{}`), 405, "POST to a fragment")
 }

@@ -114,9 +114,10 @@ func (c *internalClient) do(ctx context.Context, method, service, target string,
 		req.SetBody(body)
 	}
 	if secret := c.p.opts.Secret; secret != "" {
-		ts := time.Now().Unix()
-		req.Header.Set(headerTimestamp, fmt.Sprint(ts))
-		req.Header.Set(headerSignature, signature(secret, method, target, ts, body))
+		ts, nonce := time.Now().Unix(), newNonce()
+		req.Header.Set(headerTimestamp, strconv.FormatInt(ts, 10))
+		req.Header.Set(headerNonce, nonce)
+		req.Header.Set(headerSignature, signature(secret, service, method, target, ts, nonce, body))
 	}
 	timeout := callTimeout
 	if method == "POST" {
@@ -145,13 +146,18 @@ func (c *internalClient) call(ctx context.Context, kind, service, name string, r
 	var target string
 	var body []byte
 	method := "GET"
-	if kind == "query" {
+	if kind == "query" && !anySecret(raw) {
 		target = "/internal/data/" + url.PathEscape(name)
 		if q := encodeQuery(raw); q != "" {
 			target += "?" + q
 		}
 	} else {
+		// Actions, and queries given a credential (which must not be in a
+		// URL), send their arguments as a JSON body.
 		method, target = "POST", "/internal/actions/"+url.PathEscape(name)
+		if kind == "query" {
+			target = "/internal/data/" + url.PathEscape(name)
+		}
 		d := runtime.NewDict(len(raw))
 		keys := make([]string, 0, len(raw))
 		for k := range raw {
@@ -208,6 +214,16 @@ func remoteError(service string, rp reply, msg string) error {
 		return &runtime.Error{Msg: fmt.Sprintf("%s answered %d: %s", service, rp.status, msg), Value: upstreamFailure{}}
 	}
 	return fmt.Errorf("%s answered %d: %s", service, rp.status, msg)
+}
+
+// anySecret reports whether an argument is named like a credential.
+func anySecret(raw map[string]runtime.Value) bool {
+	for k := range raw {
+		if secretParam(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // fragment fetches a remote fragment and the TTL its provider gave in

@@ -1,40 +1,70 @@
 package host
 
 import (
+	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 )
 
 // Internal calls are signed with HMAC-SHA256 over a shared secret:
 //
-//	X-Internal-Service:   the calling service
+//	X-Internal-Service:   the calling service (informational, for logs)
 //	X-Internal-Timestamp: unix seconds
-//	X-Internal-Signature: hex(HMAC(secret, METHOD "\n" PATH?QUERY "\n" ts "\n" hex(sha256(body))))
+//	X-Internal-Nonce:     16 random bytes, hex (32 characters)
+//	X-Internal-Signature: hex(HMAC(secret, "sx2" "\n" TARGET "\n" METHOD "\n" PATH?QUERY "\n" ts "\n" nonce "\n" hex(sha256(body))))
 //
-// A call is accepted when the signature matches and the timestamp is within
-// maxSkew of the receiver's clock. With no secret configured nothing is
-// signed or checked (development).
+// TARGET is the name of the service the call is for, so a signature made
+// for one service is refused by every other. A call is accepted when the
+// signature matches, the timestamp is within maxSkew of the receiver's
+// clock and its nonce has not been seen in that window (Redis SET NX when
+// REDIS_URL is set, so every instance shares it; an in-process set
+// otherwise, and while Redis is unreachable). A replay is refused (403).
+//
+// With no secret configured nothing is signed, and the internal endpoints
+// answer loopback clients only (development).
 const (
 	headerService   = "X-Internal-Service"
 	headerTimestamp = "X-Internal-Timestamp"
+	headerNonce     = "X-Internal-Nonce"
 	headerSignature = "X-Internal-Signature"
 	maxSkew         = 60 * time.Second
+	signatureScheme = "sx2"
 )
 
-func signature(secret, method, target string, ts int64, body []byte) string {
+func signature(secret, service, method, target string, ts int64, nonce string, body []byte) string {
 	sum := sha256.Sum256(body)
 	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(method + "\n" + target + "\n" + strconv.FormatInt(ts, 10) + "\n" + hex.EncodeToString(sum[:])))
+	m.Write([]byte(strings.Join([]string{signatureScheme, service, method, target,
+		strconv.FormatInt(ts, 10), nonce, hex.EncodeToString(sum[:])}, "\n")))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// verify checks a signed request; it returns why a call is refused, or "".
-func verify(secret, method, target, ts, sig string, body []byte, now time.Time) string {
-	if sig == "" || ts == "" {
+// newNonce returns a fresh random nonce.
+func newNonce() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// verify checks a signed request for service; it returns why a call is
+// refused, or "". It does not record the nonce (see nonces.fresh).
+func verify(secret, service, method, target, ts, nonce, sig string, body []byte, now time.Time) string {
+	if sig == "" || ts == "" || nonce == "" {
 		return "unsigned internal call"
+	}
+	if len(nonce) != 32 {
+		return "bad " + headerNonce
 	}
 	t, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
@@ -43,9 +73,70 @@ func verify(secret, method, target, ts, sig string, body []byte, now time.Time) 
 	if d := now.Sub(time.Unix(t, 0)); d > maxSkew || d < -maxSkew {
 		return "stale internal call"
 	}
-	want := signature(secret, method, target, t, body)
+	want := signature(secret, service, method, target, t, nonce, body)
 	if !hmac.Equal([]byte(want), []byte(sig)) {
 		return "bad internal signature"
 	}
 	return ""
+}
+
+// nonceStore remembers the nonces of accepted calls for twice the skew
+// window, so a captured call cannot be sent again.
+type nonceStore struct {
+	redis     *redis.Client // nil: in-process only
+	skipUntil atomic.Int64  // unix nanoseconds: Redis failed, use the fallback until then
+
+	mu   sync.Mutex
+	seen map[string]time.Time // nonce → when it may be forgotten
+	next time.Time            // next sweep of expired entries
+}
+
+// nonceTTL covers a timestamp maxSkew in the past to one maxSkew ahead.
+const nonceTTL = 2 * maxSkew
+
+func newNonceStore(c cacheprims.Cache) *nonceStore {
+	s := &nonceStore{seen: map[string]time.Time{}}
+	if r, ok := c.(*cacheprims.Resilient); ok {
+		c = r.Inner()
+	}
+	if r, ok := c.(*cacheprims.Redis); ok {
+		s.redis = r.Client()
+	}
+	return s
+}
+
+// nonces returns the platform's replay guard, made on first use.
+func (p *Platform) nonces() *nonceStore {
+	p.nonceOnce.Do(func() { p.nonceStore = newNonceStore(p.opts.Cache) })
+	return p.nonceStore
+}
+
+// fresh records nonce for service and reports whether it was new.
+func (s *nonceStore) fresh(service, nonce string, now time.Time) bool {
+	key := "sx:nonce:" + service + ":" + nonce
+	if s.redis != nil && now.UnixNano() >= s.skipUntil.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+		ok, err := s.redis.SetNX(ctx, key, 1, nonceTTL).Result()
+		cancel()
+		if err == nil {
+			return ok
+		}
+		// Redis is away: this process's own memory guards until it is back.
+		s.skipUntil.Store(now.Add(time.Second).UnixNano())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.After(s.next) {
+		for k, until := range s.seen {
+			if now.After(until) {
+				delete(s.seen, k)
+			}
+		}
+		s.next = now.Add(maxSkew / 4)
+	}
+	if until, ok := s.seen[key]; ok && now.Before(until) {
+		return false
+	}
+	s.seen[key] = now.Add(nonceTTL)
+	return true
 }

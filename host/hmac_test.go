@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,25 +17,43 @@ import (
 )
 
 // sign computes an internal call's signature from the scheme documented in
-// hmac.go: hex(HMAC-SHA256(secret, METHOD "\n" PATH?QUERY "\n" ts "\n"
-// hex(sha256(body)))).
-func sign(secret, method, target string, ts int64, body []byte) string {
+// hmac.go: hex(HMAC-SHA256(secret, "sx2" "\n" SERVICE "\n" METHOD "\n"
+// PATH?QUERY "\n" ts "\n" nonce "\n" hex(sha256(body)))).
+func sign(secret, service, method, target string, ts int64, nonce string, body []byte) string {
 	sum := sha256.Sum256(body)
 	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "%s\n%s\n%d\n%s", method, target, ts, hex.EncodeToString(sum[:]))
+	fmt.Fprintf(mac, "sx2\n%s\n%s\n%s\n%d\n%s\n%s", service, method, target, ts, nonce, hex.EncodeToString(sum[:]))
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// signedDo sends a request signed for signTarget and signBody (which the
-// test may make differ from what is sent).
-func signedDo(t *testing.T, method, base, target string, body []byte, secret string, ts int64, signTarget string, signBody []byte) response {
-	t.Helper()
+// testNonce returns a fresh nonce (32 hex characters).
+func testNonce() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// signedHeaders are the headers of a call to service signed as given.
+func signedHeaders(secret, service, method, target string, ts int64, nonce string, body []byte) []string {
 	h := []string{
 		"X-Internal-Service", "tester",
 		"X-Internal-Timestamp", strconv.FormatInt(ts, 10),
-		"X-Internal-Signature", sign(secret, method, signTarget, ts, signBody),
+		"X-Internal-Nonce", nonce,
+		"X-Internal-Signature", sign(secret, service, method, target, ts, nonce, body),
 	}
 	if body != nil {
+		h = append(h, "Content-Type", "application/json")
+	}
+	return h
+}
+
+// signedDo sends a request to the "guarded" service with a fresh nonce,
+// signed for signTarget and signBody (which the test may make differ from
+// what is sent).
+func signedDo(t *testing.T, method, base, target string, body []byte, secret string, ts int64, signTarget string, signBody []byte) response {
+	t.Helper()
+	h := signedHeaders(secret, "guarded", method, signTarget, ts, testNonce(), signBody)
+	if body != nil && signBody == nil {
 		h = append(h, "Content-Type", "application/json")
 	}
 	return do(t, method, base+target, body, h...)
@@ -106,7 +125,7 @@ func TestHMACOnInternalEndpoints(t *testing.T) {
 	wantJSONError(t, signedDo(t, "GET", s.URL, "/internal/data/double?n=1", nil, secret, now-61-5, "/internal/data/double?n=1", nil), 403, "a call signed over 60 s ago", "stale")
 	wantJSONError(t, signedDo(t, "GET", s.URL, "/internal/data/double?n=1", nil, secret, now+61+5, "/internal/data/double?n=1", nil), 403, "a call signed over 60 s in the future", "stale")
 	wantJSONError(t, do(t, "GET", s.URL+"/internal/data/double?n=1", nil,
-		"X-Internal-Timestamp", "soon", "X-Internal-Signature", sign(secret, "GET", "/internal/data/double?n=1", now, nil)), 403, "a timestamp that is not a number")
+		"X-Internal-Timestamp", "soon", "X-Internal-Nonce", testNonce(), "X-Internal-Signature", sign(secret, "guarded", "GET", "/internal/data/double?n=1", now, testNonce(), nil)), 403, "a timestamp that is not a number")
 	wantJSONError(t, do(t, "GET", s.URL+"/internal/data/double?n=1", nil,
 		"X-Internal-Timestamp", strconv.FormatInt(now, 10)), 403, "a timestamp without a signature")
 

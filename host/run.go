@@ -1,11 +1,15 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,30 +20,167 @@ import (
 	"github.com/rose-ash/sxhost/runtime"
 )
 
-// NewServer returns a fasthttp server for svc with the host's limits: a
-// 1 MiB body limit (413 above it) and timeouts against slow clients.
+// Limits bound what one server gives its clients. Every field has a
+// default (DefaultLimits); the sxhost command reads them from SX_MAX_CONNS,
+// SX_MAX_CONNS_PER_IP, SX_HEADER_TIMEOUT (a Go duration), SX_MAX_BODY and
+// SX_MAX_PUBLIC_BODY (bytes) through Options.Getenv.
+type Limits struct {
+	// MaxConns bounds concurrent connections; more are refused (503).
+	MaxConns int
+	// MaxConnsPerIP bounds concurrent connections from one address (429).
+	MaxConnsPerIP int
+	// HeaderTimeout bounds reading a request's head, from its first byte
+	// (and the wait for the first byte of a new connection).
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds reading a request's body once its head is in.
+	BodyTimeout time.Duration
+	// MaxBody caps the body of a call to an internal endpoint (413 above).
+	MaxBody int
+	// MaxPublicBody caps every other body: pages, forms, webhooks.
+	MaxPublicBody int
+}
+
+// DefaultLimits are sized for a web server behind a proxy: a few thousand
+// connections, a head in a few seconds, bodies as large as the services'
+// own calls need and no larger.
+var DefaultLimits = Limits{
+	MaxConns:      2048,
+	MaxConnsPerIP: 256,
+	HeaderTimeout: 5 * time.Second,
+	BodyTimeout:   30 * time.Second,
+	MaxBody:       MaxBodySize,
+	MaxPublicBody: 64 << 10,
+}
+
+// limits reads the server limits from the platform's configuration,
+// falling back to DefaultLimits for what is unset or malformed (logged).
+func (p *Platform) limits() Limits {
+	l := DefaultLimits
+	get := p.opts.Getenv
+	if get == nil {
+		return l
+	}
+	ints := []struct {
+		name string
+		to   *int
+	}{{"SX_MAX_CONNS", &l.MaxConns}, {"SX_MAX_CONNS_PER_IP", &l.MaxConnsPerIP}, {"SX_MAX_BODY", &l.MaxBody}, {"SX_MAX_PUBLIC_BODY", &l.MaxPublicBody}}
+	for _, v := range ints {
+		if s := get(v.name); s != "" {
+			if n, err := strconv.Atoi(s); err == nil && n > 0 {
+				*v.to = n
+			} else {
+				p.log.Warn("ignoring a malformed limit", "variable", v.name, "value", s)
+			}
+		}
+	}
+	if s := get("SX_HEADER_TIMEOUT"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil && d > 0 {
+			l.HeaderTimeout = d
+		} else {
+			p.log.Warn("ignoring a malformed limit", "variable", "SX_HEADER_TIMEOUT", "value", s)
+		}
+	}
+	return l
+}
+
+// NewServer returns a fasthttp server for svc with the host's limits
+// (Limits): bounded connections, a short head timeout, body caps by
+// endpoint, buffers returned to their pools between requests.
 func NewServer(svc *Service) *fasthttp.Server {
+	l := svc.plat.limits()
+	signed := svc.plat.opts.Secret != ""
+	svc.plat.announce()
 	return &fasthttp.Server{
-		Handler:            svc.Handler(),
-		Name:               "sxhost",
-		MaxRequestBodySize: MaxBodySize,
-		ReadBufferSize:     readBufferSize,
-		ReadTimeout:        30 * time.Second,
-		WriteTimeout:       30 * time.Second,
-		IdleTimeout:        2 * time.Minute,
-		CloseOnShutdown:    true,
-		Logger:             fasthttpLogger{svc.plat.log},
+		Handler:               svc.Handler(),
+		Name:                  "sxhost",
+		MaxRequestBodySize:    l.MaxBody,
+		ReadBufferSize:        readBufferSize,
+		Concurrency:           l.MaxConns,
+		MaxConnsPerIP:         l.MaxConnsPerIP,
+		ReadTimeout:           l.HeaderTimeout,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		ReduceMemoryUsage:     true,
+		SecureErrorLogMessage: true,
+		CloseOnShutdown:       true,
+		Logger:                fasthttpLogger{svc.plat.log},
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			// The head is in: the body gets its own time, and a body only
+			// an internal call may send large.
+			max := l.MaxPublicBody
+			if mayCarryInternalBody(h, signed) {
+				max = l.MaxBody
+			}
+			return fasthttp.RequestConfig{ReadTimeout: l.BodyTimeout, MaxRequestBodySize: max}
+		},
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
-			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-				writeError(ctx, 413, fmt.Sprintf("request body over %d bytes", MaxBodySize), "")
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// A connection that sent nothing (or not a whole head) in
+				// time is closed without an answer nobody asked for.
+				svc.plat.log.Debug("connection timed out", "service", svc.Name, "remote", ctx.RemoteIP().String())
+				ctx.Conn().Close()
 				return
 			}
-			// The details (which may quote the request's headers) go to the
-			// log, not back to the client.
-			svc.plat.log.Info("malformed request", "service", svc.Name, "err", err)
+			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+				max := l.MaxPublicBody
+				if mayCarryInternalBody(&ctx.Request.Header, signed) {
+					max = l.MaxBody
+				}
+				writeError(ctx, 413, fmt.Sprintf("request body over %d bytes", max), "")
+				return
+			}
+			// The details may quote the request's head (cookies, tokens):
+			// only the kind of error is logged.
+			svc.plat.log.Info("malformed request", "service", svc.Name, "remote", ctx.RemoteIP().String(), "error", redactError(err))
 			writeError(ctx, 400, "malformed request", "")
 		},
 	}
+}
+
+// mayCarryInternalBody reports whether a request head is that of a call to
+// an internal endpoint that may be allowed the larger body: a signed one,
+// or (without a secret) any call under /internal/. Deciding before the
+// body arrives keeps unsigned trickles to the small cap.
+func mayCarryInternalBody(h *fasthttp.RequestHeader, signed bool) bool {
+	if !bytes.HasPrefix(h.RequestURI(), []byte("/internal/")) {
+		return false
+	}
+	return !signed || len(h.Peek(headerSignature)) > 0
+}
+
+// redactError is an error's message cut before anything quoted from the
+// request (fasthttp quotes the head it could not parse unless told not to).
+func redactError(err error) string { return redact(err.Error()) }
+
+// redact cuts a log message before anything quoted from a request.
+func redact(msg string) string {
+	for _, mark := range []string{"\"", "'", "contents", "buffer", "Buffer"} {
+		if i := strings.Index(msg, mark); i >= 0 {
+			msg = msg[:i]
+		}
+	}
+	return strings.TrimRight(msg, " :;,=")
+}
+
+// announce logs, once per platform, how the internal endpoints are
+// guarded when no secret is set.
+func (p *Platform) announce() {
+	p.announceOnce.Do(func() {
+		if p.opts.Secret == "" {
+			p.log.Warn("internal endpoints answer only loopback clients: " + secretVariable + " is not set")
+		}
+	})
+}
+
+// RequireSecret refuses a production start without the internal secret:
+// unsigned internal endpoints would let anyone who can reach a port mark
+// orders paid or mint grants.
+func RequireSecret(env, secret string) error {
+	if env == "prod" && secret == "" {
+		return fmt.Errorf("%s must be set when SX_ENV=prod: it signs the calls between services (any long random string, the same for every service)", secretVariable)
+	}
+	return nil
 }
 
 // readBufferSize bounds a request's head (request line and headers): room
@@ -156,5 +297,5 @@ func dedupe(s []string) []string {
 type fasthttpLogger struct{ log *slog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
-	l.log.Debug(fmt.Sprintf(format, args...))
+	l.log.Debug(redact(fmt.Sprintf(format, args...)))
 }

@@ -223,8 +223,8 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	}
 	internal := func(route string, h func(r *requestCtx)) fasthttp.RequestHandler {
 		return wrap(route, func(r *requestCtx) {
-			if why := s.checkSignature(r.ctx); why != "" {
-				writeError(r.ctx, 403, why, "")
+			if status, why := s.checkInternal(r.ctx); status != 0 {
+				writeError(r.ctx, status, why, "")
 				return
 			}
 			h(r)
@@ -232,6 +232,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	}
 	rt.GET("/internal/schema", internal("/internal/schema", func(r *requestCtx) { writeJSONResponse(r.ctx, 200, s.schema(st)) }))
 	rt.GET("/internal/data/{query}", internal("/internal/data/{query}", func(r *requestCtx) { s.serveCall(r, "query") }))
+	rt.POST("/internal/data/{query}", internal("/internal/data/{query}", func(r *requestCtx) { s.serveCall(r, "query") }))
 	rt.POST("/internal/actions/{action}", internal("/internal/actions/{action}", func(r *requestCtx) { s.serveCall(r, "action") }))
 	rt.GET("/internal/fragments/{type}", internal("/internal/fragments/{type}", s.serveFragment))
 	rt.GET("/healthz", wrap("/healthz", func(r *requestCtx) { r.ctx.SetContentType("text/plain"); r.ctx.SetBodyString("ok\n") }))
@@ -339,14 +340,44 @@ func (s *Service) staticDir() string {
 	return ""
 }
 
-func (s *Service) checkSignature(ctx *fasthttp.RequestCtx) string {
+// checkInternal decides whether a call may reach an internal endpoint; it
+// returns the refusal's status and reason, or 0. With a secret the call
+// must be signed for this service, recent, and not seen before; without
+// one (development) only loopback clients are answered. A body must be
+// JSON: a browser can send text/plain or a form across origins without a
+// preflight, never application/json.
+func (s *Service) checkInternal(ctx *fasthttp.RequestCtx) (int, string) {
 	secret := s.plat.opts.Secret
 	if secret == "" {
-		return ""
+		if !ctx.RemoteIP().IsLoopback() {
+			return 403, "internal endpoints answer only loopback clients while " + secretVariable + " is not set"
+		}
+	} else {
+		h := &ctx.Request.Header
+		nonce := string(h.Peek(headerNonce))
+		now := time.Now()
+		if why := verify(secret, s.Name, string(ctx.Method()), string(ctx.RequestURI()), string(h.Peek(headerTimestamp)),
+			nonce, string(h.Peek(headerSignature)), ctx.PostBody(), now); why != "" {
+			return 403, why
+		}
+		if !s.plat.nonces().fresh(s.Name, nonce, now) {
+			return 403, "replayed internal call"
+		}
 	}
-	h := &ctx.Request.Header
-	return verify(secret, string(ctx.Method()), string(ctx.RequestURI()), string(h.Peek(headerTimestamp)),
-		string(h.Peek(headerSignature)), ctx.PostBody(), time.Now())
+	if !ctx.IsGet() && !ctx.IsHead() && !isJSON(ctx.Request.Header.ContentType()) {
+		return 415, "an internal call's body must be JSON (Content-Type: application/json)"
+	}
+	return 0, ""
+}
+
+// secretVariable names the environment variable holding the internal secret.
+const secretVariable = "SX_INTERNAL_SECRET"
+
+// isJSON reports whether a Content-Type is application/json (parameters
+// such as charset allowed).
+func isJSON(contentType []byte) bool {
+	mt, _, _ := bytes.Cut(contentType, []byte(";"))
+	return bytes.EqualFold(bytes.TrimSpace(mt), []byte("application/json"))
 }
 
 // serveCall answers /internal/data/{query} and /internal/actions/{action}.
@@ -354,7 +385,11 @@ func (s *Service) serveCall(r *requestCtx, kind string) {
 	ctx := r.ctx
 	name, _ := ctx.UserValue(kind).(string)
 	var get func(string) (runtime.Value, bool)
-	if kind == "query" {
+	if ctx.IsGet() {
+		if name := secretInQuery(ctx); name != "" {
+			writeError(ctx, 400, name+" must travel in a JSON body (POST), not in the URL, where proxies and logs keep it", "")
+			return
+		}
 		get = func(n string) (runtime.Value, bool) {
 			if v := ctx.QueryArgs().Peek(n); v != nil {
 				return string(v), true
@@ -395,6 +430,29 @@ func (s *Service) serveCall(r *requestCtx, kind string) {
 	s.writeResult(r, v)
 }
 
+// secretParam reports whether a parameter name holds a credential (token,
+// secret, password, or one ending in -token or -secret): such values are
+// refused in query strings.
+func secretParam(name string) bool {
+	switch name {
+	case "token", "secret", "password":
+		return true
+	}
+	return strings.HasSuffix(name, "-token") || strings.HasSuffix(name, "-secret")
+}
+
+// secretInQuery returns the first credential-named parameter of the query
+// string, or "".
+func secretInQuery(ctx *fasthttp.RequestCtx) string {
+	found := ""
+	ctx.QueryArgs().VisitAll(func(k, _ []byte) {
+		if found == "" && secretParam(string(k)) {
+			found = string(k)
+		}
+	})
+	return found
+}
+
 // writeResult answers 200 with v as JSON; a value JSON cannot hold is an
 // evaluation error (500, logged with its error id).
 func (s *Service) writeResult(r *requestCtx, v runtime.Value) {
@@ -419,6 +477,10 @@ func wantsWire(ctx *fasthttp.RequestCtx) bool {
 func (s *Service) serveFragment(r *requestCtx) {
 	ctx := r.ctx
 	typ, _ := ctx.UserValue("type").(string)
+	if name := secretInQuery(ctx); name != "" {
+		writeError(ctx, 400, name+" must not travel in the URL, where proxies and logs keep it", "")
+		return
+	}
 	c, cancel := s.requestContext(r)
 	defer cancel()
 	wire := wantsWire(ctx)

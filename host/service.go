@@ -84,6 +84,11 @@ type Platform struct {
 	dev            devState
 	keyOnce        sync.Once
 	sessionCiphers []cipher.AEAD
+	// replay guard for signed internal calls (see hmac.go)
+	nonceOnce  sync.Once
+	nonceStore *nonceStore
+	// the start-up warning about a missing secret, logged once
+	announceOnce sync.Once
 }
 
 // Service is one service: its name, port and current definitions.

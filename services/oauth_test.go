@@ -46,7 +46,13 @@ func (r *oauthRec) record(body string) {
 
 func (r *oauthRec) q(name string, params url.Values) call {
 	r.t.Helper()
-	c := query(r.t, r.base, name, params.Encode())
+	// Tokens travel in a JSON body, never in a URL (the host refuses them
+	// in a query string).
+	body := map[string]any{}
+	for k := range params {
+		body[k] = params.Get(k)
+	}
+	c := request(r.t, "POST", r.base+"/internal/data/"+name, body)
 	r.record(c.Body)
 	return c
 }
