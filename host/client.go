@@ -68,6 +68,8 @@ func encodeQuery(raw map[string]runtime.Value) string {
 			q.Set(k, v)
 		case time.Time:
 			q.Set(k, v.Format(time.RFC3339Nano))
+		case *runtime.Decimal:
+			q.Set(k, v.String()) // its digits: "3.20", which :decimal reads back
 		case *runtime.List, *runtime.Dict:
 			// Structured values travel as JSON text (ids lists too: the
 			// receiver accepts "[1,2]" as well as "1,2").

@@ -12,7 +12,8 @@ import (
 )
 
 // toJSON writes an SX value as JSON: dicts keep their key order, datetimes
-// are RFC 3339 strings, keywords and symbols their names, HTML its text.
+// are RFC 3339 strings, keywords and symbols their names, HTML its text,
+// decimals numbers with their digits (3.20, as PostgreSQL's to_json).
 func toJSON(buf *bytes.Buffer, v runtime.Value) error { return writeJSON(buf, v, 0) }
 
 func writeJSON(buf *bytes.Buffer, v runtime.Value, depth int) error {
@@ -32,6 +33,8 @@ func writeJSON(buf *bytes.Buffer, v runtime.Value, depth int) error {
 		} else {
 			buf.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
 		}
+	case *runtime.Decimal:
+		buf.WriteString(x.String())
 	case string:
 		writeJSONString(buf, x)
 	case runtime.Keyword:
@@ -90,7 +93,9 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 }
 
 // fromJSON decodes JSON into SX values: objects become dicts in document
-// order, integral numbers ints.
+// order, integral numbers ints, other numbers the decimals of exactly their
+// digits, so that a price sent as 3.20 arrives as 3.20 (docs/language.md,
+// "Numbers").
 func fromJSON(data []byte) (runtime.Value, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -145,6 +150,9 @@ func decodeJSON(dec *json.Decoder, depth int) (runtime.Value, error) {
 	case json.Number:
 		if i, err := t.Int64(); err == nil {
 			return i, nil
+		}
+		if d, err := runtime.ParseDecimal(string(t)); err == nil {
+			return d, nil
 		}
 		f, err := t.Float64()
 		return f, err

@@ -24,6 +24,7 @@ var paramTypes = map[string]string{
 	"bigint":   "an integer",
 	"float":    "a number",
 	"number":   "a number",
+	"decimal":  "a decimal number",
 	"bool":     "true or false",
 	"string":   "a string",
 	"str":      "a string",
@@ -74,6 +75,8 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 			return x, nil
 		case int64, float64, bool:
 			return runtime.Print(x), nil
+		case *runtime.Decimal:
+			return x.String(), nil
 		}
 	case "int", "bigint":
 		var n int64
@@ -86,6 +89,12 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 				return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
 			}
 			n = i.(int64)
+		case *runtime.Decimal:
+			i, ok := x.Int64()
+			if !ok {
+				return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
+			}
+			n = i
 		case string:
 			if strings.TrimSpace(x) == "" {
 				return nil, nil // blank: not given
@@ -112,6 +121,13 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 			if !math.IsNaN(x) && !math.IsInf(x, 0) {
 				return x, nil
 			}
+		case *runtime.Decimal:
+			// JSON numbers with a fraction arrive as decimals: :number
+			// keeps them exact, :float takes the nearest float.
+			if p.Type == "number" {
+				return x, nil
+			}
+			return x.Float64(), nil
 		case string:
 			s := strings.TrimSpace(x)
 			if s == "" {
@@ -126,6 +142,8 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 				return f, nil
 			}
 		}
+	case "decimal":
+		return coerceDecimal(p, v)
 	case "bool":
 		switch x := v.(type) {
 		case bool:
@@ -182,6 +200,26 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 		return nil, fmt.Errorf("parameter %s: unknown type :%s", p.Name, p.Type)
 	}
 	return nil, badParam(p.Name, "expected %s, got %s", want, describe(v))
+}
+
+// coerceDecimal reads a :decimal parameter exactly: decimal text keeps
+// its digits and scale ("3.20" is 3.20), ints are exact and a float is the
+// decimal it prints as. NaN, infinities and text such as "3,20" or "1e3x"
+// are refused.
+func coerceDecimal(p runtime.Param, v runtime.Value) (runtime.Value, error) {
+	if s, ok := v.(string); ok {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil, nil // blank: not given
+		}
+		v = s
+		if d, err := runtime.ParseDecimal(s); err == nil {
+			return d, nil
+		}
+	} else if d, ok := runtime.AsDecimal(v); ok {
+		return d, nil
+	}
+	return nil, badParam(p.Name, "expected %s, got %s", paramTypes[p.Type], describe(v))
 }
 
 // maxValueDepth bounds how deeply nested a parameter's value may be.
@@ -255,6 +293,11 @@ func coerceIDs(name string, v runtime.Value) (runtime.Value, error) {
 		case float64:
 			if x == float64(int64(x)) {
 				out = append(out, int64(x))
+				continue
+			}
+		case *runtime.Decimal:
+			if i, ok := x.Int64(); ok {
+				out = append(out, i)
 				continue
 			}
 		}

@@ -119,12 +119,12 @@ func TestReadmeExample(t *testing.T) {
 	url := demoDB(t)
 	out, errOut, code := pipeEnv(t, "..", repoEnv(), ":service cart\n(cart-summary :user-id 3)\n", "--db", url, "--read-only")()
 	want := `{:count 3
- :total 4.8
+ :total 4.80m
  :ticket_count 0
- :ticket_total 0
+ :ticket_total 0.00m
  :entry_count 0
- :entry_total 0
- :grand_total 4.8}
+ :entry_total 0.00m
+ :grand_total 4.80m}
 `
 	if out != want || errOut != "" || code != 0 {
 		t.Errorf("stdout %q (want %q)\nstderr %q status %d", out, want, errOut, code)
@@ -134,7 +134,7 @@ func TestReadmeExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range []string{"sx[ro]> :service cart", "sx[ro]> (cart-summary :user-id 3)", " :grand_total 4.8}"} {
+	for _, l := range []string{"sx[ro]> :service cart", "sx[ro]> (cart-summary :user-id 3)", " :grand_total 4.80m}"} {
 		if !strings.Contains(string(readme), l) {
 			t.Errorf("README lacks %q", l)
 		}

@@ -126,7 +126,7 @@ func formatTable(cols []string, rows [][]runtime.Value) string {
 				v = r[j]
 			}
 			switch v.(type) {
-			case int64, float64, nil:
+			case int64, float64, *runtime.Decimal, nil:
 			default:
 				right[j] = false
 			}
@@ -182,6 +182,8 @@ func cellText(v runtime.Value) string {
 		s = strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(x)
 	case time.Time:
 		s = x.Format(time.RFC3339Nano)
+	case *runtime.Decimal:
+		s = x.String() // its digits, as psql shows numeric
 	default:
 		s = runtime.Print(v)
 	}

@@ -9,18 +9,20 @@
 //	boolean                       true / false
 //	smallint, integer, bigint     int
 //	real, double precision        float
-//	numeric                       int when integral and in range, else float
+//	numeric                       decimal (3.20 keeps its scale); int when
+//	                              written without a fraction and in range
 //	text, varchar, char, citext   string
 //	uuid                          string (canonical form)
 //	bytea                         string (the bytes)
 //	timestamp, timestamptz, date  datetime (UTC for timestamptz)
-//	json, jsonb                   dicts, lists and atoms (integral numbers as ints)
+//	json, jsonb                   dicts, lists and atoms (integral numbers as ints,
+//	                              others as decimals of their digits)
 //	arrays                        lists
 //	anything else                 its text form
 //
 // and SX → parameters: nil, booleans, ints, floats, strings and datetimes
-// as themselves; keywords as their name; lists as arrays (of ints, floats or
-// strings); dicts as JSON.
+// as themselves; decimals as numeric, exactly; keywords as their name; lists
+// as arrays (of ints, floats, decimals or strings); dicts as JSON.
 package sqlprims
 
 import (
@@ -203,6 +205,8 @@ func toParam(th *runtime.Thread, name string, n int, v runtime.Value) any {
 	switch x := v.(type) {
 	case nil, bool, int64, float64, string, time.Time:
 		return x
+	case *runtime.Decimal:
+		return numericParam(x)
 	case runtime.Keyword:
 		return x.Name
 	case runtime.HTML:
@@ -223,22 +227,29 @@ func toParam(th *runtime.Thread, name string, n int, v runtime.Value) any {
 // listParam turns a list into a typed Go slice so that pgx encodes an array.
 func listParam(th *runtime.Thread, name string, n int, l *runtime.List) any {
 	ints, floats, strs := []int64{}, []float64{}, []string{}
+	// Decimals make a numeric array, exactly; ints join them exactly too.
+	numerics := []pgtype.Numeric{}
 	for _, it := range l.Items {
 		switch x := it.(type) {
 		case int64:
 			ints = append(ints, x)
 			floats = append(floats, float64(x))
+			numerics = append(numerics, pgtype.Numeric{Int: big.NewInt(x), Valid: true})
 		case float64:
 			floats = append(floats, x)
+		case *runtime.Decimal:
+			numerics = append(numerics, numericParam(x))
 		case string:
 			strs = append(strs, x)
 		default:
-			th.Fail("%s: parameter $%d: arrays hold ints, floats or strings, got %s", name, n, runtime.TypeOf(it))
+			th.Fail("%s: parameter $%d: arrays hold ints, floats, decimals or strings, got %s", name, n, runtime.TypeOf(it))
 		}
 	}
 	switch {
 	case len(ints) == len(l.Items):
 		return ints
+	case len(numerics) == len(l.Items):
+		return numerics
 	case len(floats) == len(l.Items):
 		return floats
 	case len(strs) == len(l.Items):
@@ -267,6 +278,8 @@ func toJSON(v runtime.Value) any {
 		return x.Name
 	case time.Time:
 		return x.Format(time.RFC3339Nano)
+	case *runtime.Decimal:
+		return json.Number(x.String()) // its digits, as to_json writes numeric
 	}
 	return v
 }
@@ -294,7 +307,8 @@ func fail(th *runtime.Thread, name string, err error) {
 
 // valueRefused says why PostgreSQL refused a value rather than the
 // statement — an unstorable character (22021, 22P05), a value too long for
-// an index (54000 "index row size … exceeds") — or returns "". The reasons
+// an index (54000 "index row size … exceeds"), a number beyond a numeric
+// column's precision (22003 "numeric field overflow") — or returns "". The reasons
 // name no table or index.
 func valueRefused(pg *pgconn.PgError) string {
 	switch pg.Code {
@@ -303,6 +317,12 @@ func valueRefused(pg *pgconn.PgError) string {
 	case "54000":
 		if strings.Contains(pg.Message, "index row") {
 			return "a text value is too long"
+		}
+	case "22003":
+		// A decimal beyond its column's precision, e.g. 123456789012.34
+		// for numeric(12,2); overflows of arithmetic keep their 500.
+		if strings.Contains(pg.Message, "numeric field overflow") {
+			return "a number too large for its column"
 		}
 	}
 	return ""
@@ -328,7 +348,7 @@ func query(th *runtime.Thread, name string, args []runtime.Value, each func(cols
 		}
 		vals := make([]runtime.Value, len(raw))
 		for i, r := range raw {
-			vals[i] = FromPG(r)
+			vals[i] = fromColumn(fds[i], rows.RawValues()[i], r)
 		}
 		th.Charge(1)
 		if !each(cols, vals) {
@@ -387,6 +407,50 @@ func sqlExec(th *runtime.Thread, args []runtime.Value) runtime.Value {
 	return tag.RowsAffected()
 }
 
+// fromColumn converts a column's value decoded by pgx, going back to its
+// bytes where pgx's decoding loses what SX keeps: the scale of a numeric
+// (pgx reads 0.00 as 0) and the digits of numbers inside json and jsonb (pgx
+// reads them as float64).
+func fromColumn(fd pgconn.FieldDescription, raw []byte, v any) runtime.Value {
+	switch fd.DataTypeOID {
+	case pgtype.NumericOID:
+		// Binary numeric: ndigits, weight, sign, dscale (uint16 each), …
+		if n, ok := v.(pgtype.Numeric); ok && fd.Format == pgtype.BinaryFormatCode && len(raw) >= 8 {
+			return withScale(numeric(n), int32(raw[6])<<8|int32(raw[7]))
+		}
+	case pgtype.JSONOID, pgtype.JSONBOID:
+		if raw == nil {
+			return nil
+		}
+		if fd.DataTypeOID == pgtype.JSONBOID && fd.Format == pgtype.BinaryFormatCode && len(raw) > 0 {
+			raw = raw[1:] // the jsonb version byte
+		}
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.UseNumber()
+		var x any
+		if err := dec.Decode(&x); err == nil {
+			return FromPG(x)
+		}
+	}
+	return FromPG(v)
+}
+
+// withScale pads a numeric's value to the scale its column declares, so
+// that 0.00 and 5.00 stay decimals with two digits after the point.
+func withScale(v runtime.Value, scale int32) runtime.Value {
+	if scale == 0 {
+		return v
+	}
+	d, ok := runtime.AsDecimal(v)
+	if !ok || d.Scale() >= scale {
+		return v
+	}
+	if r, err := runtime.DecimalRound(d, scale, "down"); err == nil {
+		return r
+	}
+	return v
+}
+
 // FromPG converts a value decoded by pgx into an SX value (see the package
 // documentation for the mapping).
 func FromPG(v any) runtime.Value {
@@ -433,6 +497,9 @@ func FromPG(v any) runtime.Value {
 		if i, err := x.Int64(); err == nil {
 			return i
 		}
+		if d, err := runtime.ParseDecimal(string(x)); err == nil {
+			return d
+		}
 		f, _ := x.Float64()
 		return f
 	}
@@ -442,22 +509,37 @@ func FromPG(v any) runtime.Value {
 	return fmt.Sprint(v)
 }
 
+// numeric converts a PostgreSQL numeric exactly: with digits after the
+// point (numeric(12,2) is always so) a decimal keeping its scale, without
+// an int when it fits, else a decimal. NaN is nil; the infinities of
+// PostgreSQL 14 are floats.
 func numeric(n pgtype.Numeric) runtime.Value {
 	if !n.Valid || n.NaN {
 		return nil
 	}
-	if n.Exp >= 0 && n.Int != nil {
-		i := new(big.Int).Mul(n.Int, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n.Exp)), nil))
+	if n.InfinityModifier != pgtype.Finite {
+		return math.Inf(int(n.InfinityModifier))
+	}
+	coef := n.Int
+	if coef == nil {
+		coef = new(big.Int)
+	}
+	if n.Exp >= 0 {
+		i := new(big.Int).Mul(coef, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n.Exp)), nil))
 		if i.IsInt64() {
 			return i.Int64()
 		}
 	}
-	f, err := n.Float64Value()
-	if err != nil || !f.Valid {
-		return nil
+	d, err := runtime.NewDecimal(coef, -n.Exp)
+	if err != nil {
+		// Beyond the decimals' bounds (1000 digits): the nearest float.
+		f, _ := n.Float64Value()
+		return f.Float64
 	}
-	if f.Float64 == math.Trunc(f.Float64) && math.Abs(f.Float64) < 1<<53 && n.Exp >= 0 {
-		return int64(f.Float64)
-	}
-	return f.Float64
+	return d
+}
+
+// numericParam passes a decimal to PostgreSQL as numeric, digit for digit.
+func numericParam(d *runtime.Decimal) pgtype.Numeric {
+	return pgtype.Numeric{Int: d.Coefficient(), Exp: -d.Scale(), Valid: true}
 }

@@ -64,7 +64,7 @@ func TestTypeMapping(t *testing.T) {
 		12.50::numeric as e, 100::numeric as f, 'x'::text as g, true as h, null::text as i,
 		'2026-03-04 10:00:00+00'::timestamptz as j, '{\"k\": [1, 2.5, \"s\"], \"a\": null}'::jsonb as k,
 		array[1,2,3]::int[] as l, '00000000-0000-0000-0000-00000000002a'::uuid as m")`)
-	want := `{:a 1 :b 2 :c 3 :d 1.5 :e 12.5 :f 100 :g "x" :h true :i nil :j #datetime "2026-03-04T10:00:00Z" :k {:a nil :k (1 2.5 "s")} :l (1 2 3) :m "00000000-0000-0000-0000-00000000002a"}`
+	want := `{:a 1 :b 2 :c 3 :d 1.5 :e 12.50m :f 100 :g "x" :h true :i nil :j #datetime "2026-03-04T10:00:00Z" :k {:a nil :k (1 2.5m "s")} :l (1 2 3) :m "00000000-0000-0000-0000-00000000002a"}`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
