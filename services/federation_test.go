@@ -1069,12 +1069,12 @@ func TestFederationSchema(t *testing.T) {
 			"remote-actor-by-uri", "remote-actor-by-key-id", "remote-actor-by-handle",
 			"notifications-for-user", "interactions-for-object", "local-posts-for-actor",
 			// OAuth / SSO (services/federation/oauth.sx).
-			"verify-grant", "check-device", "device-code-by-user-code",
+			"verify-grant", "check-device", "device-code-by-user-code", "oauth-client",
 		},
 		[]string{
 			"create-magic-link", "consume-magic-link", "create-grant", "revoke-grant", "revoke-session-grants",
 			"revoke-user-grants", "create-auth-code", "exchange-auth-code", "create-device-code",
-			"approve-device-code", "deny-device-code", "poll-device-code",
+			"approve-device-code", "deny-device-code", "poll-device-code", "register-oauth-client",
 			"create-actor-profile", "update-actor-profile",
 			"add-follower", "remove-follower",
 			"follow", "accept-follow", "reject-follow", "unfollow",

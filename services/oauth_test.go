@@ -35,7 +35,16 @@ func newOAuth(t *testing.T) *oauthRec {
 	t.Helper()
 	r := &oauthRec{t: t, base: fedURL(t), issued: map[string]string{}}
 	t.Cleanup(r.audit)
+	oaRegisterBlog(t)
 	return r
+}
+
+// oaRegisterBlog registers the public client "blog" with oaRedirect, which
+// the tests' codes are for.
+func oaRegisterBlog(t *testing.T) {
+	t.Helper()
+	exec(t, `insert into oauth_clients (client_id, name, client_type, redirect_uris)
+	         values ('blog', 'Blog', 'public', array[$1]) on conflict (client_id) do nothing`, oaRedirect)
 }
 
 func (r *oauthRec) record(body string) {
@@ -208,8 +217,9 @@ const (
 	oaChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 )
 
-var oaQueries = []string{"verify-grant", "check-device", "device-code-by-user-code"}
+var oaQueries = []string{"verify-grant", "check-device", "device-code-by-user-code", "oauth-client"}
 var oaActions = []string{
+	"register-oauth-client",
 	"create-magic-link", "consume-magic-link",
 	"create-grant", "revoke-grant", "revoke-session-grants", "revoke-user-grants",
 	"create-auth-code", "exchange-auth-code",
@@ -250,7 +260,7 @@ func TestOAuthSchema(t *testing.T) {
 		}
 		return out
 	}
-	if p := required(as, "exchange-auth-code"); !p["code"] || !p["client-id"] || !p["redirect-uri"] || p["code-verifier"] {
+	if p := required(as, "exchange-auth-code"); !p["code"] || !p["client-id"] || !p["redirect-uri"] || !p["code-verifier"] || p["client-secret"] {
 		t.Errorf("exchange-auth-code params: %v", p)
 	}
 	if p := required(qs, "verify-grant"); !p["token"] || p["client-id"] {
@@ -517,7 +527,8 @@ func TestOAuthCheckDevice(t *testing.T) {
 // oaCode creates an authorization code for blog with extra parameters.
 func oaCode(t *testing.T, r *oauthRec, uid int64, extra map[string]any) (string, map[string]any) {
 	t.Helper()
-	body := map[string]any{"user-id": uid, "client-id": "blog", "redirect-uri": oaRedirect, "issuer-session": "sess-" + uniq(t)}
+	body := map[string]any{"user-id": uid, "client-id": "blog", "redirect-uri": oaRedirect, "issuer-session": "sess-" + uniq(t),
+		"code-challenge": oaChallenge}
 	for k, v := range extra {
 		body[k] = v
 	}
@@ -526,7 +537,7 @@ func oaCode(t *testing.T, r *oauthRec, uid int64, extra map[string]any) (string,
 }
 
 func oaExchange(r *oauthRec, code string, extra map[string]any) call {
-	body := map[string]any{"code": code, "client-id": "blog", "redirect-uri": oaRedirect}
+	body := map[string]any{"code": code, "client-id": "blog", "redirect-uri": oaRedirect, "code-verifier": oaVerifier}
 	for k, v := range extra {
 		body[k] = v
 	}
@@ -543,10 +554,10 @@ func TestOAuthAuthCode(t *testing.T) {
 	}
 	if n := scalar[int64](t, `select count(*) from oauth_codes c join oauth_grants g on g.token = c.grant_token
 	                          where c.code = $1 and c.client_id = 'blog' and c.redirect_uri = $2 and c.user_id = $3
-	                            and c.scope = 'profile email' and c.code_challenge is null and c.used_at is null
+	                            and c.scope = 'profile email' and c.code_challenge = $5 and c.code_challenge_method = 'S256' and c.used_at is null
 	                            and c.expires_at between now() + interval '50 seconds' and now() + interval '70 seconds'
 	                            and g.user_id = $3 and g.client_id = 'blog' and g.device_id = $4 and g.revoked_at is null`,
-		sha256Hex(code), oaRedirect, uid, device); n != 1 {
+		sha256Hex(code), oaRedirect, uid, device, oaChallenge); n != 1 {
 		t.Fatal("the code and its grant are not stored as expected")
 	}
 
@@ -561,7 +572,7 @@ func TestOAuthAuthCode(t *testing.T) {
 	wantNull(t, oaExchange(r, code, map[string]any{"redirect-uri": oaRedirect + "/"}))
 	wantNull(t, oaExchange(r, code, map[string]any{"redirect-uri": "https://evil.example.org/auth/callback"}))
 	wantNull(t, oaExchange(r, code, map[string]any{"client-id": "cart"}))
-	wantNull(t, oaExchange(r, code, map[string]any{"code-verifier": oaVerifier}))
+	wantNull(t, oaExchange(r, code, map[string]any{"code-verifier": strings.Repeat("x", 43)}))
 	wantNull(t, oaExchange(r, "A"+code[1:], nil))
 
 	g := wantObj(t, oaExchange(r, code, nil))
@@ -608,13 +619,13 @@ func TestOAuthAuthCode(t *testing.T) {
 	wantNull(t, oaExchange(r, code3, nil))
 
 	// Unknown user.
-	wantNull(t, r.a("create-auth-code", map[string]any{"user-id": 2147483000, "client-id": "blog", "redirect-uri": oaRedirect, "issuer-session": "s"}))
+	wantNull(t, r.a("create-auth-code", map[string]any{"user-id": 2147483000, "client-id": "blog", "redirect-uri": oaRedirect, "issuer-session": "s", "code-challenge": oaChallenge}))
 
 	// Concurrent exchanges: one token; the others count as replays.
 	code4, _ := oaCode(t, r, uid, nil)
 	got := 0
 	var tok4 string
-	for _, c := range oaRace(t, r, "exchange-auth-code", times(8, map[string]any{"code": code4, "client-id": "blog", "redirect-uri": oaRedirect})...) {
+	for _, c := range oaRace(t, r, "exchange-auth-code", times(8, map[string]any{"code": code4, "client-id": "blog", "redirect-uri": oaRedirect, "code-verifier": oaVerifier})...) {
 		wantStatus(t, c, 200)
 		if m, ok := c.JSON.(map[string]any); ok {
 			got++
@@ -633,26 +644,29 @@ func TestOAuthPKCE(t *testing.T) {
 	other := strings.Repeat("x", 43)
 
 	// S256 (the default method), with RFC 7636's example pair.
-	code, _ := oaCode(t, r, uid, map[string]any{"code-challenge": oaChallenge})
+	code, _ := oaCode(t, r, uid, nil)
 	if m := scalar[string](t, "select code_challenge_method from oauth_codes where code = $1", sha256Hex(code)); m != "S256" {
 		t.Fatalf("method %q", m)
 	}
-	wantNull(t, oaExchange(r, code, nil))
+	wantBadParam(t, oaExchange(r, code, map[string]any{"code-verifier": nil}), "code-verifier")
 	wantNull(t, oaExchange(r, code, map[string]any{"code-verifier": other}))
 	wantNull(t, oaExchange(r, code, map[string]any{"code-verifier": oaChallenge}))
-	g := wantObj(t, oaExchange(r, code, map[string]any{"code-verifier": oaVerifier}))
+	g := wantObj(t, oaExchange(r, code, nil))
 	wantObj(t, r.q("verify-grant", vals("token", r.secret("exchange-auth-code", "token", g))))
 
-	// plain.
-	v := strings.Repeat("abc-._~", 8)
-	code, _ = oaCode(t, r, uid, map[string]any{"code-challenge": v, "code-challenge-method": "plain"})
-	wantNull(t, oaExchange(r, code, map[string]any{"code-verifier": other}))
-	wantNull(t, oaExchange(r, code, nil))
-	r.secret("exchange-auth-code", "token", wantObj(t, oaExchange(r, code, map[string]any{"code-verifier": v})))
-
 	// Explicit S256.
-	code, _ = oaCode(t, r, uid, map[string]any{"code-challenge": oaChallenge, "code-challenge-method": "S256"})
-	r.secret("exchange-auth-code", "token", wantObj(t, oaExchange(r, code, map[string]any{"code-verifier": oaVerifier})))
+	code, _ = oaCode(t, r, uid, map[string]any{"code-challenge-method": "S256"})
+	r.secret("exchange-auth-code", "token", wantObj(t, oaExchange(r, code, nil)))
+
+	// PKCE is required, and plain is refused (issue 9): its challenge is the
+	// verifier itself.
+	body := map[string]any{"user-id": uid, "client-id": "blog", "redirect-uri": oaRedirect, "issuer-session": "s"}
+	wantBadParam(t, r.a("create-auth-code", body), "code-challenge")
+	body["code-challenge"], body["code-challenge-method"] = strings.Repeat("abc-._~", 8), "plain"
+	wantBadParam(t, r.a("create-auth-code", body), "code-challenge-method")
+	if n := scalar[int64](t, "select count(*) from oauth_grants where user_id = $1", uid); n != 2 {
+		t.Fatalf("%d grants, want the 2 exchanged: the refused codes wrote", n)
+	}
 }
 
 var oaUserCode = regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`)
@@ -831,7 +845,7 @@ func TestOAuthBadParams(t *testing.T) {
 	r := newOAuth(t)
 	uid, _ := oaUser(t)
 	long := strings.Repeat("a", 600)
-	code := map[string]any{"user-id": uid, "client-id": "blog", "redirect-uri": oaRedirect, "issuer-session": "s"}
+	code := map[string]any{"user-id": uid, "client-id": "blog", "redirect-uri": oaRedirect, "issuer-session": "s", "code-challenge": oaChallenge}
 	with := func(base map[string]any, kv ...any) map[string]any {
 		m := map[string]any{}
 		for k, v := range base {
@@ -846,7 +860,7 @@ func TestOAuthBadParams(t *testing.T) {
 		}
 		return m
 	}
-	exch := map[string]any{"code": "c", "client-id": "blog", "redirect-uri": oaRedirect}
+	exch := map[string]any{"code": "c", "client-id": "blog", "redirect-uri": oaRedirect, "code-verifier": oaVerifier}
 	poll := map[string]any{"device-code": "d", "client-id": "artdag"}
 	actions := []struct {
 		name  string
@@ -889,7 +903,11 @@ func TestOAuthBadParams(t *testing.T) {
 		{"create-auth-code", with(code, "code-challenge", oaChallenge[:42]+"="), "code-challenge"},
 		{"create-auth-code", with(code, "code-challenge", "short", "code-challenge-method", "plain"), "code-challenge"},
 		{"create-auth-code", with(code, "code-challenge", oaChallenge, "code-challenge-method", "S512"), "code-challenge-method"},
-		{"create-auth-code", with(code, "code-challenge-method", "S256"), "code-challenge-method"},
+		{"create-auth-code", with(code, "code-challenge", nil), "code-challenge"},
+		{"create-auth-code", with(code, "code-challenge-method", "plain"), "code-challenge-method"},
+		{"create-auth-code", with(code, "client-id", "nobody-registered-this"), "client-id"},
+		{"create-auth-code", with(code, "redirect-uri", oaRedirect+"/"), "redirect-uri"},
+		{"exchange-auth-code", with(exch, "code-verifier", nil), "code-verifier"},
 		{"create-auth-code", with(code, "scope", "read \"all\""), "scope"},
 		{"create-auth-code", with(code, "scope", strings.Repeat("s ", 600)), "scope"},
 		{"exchange-auth-code", with(exch, "code", nil), "code"},
