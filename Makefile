@@ -41,3 +41,8 @@ lint: ## gofmt, go vet and go mod tidy must be clean
 
 demo: build ## render the example page to HTML on standard output
 	./bin/sx render examples/page.sx
+
+client-min: ## minify client/sx.js into client/sx.min.js (esbuild from npm, build time only) and print its min+gzip size
+	npx --yes esbuild@0.25.0 client/sx.js --minify --target=es2020 --legal-comments=none \
+		--banner:js="/* sx.js $$(sha256sum client/sx.js | cut -c1-64) */" --outfile=client/sx.min.js
+	@gzip -9 -c client/sx.min.js | wc -c | awk '{printf "client/sx.min.js: %d bytes minified and gzipped (goal: 20480)\n", $$1}'

@@ -13,11 +13,15 @@ import (
 	"encoding/hex"
 )
 
-//go:embed sx.js
+//go:embed sx.js sx.min.js
 var files embed.FS
 
-// Script is the source of sx.js as served.
-var Script = mustRead("sx.js")
+// Source is sx.js as written: readable, and what the parity tests run.
+var Source = mustRead("sx.js")
+
+// Script is what browsers get: sx.min.js, made from Source by esbuild
+// (make client-min; a test fails when it is stale).
+var Script = mustRead("sx.min.js")
 
 // Hash is the first 16 hex digits of the SHA-256 of Script; it names the
 // immutable URL.
@@ -29,6 +33,28 @@ var Hash = func() string {
 // HashedPath is the content-addressed URL of Script; responses for it may be
 // cached forever.
 var HashedPath = "/static/sx." + Hash + ".js"
+
+// ServerOnlyPrimitives are the primitives of the Go runtime and prims/core
+// that sx.js leaves out, with the reason; every other primitive exists in
+// the browser (client tests check both directions). A component that calls
+// one of these is rendered on the server.
+var ServerOnlyPrimitives = map[string]string{
+	"render-to-sx":        "the wire format is produced by the server",
+	"sha256-hex":          "crypto stays on the server",
+	"hmac-sha256-hex":     "crypto stays on the server",
+	"hex-encode":          "crypto helper, server only",
+	"hex-decode":          "crypto helper, server only",
+	"base64url-encode":    "crypto helper, server only",
+	"base64url-decode":    "crypto helper, server only",
+	"secure-equal?":       "crypto stays on the server",
+	"random-token":        "tokens are minted on the server",
+	"rsa-keypair":         "keys never reach a browser",
+	"jwt-hs256":           "keys never reach a browser",
+	"jwt-hs256-verify":    "keys never reach a browser",
+	"decimal-div":         "decimal division and rounding modes are not in the browser yet",
+	"format-money":        "money formats (CLDR data) stay on the server",
+	"format-money-locale": "money formats (CLDR data) stay on the server",
+}
 
 func mustRead(name string) []byte {
 	b, err := files.ReadFile(name)

@@ -1,7 +1,10 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -15,22 +18,39 @@ import (
 	"github.com/rose-ash/sxhost/stdlib"
 )
 
-var compiled = func() *goja.Program {
-	p, err := goja.Compile("sx.js", string(Script), true)
+var (
+	compiled    = compile("sx.js", Source)
+	compiledMin = compile("sx.min.js", Script)
+)
+
+func compile(name string, src []byte) *goja.Program {
+	p, err := goja.Compile(name, string(src), true)
 	if err != nil {
 		panic(err)
 	}
 	return p
-}()
+}
 
 // newVM returns a goja runtime with sx.js loaded.
-func newVM(t testing.TB) *goja.Runtime {
+func newVM(t testing.TB) *goja.Runtime { return newVMOf(t, compiled) }
+
+func newVMOf(t testing.TB, p *goja.Program) *goja.Runtime {
 	t.Helper()
 	vm := goja.New()
-	if _, err := vm.RunProgram(compiled); err != nil {
-		t.Fatalf("loading sx.js: %v", err)
+	if _, err := vm.RunProgram(p); err != nil {
+		t.Fatalf("loading %v: %v", p, err)
 	}
 	return vm
+}
+
+// TestMinifiedIsCurrent fails when sx.min.js was not remade after sx.js
+// changed: its banner carries the SHA-256 of the source it was made from.
+func TestMinifiedIsCurrent(t *testing.T) {
+	sum := sha256.Sum256(Source)
+	want := "/* sx.js " + hex.EncodeToString(sum[:]) + " */"
+	if !bytes.HasPrefix(Script, []byte(want)) {
+		t.Errorf("client/sx.min.js is stale: run make client-min (want banner %s)", want)
+	}
 }
 
 // jsCall runs fn (a JS function expression) with string arguments and
@@ -94,7 +114,7 @@ func TestGoldenParity(t *testing.T) {
 	if err != nil || len(files) < 12 {
 		t.Fatalf("golden cases: %d found (%v)", len(files), err)
 	}
-	vm := newVM(t)
+	vm, vmMin := newVM(t), newVMOf(t, compiledMin)
 	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(strings.TrimSuffix(name, ".sx"), func(t *testing.T) {
@@ -109,6 +129,9 @@ func TestGoldenParity(t *testing.T) {
 			}
 			if got != want {
 				t.Errorf("golden case %s: sx.js differs from the Go renderer\n  js: %s\n  go: %s\n  first difference at byte %d", name, got, want, firstDiff(got, want))
+			}
+			if min, err := renderJS(vmMin, name, string(src)); err != nil || min != want {
+				t.Errorf("golden case %s: sx.min.js differs from the Go renderer (%v)", name, err)
 			}
 		})
 	}

@@ -9,27 +9,8 @@ import (
 	"github.com/rose-ash/sxhost/runtime"
 )
 
-// serverOnly lists the primitives of the Go runtime and prims/core that
-// sx.js leaves out, each with the reason. Every other primitive must exist
-// in the browser, and sx.js must define no primitive the server lacks, so
-// this list is the browser-availability mark of the primitive tables.
-var serverOnly = map[string]string{
-	"render-to-sx":        "the wire format is produced by the server",
-	"sha256-hex":          "crypto stays on the server",
-	"hmac-sha256-hex":     "crypto stays on the server",
-	"hex-encode":          "crypto helper, server only",
-	"hex-decode":          "crypto helper, server only",
-	"base64url-encode":    "crypto helper, server only",
-	"base64url-decode":    "crypto helper, server only",
-	"secure-equal?":       "crypto stays on the server",
-	"random-token":        "tokens are minted on the server",
-	"rsa-keypair":         "keys never reach a browser",
-	"jwt-hs256":           "keys never reach a browser",
-	"jwt-hs256-verify":    "keys never reach a browser",
-	"decimal-div":         "decimal division and rounding modes are not in the browser yet",
-	"format-money":        "money formats (CLDR data) stay on the server",
-	"format-money-locale": "money formats (CLDR data) stay on the server",
-}
+// serverOnly is the browser-availability mark of the primitive tables.
+var serverOnly = ServerOnlyPrimitives
 
 // TestPrimitiveTables checks sx.js's primitives against the Go tables.
 func TestPrimitiveTables(t *testing.T) {

@@ -1914,5 +1914,114 @@
       return p + e.msg + (e.trace.length ? ' (in ' + e.trace.join(' < ') + ')' : '');
     },
   };
+  // ---- DOM ----
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  // DomOut is the renderer's sink that builds DOM nodes under root.
+  class DomOut {
+    constructor(doc, root) { this.doc = doc; this.stack = [root]; }
+    top() { return this.stack[this.stack.length - 1]; }
+    text(t) { this.top().appendChild(this.doc.createTextNode(t)); }
+    raw(h) {
+      const t = this.doc.createElement('template');
+      t.innerHTML = h;
+      this.top().appendChild(t.content);
+    }
+    open(tag, attrs) {
+      const p = this.top();
+      const svg = tag === 'svg' || (p.namespaceURI === SVG_NS && p.localName !== 'foreignObject');
+      const el = svg ? this.doc.createElementNS(SVG_NS, tag) : this.doc.createElement(tag);
+      for (const [n, v] of attrs) el.setAttribute(n, v === true ? '' : v);
+      p.appendChild(el);
+      this.stack.push(el);
+    }
+    close() { this.stack.pop(); }
+    closeVoid() { this.stack.pop(); }
+  }
+  // renderToDOM renders source text (every form but the last evaluated) or
+  // one form into a new DocumentFragment.
+  SX.renderToDOM = function (src, env, file, doc) {
+    doc = doc || G.document;
+    env = env || SX.env;
+    const frag = doc.createDocumentFragment();
+    withEnv(env, () => {
+      const forms = typeof src === 'string' ? read(src, file) : [src];
+      if (!forms.length) return;
+      evalForms(forms.slice(0, -1), env);
+      render(forms[forms.length - 1], env, new DomOut(doc, frag));
+    });
+    return frag;
+  };
+  // errorBox is what a region shows when rendering it failed: the error
+  // and the component it happened in, never a blank region.
+  SX.errorBox = function (e, doc) {
+    doc = doc || G.document;
+    const box = doc.createElement('div');
+    box.className = 'sx-render-error';
+    box.setAttribute('role', 'alert');
+    box.setAttribute('style', 'border:2px solid #b00;background:#fee;color:#900;padding:8px;font:13px/1.4 monospace;white-space:pre-wrap');
+    const where = e instanceof SxError && e.trace.length ? 'Error rendering ' + e.trace[0] + ': ' : 'Error rendering: ';
+    box.textContent = where + SX.formatError(e);
+    return box;
+  };
+
+  // ---- boot: component bundle, mounts ----
+  const LS_HASH = 'sx-components-hash', LS_SRC = 'sx-components-src';
+  const store = {
+    get(k) { try { return G.localStorage.getItem(k); } catch (e) { return null; } },
+    set(k, v) { try { G.localStorage.setItem(k, v); } catch (e) { /* private mode or full */ } },
+    del(k) { try { G.localStorage.removeItem(k); } catch (e) { /* ignore */ } },
+  };
+  function setHashCookie(hash) {
+    G.document.cookie = 'sx-comp-hash=' + (hash || '') + '; path=/; SameSite=Lax' + (hash ? '' : '; max-age=0');
+  }
+  // loadComponents evaluates the definitions a <script type="text/sx"
+  // data-components data-hash> carries, or, when it came empty because the
+  // browser reported that hash, the copy kept in localStorage.
+  SX.loadComponents = function (script) {
+    const hash = script.getAttribute('data-hash') || '';
+    const src = script.textContent;
+    if (src.trim()) {
+      SX.evaluate(src, SX.env, 'components');
+      if (hash) { store.set(LS_HASH, hash); store.set(LS_SRC, src); setHashCookie(hash); }
+      return true;
+    }
+    if (hash && store.get(LS_HASH) === hash && store.get(LS_SRC) !== null) {
+      SX.evaluate(store.get(LS_SRC), SX.env, 'components');
+      setHashCookie(hash);
+      return true;
+    }
+    // The server thought we had them but we do not: forget and reload once.
+    store.del(LS_HASH); store.del(LS_SRC); setHashCookie('');
+    if (!G.sessionStorage || G.sessionStorage.getItem('sx-reloaded') !== hash) {
+      try { G.sessionStorage.setItem('sx-reloaded', hash); } catch (e) { /* ignore */ }
+      G.location.reload();
+    }
+    return false;
+  };
+  // mount renders a <script type="text/sx" data-mount="selector"> into its
+  // target unless the server already rendered it there.
+  SX.mount = function (script) {
+    const target = G.document.querySelector(script.getAttribute('data-mount'));
+    if (!target || target.childNodes.length) return;
+    try { target.replaceChildren(SX.renderToDOM(script.textContent, SX.env, 'mount')); } catch (e) {
+      target.replaceChildren(SX.errorBox(e));
+      G.console.error(e);
+    }
+  };
+  SX.boot = function () {
+    const doc = G.document;
+    for (const s of doc.querySelectorAll('script[type="text/sx"][data-components]')) {
+      try { if (!SX.loadComponents(s)) return; } catch (e) { G.console.error('sx: components:', SX.formatError(e)); }
+    }
+    for (const s of doc.querySelectorAll('script[type="text/sx"][data-mount]')) SX.mount(s);
+    if (SX.engine) SX.engine.init(doc.body);
+    SX.ready = true;
+    doc.documentElement.setAttribute('data-sx-ready', 'true');
+  };
+  if (G.document && G.document.addEventListener) {
+    if (G.document.readyState === 'loading') G.document.addEventListener('DOMContentLoaded', SX.boot);
+    else SX.boot();
+  }
+
   G.SX = SX;
 })(typeof globalThis !== 'undefined' ? globalThis : this);

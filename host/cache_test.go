@@ -46,7 +46,8 @@ func TestFragmentsAreCachedPerTTLAndArguments(t *testing.T) {
 	first := get(t, s.URL+"/?n=1").Body
 	again := get(t, s.URL+"/?n=1").Body
 	other := get(t, s.URL+"/?n=2").Body
-	if !strings.Contains(first, "n=1 render 1") || first != again {
+	// Pages differ per response (CSP nonce), so compare the fragment.
+	if !strings.Contains(first, "n=1 render 1") || !strings.Contains(again, "n=1 render 1") {
 		t.Errorf("the fragment was not served from the cache: %q then %q", first, again)
 	}
 	if !strings.Contains(other, "n=2 render 2") {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/valyala/fasthttp"
 
+	"github.com/rose-ash/sxhost/client"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -250,6 +251,8 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 			s.plat.log.Error("metrics", "service", s.Name, "error", err.Error())
 		}
 	}))
+	rt.GET(runtimeStaticURL, wrap(runtimeStaticURL, func(r *requestCtx) { serveRuntime(r.ctx, false) }))
+	rt.GET(client.HashedPath, wrap(client.HashedPath, func(r *requestCtx) { serveRuntime(r.ctx, true) }))
 	if dir := s.staticDir(); dir != "" {
 		fs := &fasthttp.FS{Root: dir, Compress: true, AcceptByteRange: true}
 		files := fs.NewRequestHandler()
@@ -527,6 +530,9 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		writeError(ctx, 400, err.Error(), "")
 		return
 	}
+	if s.answerEngineRequest(r, fn, args) {
+		return
+	}
 	wire := wantsWire(ctx)
 	var out string
 	s.evaluate(r, func(th *runtime.Thread) {
@@ -546,16 +552,7 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		return
 	}
 	ctx.SetContentType("text/html; charset=utf-8")
-	isDoctype := len(out) >= 9 && strings.EqualFold(out[:9], "<!doctype")
-	if !strings.HasPrefix(out, "<html") && !isDoctype {
-		title := d.OptionString("title")
-		if title == "" {
-			title = s.Title
-		}
-		out = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + runtime.EscapeHTML(title) + "</title></head><body>" + out + "</body></html>"
-	} else if strings.HasPrefix(out, "<html") {
-		out = "<!doctype html>" + out
-	}
+	out = s.pageDocument(r, d, out)
 	if s.plat.opts.Dev {
 		if _, err := s.plat.dev.status(s.Name); err != nil {
 			out = devErrorBanner(out, err)

@@ -1,0 +1,90 @@
+package runtime
+
+import (
+	"sort"
+	"strings"
+)
+
+// BrowserDefinitions returns the SX source of what a browser needs to
+// render env's pure components itself: every pure component, and the
+// global functions and constants they refer to, as definitions sx.js
+// evaluates. ok is false when some pure component refers to something that
+// cannot travel (a macro, whose source the runtime does not keep, a
+// closure, or a primitive for which browserPrim is false); then the
+// caller renders on the server instead.
+func BrowserDefinitions(env *Env, browserPrim func(name string) bool) (src string, ok bool) {
+	th := env.NewThread(nil)
+	defs := map[string]string{}
+	ok = true
+	var visit func(name string, v Value)
+	seen := map[string]bool{}
+	var walk func(v Value)
+	walk = func(v Value) {
+		switch x := v.(type) {
+		case *Symbol:
+			if seen[x.Name] || IsSpecialForm(x.Name) || IsTag(x.Name) {
+				return
+			}
+			seen[x.Name] = true
+			if g, bound := env.Lookup(x.Name); bound {
+				visit(x.Name, g)
+			}
+		case *List:
+			for _, it := range x.Items {
+				walk(it)
+			}
+		case *Dict:
+			for _, k := range x.Keys() {
+				val, _ := x.Get(k)
+				walk(val)
+			}
+		}
+	}
+	visit = func(name string, v Value) {
+		switch x := v.(type) {
+		case *Component:
+			if !th.componentPure(x) {
+				return // expanded on the server
+			}
+			defs[name] = Print(x.Source())
+			walk(x.Source())
+		case *Lambda:
+			if len(x.free) > 0 || x.proto.src == nil {
+				ok = false
+				return
+			}
+			defs[name] = "(define " + name + " " + Print(x.proto.src) + ")"
+			walk(x.proto.src)
+		case *Primitive:
+			if !browserPrim(x.Name) {
+				ok = false
+			}
+		case *Macro, *Definition:
+			ok = false
+		default:
+			defs[name] = "(define " + name + " " + Print(v) + ")"
+		}
+	}
+	for _, name := range env.Globals() {
+		if c, isComp := mustLookup(env, name).(*Component); isComp && th.componentPure(c) {
+			seen[name] = true
+			visit(name, c)
+		}
+	}
+	names := make([]string, 0, len(defs))
+	for n := range defs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(defs[n])
+		b.WriteByte('\n')
+	}
+	return b.String(), ok
+}
+
+func mustLookup(env *Env, name string) Value {
+	v, _ := env.Lookup(name)
+	return v
+}
