@@ -1,9 +1,7 @@
 package host
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"strings"
 	"sync"
@@ -197,18 +195,6 @@ func escapeScriptText(src string) string {
 	return strings.ReplaceAll(src, "</", `<\/`)
 }
 
-// cspNonceUserValue is where the request keeps its CSP nonce, shared with
-// the security headers, so the runtime's tag and the policy agree.
-const cspNonceUserValue = "sxhost.csp-nonce"
-
-// nonceAttr is the nonce attribute for a script tag of this response.
-func nonceAttr(r *requestCtx) string {
-	n, ok := r.ctx.UserValue(cspNonceUserValue).(string)
-	if !ok {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		n = base64.StdEncoding.EncodeToString(b[:])
-		r.ctx.SetUserValue(cspNonceUserValue, n)
-	}
-	return ` nonce="` + n + `"`
-}
+// nonceAttr is the nonce attribute for a script tag of this response: the
+// nonce of its Content-Security-Policy (headers.go).
+func nonceAttr(r *requestCtx) string { return ` nonce="` + r.cspNonce() + `"` }
