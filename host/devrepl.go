@@ -101,19 +101,38 @@ func isLoopback(a net.Addr) bool {
 	return ok && tcp.IP.IsLoopback()
 }
 
+// serveDevREPLConn answers one connection's requests in turn. The client
+// hanging up stops the evaluation running (that is how it interrupts one).
 func (p *Platform) serveDevREPLConn(ctx context.Context, conn net.Conn) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	defer conn.Close()
-	sc := bufio.NewScanner(conn)
-	sc.Buffer(make([]byte, 64<<10), maxDevREPLLine)
+	lines := make(chan []byte)
+	go func() {
+		defer cancel()
+		sc := bufio.NewScanner(conn)
+		sc.Buffer(make([]byte, 64<<10), maxDevREPLLine)
+		for sc.Scan() {
+			select {
+			case lines <- bytes.Clone(sc.Bytes()):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	enc := json.NewEncoder(conn)
-	for sc.Scan() {
+	for {
+		var line []byte
+		select {
+		case line = <-lines:
+		case <-ctx.Done():
+			return
+		}
 		var req DevREPLRequest
 		var reply DevREPLReply
-		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+		if err := json.Unmarshal(line, &req); err != nil {
 			reply.Error = "malformed request: " + err.Error()
 		} else {
 			reply = p.devREPL(ctx, req)

@@ -6,6 +6,7 @@ package repl
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,10 +71,36 @@ func (r *remoteConn) Close() { r.conn.Close() }
 // remoteEval sends an entry (src, read from line first, made of forms) to
 // the host and shows its output, the values of forms other than
 // definitions, and its error.
+//
+// Ctrl-C hangs up, which stops the evaluation on the host, and connects
+// again.
 func (s *Session) remoteEval(src string, first int, forms []runtime.Value) {
-	reply, err := s.remote.do(host.DevREPLRequest{Service: s.remote.service, File: s.file, Line: first, Code: src})
+	var reply host.DevREPLReply
+	r := s.remote
+	err := s.withCancel(func(ctx context.Context) error {
+		stop := context.AfterFunc(ctx, func() { r.conn.Close() })
+		defer stop()
+		var err error
+		reply, err = r.do(host.DevREPLRequest{Service: r.service, File: s.file, Line: first, Code: src})
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	})
+	if errors.Is(err, context.Canceled) {
+		s.report(errors.New("interrupted: the evaluation on the host was stopped"))
+		again, derr := dialRemote(r.addr)
+		if derr != nil {
+			s.report(fmt.Errorf("--connect %s: %v", r.addr, derr))
+			s.quit = true
+			return
+		}
+		again.service = r.service
+		s.remote = again
+		return
+	}
 	if err != nil {
-		s.report(fmt.Errorf("--connect %s: %v", s.remote.addr, err))
+		s.report(fmt.Errorf("--connect %s: %v", r.addr, err))
 		s.quit = true
 		return
 	}

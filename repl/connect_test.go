@@ -122,6 +122,25 @@ func TestConnectRedefinesLiveQuery(t *testing.T) {
 	if got := s.eval(`(greeting :name "di")`); !strings.Contains(got, `"bonjour di"`) {
 		t.Errorf("at the terminal: %q", got)
 	}
+	// Ctrl-C stops an evaluation running on the host, not only the wait.
+	s.eval(`(define spins 0)`)
+	s.line(`(do (println "spinning") (define (spin) (set! spins (+ spins 1)) (spin)) (spin))`)
+	s.expect("spinning")
+	s.send("\x03")
+	if out := s.expect("\n" + s.promptText); !strings.Contains(out, "interrupted: the evaluation on the host was stopped") {
+		t.Errorf("after Ctrl-C: %q", out)
+	}
+	// The value is the last line before the prompt (the echo before it
+	// may be redrawn).
+	value := func() string {
+		lines := strings.Split(strings.TrimSpace(s.eval("spins")), "\n")
+		return lines[len(lines)-1]
+	}
+	first := value()
+	time.Sleep(300 * time.Millisecond)
+	if again := value(); again != first {
+		t.Errorf("the loop goes on after Ctrl-C: spins %q then %q", first, again)
+	}
 }
 
 // TestConnectIsOffByDefault: without --repl nothing listens, --repl needs
