@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO       ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help run stop test bench bench-http fuzz lint demo build
+.PHONY: help run stop test bench bench-http fuzz lint demo build soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ bench: ## side-by-side benchmarks against peer engines, with ratios
 
 bench-http: ## HTTP throughput of sxhost against hand-written fasthttp servers, with wrk
 	./bench/http/run
+
+soak: ## attack and fault the six services in one process (private PostgreSQL and Redis, 127.0.0.1 only, ~3 min) and print one table
+	$(GO) run ./cmd/soak
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	$(GO) test ./runtime/ -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)

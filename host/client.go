@@ -116,10 +116,7 @@ func (c *internalClient) do(ctx context.Context, method, service, target string,
 		req.SetBody(body)
 	}
 	if secret := c.p.opts.Secret; secret != "" {
-		ts, nonce := time.Now().Unix(), newNonce()
-		req.Header.Set(headerTimestamp, strconv.FormatInt(ts, 10))
-		req.Header.Set(headerNonce, nonce)
-		req.Header.Set(headerSignature, signature(secret, service, method, target, ts, nonce, body))
+		SignRequest(req, secret, service, target)
 	}
 	timeout := callTimeout
 	if method == "POST" {

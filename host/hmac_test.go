@@ -20,10 +20,15 @@ import (
 // hmac.go: hex(HMAC-SHA256(secret, "sx2" "\n" SERVICE "\n" METHOD "\n"
 // PATH?QUERY "\n" ts "\n" nonce "\n" hex(sha256(body)))).
 func sign(secret, service, method, target string, ts int64, nonce string, body []byte) string {
-	sum := sha256.Sum256(body)
 	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "sx2\n%s\n%s\n%s\n%d\n%s\n%s", service, method, target, ts, nonce, hex.EncodeToString(sum[:]))
+	fmt.Fprintf(mac, "sx2\n%s\n%s\n%s\n%d\n%s\n%s", service, method, target, ts, nonce, sha256Hex(body))
 	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// sha256Hex is the hex SHA-256 of b.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // testNonce returns a fresh nonce (32 hex characters).
@@ -39,6 +44,7 @@ func signedHeaders(secret, service, method, target string, ts int64, nonce strin
 		"X-Internal-Service", "tester",
 		"X-Internal-Timestamp", strconv.FormatInt(ts, 10),
 		"X-Internal-Nonce", nonce,
+		"X-Internal-Content-SHA256", sha256Hex(body),
 		"X-Internal-Signature", sign(secret, service, method, target, ts, nonce, body),
 	}
 	if body != nil {

@@ -325,6 +325,14 @@ func TestPublicBodiesCappedLower(t *testing.T) {
 	guarded, _, _ := startService(t, `(defservice g) (defaction echo (&key x) x)`,
 		host.Options{Secret: "k", Getenv: limitsEnv("SX_MAX_PUBLIC_BODY", "1000")})
 	wantJSONError(t, postJSON(t, guarded.URL+"/internal/actions/echo", string(big)), 413, "an unsigned big body to a guarded action")
+	// A forged signature does not buy the internal cap: the head's
+	// signature is checked before the body is read.
+	forged := signedHeaders("not the secret", "g", "POST", "/internal/actions/echo", time.Now().Unix(), testNonce(), big)
+	wantJSONError(t, do(t, "POST", guarded.URL+"/internal/actions/echo", big, forged...), 413, "a forged signature on a big body")
+	genuine := signedHeaders("k", "g", "POST", "/internal/actions/echo", time.Now().Unix(), testNonce(), big)
+	if r := do(t, "POST", guarded.URL+"/internal/actions/echo", big, genuine...); r.Status != 200 {
+		t.Errorf("a signed big body: %d %.200s", r.Status, r.Body)
+	}
 }
 
 // Finding 4: with ReduceMemoryUsage the read buffers go back to their

@@ -88,7 +88,7 @@ func (p *Platform) limits() Limits {
 // endpoint, buffers returned to their pools between requests.
 func NewServer(svc *Service) *fasthttp.Server {
 	l := svc.plat.limits()
-	signed := svc.plat.opts.Secret != ""
+	secret := svc.plat.opts.Secret
 	svc.plat.announce()
 	return &fasthttp.Server{
 		Handler:               svc.Handler(),
@@ -108,7 +108,7 @@ func NewServer(svc *Service) *fasthttp.Server {
 			// The head is in: the body gets its own time, and a body only
 			// an internal call may send large.
 			max := l.MaxPublicBody
-			if mayCarryInternalBody(h, signed) {
+			if mayCarryInternalBody(h, secret, svc.Name) {
 				max = l.MaxBody
 			}
 			return fasthttp.RequestConfig{ReadTimeout: l.BodyTimeout, MaxRequestBodySize: max}
@@ -124,7 +124,7 @@ func NewServer(svc *Service) *fasthttp.Server {
 			}
 			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 				max := l.MaxPublicBody
-				if mayCarryInternalBody(&ctx.Request.Header, signed) {
+				if mayCarryInternalBody(&ctx.Request.Header, secret, svc.Name) {
 					max = l.MaxBody
 				}
 				writeError(ctx, 413, fmt.Sprintf("request body over %d bytes", max), "")
@@ -139,14 +139,15 @@ func NewServer(svc *Service) *fasthttp.Server {
 }
 
 // mayCarryInternalBody reports whether a request head is that of a call to
-// an internal endpoint that may be allowed the larger body: a signed one,
-// or (without a secret) any call under /internal/. Deciding before the
-// body arrives keeps unsigned trickles to the small cap.
-func mayCarryInternalBody(h *fasthttp.RequestHeader, signed bool) bool {
+// an internal endpoint that may be allowed the larger body: one whose
+// signature checks out (against the body hash its head declares), or
+// without a secret any call under /internal/. Deciding before the body
+// arrives keeps unsigned and forged trickles to the small cap.
+func mayCarryInternalBody(h *fasthttp.RequestHeader, secret, service string) bool {
 	if !bytes.HasPrefix(h.RequestURI(), []byte("/internal/")) {
 		return false
 	}
-	return !signed || len(h.Peek(headerSignature)) > 0
+	return secret == "" || signedHead(h, secret, service, time.Now())
 }
 
 // redactError is an error's message cut before anything quoted from the

@@ -360,7 +360,7 @@ func (s *Service) checkInternal(ctx *fasthttp.RequestCtx) (int, string) {
 		nonce := string(h.Peek(headerNonce))
 		now := time.Now()
 		if why := verify(secret, s.Name, string(ctx.Method()), string(ctx.RequestURI()), string(h.Peek(headerTimestamp)),
-			nonce, string(h.Peek(headerSignature)), ctx.PostBody(), now); why != "" {
+			nonce, string(h.Peek(headerSignature)), bodyHash(ctx.PostBody()), now); why != "" {
 			return 403, why
 		}
 		if !s.plat.nonces().fresh(s.Name, nonce, now) {
