@@ -108,7 +108,7 @@ func (s *Service) invoke(ctx context.Context, kind, name string, get func(string
 	if joined {
 		sqlprims.Bind(th, outerTx)
 	}
-	if kind != "action" || s.plat.opts.DB == nil {
+	if kind != "action" || s.plat.opts.DB == nil || (!joined && ownsTransactions(def)) {
 		return th.Apply(def.Fn, args...)
 	}
 	var begin interface {
@@ -125,6 +125,46 @@ func (s *Service) invoke(ctx context.Context, kind, name string, get func(string
 		return err
 	})
 	return out, err
+}
+
+// ownsTransactions reports whether an action declares :transaction false:
+// it is not run in one transaction, its statements run on the pool and it
+// groups its writes with (sql/transaction …). For actions that call outside
+// APIs, which must not hold a connection and row locks while they wait (a
+// pool starved by slow calls stalls every request). Called in-process from
+// another action, it joins the caller's transaction like any action.
+func ownsTransactions(def *runtime.Definition) bool {
+	v, ok := def.Option("transaction")
+	return ok && v == false
+}
+
+// sqlTransaction is (sql/transaction thunk): the thunk's statements in one
+// transaction (a savepoint inside one), committed when it returns, rolled
+// back when it fails; returns its value.
+func sqlTransaction(th *runtime.Thread, a []runtime.Value) runtime.Value {
+	conn := sqlprims.Bound(th)
+	begin, ok := conn.(interface {
+		Begin(context.Context) (pgx.Tx, error)
+	})
+	if !ok {
+		th.Fail("sql/transaction: no database")
+	}
+	var out runtime.Value
+	err := pgx.BeginFunc(th.Ctx, begin, func(tx pgx.Tx) error {
+		sqlprims.Bind(th, tx)
+		defer sqlprims.Bind(th, conn)
+		v, err := th.Apply(a[0])
+		out = v
+		return err
+	})
+	if err != nil {
+		var e *runtime.Error
+		if errors.As(err, &e) {
+			panic(e) // the thunk's own error, status and all
+		}
+		th.Fail("sql/transaction: %v", err)
+	}
+	return out
 }
 
 // fragment renders another service's fragment for (frag …), cached per the

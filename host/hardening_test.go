@@ -453,3 +453,34 @@ func TestSecurityHeadersOnHTML(t *testing.T) {
 		t.Errorf("JSON without nosniff: %v", data.Header)
 	}
 }
+
+const stagedService = `
+(defservice staged)
+(defaction staged :transaction false (&key (tag :str) (fail :bool false))
+  "One write on its own, then two in a transaction that aborts when asked."
+  (sql/exec "insert into %[1]s (tag, n) values ($1, 1)" tag)
+  (sql/transaction
+    (fn ()
+      (sql/exec "insert into %[1]s (tag, n) values ($1, 2)" tag)
+      (sql/exec "insert into %[1]s (tag, n) values ($1, 3)" tag)
+      (when fail (abort 409 "stopped"))))
+  {:rows (sql/value "select count(*) from %[1]s where tag = $1" tag)})
+`
+
+// Finding 5: an action declared :transaction false (one that waits on
+// outside APIs) holds no transaction; (sql/transaction …) groups its
+// writes, whole or not at all.
+func TestActionWithoutTransactionGroupsWrites(t *testing.T) {
+	t.Parallel()
+	table := uniqueName("staged")
+	execSQL(t, "create table "+table+" (tag text not null, n int not null)")
+	s, _, _ := startService(t, fmt.Sprintf(stagedService, table), host.Options{DB: openPool(t, dbURL)})
+	check := directConn(t)
+	if r := postJSON(t, s.URL+"/internal/actions/staged", `{"tag":"ok"}`); r.Status != 200 || r.Body != `{"rows":3}` {
+		t.Errorf("staged: %s", r)
+	}
+	wantJSONError(t, postJSON(t, s.URL+"/internal/actions/staged", `{"tag":"stop","fail":true}`), 409, "a failing transaction", "stopped")
+	if n := countRows(t, check, table, "tag = 'stop'"); n != 1 {
+		t.Errorf("%d rows after the failed transaction, want 1: the first write stands, the group rolled back", n)
+	}
+}

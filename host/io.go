@@ -183,6 +183,8 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				return p.fragment(th, str(th, "frag", a[0]), str(th, "frag", a[1]), a[2:])
 			}},
+		{Name: "sql/transaction", Params: "(thunk)", Doc: "Runs thunk's statements in one transaction (a savepoint inside one): committed when it returns, rolled back when it fails; returns its value. For actions declared :transaction false.", MinArgs: 1, MaxArgs: 1, IO: true,
+			Fn: sqlTransaction},
 		{Name: "gather", Params: "(&rest thunks)", Doc: "Calls each thunk concurrently and returns their results in order: independent I/O waits for the slowest, not the sum.", IO: true, MaxArgs: -1,
 			Fn: p.gather},
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -119,5 +120,48 @@ func TestRaceSaveProductNewSlugTwoMarkets(t *testing.T) {
 	title := scalar[string](t, "select title from products where slug = $1", slug)
 	if owner != num(t, winner["market_id"]) || title != winner["title"] {
 		t.Errorf("the product moved: market %d %q, but the 200 was %v", owner, title, winner)
+	}
+}
+
+// Issue 9, finding 5: push-member holds no transaction (and so no pool
+// connection or row lock) while Ghost answers; it writes after the calls.
+func TestGhostPushMemberHoldsNoTransactionDuringCalls(t *testing.T) {
+	g := newFakeGhost(t)
+	_, urls, _ := platformEnv(t, ghostVars(g), "blog")
+	uid, _ := acctUser(t, "Pat")
+	nid := ghostNewsletter(t, "Weekly", "nl-tx-"+uniq(t), 1)
+	exec(t, "insert into user_newsletters (user_id, newsletter_id, subscribed) values ($1, $2, true)", uid, nid)
+
+	var mu sync.Mutex
+	open := map[string]int{} // request → transactions open in the database while Ghost answered it
+	g.setFail(func(r *http.Request) int {
+		var n int
+		if err := db.QueryRow(context.Background(), `select count(*) from pg_stat_activity
+			where datname = current_database() and state like 'idle in transaction%'`).Scan(&n); err != nil {
+			n = -1
+		}
+		mu.Lock()
+		open[r.Method+" "+r.URL.Path] += n
+		mu.Unlock()
+		return 0
+	})
+	for i := range 2 { // creates the member, then updates it
+		c := action(t, urls["blog"], "push-member", map[string]any{"user-id": uid})
+		if m := wantObj(t, c); m["pushed"] != true {
+			t.Fatalf("push %d: %s", i, c.Body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(open) < 3 {
+		t.Fatalf("Ghost saw %v, want a GET, a POST and a PUT", open)
+	}
+	for req, n := range open {
+		if n != 0 {
+			t.Errorf("%d transaction(s) open while Ghost answered %s", n, req)
+		}
+	}
+	if got := scalar[string](t, "select coalesce(ghost_id, '') from users where id = $1", uid); got == "" {
+		t.Errorf("the user was not paired after the calls")
 	}
 }
