@@ -26,6 +26,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-probe" {
+		probe(os.Args[2])
+		return
+	}
 	start := time.Now()
 	s, err := setUp()
 	if err != nil {

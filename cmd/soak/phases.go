@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -171,38 +175,75 @@ func rawStatus(addr, text string) int {
 	return st
 }
 
-// prober requests /healthz on its own connection every 20 ms.
+// prober requests /healthz every 20 ms from a process of its own (this
+// command run as "soak -probe ADDR"), so the attack's goroutines in this
+// one do not delay its measurements; it reads one latency a line.
 type prober struct {
 	lat     latencies
 	failed  atomic.Int64
-	running atomic.Bool
+	cmd     *exec.Cmd
+	stdin   io.Closer
 	stopped chan struct{}
 }
 
 func (s *soak) startProber(service string) *prober {
 	p := &prober{stopped: make(chan struct{})}
-	p.running.Store(true)
-	hc := &fasthttp.HostClient{Addr: s.addrs[service], MaxConns: 1, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, Dial: probeDialer}
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	p.cmd = exec.Command(self, "-probe", s.addrs[service])
+	in, _ := p.cmd.StdinPipe()
+	out, _ := p.cmd.StdoutPipe()
+	p.stdin = in
+	if err := p.cmd.Start(); err != nil {
+		step("probe: " + err.Error())
+		close(p.stopped)
+		return p
+	}
 	go func() {
 		defer close(p.stopped)
-		for p.running.Load() {
-			t := time.Now()
-			st, _, err := hc.GetTimeout(nil, "http://"+s.addrs[service]+"/healthz", 5*time.Second)
-			d := time.Since(t)
-			if err != nil || st != 200 {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			us, err := strconv.ParseInt(sc.Text(), 10, 64)
+			if err != nil || us < 0 {
 				p.failed.Add(1)
-				d = 5 * time.Second
+				us = (5 * time.Second).Microseconds()
 			}
-			p.lat.add(d)
-			time.Sleep(20 * time.Millisecond)
+			p.lat.add(time.Duration(us) * time.Microsecond)
 		}
+		p.cmd.Wait()
 	}()
 	return p
 }
 
 func (p *prober) stop() {
-	p.running.Store(false)
+	p.stdin.Close()
 	<-p.stopped
+}
+
+// probe is the probing process: it requests addr's /healthz every 20 ms
+// from 127.0.0.2 until its standard input closes, printing each latency in
+// microseconds (-1 for a failure).
+func probe(addr string) {
+	var done atomic.Bool
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		done.Store(true)
+	}()
+	hc := &fasthttp.HostClient{Addr: addr, MaxConns: 1, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, Dial: probeDialer}
+	w := bufio.NewWriter(os.Stdout)
+	for !done.Load() {
+		t := time.Now()
+		st, _, err := hc.GetTimeout(nil, "http://"+addr+"/healthz", 5*time.Second)
+		us := time.Since(t).Microseconds()
+		if err != nil || st != 200 {
+			us = -1
+		}
+		fmt.Fprintln(w, us)
+		w.Flush()
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // flood holds n connections to addr until the phase ends, each started by
