@@ -22,6 +22,7 @@ type pageState struct {
 	Banner *string // #sx-dev-error's text
 	Polls  int     // finished requests to /__sx/reload
 	URL    string
+	Ready  bool // the document has loaded (a page being parsed shows half its elements)
 }
 
 func (s pageState) String() string {
@@ -38,6 +39,7 @@ const readPageState = `(function () {
 var v = document.getElementById("v"), banner = document.getElementById("sx-dev-error");
 return {
 	URL: location.href,
+	Ready: document.readyState === "complete",
 	Text: v ? v.textContent : null,
 	Marker: window.__marker === undefined ? null : window.__marker,
 	Banner: banner ? banner.textContent : null,
@@ -71,7 +73,9 @@ func TestBrowserHotReload(t *testing.T) {
 			ctx, cancel := context.WithTimeout(tab, 2*time.Second)
 			st, err = chromedp.Run(ctx, chromedp.Evaluate[pageState](readPageState))
 			cancel()
-			if err == nil && cond(st) {
+			// Unlike WebDriver, DevTools evaluates in a page still being
+			// parsed; only a loaded page is judged.
+			if err == nil && st.Ready && cond(st) {
 				return st
 			}
 			if time.Now().After(deadline) {
