@@ -1964,6 +1964,248 @@
     return box;
   };
 
+  // ---- the sx-* engine ----
+  // Elements with sx-get/post/put/patch/delete send a request when their
+  // trigger fires and swap the answer (text/sx rendered here, or HTML) into
+  // their target. htmx 4 is the reference where docs/client.md is silent.
+  const VERBS = ['get', 'post', 'put', 'patch', 'delete'];
+  const VERB_SEL = VERBS.map((v) => '[sx-' + v + ']').join(',') + ',[sx-boost] a[href],[sx-boost] form';
+  const attr = (el, n) => el.getAttribute ? el.getAttribute(n) : null;
+  function emit(el, name, detail, cancelable) {
+    const ev = new G.CustomEvent(name, { bubbles: true, cancelable: !!cancelable, detail: detail || {} });
+    return el.dispatchEvent(ev);
+  }
+  function resolveTarget(el, spec) {
+    if (!spec || spec === 'this') return el;
+    if (spec.startsWith('closest ')) return el.closest(spec.slice(8));
+    if (spec.startsWith('find ')) return el.querySelector(spec.slice(5));
+    return G.document.querySelector(spec);
+  }
+  function boosted(el) {
+    const b = el.closest && el.closest('[sx-boost]');
+    return b && attr(b, 'sx-boost') !== 'false' ? b : null;
+  }
+  function verbOf(el) {
+    for (const v of VERBS) if (el.hasAttribute('sx-' + v)) return [v, attr(el, 'sx-' + v)];
+    const b = boosted(el);
+    if (!b) return null;
+    if (el.tagName === 'A') return new URL(el.href, G.location.href).origin === G.location.origin ? ['get', el.getAttribute('href')] : null;
+    if (el.tagName === 'FORM') return [(el.getAttribute('method') || 'get').toLowerCase(), el.getAttribute('action') || G.location.href];
+    return null;
+  }
+  // Swapping: parse the answer into nodes, pick sx-select, apply oob parts.
+  function toNodes(text, isSX) {
+    const frag = G.document.createDocumentFragment();
+    if (isSX) frag.appendChild(SX.renderToDOM(text, SX.env, 'response'));
+    else { const t = G.document.createElement('template'); t.innerHTML = text; frag.appendChild(t.content); }
+    return frag;
+  }
+  function swap(target, frag, style) {
+    const kids = Array.from(frag.childNodes);
+    switch (style) {
+      case 'outerHTML': target.replaceWith(frag); break;
+      case 'beforebegin': target.before(frag); break;
+      case 'afterbegin': target.prepend(frag); break;
+      case 'beforeend': target.append(frag); break;
+      case 'afterend': target.after(frag); break;
+      case 'delete': target.remove(); return [];
+      case 'none': return [];
+      default: target.replaceChildren(frag);
+    }
+    return kids;
+  }
+  function oob(frag) {
+    for (const el of Array.from(frag.querySelectorAll('[sx-swap-oob]'))) {
+      const spec = attr(el, 'sx-swap-oob');
+      const style = spec === 'true' || !spec ? 'outerHTML' : spec.split(':')[0];
+      const dest = G.document.getElementById(el.id);
+      el.removeAttribute('sx-swap-oob');
+      el.remove();
+      if (!dest) continue;
+      if (style === 'outerHTML') dest.replaceWith(el);
+      else { const f = G.document.createDocumentFragment(); f.append(...el.childNodes); swap(dest, f, style); }
+      process(dest.isConnected ? dest : el);
+    }
+  }
+  function params(el, verb) {
+    const fd = el.tagName === 'FORM' ? new G.FormData(el) : new G.FormData();
+    if (el.name && 'value' in el && el.tagName !== 'FORM') fd.append(el.name, el.value);
+    const form = el.tagName !== 'FORM' && el.closest('form');
+    if (form && verb !== 'get') for (const [k, v] of new G.FormData(form)) if (!fd.has(k)) fd.append(k, v);
+    const vals = attr(el, 'sx-vals');
+    if (vals) for (const [k, v] of Object.entries(JSON.parse(vals))) fd.set(k, v);
+    return fd;
+  }
+  async function issue(el, trigger) {
+    const vi = verbOf(el);
+    if (!vi) return;
+    const [verb, url] = vi;
+    const confirmMsg = attr(el, 'sx-confirm');
+    if (confirmMsg && !G.confirm(confirmMsg)) return;
+    const b = boosted(el);
+    const target = resolveTarget(el, attr(el, 'sx-target') || (b && !el.hasAttribute('sx-' + verb) ? (attr(b, 'sx-target') || '#sx-root') : null));
+    if (!target) return;
+    const headers = { 'SX-Request': 'true', 'SX-Current-URL': G.location.href };
+    if (target.id) headers['SX-Target'] = target.id;
+    if (el.id) headers['SX-Trigger'] = el.id;
+    if (el.name) headers['SX-Trigger-Name'] = el.name;
+    if (b) headers['SX-Boosted'] = 'true';
+    const hash = store.get(LS_HASH);
+    if (hash) headers['SX-Components-Hash'] = hash;
+    const csrf = G.document.querySelector('meta[name="csrf-token"]');
+    if (csrf && verb !== 'get') headers['X-CSRF-Token'] = csrf.content;
+    const extra = attr(el, 'sx-headers');
+    if (extra) Object.assign(headers, JSON.parse(extra));
+    const fd = params(el, verb);
+    let u = new URL(url || G.location.href, G.location.href);
+    let body = null;
+    if (verb === 'get' || verb === 'delete') for (const [k, v] of fd) u.searchParams.append(k, v);
+    else body = attr(el, 'sx-encoding') === 'multipart/form-data' ? fd : new URLSearchParams(fd);
+    const detail = { elt: el, target, verb, url: u.href, headers, trigger };
+    if (!emit(el, 'sx:beforeRequest', detail, true)) return;
+    const ind = attr(el, 'sx-indicator');
+    const inds = ind ? Array.from(G.document.querySelectorAll(ind)) : [el];
+    inds.forEach((i) => i.classList.add('sx-request'));
+    const dis = attr(el, 'sx-disabled-elt');
+    const disabled = !dis ? [] : dis === 'this' ? [el] : Array.from(G.document.querySelectorAll(dis));
+    disabled.forEach((d) => { d.disabled = true; });
+    let res, text;
+    try {
+      res = await G.fetch(u.href, { method: verb.toUpperCase(), headers, body, credentials: 'same-origin' });
+      text = await res.text();
+    } catch (e) {
+      el.classList.add('sx-error');
+      emit(el, 'sx:sendError', { elt: el, error: e });
+      G.console.error('sx: request failed:', e);
+      return;
+    } finally {
+      inds.forEach((i) => i.classList.remove('sx-request'));
+      disabled.forEach((d) => { d.disabled = false; });
+    }
+    emit(el, 'sx:afterRequest', Object.assign(detail, { response: res }));
+    const h = (n) => res.headers.get(n);
+    if (h('SX-Redirect')) { G.location.href = h('SX-Redirect'); return; }
+    if (h('SX-Refresh') === 'true') { G.location.reload(); return; }
+    if (h('SX-Components-Hash') && res.ok) detail.bundleHash = h('SX-Components-Hash');
+    if (!res.ok) {
+      el.classList.add('sx-error');
+      emit(el, 'sx:responseError', Object.assign(detail, { status: res.status, body: text }));
+      const et = attr(el, 'sx-error-target');
+      const box = et && G.document.querySelector(et);
+      if (box) box.textContent = errorText(text, res.status);
+      else G.console.error('sx: ' + verb.toUpperCase() + ' ' + u.href + ' answered ' + res.status + ': ' + errorText(text, res.status));
+      return;
+    }
+    el.classList.remove('sx-error');
+    trig(el, h('SX-Trigger'));
+    const isSX = (h('Content-Type') || '').startsWith('text/sx');
+    let frag;
+    try { frag = toNodes(text, isSX); } catch (e) {
+      frag = G.document.createDocumentFragment();
+      frag.appendChild(SX.errorBox(e));
+      G.console.error(e);
+    }
+    const real = h('SX-Retarget') ? G.document.querySelector(h('SX-Retarget')) : target;
+    const style = h('SX-Reswap') || (attr(el, 'sx-swap') || (b ? 'innerHTML' : 'innerHTML')).split(' ')[0];
+    oob(frag);
+    const sel = h('SX-Reselect') || attr(el, 'sx-select');
+    if (sel) { const picked = G.document.createDocumentFragment(); for (const n of frag.querySelectorAll(sel)) picked.append(n); frag = picked; }
+    if (!emit(el, 'sx:beforeSwap', Object.assign(detail, { fragment: frag }), true)) return;
+    const added = swap(real, frag, style);
+    for (const n of added) if (n.nodeType === 1) process(n);
+    emit(real.isConnected ? real : G.document.body, 'sx:afterSwap', detail);
+    trig(el, h('SX-Trigger-After-Swap'));
+    const push = h('SX-Push-Url') || attr(el, 'sx-push-url') || (b && verb === 'get' ? 'true' : null);
+    const repl = h('SX-Replace-Url') || attr(el, 'sx-replace-url');
+    if (push && push !== 'false') G.history.pushState({ sx: true }, '', push === 'true' ? u.href : push);
+    else if (repl && repl !== 'false') G.history.replaceState({ sx: true }, '', repl === 'true' ? u.href : repl);
+    G.setTimeout(() => { emit(real.isConnected ? real : G.document.body, 'sx:afterSettle', detail); trig(el, h('SX-Trigger-After-Settle')); }, 20);
+  }
+  function errorText(text, status) {
+    try { const j = JSON.parse(text); if (j && j.error) return j.error; } catch (e) { /* not JSON */ }
+    return text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() || 'HTTP ' + status;
+  }
+  function trig(el, spec) {
+    if (!spec) return;
+    let evs;
+    try { evs = JSON.parse(spec); } catch (e) { evs = Object.fromEntries(spec.split(',').map((n) => [n.trim(), {}])); }
+    for (const [n, d] of Object.entries(evs)) emit(el, n, d);
+  }
+  function parseTriggers(el) {
+    const spec = attr(el, 'sx-trigger');
+    if (!spec) return [{ ev: el.tagName === 'FORM' ? 'submit' : /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName) ? 'change' : 'click', mods: {} }];
+    return spec.split(',').map((part) => {
+      const m = /^\s*(every\s+\S+|[^\s[]+)(?:\[([^\]]*)\])?(.*)$/.exec(part);
+      const mods = {};
+      for (const w of (m[3] || '').trim().split(/\s+/)) {
+        if (!w) continue;
+        const i = w.indexOf(':');
+        mods[i < 0 ? w : w.slice(0, i)] = i < 0 ? true : w.slice(i + 1);
+      }
+      return { ev: m[1], filter: m[2], mods };
+    });
+  }
+  const ms = (t) => /ms$/.test(t) ? parseFloat(t) : parseFloat(t) * 1000;
+  function bindEl(el) {
+    if (el.__sx) return;
+    el.__sx = true;
+    for (const t of parseTriggers(el)) {
+      if (t.ev === 'load') { G.setTimeout(() => issue(el, 'load'), 0); continue; }
+      if (t.ev.startsWith('every')) { const id = G.setInterval(() => el.isConnected ? issue(el, 'every') : G.clearInterval(id), ms(t.ev.split(/\s+/)[1])); continue; }
+      if (t.ev === 'revealed' || t.ev === 'intersect') {
+        new G.IntersectionObserver((es, o) => { if (es.some((e) => e.isIntersecting)) { if (t.ev === 'revealed') o.disconnect(); issue(el, t.ev); } }).observe(el);
+        continue;
+      }
+      const src = t.mods.from ? (t.mods.from === 'document' ? G.document : t.mods.from === 'window' ? G : t.mods.from === 'body' ? G.document.body : G.document.querySelector(t.mods.from)) : el;
+      let timer = null, last;
+      const handler = (ev) => {
+        if (ev.type === 'submit' || (ev.type === 'click' && (el.tagName === 'A' || (el.tagName === 'BUTTON' && el.form)))) ev.preventDefault();
+        if (t.filter) { try { if (!truthy(SX.evaluate(t.filter, child(withEvent(ev))))) return; } catch (e) { G.console.error(e); return; } }
+        if (t.mods.changed) { if (el.value === last) return; last = el.value; }
+        if (t.mods.consume) ev.stopPropagation();
+        const run = () => issue(el, ev.type);
+        if (t.mods.delay) { G.clearTimeout(timer); timer = G.setTimeout(run, ms(t.mods.delay)); }
+        else if (t.mods.throttle) { if (!timer) { run(); timer = G.setTimeout(() => { timer = null; }, ms(t.mods.throttle)); } }
+        else run();
+      };
+      src.addEventListener(t.ev, handler, { once: !!t.mods.once });
+    }
+  }
+  // withEvent exposes an event to a trigger filter: its fields are globals
+  // of a child environment (key, ctrlKey, target …).
+  function withEvent(ev) {
+    const e = child(SX.env);
+    for (const k of ['key', 'code', 'ctrlKey', 'shiftKey', 'altKey', 'metaKey', 'button', 'type']) e[k] = ev[k] === undefined ? null : ev[k];
+    return e;
+  }
+  function bindHandlers(el) {
+    for (const a of Array.from(el.attributes)) {
+      if (!a.name.startsWith('sx-on:')) continue;
+      let ev = a.name.slice(6);
+      if (/^(before|after)[A-Z]|^(load|responseError|sendError)$/.test(ev)) ev = 'sx:' + ev;
+      const body = a.value;
+      el.addEventListener(ev, () => {
+        try { SX.evaluate(body, Object.assign(child(SX.env), { this: el })); } catch (e) { G.console.error('sx-on:', SX.formatError(e)); }
+      });
+    }
+  }
+  function process(root) {
+    if (!root.querySelectorAll) return;
+    const els = Array.from(root.querySelectorAll(VERB_SEL + ',[sx-trigger]'));
+    if (root.matches && root.matches(VERB_SEL)) els.unshift(root);
+    for (const el of els) if (verbOf(el)) bindEl(el);
+    for (const el of [root].concat(Array.from(root.querySelectorAll('*')))) if (el.attributes && Array.from(el.attributes).some((a) => a.name.startsWith('sx-on:'))) bindHandlers(el);
+    emit(root, 'sx:load', {});
+  }
+  SX.engine = {
+    init(body) {
+      process(body);
+      G.addEventListener('popstate', () => G.location.reload());
+    },
+    process,
+    issue,
+  };
+
   // ---- boot: component bundle, mounts ----
   const LS_HASH = 'sx-components-hash', LS_SRC = 'sx-components-src';
   const store = {
