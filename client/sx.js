@@ -2106,7 +2106,7 @@
       G.console.error(e);
     }
     const real = h('SX-Retarget') ? G.document.querySelector(h('SX-Retarget')) : target;
-    const style = h('SX-Reswap') || (attr(el, 'sx-swap') || (b ? 'innerHTML' : 'innerHTML')).split(' ')[0];
+    const style = h('SX-Reswap') || (attr(el, 'sx-swap') || 'innerHTML').split(' ')[0];
     oob(frag);
     const sel = h('SX-Reselect') || attr(el, 'sx-select');
     if (sel) { const picked = G.document.createDocumentFragment(); for (const n of frag.querySelectorAll(sel)) picked.append(n); frag = picked; }
