@@ -31,7 +31,6 @@ const engineService = `
 (defpage broken :path "/broken" :content (error "boom"))
 `
 
-
 // The engine in real Chromium: sx-get with sx-target swaps a text/sx answer
 // rendered by the client (components from the bundle) and applies an
 // sx-swap-oob part; a form posts with the CSRF token from the meta; a

@@ -31,7 +31,7 @@ func TestBrowserRuntimeBoots(t *testing.T) {
 	s, _, _ := startService(t, bootService, host.Options{})
 	type state struct {
 		Ready, Server, Client, Stored, Cookie, Hash string
-		Shipped                                    bool
+		Shipped                                     bool
 	}
 	read := chromedp.Evaluate[state](`({
 		Ready: document.documentElement.getAttribute('data-sx-ready') || '',
