@@ -11,7 +11,8 @@ package host
 // code (its positions counted from line in file) and is answered
 // {"values": ["printed value", …], "out": "what it printed", "error":
 // "FILE:LINE:COL: message and backtrace"}; {"op": "services"} is answered
-// {"services": ["blog", …]}.
+// {"services": ["blog", …]}. Each request runs in one transaction that
+// commits only when all of it succeeds.
 
 import (
 	"bufio"
@@ -24,6 +25,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
+
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 )
 
@@ -174,13 +178,31 @@ func (p *Platform) devREPL(ctx context.Context, req DevREPLRequest) (reply DevRE
 	var out bytes.Buffer
 	th := svc.NewThread(ctx)
 	th.Out = &out
-	for i, f := range forms {
-		v, err := th.EvalAt(f, poss[i])
-		if err != nil {
-			reply.Error = errorText(err)
-			break
+	run := func() error {
+		for i, f := range forms {
+			v, err := th.EvalAt(f, poss[i])
+			if err != nil {
+				return err
+			}
+			reply.Values = append(reply.Values, runtime.Print(v))
 		}
-		reply.Values = append(reply.Values, runtime.Print(v))
+		return nil
+	}
+	// An entry runs in one transaction, as an action does: one that fails
+	// half-way leaves the database as it was.
+	if p.opts.DB != nil {
+		err = pgx.BeginFunc(ctx, p.opts.DB, func(tx pgx.Tx) error {
+			sqlprims.Bind(th, tx)
+			return run()
+		})
+		if err != nil && len(reply.Values) > 0 {
+			err = fmt.Errorf("%s\n(the entry's database changes were rolled back)", strings.TrimSuffix(errorText(err), "\n"))
+		}
+	} else {
+		err = run()
+	}
+	if err != nil {
+		reply.Error = errorText(err)
 	}
 	reply.Out = out.String()
 	return reply

@@ -112,3 +112,30 @@ func TestDevREPLOnlyInDevelopmentOnLoopback(t *testing.T) {
 		t.Errorf("served the REPL on %s: %v", wide.Addr(), err)
 	}
 }
+
+// TestDevREPLEntryIsOneTransaction: an entry that fails half-way through
+// the development REPL leaves the database as it was; one that succeeds
+// commits.
+func TestDevREPLEntryIsOneTransaction(t *testing.T) {
+	table := uniqueName("devrepl")
+	execSQL(t, "create table "+table+" (id int primary key)")
+	_, p, _ := startService(t, `(defservice live)
+(defaction add-two (&key (id :int))
+  (sql/exec "insert into `+table+` values ($1)" id)
+  (sql/exec "insert into `+table+` values ($1)" id))`, host.Options{Dev: true, DB: openPool(t, dbURL)})
+	call := devREPL(t, p)
+	c := directConn(t)
+	reply := call(host.DevREPLRequest{Service: "live", Code: "(sql/exec \"insert into " + table + " values (100)\")\n(add-two :id 1)"})
+	if !strings.Contains(reply.Error, "duplicate key") || !strings.Contains(reply.Error, "rolled back") || len(reply.Values) != 1 {
+		t.Errorf("reply %+v", reply)
+	}
+	if n := countRows(t, c, table, ""); n != 0 {
+		t.Errorf("%d rows after the failed entry, want 0", n)
+	}
+	if reply = call(host.DevREPLRequest{Service: "live", Code: "(sql/exec \"insert into " + table + " values (100)\")"}); reply.Error != "" {
+		t.Fatalf("reply %+v", reply)
+	}
+	if n := countRows(t, c, table, ""); n != 1 {
+		t.Errorf("%d rows after the good entry, want 1", n)
+	}
+}

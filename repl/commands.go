@@ -23,7 +23,7 @@ type commandInfo struct {
 var commands = []commandInfo{
 	{"load", "FILE...", "evaluate files (remembered for :reload)"},
 	{"reload", "", "evaluate again every file and service loaded so far"},
-	{"service", "NAME", "load services/NAME.sx (and services/NAME/*.sx) as under sxhost run, with the services it calls; its queries and actions become callable by name (nothing is served)"},
+	{"service", "NAME", "load services/NAME.sx as sxhost run does, and the services it calls; its queries and actions become callable by name"},
 	{"schema", "[SERVICE]", "the queries, actions, handlers, routes and pages, with params and docs"},
 	{"sql", "STATEMENT", "run a SQL statement on the database (--db) and print the rows as a table"},
 	{"tx", "", "begin a transaction: what follows runs in it until :commit or :rollback"},
@@ -31,7 +31,7 @@ var commands = []commandInfo{
 	{"rollback", "", "roll back the :tx transaction"},
 	{"time", "EXPR", "evaluate EXPR, print its value and the wall time"},
 	{"doc", "NAME", "the same as (doc NAME)"},
-	{"in", "SERVICE", "with --connect: evaluate in SERVICE's live environment"},
+	{"in", "[SERVICE]", "evaluate in a loaded service's environment (its helpers, each entry one transaction); alone: back"},
 	{"help", "", "this list"},
 	{"quit", "", "leave the REPL (Ctrl-D does too)"},
 }
@@ -65,10 +65,6 @@ func (s *Session) command(cmd, arg, line string, lineNo int) (more bool) {
 	}
 	switch cmd {
 	case "in":
-		if arg == "" {
-			s.usage(cmd)
-			return false
-		}
 		s.cmdIn(arg)
 	case "time":
 		return s.cmdTime(arg, line, lineNo)
@@ -246,6 +242,7 @@ func (s *Session) serviceFromFile(file string, announce bool) bool {
 	if svc != nil {
 		s.noteLoaded(loadItem{service: svc.Name, path: file})
 	}
+	s.reenter()
 	if err != nil {
 		s.report(err)
 		return false
@@ -302,6 +299,7 @@ func (s *Session) cmdReload() {
 		}
 		n++
 	}
+	s.reenter()
 	if ok && s.interactive {
 		s.info("reloaded %s", plural(n, "file"))
 	}

@@ -130,10 +130,15 @@ func (s *Session) showPrinted(text string) {
 	s.show(forms[0])
 }
 
-// cmdIn chooses the service entries are evaluated in.
+// cmdIn chooses the service entries are evaluated in: on the host with
+// --connect, else a loaded one (see enter).
 func (s *Session) cmdIn(name string) {
 	if s.remote == nil {
-		s.report(errors.New(":in: only with --connect (a running sxhost run --dev --repl)"))
+		s.cmdInLocal(name)
+		return
+	}
+	if name == "" {
+		s.usage("in")
 		return
 	}
 	if !slices.Contains(s.remote.services, name) {

@@ -236,6 +236,69 @@ func (s *Session) describeLoad(svc *host.Service, deps []string) string {
 	return msg
 }
 
+// ---- :in ----
+
+// cmdInLocal moves the prompt into a loaded service's environment, or back
+// to the workspace for "" (or its name).
+func (s *Session) cmdInLocal(name string) {
+	if name == "" || name == s.ws.Name {
+		s.enter(s.ws)
+		return
+	}
+	svc := s.plat.Service(name)
+	if svc == nil {
+		s.report(fmt.Errorf(":in %s: no service %s is loaded (:service %s loads it)", name, name, name))
+		return
+	}
+	s.enter(svc)
+	if s.interactive {
+		s.info("evaluating in %s's environment; each entry runs in one transaction; :in alone goes back", name)
+	}
+}
+
+// enter makes the prompt evaluate in svc's current environment, giving it
+// the REPL's doc and *1 *2 *3 *e.
+func (s *Session) enter(svc *host.Service) {
+	env := svc.Env()
+	if _, ok := env.Lookup("repl/doc"); !ok {
+		env.DefinePrimitives(s.docPrimitive())
+		if _, err := env.NewThread(context.Background()).EvalString("<repl>", docMacro); err != nil {
+			s.report(err)
+		}
+	}
+	for _, n := range []string{"*1", "*2", "*3", "*e"} {
+		v, _ := s.env.Lookup(n)
+		env.Define(n, v)
+	}
+	s.cur, s.env = svc, env
+	s.th = svc.NewThread(context.Background())
+	s.th.Out = s.out
+	s.bindDB()
+}
+
+// reenter takes the new environment of the service the prompt is in after
+// a reload.
+func (s *Session) reenter() {
+	if s.cur != s.ws {
+		s.enter(s.cur)
+	}
+}
+
+// refuseReadOnly reports an action called at the top of an entry in a
+// service's environment on a read-only session, where it would be a plain
+// call: refused before it starts, as through Call.
+func (s *Session) refuseReadOnly(form runtime.Value) bool {
+	if !s.readOnly || s.cur == s.ws {
+		return false
+	}
+	v, _ := s.env.Lookup(headName(form))
+	if d, ok := v.(*runtime.Definition); ok && d.Kind == "action" {
+		s.report(fmt.Errorf("action %s/%s: %w", s.cur.Name, d.Name, host.ErrReadOnly))
+		return true
+	}
+	return false
+}
+
 // ---- :tx, :commit, :rollback ----
 
 // cmdTx begins the explicit transaction: everything evaluated until
@@ -305,6 +368,15 @@ func (s *Session) bindDB() {
 // failed entry undoes only its own changes and the transaction stays
 // usable (psql's ON_ERROR_ROLLBACK). Outside one it just runs f.
 func (s *Session) inSavepoint(ctx context.Context, f func() error) error {
+	if s.tx == nil && s.cur != s.ws && s.pool != nil {
+		// In a service's environment an action typed is a plain call: the
+		// entry runs in one transaction, as the host runs an action.
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			sqlprims.Bind(s.th, tx)
+			defer s.bindDB()
+			return f()
+		})
+	}
 	if s.tx == nil {
 		return f()
 	}

@@ -348,6 +348,16 @@ func TestTransactionPrompt(t *testing.T) {
 	if n := valueOn(t, url, "select count(*)::text from t_orders"); n != "1" {
 		t.Errorf("%s orders after :commit, want 1", n)
 	}
+	// In a service's environment the prompt names it.
+	s.line(":in cart")
+	s.promptText = "sx@cart> "
+	s.prompt()
+	s.line(":tx")
+	s.promptText = "sx@cart[tx]> "
+	s.prompt()
+	s.line(":rollback")
+	s.promptText = "sx@cart> "
+	s.prompt()
 }
 
 // TestRemoteServiceOverHTTP: a service named in SX_URL_<SERVICE> is called
@@ -391,5 +401,38 @@ func TestRemoteServiceOverHTTP(t *testing.T) {
 	_, errOut, code = pipeEnv(t, dir, env, ":service cart\n(both :sku \"a\")\n", "--db", url)()
 	if code != 1 || !strings.Contains(errOut, "market") {
 		t.Errorf("with a wrong secret: stderr %q status %d", errOut, code)
+	}
+}
+
+// TestInService: :in evaluates in a loaded service's own environment (its
+// helpers, its definitions: a query redefined there is what calls reach),
+// each entry in one transaction; :in alone goes back.
+func TestInService(t *testing.T) {
+	url := demoDB(t)
+	dir := shopServices(t, url)
+	in := `:service cart
+:in cart
+(stock-of :sku "a")
+(defquery stock-of (&key (sku :str)) (list "redefined" sku))
+(do (sql/exec "insert into t_orders (sku, qty) values ('z', 1)") (error "boom"))
+:in
+(stock-of :sku "a")
+(sql/value "select count(*) from t_orders")
+:in nowhere
+`
+	out, errOut, code := pipeEnv(t, dir, repoEnv(), in, "--db", url)()
+	if out != "10\n(\"redefined\" \"a\")\n0\n" || code != 1 {
+		t.Errorf("stdout %q status %d", out, code)
+	}
+	for _, want := range []string{"<stdin>:5:", "boom", ":in nowhere: no service nowhere is loaded"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	// Read-only, an action typed in the service's environment is refused
+	// before it starts too.
+	_, errOut, _ = pipeEnv(t, dir, repoEnv(), ":service cart\n:in cart\n(buy :sku \"a\" :qty 1)\n", "--db", url, "--read-only")()
+	if !strings.Contains(errOut, "action cart/buy: refused: the session is read-only") {
+		t.Errorf("read-only: %q", errOut)
 	}
 }

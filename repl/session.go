@@ -47,7 +47,8 @@ type Session struct {
 	byName       map[string]bool     // services loaded by name, not only for calls
 
 	plat    *host.Platform
-	ws      *host.Service // the workspace the prompt evaluates in
+	ws      *host.Service // the workspace, where the prompt evaluates by default
+	cur     *host.Service // where the prompt evaluates: ws, or a service (:in)
 	proxies map[*runtime.Primitive]callable
 
 	remote *remoteConn // sx repl --connect: entries are evaluated there
@@ -98,7 +99,7 @@ func newSession(stdout, stderr io.Writer, opts host.Options) (*Session, error) {
 	if s.ws, err = s.plat.Workspace(workspaceName); err != nil {
 		return nil, err
 	}
-	s.env = s.ws.Env()
+	s.cur, s.env = s.ws, s.ws.Env()
 	s.env.DefinePrimitives(s.docPrimitive())
 	s.th = s.ws.NewThread(context.Background())
 	s.th.Out = s.out
@@ -125,8 +126,12 @@ func (s *Session) printer() Printer {
 // prompt is the primary prompt, which says when the database is read-only
 // (ro) and when a :tx transaction is open (tx).
 func (s *Session) prompt() string {
-	if s.remote != nil {
+	at := ""
+	switch {
+	case s.remote != nil:
 		return "sx@" + s.remote.service + "> "
+	case s.cur != s.ws:
+		at = "@" + s.cur.Name
 	}
 	var marks []string
 	if s.readOnly {
@@ -136,9 +141,9 @@ func (s *Session) prompt() string {
 		marks = append(marks, "tx")
 	}
 	if len(marks) == 0 {
-		return "sx> "
+		return "sx" + at + "> "
 	}
-	return "sx[" + strings.Join(marks, ",") + "]> "
+	return "sx" + at + "[" + strings.Join(marks, ",") + "]> "
 }
 
 // contPrompt is the continuation prompt, as wide as the primary one.
@@ -302,6 +307,9 @@ func headName(form runtime.Value) string {
 // evalTop evaluates one top-level form typed at the prompt and shows the
 // result or the error.
 func (s *Session) evalTop(form runtime.Value, pos runtime.Pos) {
+	if s.refuseReadOnly(form) {
+		return
+	}
 	v, err := s.eval(form, pos)
 	if err != nil {
 		s.report(err)
