@@ -39,12 +39,13 @@ func newOAuth(t *testing.T) *oauthRec {
 	return r
 }
 
-// oaRegisterBlog registers the public client "blog" with oaRedirect, which
-// the tests' codes are for.
+// oaRegisterBlog registers the public clients "blog", with oaRedirect, and
+// "artdag" (a CLI: the device flow), which the tests' codes are for.
 func oaRegisterBlog(t *testing.T) {
 	t.Helper()
 	exec(t, `insert into oauth_clients (client_id, name, client_type, redirect_uris)
-	         values ('blog', 'Blog', 'public', array[$1]) on conflict (client_id) do nothing`, oaRedirect)
+	         values ('blog', 'Blog', 'public', array[$1]), ('artdag', 'Artdag', 'public', array['http://127.0.0.1/cb'])
+	         on conflict (client_id) do nothing`, oaRedirect)
 }
 
 func (r *oauthRec) record(body string) {
@@ -919,6 +920,7 @@ func TestOAuthBadParams(t *testing.T) {
 		{"exchange-auth-code", with(exch, "code-verifier", strings.Repeat("v", 129)), "code-verifier"},
 		{"create-device-code", map[string]any{}, "client-id"},
 		{"create-device-code", map[string]any{"client-id": "artdag", "scope": "a\\b"}, "scope"},
+		{"create-device-code", map[string]any{"client-id": "nobody-registered-this"}, "client-id"},
 		{"approve-device-code", map[string]any{"user-id": uid}, "user-code"},
 		{"approve-device-code", map[string]any{"user-code": "BCDF-GHJ", "user-id": uid}, "user-code"},
 		{"approve-device-code", map[string]any{"user-code": "BCDF-GHJA", "user-id": uid}, "user-code"},
