@@ -3,9 +3,8 @@ package runtime
 import (
 	"errors"
 	"math/big"
+	"math/bits"
 	"strconv"
-
-	"github.com/cockroachdb/apd/v3"
 )
 
 // Decimal is an exact decimal number: PostgreSQL's numeric, and literals
@@ -13,10 +12,16 @@ import (
 // scale (the digits after the point). The scale is kept: 3.20m prints 3.20.
 // Arithmetic on decimals is exact (docs/language.md, "Numbers").
 //
-// A *Decimal is never modified after it is made, so values may share it.
-// Invariants: finite, scale >= 0, no negative zero, at most
-// MaxDecimalDigits digits and a scale of at most MaxDecimalScale.
-type Decimal struct{ d apd.Decimal }
+// The coefficient is an int64 while it fits, which covers every amount of
+// money, and a big.Int beyond. A *Decimal is never modified after it is
+// made, so values may share it. Invariants: scale >= 0, big is nil whenever
+// the coefficient fits an int64, at most about MaxDecimalDigits digits and
+// a scale of at most MaxDecimalScale.
+type Decimal struct {
+	coef  int64
+	big   *big.Int
+	scale int32
+}
 
 // Bounds on decimals, so that a product of products or a JSON number such as
 // 1e999999999 cannot take unbounded memory or time. They are far beyond any
@@ -27,65 +32,46 @@ const (
 	MaxDecimalScale  = 1000
 )
 
+// maxDecimalBits is the bit length of a 1000-digit coefficient.
+const maxDecimalBits = 3322
+
 // errDecimalRange reports a result beyond the bounds above.
 var errDecimalRange = errors.New("decimal out of range (more than 1000 digits)")
 
-// exact is the context of exact arithmetic: precision 0 never rounds.
-var exact = apd.Context{MaxExponent: apd.MaxExponent, MinExponent: apd.MinExponent, Traps: apd.DefaultTraps}
-
-// divContext gives / on decimals 34 significant digits, as IEEE 754
-// decimal128, rounding half to even.
-var divContext = apd.Context{Precision: 34, MaxExponent: apd.MaxExponent, MinExponent: apd.MinExponent,
-	Traps: apd.DefaultTraps &^ (apd.Inexact | apd.Rounded), Rounding: apd.RoundHalfEven}
-
-// finish checks r against the invariants and returns it as a Decimal. A
-// positive exponent (1E+3) becomes scale 0 (1000).
-func finish(r *apd.Decimal) (*Decimal, error) {
-	d := &Decimal{d: *r}
-	if err := normalize(&d.d); err != nil {
-		return nil, err
+// makeDecimal returns c × 10^-scale, scaling a negative scale away and
+// checking the bounds. c is not retained.
+func makeDecimal(c *big.Int, scale int64) (*Decimal, error) {
+	if scale < 0 {
+		if -scale > MaxDecimalDigits {
+			return nil, errDecimalRange
+		}
+		c = new(big.Int).Mul(c, pow10(int32(-scale)))
+		scale = 0
 	}
-	return d, nil
+	if scale > MaxDecimalScale || c.BitLen() > maxDecimalBits {
+		return nil, errDecimalRange
+	}
+	if c.IsInt64() {
+		return &Decimal{coef: c.Int64(), scale: int32(scale)}, nil
+	}
+	return &Decimal{big: new(big.Int).Set(c), scale: int32(scale)}, nil
 }
 
-// normalize establishes the invariants of Decimal on r in place.
-func normalize(r *apd.Decimal) error {
-	if r.Form != apd.Finite {
-		return errors.New("decimal is not a finite number")
+// bigCoef returns the coefficient as a new big.Int.
+func (x *Decimal) bigCoef() *big.Int {
+	if x.big != nil {
+		return new(big.Int).Set(x.big)
 	}
-	if r.Exponent > 0 {
-		if int64(r.NumDigits())+int64(r.Exponent) > MaxDecimalDigits {
-			return errDecimalRange
-		}
-		var p apd.BigInt
-		p.Exp(apd.NewBigInt(10), apd.NewBigInt(int64(r.Exponent)), nil)
-		r.Coeff.Mul(&r.Coeff, &p)
-		r.Exponent = 0
-	}
-	if r.NumDigits() > MaxDecimalDigits || -int64(r.Exponent) > MaxDecimalScale {
-		return errDecimalRange
-	}
-	if r.Coeff.Sign() == 0 {
-		r.Negative = false
-	}
-	return nil
+	return big.NewInt(x.coef)
 }
 
 // DecimalFromInt returns n as a decimal with scale 0.
-func DecimalFromInt(n int64) *Decimal {
-	d := &Decimal{}
-	d.d.SetInt64(n)
-	return d
-}
+func DecimalFromInt(n int64) *Decimal { return &Decimal{coef: n} }
 
 // NewDecimal returns coef × 10^-scale. A negative scale multiplies by a
 // power of ten.
 func NewDecimal(coef *big.Int, scale int32) (*Decimal, error) {
-	var r apd.Decimal
-	r.Coeff.SetMathBigInt(new(big.Int).Abs(coef))
-	r.Negative = coef.Sign() < 0
-	r.Exponent = -scale
-	return finish(&r)
+	return makeDecimal(coef, int64(scale))
 }
 
 // ParseDecimal reads [+-]digits[.digits][e[+-]digits], the text of a
@@ -94,16 +80,47 @@ func ParseDecimal(s string) (*Decimal, error) {
 	if !isDecimalText(s, true) {
 		return nil, errors.New("invalid decimal " + strconv.Quote(s))
 	}
-	// apd reads exponents of any size; bound them first so that finish
-	// never scales by a huge power of ten.
-	if e := exponentOf(s); e > MaxDecimalDigits || e < -2*MaxDecimalScale {
+	mant, exp := s, int64(0)
+	for i := 0; i < len(s); i++ {
+		if s[i] == 'e' || s[i] == 'E' {
+			mant = s[:i]
+			exp = exponentOf(s)
+			break
+		}
+	}
+	if exp > MaxDecimalDigits || exp < -2*MaxDecimalScale {
 		return nil, errDecimalRange
 	}
-	var r apd.Decimal
-	if _, _, err := r.SetString(s); err != nil {
-		return nil, err
+	digits := make([]byte, 0, len(mant))
+	scale := int64(0)
+	for i := 0; i < len(mant); i++ {
+		switch c := mant[i]; {
+		case c == '.':
+			scale = int64(len(mant) - i - 1)
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+		}
 	}
-	return finish(&r)
+	scale -= exp
+	neg := mant[0] == '-'
+	if len(digits) <= 18 {
+		n, _ := strconv.ParseInt(string(digits), 10, 64)
+		if neg {
+			n = -n
+		}
+		if scale >= 0 && scale <= MaxDecimalScale {
+			return &Decimal{coef: n, scale: int32(scale)}, nil
+		}
+		return makeDecimal(big.NewInt(n), scale)
+	}
+	if len(digits) > 2*MaxDecimalDigits {
+		return nil, errDecimalRange
+	}
+	c, _ := new(big.Int).SetString(string(digits), 10)
+	if neg {
+		c.Neg(c)
+	}
+	return makeDecimal(c, scale)
 }
 
 // isDecimalText reports whether s is [+-]digits[.digits] with, when
@@ -199,35 +216,74 @@ func AsDecimal(v Value) (*Decimal, bool) {
 }
 
 // String returns the decimal in plain notation with its scale: "3.20".
-func (x *Decimal) String() string { return x.d.Text('f') }
+func (x *Decimal) String() string {
+	var digits string
+	if x.big != nil {
+		digits = x.big.String()
+	} else {
+		digits = strconv.FormatInt(x.coef, 10)
+	}
+	if x.scale == 0 {
+		return digits
+	}
+	neg := digits[0] == '-'
+	if neg {
+		digits = digits[1:]
+	}
+	n := int(x.scale)
+	b := make([]byte, 0, len(digits)+n+3)
+	if neg {
+		b = append(b, '-')
+	}
+	if len(digits) <= n {
+		b = append(b, '0', '.')
+		for i := len(digits); i < n; i++ {
+			b = append(b, '0')
+		}
+		b = append(b, digits...)
+	} else {
+		b = append(b, digits[:len(digits)-n]...)
+		b = append(b, '.')
+		b = append(b, digits[len(digits)-n:]...)
+	}
+	return string(b)
+}
 
 // Scale is the number of digits after the point.
-func (x *Decimal) Scale() int32 { return -x.d.Exponent }
+func (x *Decimal) Scale() int32 { return x.scale }
 
 // Sign is -1, 0 or 1.
-func (x *Decimal) Sign() int { return x.d.Sign() }
+func (x *Decimal) Sign() int {
+	if x.big != nil {
+		return x.big.Sign()
+	}
+	switch {
+	case x.coef < 0:
+		return -1
+	case x.coef > 0:
+		return 1
+	}
+	return 0
+}
 
 // Coefficient returns the unscaled value: 320 for 3.20.
-func (x *Decimal) Coefficient() *big.Int {
-	c := x.d.Coeff.MathBigInt()
-	if x.d.Negative {
-		c.Neg(c)
-	}
-	return c
-}
+func (x *Decimal) Coefficient() *big.Int { return x.bigCoef() }
 
 // Float64 returns the nearest float.
 func (x *Decimal) Float64() float64 {
-	f, _ := x.d.Float64()
+	f, _ := strconv.ParseFloat(x.String(), 64)
 	return f
 }
 
 // Int64 returns the value as an int when it is integral and fits.
 func (x *Decimal) Int64() (int64, bool) {
-	c := x.Coefficient()
-	if x.Scale() > 0 {
+	if x.big == nil && x.scale == 0 {
+		return x.coef, true
+	}
+	c := x.bigCoef()
+	if x.scale > 0 {
 		var r big.Int
-		c.QuoRem(c, pow10(x.Scale()), &r)
+		c.QuoRem(c, pow10(x.scale), &r)
 		if r.Sign() != 0 {
 			return 0, false
 		}
@@ -238,92 +294,189 @@ func (x *Decimal) Int64() (int64, bool) {
 	return c.Int64(), true
 }
 
+// pow10s holds the powers of ten that fit an int64.
+var pow10s = func() [19]int64 {
+	var p [19]int64
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// scaleUp returns c × 10^n when it fits an int64.
+func scaleUp(c int64, n int32) (int64, bool) {
+	if n == 0 {
+		return c, true
+	}
+	if n >= int32(len(pow10s)) {
+		return 0, false
+	}
+	return mul64(c, pow10s[n])
+}
+
+// mul64 returns a × b when it fits an int64.
+func mul64(a, b int64) (int64, bool) {
+	neg := (a < 0) != (b < 0)
+	hi, lo := bits.Mul64(uabs(a), uabs(b))
+	if hi != 0 || lo > 1<<63 || lo == 1<<63 && !neg {
+		return 0, false
+	}
+	if neg {
+		return -int64(lo), true
+	}
+	return int64(lo), true
+}
+
+func uabs(a int64) uint64 {
+	if a < 0 {
+		return uint64(-a)
+	}
+	return uint64(a)
+}
+
+// aligned returns the coefficients of x and y at the larger of their scales,
+// as int64s when they fit (ok) and as big.Ints otherwise.
+func aligned(x, y *Decimal) (a, b int64, ba, bb *big.Int, scale int32, ok bool) {
+	scale = max(x.scale, y.scale)
+	if x.big == nil && y.big == nil {
+		a, okA := scaleUp(x.coef, scale-x.scale)
+		b, okB := scaleUp(y.coef, scale-y.scale)
+		if okA && okB {
+			return a, b, nil, nil, scale, true
+		}
+	}
+	ba, bb = x.bigCoef(), y.bigCoef()
+	if d := scale - x.scale; d > 0 {
+		ba.Mul(ba, pow10(d))
+	}
+	if d := scale - y.scale; d > 0 {
+		bb.Mul(bb, pow10(d))
+	}
+	return 0, 0, ba, bb, scale, false
+}
+
 // Cmp compares x and y by value (3.20 equals 3.2): -1, 0 or 1.
-func (x *Decimal) Cmp(y *Decimal) int { return x.d.Cmp(&y.d) }
+func (x *Decimal) Cmp(y *Decimal) int {
+	if sx, sy := x.Sign(), y.Sign(); sx != sy || sx == 0 {
+		return cmpOrdered(int64(sx), int64(sy))
+	}
+	a, b, ba, bb, _, ok := aligned(x, y)
+	if ok {
+		return cmpOrdered(a, b)
+	}
+	return ba.Cmp(bb)
+}
 
 // Neg returns -x.
 func (x *Decimal) Neg() *Decimal {
-	r := &Decimal{}
-	r.d.Neg(&x.d)
-	if r.d.Coeff.Sign() == 0 {
-		r.d.Negative = false
+	if x.big == nil && x.coef != -1<<63 {
+		return &Decimal{coef: -x.coef, scale: x.scale}
 	}
-	return r
+	d, _ := makeDecimal(new(big.Int).Neg(x.bigCoef()), int64(x.scale))
+	return d
 }
 
 // Abs returns |x|.
 func (x *Decimal) Abs() *Decimal {
-	r := &Decimal{}
-	r.d.Abs(&x.d)
-	return r
+	if x.Sign() < 0 {
+		return x.Neg()
+	}
+	return x
 }
 
 // DecimalAdd returns the exact sum; its scale is the larger of the two.
-func DecimalAdd(x, y *Decimal) (*Decimal, error) { return binary('+', x, y) }
+func DecimalAdd(x, y *Decimal) (*Decimal, error) {
+	a, b, ba, bb, scale, ok := aligned(x, y)
+	if ok {
+		if s := a + b; (s > a) == (b > 0) {
+			return &Decimal{coef: s, scale: scale}, nil
+		}
+		ba, bb = big.NewInt(a), big.NewInt(b)
+	}
+	return makeDecimal(ba.Add(ba, bb), int64(scale))
+}
 
 // DecimalSub returns the exact difference.
-func DecimalSub(x, y *Decimal) (*Decimal, error) { return binary('-', x, y) }
+func DecimalSub(x, y *Decimal) (*Decimal, error) { return DecimalAdd(x, y.Neg()) }
 
 // DecimalMul returns the exact product; its scale is the sum of the two.
-func DecimalMul(x, y *Decimal) (*Decimal, error) { return binary('*', x, y) }
-
-// binary computes x op y exactly into a new Decimal (one allocation).
-func binary(op byte, x, y *Decimal) (*Decimal, error) {
-	r := &Decimal{}
-	var err error
-	switch op {
-	case '+':
-		_, err = exact.Add(&r.d, &x.d, &y.d)
-	case '-':
-		_, err = exact.Sub(&r.d, &x.d, &y.d)
-	default:
-		_, err = exact.Mul(&r.d, &x.d, &y.d)
+func DecimalMul(x, y *Decimal) (*Decimal, error) {
+	scale := int64(x.scale) + int64(y.scale)
+	if x.big == nil && y.big == nil && scale <= MaxDecimalScale {
+		if p, ok := mul64(x.coef, y.coef); ok {
+			return &Decimal{coef: p, scale: int32(scale)}, nil
+		}
 	}
-	if err == nil {
-		err = normalize(&r.d)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	c := x.bigCoef()
+	return makeDecimal(c.Mul(c, y.bigCoef()), scale)
 }
 
 // errDivZero is the language's division error (§0.8).
 var errDivZero = errors.New("division by zero")
 
-// DecimalQuo is / on decimals: the exact quotient with the scale of the
-// dividend less the divisor's (10.00 / 4 = 2.50) or more when needed,
-// when it has at most 34 significant digits; otherwise the quotient
-// rounded half to even to 34 significant digits (1 / 3m =
+// quoDigits is the precision of / on decimals, as IEEE 754 decimal128.
+const quoDigits = 34
+
+// DecimalQuo is / on decimals: the exact quotient when it has at most 34
+// significant digits, with the scale of the dividend less the divisor's or
+// more when needed (10.00 / 4 = 2.50); otherwise the quotient rounded half
+// to even to 34 significant digits (1 / 3m =
 // 0.3333333333333333333333333333333333). Use DecimalDiv for money.
 func DecimalQuo(x, y *Decimal) (*Decimal, error) {
 	if y.Sign() == 0 {
 		return nil, errDivZero
 	}
-	var r apd.Decimal
-	cond, err := divContext.Quo(&r, &x.d, &y.d)
-	if err != nil {
-		return nil, err
+	if x.Sign() == 0 {
+		return &Decimal{scale: max(x.scale-y.scale, 0)}, nil
 	}
-	if !cond.Inexact() {
-		// Drop the padding zeros down to the ideal scale, as the General
-		// Decimal Arithmetic specification does for exact quotients.
-		ideal := x.d.Exponent - y.d.Exponent
-		var ten, q, m apd.BigInt
-		ten.SetInt64(10)
-		for r.Exponent < ideal && r.Coeff.Sign() != 0 {
-			q.QuoRem(&r.Coeff, &ten, &m)
+	// Divide at a scale that gives 35 or 36 significant digits, then round
+	// once to 34, the remainder deciding ties.
+	n, d := x.bigCoef(), y.bigCoef()
+	n.Abs(n)
+	d.Abs(d)
+	mag := (len(n.Text(10)) - int(x.scale)) - (len(d.Text(10)) - int(y.scale))
+	s := int64(quoDigits + 1 - mag)
+	if e := s + int64(y.scale) - int64(x.scale); e >= 0 {
+		n.Mul(n, pow10(int32(e)))
+	} else {
+		d.Mul(d, pow10(int32(-e)))
+	}
+	var q, r big.Int
+	q.QuoRem(n, d, &r)
+	exact := r.Sign() == 0
+	if extra := len(q.Text(10)) - quoDigits; extra > 0 {
+		var m big.Int
+		p := pow10(int32(extra))
+		q.QuoRem(&q, p, &m)
+		if m.Sign() != 0 {
+			exact = false
+		}
+		half := new(big.Int).Lsh(&m, 1).Cmp(p)
+		if half > 0 || half == 0 && (r.Sign() != 0 || q.Bit(0) == 1) {
+			q.Add(&q, big.NewInt(1))
+		}
+		s -= int64(extra)
+	}
+	if exact {
+		// Drop the zeros below the ideal scale, as the General Decimal
+		// Arithmetic specification does for exact quotients.
+		ideal := max(int64(x.scale)-int64(y.scale), 0)
+		ten, m := big.NewInt(10), new(big.Int)
+		for s > ideal {
+			var t big.Int
+			t.QuoRem(&q, ten, m)
 			if m.Sign() != 0 {
 				break
 			}
-			r.Coeff.Set(&q)
-			r.Exponent++
-		}
-		if r.Coeff.Sign() == 0 && r.Exponent < ideal {
-			r.Exponent = ideal
+			q.Set(&t)
+			s--
 		}
 	}
-	return finish(&r)
+	if (x.Sign() < 0) != (y.Sign() < 0) {
+		q.Neg(&q)
+	}
+	return makeDecimal(&q, s)
 }
 
 // RoundingModes lists the modes DecimalDiv and DecimalRound accept.
