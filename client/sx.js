@@ -2111,8 +2111,9 @@
     const sel = h('SX-Reselect') || attr(el, 'sx-select');
     if (sel) { const picked = G.document.createDocumentFragment(); for (const n of frag.querySelectorAll(sel)) picked.append(n); frag = picked; }
     if (!emit(el, 'sx:beforeSwap', Object.assign(detail, { fragment: frag }), true)) return;
-    const added = swap(real, frag, style);
-    for (const n of added) if (n.nodeType === 1) process(n);
+    const added = swap(real, frag, style).filter((n) => n.nodeType === 1);
+    hoist(added);
+    for (const n of added) if (n.isConnected) process(n);
     emit(real.isConnected ? real : G.document.body, 'sx:afterSwap', detail);
     trig(el, h('SX-Trigger-After-Swap'));
     const push = h('SX-Push-Url') || attr(el, 'sx-push-url') || (b && verb === 'get' ? 'true' : null);
@@ -2120,6 +2121,18 @@
     if (push && push !== 'false') G.history.pushState({ sx: true }, '', push === 'true' ? u.href : push);
     else if (repl && repl !== 'false') G.history.replaceState({ sx: true }, '', repl === 'true' ? u.href : repl);
     G.setTimeout(() => { emit(real.isConnected ? real : G.document.body, 'sx:afterSettle', detail); trig(el, h('SX-Trigger-After-Settle')); }, 20);
+  }
+  // hoist moves a title, named meta and canonical link out of swapped-in
+  // content into <head> (boosted navigation carries the page's title).
+  function hoist(nodes) {
+    const head = G.document.head;
+    for (const n of nodes) {
+      for (const el of (n.matches('title,meta[name],link[rel=canonical]') ? [n] : Array.from(n.querySelectorAll('title,meta[name],link[rel=canonical]')))) {
+        if (el.closest('svg')) continue;
+        const old = el.tagName === 'TITLE' ? head.querySelector('title') : el.tagName === 'META' ? head.querySelector('meta[name="' + el.getAttribute('name') + '"]') : head.querySelector('link[rel=canonical]');
+        if (old) old.replaceWith(el); else head.append(el);
+      }
+    }
   }
   function errorText(text, status) {
     try { const j = JSON.parse(text); if (j && j.error) return j.error; } catch (e) { /* not JSON */ }

@@ -530,7 +530,7 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		writeError(ctx, 400, err.Error(), "")
 		return
 	}
-	if s.answerEngineRequest(r, fn, args) {
+	if s.answerEngineRequest(r, d, fn, args) {
 		return
 	}
 	wire := wantsWire(ctx)

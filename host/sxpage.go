@@ -85,7 +85,7 @@ func serveRuntime(ctx *fasthttp.RequestCtx, immutable bool) {
 
 // answerEngineRequest answers SX-Request and HX-Request page requests; it
 // reports false for ordinary requests, which get the document.
-func (s *Service) answerEngineRequest(r *requestCtx, fn *runtime.Lambda, args []runtime.Value) bool {
+func (s *Service) answerEngineRequest(r *requestCtx, d *runtime.Definition, fn *runtime.Lambda, args []runtime.Value) bool {
 	ctx := r.ctx
 	sx := string(ctx.Request.Header.Peek(headerSXRequest)) == "true"
 	hx := !sx && string(ctx.Request.Header.Peek(headerHXRequest)) == "true"
@@ -117,10 +117,31 @@ func (s *Service) answerEngineRequest(r *requestCtx, fn *runtime.Lambda, args []
 		s.fail(r, err, false)
 		return true
 	}
+	// A boosted navigation replaces the main region only: the page's
+	// title travels with it and the runtime hoists it into <head>.
+	title := ""
+	if string(ctx.Request.Header.Peek("SX-Boosted")) == "true" {
+		if title = d.OptionString("title"); title == "" {
+			title = s.Title
+		}
+	}
 	if hx {
 		ctx.SetContentType("text/html; charset=utf-8")
+		if title != "" {
+			out = "<title>" + runtime.EscapeHTML(title) + "</title>" + out
+		}
 		ctx.SetBodyString(out)
 		return true
+	}
+	if title != "" {
+		// One form: the runtime renders the last form of an answer.
+		var b strings.Builder
+		b.WriteString("(<> (title ")
+		runtime.WriteString(&b, title)
+		b.WriteString(") ")
+		b.WriteString(out)
+		b.WriteString(")")
+		out = b.String()
 	}
 	ctx.SetContentType("text/sx; charset=utf-8")
 	ctx.Response.Header.Set(headerCompsHash, bundle.hash)

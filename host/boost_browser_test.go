@@ -1,0 +1,58 @@
+//go:build linux
+
+package host_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/rose-ash/sxhost/host"
+	"github.com/rose-ash/sxhost/internal/browsertest"
+)
+
+const boostService = `
+(defservice boost :title "Boost")
+(defcomp ~nav () (nav :sx-boost "true" (a :id "to-a" :href "/a" "A") (a :id "to-b" :href "/b" "B")))
+(defpage a :path "/a" :title "Page A" :content (<> (~nav) (h1 :id "h" "This is A")))
+(defpage b :path "/b" :title "Page B" :content (<> (~nav) (h1 :id "h" "This is B")))
+`
+
+// sx-boost in real Chromium: a link inside swaps only #sx-root with the
+// page's text/sx answer, pushes the URL, hoists the title, and Back brings
+// the previous page back.
+func TestBrowserBoostedNavigation(t *testing.T) {
+	t.Parallel()
+	tab := browsertest.New(t)
+	s, _, _ := startService(t, boostService, host.Options{})
+	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/a")); err != nil {
+		t.Fatal(err)
+	}
+	until := func(what, cond string) {
+		t.Helper()
+		var ok bool
+		var err error
+		// Back reloads the page (popstate), which ends a pending evaluation:
+		// ask again in the new document.
+		for try := 0; try < 3 && !ok; try++ {
+			ok, err = chromedp.Run(tab, chromedp.Evaluate[bool](`new Promise((done) => {
+				const t0 = Date.now();
+				(function poll() {
+					if (`+cond+`) done(true);
+					else if (Date.now() - t0 > 5000) done(false);
+					else setTimeout(poll, 30);
+				})();
+			})`, chromedp.EvalAwaitPromise))
+		}
+		if err != nil || !ok {
+			html, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+			t.Fatalf("%s: %v\n%s", what, err, html)
+		}
+	}
+	until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	until("mark the document", `(window.__same = 1, document.getElementById('to-b').click(), true)`)
+	until("B swapped in without a page load", `document.getElementById('h').textContent === 'This is B' && window.__same === 1`)
+	until("URL pushed and title hoisted", `location.pathname === '/b' && document.title === 'Page B' && document.querySelectorAll('#sx-root title').length === 0`)
+	until("back", `(history.back(), true)`)
+	until("A again after Back", `location.pathname === '/a' && document.getElementById('h').textContent === 'This is A'`)
+}
