@@ -98,6 +98,9 @@ func (s *soak) run() bool {
 	fmt.Fprintln(w, "\nfigure\tvalue\tgoal\t")
 	fmt.Fprintf(w, "requests\t%d\t\t\n", s.stats.requests)
 	fmt.Fprintf(w, "status counts\t%s\t\t\n", s.stats.statusLine())
+	if line := s.stats.silentLine(); line != "" {
+		fmt.Fprintf(w, "no answer\t%s\t\t\n", line)
+	}
 	fmt.Fprintf(w, "5xx\t%d (%d unexpected)\t0 unexpected\t%s\n", all5xx, unexpected, check(unexpected == 0))
 	fmt.Fprintf(w, "panics\t%d\t0\t%s\n", panics, check(panics == 0))
 	lostText := fmt.Sprintf("%d of %d acknowledged writes", lost, len(load.acked))

@@ -17,14 +17,15 @@ type stats struct {
 	mu         sync.Mutex
 	requests   int
 	byStatus   map[int]int
-	transport  int // requests that got no answer
+	transport  int            // requests that got no answer
+	silent     map[string]int // of those, by phase
 	unexpected map[string]int
 	phase      string
 	expect5xx  map[int]bool // 5xx statuses the current phase explains
 }
 
 func newStats() *stats {
-	return &stats{byStatus: map[int]int{}, unexpected: map[string]int{}}
+	return &stats{byStatus: map[int]int{}, unexpected: map[string]int{}, silent: map[string]int{}}
 }
 
 // enter starts a phase; statuses in expected are explained by its faults.
@@ -46,6 +47,7 @@ func (s *stats) record(status int, what string) {
 	s.requests++
 	if status == 0 {
 		s.transport++
+		s.silent[s.phase]++
 		return
 	}
 	s.byStatus[status]++
@@ -84,6 +86,18 @@ func (s *stats) statusLine() string {
 		parts = append(parts, fmt.Sprintf("no answer×%d", s.transport))
 	}
 	return strings.Join(parts, " ")
+}
+
+// silentLine lists the requests without an answer by phase.
+func (s *stats) silentLine() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var parts []string
+	for phase, n := range s.silent {
+		parts = append(parts, fmt.Sprintf("%d in %s", n, strings.SplitN(phase, " (", 2)[0]))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
 }
 
 // latencies collects durations for percentiles.
