@@ -99,6 +99,8 @@ func platformWith(t *testing.T, opts host.Options, names ...string) (*host.Platf
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			srv.ShutdownWithContext(ctx)
+			// Shutdown misses a listener Serve has not registered yet.
+			ln.Close()
 		})
 		urls[svc.Name] = "http://" + ln.Addr().String()
 	}
