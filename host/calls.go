@@ -162,7 +162,7 @@ func sqlTransaction(th *runtime.Thread, a []runtime.Value) runtime.Value {
 		if errors.As(err, &e) {
 			panic(e) // the thunk's own error, status and all
 		}
-		th.Fail("sql/transaction: %v", err)
+		sqlprims.Fail(th, "sql/transaction", err) // a failed begin or commit
 	}
 	return out
 }

@@ -465,6 +465,12 @@ const stagedService = `
       (sql/exec "insert into %[1]s (tag, n) values ($1, 3)" tag)
       (when fail (abort 409 "stopped"))))
   {:rows (sql/value "select count(*) from %[1]s where tag = $1" tag)})
+(defaction twice :transaction false (&key (tag :str))
+  "Inserts tag twice into the table with a deferred unique key: the commit fails."
+  (sql/transaction
+    (fn ()
+      (sql/exec "insert into %[1]s_d (tag) values ($1)" tag)
+      (sql/exec "insert into %[1]s_d (tag) values ($1)" tag))))
 `
 
 // Finding 5: an action declared :transaction false (one that waits on
@@ -473,7 +479,8 @@ const stagedService = `
 func TestActionWithoutTransactionGroupsWrites(t *testing.T) {
 	t.Parallel()
 	table := uniqueName("staged")
-	execSQL(t, "create table "+table+" (tag text not null, n int not null)")
+	execSQL(t, "create table "+table+" (tag text not null, n int not null)",
+		"create table "+table+"_d (tag text not null unique deferrable initially deferred)")
 	s, _, _ := startService(t, fmt.Sprintf(stagedService, table), host.Options{DB: openPool(t, dbURL)})
 	check := directConn(t)
 	if r := postJSON(t, s.URL+"/internal/actions/staged", `{"tag":"ok"}`); r.Status != 200 || r.Body != `{"rows":3}` {
@@ -483,4 +490,6 @@ func TestActionWithoutTransactionGroupsWrites(t *testing.T) {
 	if n := countRows(t, check, table, "tag = 'stop'"); n != 1 {
 		t.Errorf("%d rows after the failed transaction, want 1: the first write stands, the group rolled back", n)
 	}
+	// A conflict found at the commit is a 409 like one found by a statement.
+	wantJSONError(t, postJSON(t, s.URL+"/internal/actions/twice", `{"tag":"x"}`), 409, "a commit failing on a deferred unique key", "conflict")
 }

@@ -284,6 +284,11 @@ func toJSON(v runtime.Value) any {
 	return v
 }
 
+// Fail stops th with a database error the way the sql/* primitives do
+// (SQLSTATE kept for SQLStateOf, refused values marked for BadValueOf),
+// for host primitives that talk to the database themselves.
+func Fail(th *runtime.Thread, name string, err error) { fail(th, name, err) }
+
 // fail turns a database error into an SX error with a clear message.
 func fail(th *runtime.Thread, name string, err error) {
 	var pg *pgconn.PgError
