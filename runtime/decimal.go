@@ -217,14 +217,15 @@ func AsDecimal(v Value) (*Decimal, bool) {
 
 // String returns the decimal in plain notation with its scale: "3.20".
 func (x *Decimal) String() string {
-	var digits string
+	var buf [24]byte
+	var digits []byte
 	if x.big != nil {
-		digits = x.big.String()
+		digits = x.big.Append(buf[:0], 10)
 	} else {
-		digits = strconv.FormatInt(x.coef, 10)
+		digits = strconv.AppendInt(buf[:0], x.coef, 10)
 	}
 	if x.scale == 0 {
-		return digits
+		return string(digits)
 	}
 	neg := digits[0] == '-'
 	if neg {
