@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,15 @@ func TestSignedCallsAreAcceptedOnce(t *testing.T) {
 	}
 }
 
+// testRedisURL is the Redis the tests share: SX_TEST_REDIS_URL (make test
+// sets it to the running or private server), else the local default.
+func testRedisURL() string {
+	if u := os.Getenv("SX_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
 // Finding 2: instances sharing Redis share the nonces, so a call accepted
 // by one is refused by the other.
 func TestNoncesSharedThroughRedis(t *testing.T) {
@@ -147,7 +157,7 @@ func TestNoncesSharedThroughRedis(t *testing.T) {
 	file := writeFile(t, dir, "svc.sx", `(defservice twin) (defquery one () 1)`)
 	var urls []string
 	for i := 0; i < 2; i++ {
-		c := cacheprims.New("redis://127.0.0.1:6379/0", nil)
+		c := cacheprims.New(testRedisURL(), nil)
 		p := newPlatform(t, []string{file}, host.Options{Secret: secret, Cache: c})
 		urls = append(urls, serve(t, p.Services()[0]).URL)
 	}
