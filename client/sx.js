@@ -522,8 +522,10 @@
     return args;
   }
 
-  function evBody(body, env, from) {
-    for (let i = from; i < body.length - 1; i++) evNT(body[i], env);
+  // evBody runs all but the last form of body from index from and returns
+  // the last as a Tail; given an output sink it renders them instead.
+  function evBody(body, env, from, out) {
+    for (let i = from; i < body.length - 1; i++) out ? render(body[i], env, out) : evNT(body[i], env);
     return body.length > from ? new Tail(body[body.length - 1], env) : null;
   }
 
@@ -710,22 +712,23 @@
   }
 
   // Special forms: each takes the form and env and returns a value or a
-  // Tail. Render-aware forms are handled again by the renderer.
+  // Tail. The body forms (when, cond, do, let, letrec) also take the
+  // renderer's output sink, and then render their body into it.
   const SPECIAL = Object.create(null);
   SPECIAL['if'] = (l, env) => {
     arity(l, 2, 3);
     if (truthy(evNT(l[1], env))) return new Tail(l[2], env);
     return l.length === 4 ? new Tail(l[3], env) : null;
   };
-  SPECIAL['when'] = (l, env) => {
+  SPECIAL['when'] = (l, env, out) => {
     arity(l, 1, -1);
-    return truthy(evNT(l[1], env)) ? evBody(l, env, 2) : null;
+    return truthy(evNT(l[1], env)) ? evBody(l, env, 2, out) : null;
   };
-  SPECIAL['cond'] = (l, env) => {
+  SPECIAL['cond'] = (l, env, out) => {
     for (const [t, body] of condClauses(l)) {
-      if (isElse(t)) return evBody(body, env, 0);
+      if (isElse(t)) return evBody(body, env, 0, out);
       const v = evNT(t, env);
-      if (truthy(v)) return body.length ? evBody(body, env, 0) : v;
+      if (truthy(v)) return body.length ? evBody(body, env, 0, out) : out ? renderValue(v, out) : v;
     }
     return null;
   };
@@ -749,7 +752,7 @@
     for (let i = 1; i < l.length - 1; i++) { const v = evNT(l[i], env); if (truthy(v)) return v; }
     return new Tail(l[l.length - 1], env);
   };
-  SPECIAL['do'] = SPECIAL['begin'] = (l, env) => evBody(l, env, 1);
+  SPECIAL['do'] = SPECIAL['begin'] = (l, env, out) => evBody(l, env, 1, out);
   // letEnv binds a let's variables and returns [env, bodyStart]; a named
   // let returns the loop call as a Tail instead.
   function letEnv(l, env) {
@@ -770,17 +773,17 @@
     for (const [n, v] of letBindings(l[1], pos)) e[n] = evNT(v, e);
     return e;
   }
-  SPECIAL['let'] = SPECIAL['let*'] = (l, env) => {
+  SPECIAL['let'] = SPECIAL['let*'] = (l, env, out) => {
     const e = letEnv(l, env);
-    return e instanceof Tail ? e : evBody(l, e, 2);
+    return e instanceof Tail ? e : evBody(l, e, 2, out);
   };
-  SPECIAL['letrec'] = (l, env) => {
+  SPECIAL['letrec'] = (l, env, out) => {
     arity(l, 1, -1);
     const bs = letBindings(l[1], posOf(l));
     const e = child(env);
     for (const [n] of bs) e[n] = null;
     for (const [n, v] of bs) e[n] = evNT(v, e);
-    return evBody(l, e, 2);
+    return evBody(l, e, 2, out);
   };
   SPECIAL['fn'] = SPECIAL['lambda'] = (l, env) => {
     arity(l, 1, -1);
@@ -1094,36 +1097,8 @@
     out.close(tag);
   }
 
-  function renderSeq(body, env, out, from) {
-    for (let i = from; i < body.length - 1; i++) render(body[i], env, out);
-    return body.length > from ? new Tail(body[body.length - 1], env) : null;
-  }
   const RENDER_SPECIAL = Object.create(null);
-  RENDER_SPECIAL['if'] = RENDER_SPECIAL['case'] = RENDER_SPECIAL['->'] = (x, env) => SPECIAL[x[0].name](x, env);
-  RENDER_SPECIAL['when'] = (x, env, out) => {
-    arity(x, 1, -1);
-    return truthy(evNT(x[1], env)) ? renderSeq(x, env, out, 2) : null;
-  };
-  RENDER_SPECIAL['cond'] = (x, env, out) => {
-    for (const [t, body] of condClauses(x)) {
-      if (isElse(t)) return renderSeq(body, env, out, 0);
-      const v = evNT(t, env);
-      if (truthy(v)) { if (!body.length) renderValue(v, out); return renderSeq(body, env, out, 0); }
-    }
-    return null;
-  };
-  RENDER_SPECIAL['do'] = RENDER_SPECIAL['begin'] = (x, env, out) => renderSeq(x, env, out, 1);
-  RENDER_SPECIAL['let'] = RENDER_SPECIAL['let*'] = (x, env, out) => {
-    const e = letEnv(x, env);
-    return e instanceof Tail ? e : renderSeq(x, e, out, 2);
-  };
-  RENDER_SPECIAL['letrec'] = (x, env, out) => {
-    const bs = letBindings(x[1], posOf(x));
-    const e = child(env);
-    for (const [n] of bs) e[n] = null;
-    for (const [n, v] of bs) e[n] = evNT(v, e);
-    return renderSeq(x, e, out, 2);
-  };
+  for (const k of ['if', 'case', '->', 'when', 'cond', 'do', 'begin', 'let', 'let*', 'letrec']) RENDER_SPECIAL[k] = SPECIAL[k];
   RENDER_SPECIAL['<>'] = (x, env, out) => { for (let i = 1; i < x.length; i++) render(x[i], env, out); };
   RENDER_SPECIAL['raw!'] = (x, env, out) => {
     for (let i = 1; i < x.length; i++) {
@@ -1782,18 +1757,15 @@
     if (typeof v === 'string') { const d = parseISO(v.trim()); if (d) return d; fail(name + ': invalid datetime ' + print(v)); }
     fail(name + ' expects a datetime, got ' + typeOf(v));
   }
-  def('parse-datetime', 1, 1, (s) => {
-    if (s === null || s instanceof SxDate) return s;
+  // parseDate is parse-datetime of a value that is not nil or blank.
+  function parseDate(s) {
+    if (s instanceof SxDate) return s;
     if (typeof s !== 'string') fail('parse-datetime expects a string, got ' + typeOf(s));
-    if (s.trim() === '') return null;
     return parseISO(s.trim()) || fail('parse-datetime: invalid datetime ' + print(s));
-  });
+  }
+  def('parse-datetime', 1, 1, (s) => s === null || (typeof s === 'string' && s.trim() === '') ? null : parseDate(s));
   def('datetime->string', 1, 1, (d) => { d = wantDate('datetime->string', d); return d && dateString(d, true); });
-  def('unix-seconds', 1, 1, (d) => {
-    if (d === null) return null;
-    d = d instanceof SxDate ? d : typeof d === 'string' ? parseISO(d.trim()) || fail('parse-datetime: invalid datetime ' + print(d)) : fail('parse-datetime expects a string, got ' + typeOf(d));
-    return Math.floor(d.ms / 1000);
-  });
+  def('unix-seconds', 1, 1, (d) => d === null ? null : Math.floor(parseDate(d).ms / 1000));
   const DAYS = 'Sunday Monday Tuesday Wednesday Thursday Friday Saturday'.split(' ');
   const MONTHS = 'January February March April May June July August September October November December'.split(' ');
   function isoWeek(f) {
