@@ -1240,31 +1240,8 @@
   });
   // decimalString formats f with exactly places decimals, rounding the
   // shortest decimal form half away from zero (2.675 → "2.68").
-  function decimalString(f, places) {
-    if (!Number.isFinite(f)) return fmtNum(f);
-    const neg = f < 0;
-    const [mant, exp] = Math.abs(f).toExponential().split('e');
-    let digits = mant.replace('.', '').split('').map(Number);
-    let point = Number(exp) + 1;
-    const keep = point + places;
-    if (keep < 0) { digits = []; point = 0; }
-    else if (keep < digits.length) {
-      const up = digits[keep] >= 5;
-      digits = digits.slice(0, keep);
-      if (up) {
-        let i = keep - 1;
-        for (; i >= 0 && digits[i] === 9; i--) digits[i] = 0;
-        if (i >= 0) digits[i]++; else { digits.unshift(1); point++; }
-      }
-    }
-    let s = neg && digits.some((d) => d !== 0) ? '-' : '';
-    if (point <= 0) s += '0';
-    else for (let i = 0; i < point; i++) s += i < digits.length ? digits[i] : '0';
-    if (!places) return s;
-    s += '.';
-    for (let i = 0; i < places; i++) { const j = point + i; s += j >= 0 && j < digits.length ? digits[j] : '0'; }
-    return s;
-  }
+  // toExponential is that shortest form, which parseDec reads exactly.
+  const decimalString = (f, places) => Number.isFinite(f) ? decStr(decRound(parseDec(f.toExponential()), places)) : fmtNum(f);
   const extreme = (name, a, sign) => {
     if (a.length === 1 && isList(a[0])) { if (!a[0].length) fail(name + ': empty list'); a = a[0]; }
     let best = want.num(name, a[0]);
