@@ -319,24 +319,9 @@
   }
 
   // ---- printer ----
-  function quoteStr(s) {
-    let out = '"';
-    for (const c of s) {
-      switch (c) {
-        case '"': out += '\\"'; break;
-        case '\\': out += '\\\\'; break;
-        case '\n': out += '\\n'; break;
-        case '\t': out += '\\t'; break;
-        case '\r': out += '\\r'; break;
-        default: {
-          const cp = c.codePointAt(0);
-          if (cp < 0x20 || cp === 0x7f || (cp >= 0xD800 && cp < 0xE000)) out += '\\u' + cp.toString(16).padStart(4, '0');
-          else out += c;
-        }
-      }
-    }
-    return out + '"';
-  }
+  // quoteStr is JSON's string text, except that DEL and \b \f are
+  // written as \u escapes (as the Go printer does).
+  const quoteStr = (s) => JSON.stringify(s).replace(/\\.|\x7f/g, (m) => ({ '\\b': '\\u0008', '\\f': '\\u000c', '\x7f': '\\u007f' })[m] || m);
   const isKeywordName = (s) => s !== '' && ![...s].some((c) => isDelim(c));
   const printKey = (k) => isKeywordName(k) ? ':' + k : quoteStr(k);
   function print(v, depth) {
