@@ -1707,8 +1707,7 @@
   }
   const zone = (d, colon) => d.off === 0 ? 'Z' : (d.off < 0 ? '-' : '+') + pad(Math.floor(Math.abs(d.off) / 60), 2) + (colon ? ':' : '') + pad(Math.abs(d.off) % 60, 2);
   function dateString(d, nano) {
-    const f = fields(d);
-    let s = pad(f.Y, 4) + '-' + pad(f.m, 2) + '-' + pad(f.d, 2) + 'T' + pad(f.H, 2) + ':' + pad(f.M, 2) + ':' + pad(f.S, 2);
+    let s = strftime(d, '%Y-%m-%dT%H:%M:%S');
     if (nano && d.ns) s += '.' + pad(d.ns, 9).replace(/0+$/, '');
     return s + zone(d, true);
   }
