@@ -2,7 +2,6 @@ package client
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,8 +13,7 @@ import (
 
 	"github.com/dop251/goja"
 
-	"github.com/rose-ash/sxhost/runtime"
-	"github.com/rose-ash/sxhost/stdlib"
+	"github.com/rose-ash/sxhost/internal/sxtest"
 )
 
 var (
@@ -87,20 +85,7 @@ func renderJS(vm *goja.Runtime, name, src string) (string, error) {
 // renderGo renders the same program with the Go runtime, the reference.
 func renderGo(t *testing.T, name, src string) string {
 	t.Helper()
-	forms, err := runtime.Read(name, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	th := stdlib.NewEnv().NewThread(ctx)
-	th.Out = &strings.Builder{}
-	for _, f := range forms[:len(forms)-1] {
-		if _, err := th.Eval(f); err != nil {
-			t.Fatalf("Go: %v", err)
-		}
-	}
-	html, err := th.RenderHTML(forms[len(forms)-1])
+	html, err := sxtest.RenderLast(name, src)
 	if err != nil {
 		t.Fatalf("Go: %v", err)
 	}

@@ -1,16 +1,13 @@
 package runtime_test
 
 import (
-	"context"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/rose-ash/sxhost/runtime"
-	"github.com/rose-ash/sxhost/stdlib"
+	"github.com/rose-ash/sxhost/internal/sxtest"
 )
 
 // update rewrites the golden .html files from what the renderer produces.
@@ -30,28 +27,9 @@ func renderGolden(t *testing.T, file string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forms, err := runtime.Read(filepath.Base(file), string(src))
+	html, err := sxtest.RenderLast(filepath.Base(file), string(src))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(forms) == 0 {
-		t.Fatal("no forms")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	th := stdlib.NewEnv().NewThread(ctx)
-	th.Out = &strings.Builder{}
-	for _, f := range forms[:len(forms)-1] {
-		if _, err := th.Eval(f); err != nil {
-			t.Fatalf("evaluating %s: %v", clip(runtime.Print(f)), err)
-		}
-	}
-	html, err := th.RenderHTML(forms[len(forms)-1])
-	if err != nil {
-		if e, ok := err.(*runtime.Error); ok {
-			t.Fatalf("rendering: %s", e.Format())
-		}
-		t.Fatalf("rendering: %v", err)
 	}
 	return html
 }
