@@ -84,6 +84,9 @@ func (p *Platform) Watch(ctx context.Context) (stop func(), err error) {
 		if sub := strings.TrimSuffix(svc.Files[0], filepath.Ext(svc.Files[0])); isDir(sub) {
 			dirs[sub] = true
 		}
+		if shared := sharedDir(svc.Files[0]); isDir(shared) {
+			dirs[shared] = true
+		}
 	}
 	for d := range dirs {
 		if err := w.Add(d); err != nil {
@@ -143,6 +146,7 @@ func isDir(path string) bool {
 func (p *Platform) reloadChanged(changed map[string]bool) {
 	for _, svc := range p.order {
 		dir := strings.TrimSuffix(svc.Files[0], filepath.Ext(svc.Files[0]))
+		shared, _ := filepath.Abs(sharedDir(svc.Files[0]))
 		owns := false
 		for f := range changed {
 			abs, _ := filepath.Abs(f)
@@ -151,7 +155,7 @@ func (p *Platform) reloadChanged(changed map[string]bool) {
 					owns = true
 				}
 			}
-			if d, _ := filepath.Abs(dir); filepath.Dir(abs) == d {
+			if d, _ := filepath.Abs(dir); filepath.Dir(abs) == d || filepath.Dir(abs) == shared {
 				owns = true
 			}
 		}

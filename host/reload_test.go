@@ -291,3 +291,40 @@ func TestHotReloadOfServiceDirectory(t *testing.T) {
 		return r.Status == 200 && strings.Contains(r.Body, "extra page")
 	})
 }
+
+func TestSharedModulesLoadIntoEveryServiceAndReload(t *testing.T) {
+	t.Parallel()
+	// services/shared/*.sx is loaded into each service beside it, before the
+	// service's own files, and an edit there reloads every one of them.
+	dir := t.TempDir()
+	shop := writeFile(t, dir, "shop.sx", `(defservice shop)
+(defpage home :path "/" :content (~frame :who "shop"))
+`)
+	blog := writeFile(t, dir, "blog.sx", `(defservice blog)
+(defpage home :path "/" :content (~frame :who "blog"))
+`)
+	writeFile(t, dir, "shared/layout.sx", `(defcomp ~frame (&key who) (header (b "frame one") " " who))`)
+	p := newPlatform(t, []string{shop, blog}, host.Options{Dev: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	stop, err := p.Watch(ctx)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); stop() })
+	var urls []string
+	for _, svc := range p.Services() {
+		urls = append(urls, serve(t, svc).URL)
+	}
+	for i, who := range []string{"shop", "blog"} {
+		if r := get(t, urls[i]+"/"); !strings.Contains(r.Body, "<b>frame one</b> "+who) {
+			t.Fatalf("%s before the edit: %s", who, r)
+		}
+	}
+	replaceFile(t, filepath.Join(dir, "shared", "layout.sx"), `(defcomp ~frame (&key who) (header (b "frame two") " " who))`)
+	for i, who := range []string{"shop", "blog"} {
+		eventually(t, 5*time.Second, who+" with the edited shared module", func() bool {
+			return strings.Contains(get(t, urls[i]+"/").Body, "<b>frame two</b> "+who)
+		})
+	}
+}

@@ -152,6 +152,21 @@ func serviceFiles(file string) []string {
 	return append(files, more...)
 }
 
+// sharedDir is the directory of modules every service beside it loads first
+// (services/shared/ for services/cart.sx): the layout, the SSO client and
+// other definitions the six services have in common. Each service still
+// gets its own copy in its own environment.
+func sharedDir(file string) string {
+	return filepath.Join(filepath.Dir(file), "shared")
+}
+
+// sharedFiles lists the .sx files of a service's shared directory, sorted.
+func sharedFiles(file string) []string {
+	files, _ := filepath.Glob(filepath.Join(sharedDir(file), "*.sx"))
+	sort.Strings(files)
+	return files
+}
+
 // Env returns the service's current environment.
 func (s *Service) Env() *runtime.Env { return s.state.Load().env }
 
@@ -171,7 +186,7 @@ func (s *Service) load() (*state, error) {
 	env.DefinePrimitives(s.primitives()...)
 	th := env.NewThread(context.Background())
 	th.Out = os.Stderr
-	for _, f := range s.Files {
+	for _, f := range append(sharedFiles(s.Files[0]), s.Files...) {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
