@@ -21,6 +21,7 @@ import (
 	"github.com/rose-ash/sxhost/host"
 	"github.com/rose-ash/sxhost/migrations"
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
+	"github.com/rose-ash/sxhost/prims/mail"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
 
@@ -38,7 +39,8 @@ Every command answers --help and --version.
 environment: DATABASE_URL, DATABASE_POOL_MAX, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_KEYS,
 SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE>
 (listen address), SX_OUTBOUND_ALLOW (non-public prefixes http/request may reach),
-SX_LOG_FORMAT=text|json, SX_LOG_LEVEL=debug|info|warn|error
+SX_LOG_FORMAT=text|json, SX_LOG_LEVEL=debug|info|warn|error, SMTP_URL and MAIL_FROM
+(outgoing mail; unset: the log and /dev/outbox)
 `
 
 const runUsage = `usage: sxhost run [--addr HOST:PORT] [--host HOST] [--dev [--repl 127.0.0.1:PORT]] FILE...
@@ -113,6 +115,13 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 		return opts, nil, err
 	}
 	opts.OutboundAllow = allow
+	if os.Getenv("SMTP_URL") != "" {
+		if opts.Mailer, err = mail.FromEnv(os.Getenv, log); err != nil {
+			return opts, nil, err
+		}
+	} else {
+		log.Info("SMTP_URL is not set: mail goes to the log and the dev outbox (/dev/outbox with --dev)")
+	}
 	closeDB := func() {}
 	poolMax, err := sqlprims.ParsePoolMax(os.Getenv("DATABASE_POOL_MAX"))
 	if err != nil {
@@ -154,6 +163,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := host.RequireSecret(os.Getenv("SX_ENV"), os.Getenv("SX_INTERNAL_SECRET")); err != nil {
 		fmt.Fprintln(stderr, "sxhost:", err)
+		return 2
+	}
+	if os.Getenv("SX_ENV") == "prod" && os.Getenv("SMTP_URL") == "" {
+		// Without a mail server sign-in links would only reach the log.
+		fmt.Fprintln(stderr, "sxhost: SMTP_URL must be set when SX_ENV=prod: sign-in links and receipts are sent by mail (smtp://user:pass@host:587)")
 		return 2
 	}
 	log, err := newLogger(stderr, *dev || os.Getenv("SX_ENV") == "dev", os.Getenv)

@@ -245,6 +245,9 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 			r.ctx.SetBodyString(s.plat.dev.version(s.Name))
 		}))
 	}
+	if s.plat.opts.Dev {
+		rt.GET("/dev/outbox", wrap("/dev/outbox", s.serveOutbox))
+	}
 	rt.GET("/metrics", wrap("/metrics", func(r *requestCtx) {
 		r.ctx.SetContentType(string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 		if err := s.plat.metrics.write(s.Name, r.ctx); err != nil {

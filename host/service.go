@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
+	"github.com/rose-ash/sxhost/prims/mail"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 	"github.com/rose-ash/sxhost/stdlib"
@@ -69,6 +70,9 @@ type Options struct {
 	// they are not public (SX_OUTBOUND_ALLOW; e.g. 127.0.0.1/32 for a local
 	// Ghost in development and tests). See outguard.go.
 	OutboundAllow []netip.Prefix
+	// Mailer delivers (mail-send …) mail (SMTP_URL); nil keeps it in a
+	// development outbox (the log, and /dev/outbox with Dev).
+	Mailer mail.Sender
 }
 
 // Platform is the set of services loaded into one process.
@@ -89,6 +93,9 @@ type Platform struct {
 	nonceStore *nonceStore
 	// the start-up warning about a missing secret, logged once
 	announceOnce sync.Once
+	// outgoing mail (mail.go)
+	mailOnce sync.Once
+	mail     mail.Sender
 }
 
 // Service is one service: its name, port and current definitions.
