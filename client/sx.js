@@ -2019,6 +2019,21 @@
     const h = (n) => res.headers.get(n);
     if (h('SX-Redirect')) { G.location.href = h('SX-Redirect'); return; }
     if (h('SX-Refresh') === 'true') { G.location.reload(); return; }
+    const loc = h('SX-Location');
+    if (loc) {
+      // A client-side navigation: GET the path into #sx-root (or the
+      // JSON form's target) and push its URL, as a boosted link would.
+      let o;
+      try { o = JSON.parse(loc); } catch (e) { o = { path: loc }; }
+      const a = G.document.createElement('a');
+      a.setAttribute('sx-get', o.path);
+      a.setAttribute('sx-target', o.target || '#sx-root');
+      a.setAttribute('sx-push-url', 'true');
+      a.setAttribute('sx-headers', '{"SX-Boosted":"true"}'); // the page's title comes along
+      for (const k of ['swap', 'select']) if (o[k]) a.setAttribute('sx-' + k, o[k]);
+      issue(a, 'location');
+      return;
+    }
     if (h('SX-Components-Hash') && res.ok) detail.bundleHash = h('SX-Components-Hash');
     if (!res.ok) {
       el.classList.add('sx-error');
@@ -2103,8 +2118,10 @@
         continue;
       }
       const src = t.mods.from ? (t.mods.from === 'document' ? G.document : t.mods.from === 'window' ? G : t.mods.from === 'body' ? G.document.body : G.document.querySelector(t.mods.from)) : el;
-      let timer = null, last;
+      // changed compares with the value the element had when bound (htmx).
+      let timer = null, last = el.value;
       const handler = (ev) => {
+        if (t.mods.target && !(ev.target.matches && ev.target.matches(t.mods.target))) return;
         if (ev.type === 'submit' || (ev.type === 'click' && (el.tagName === 'A' || (el.tagName === 'BUTTON' && el.form)))) ev.preventDefault();
         if (t.filter) { try { if (!truthy(SX.evaluate(t.filter, child(withEvent(ev))))) return; } catch (e) { G.console.error(e); return; } }
         if (t.mods.changed) { if (el.value === last) return; last = el.value; }
@@ -2124,11 +2141,16 @@
     for (const k of ['key', 'code', 'ctrlKey', 'shiftKey', 'altKey', 'metaKey', 'button', 'type']) e[k] = ev[k] === undefined ? null : ev[k];
     return e;
   }
+  const SX_EVENTS = ['beforeRequest', 'afterRequest', 'beforeSwap', 'afterSwap', 'afterSettle', 'responseError', 'sendError', 'timeout', 'historyRestore', 'load'];
   function bindHandlers(el) {
     for (const a of Array.from(el.attributes)) {
       if (!a.name.startsWith('sx-on:')) continue;
+      // HTML lower-cases attribute names: sx-on:afterSwap arrives as
+      // "afterswap" (htmx-style kebab-case and an sx: prefix are allowed too).
       let ev = a.name.slice(6);
-      if (/^(before|after)[A-Z]|^(load|responseError|sendError)$/.test(ev)) ev = 'sx:' + ev;
+      const k = ev.replace(/^sx:/, '').replace(/-/g, '');
+      const known = SX_EVENTS.find((n) => n.toLowerCase() === k);
+      if (known) ev = 'sx:' + known;
       const body = a.value;
       el.addEventListener(ev, () => {
         try { SX.evaluate(body, Object.assign(child(SX.env), { this: el })); } catch (e) { G.console.error('sx-on:', SX.formatError(e)); }

@@ -90,6 +90,25 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 				}
 				return nil
 			}},
+		{Name: "response-header", Params: "(name value)", Doc: "Sets a header of the current response for the browser runtime: only SX-* and HX-* names (SX-Trigger, SX-Retarget, SX-Reswap, SX-Push-Url …, docs/client.md); returns value.", MinArgs: 2, MaxArgs: 2, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				name, value := str(th, "response-header", a[0]), str(th, "response-header", a[1])
+				// Only the engine's protocol headers: a page cannot loosen the
+				// security headers or set cookies this way.
+				upper := strings.ToUpper(name)
+				if !strings.HasPrefix(upper, "SX-") && !strings.HasPrefix(upper, "HX-") || strings.ContainsAny(name, " :\r\n") {
+					th.Fail("response-header: %q is not an SX-* or HX-* header name", name)
+				}
+				if strings.ContainsAny(value, "\r\n") {
+					th.Fail("response-header: the value of %s has a line break", name)
+				}
+				r := requestOf(th)
+				if r == nil {
+					th.Fail("response-header: no request")
+				}
+				r.ctx.Response.Header.Set(name, value)
+				return value
+			}},
 		{Name: "request-method", Params: "()", Doc: "The current request's method.", IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				if r := requestOf(th); r != nil {
