@@ -37,7 +37,8 @@ const sxhostUsage = `usage:
 Every command answers --help and --version.
 
 environment: DATABASE_URL, DATABASE_POOL_MAX, REDIS_URL, SX_INTERNAL_SECRET, SX_SESSION_KEYS,
-SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_ADDR_<SERVICE>
+SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_PUBLIC_URL_<SERVICE>
+(where (site-url …) links to a service's pages), SX_ADDR_<SERVICE>
 (listen address), SX_OUTBOUND_ALLOW (non-public prefixes http/request may reach),
 SX_LOG_FORMAT=text|json, SX_LOG_LEVEL=debug|info|warn|error, SMTP_URL and MAIL_FROM
 (outgoing mail; unset: the log and /dev/outbox)
@@ -189,6 +190,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	p, err := host.New(files, opts)
 	if err != nil {
 		return report(stderr, err)
+	}
+	for svc, base := range host.PublicURLsFromEnv(os.Environ()) {
+		p.SetPublicURL(svc, base)
 	}
 	if *replAddr != "" {
 		ln, err := host.ListenDevREPL(*replAddr)

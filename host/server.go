@@ -129,9 +129,7 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 			return
 		}
 		if html {
-			ctx.SetStatusCode(a.Status)
-			ctx.SetContentType("text/html; charset=utf-8")
-			ctx.SetBodyString("<!doctype html><title>" + runtime.EscapeHTML(a.Message) + "</title><p>" + runtime.EscapeHTML(a.Message) + "</p>")
+			s.writeHTMLError(r, a.Status, a.Message, "", "<!doctype html><title>"+runtime.EscapeHTML(a.Message)+"</title><p>"+runtime.EscapeHTML(a.Message)+"</p>")
 			return
 		}
 		ctx.Response.Header.Set(headerErrorKind, errorKindAbort)
@@ -174,13 +172,11 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 		}
 	}
 	if html {
-		ctx.SetStatusCode(status)
-		ctx.SetContentType("text/html; charset=utf-8")
 		body := "<!doctype html><title>Error</title><h1>Something went wrong</h1><p>Error id: <code>" + id + "</code></p>"
 		if s.plat.opts.Dev {
 			body += "<pre>" + runtime.EscapeHTML(msg) + "</pre>"
 		}
-		ctx.SetBodyString(body)
+		s.writeHTMLError(r, status, msg, id, body)
 		return
 	}
 	writeError(ctx, status, msg, id)
@@ -258,11 +254,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	rt.GET(client.HashedPath, wrap(client.HashedPath, func(r *requestCtx) { serveRuntime(r.ctx, true) }))
 	if dir := s.staticDir(); dir != "" {
 		fs := &fasthttp.FS{Root: dir, Compress: true, AcceptByteRange: true}
-		files := fs.NewRequestHandler()
-		rt.GET("/static/{filepath:*}", wrap("/static/", func(r *requestCtx) {
-			r.ctx.Request.SetRequestURI("/" + r.ctx.UserValue("filepath").(string))
-			files(r.ctx)
-		}))
+		rt.GET("/static/{filepath:*}", wrap("/static/", s.serveStatic(fs.NewRequestHandler())))
 	}
 	for _, d := range st.env.Definitions("page") {
 		method := strings.ToUpper(d.OptionString("method"))
@@ -296,7 +288,13 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 			return nil, fmt.Errorf("%s: defroute %s: %v", d.Pos, d.Name, err)
 		}
 	}
-	rt.NotFound = func(ctx *fasthttp.RequestCtx) { writeError(ctx, 404, "not found: "+string(ctx.Path()), "") }
+	rt.NotFound = func(ctx *fasthttp.RequestCtx) {
+		if r, ok := ctx.UserValue("sxhost.request").(*requestCtx); ok && wantsHTML(ctx) {
+			s.writeHTMLError(r, 404, "not found: "+string(ctx.Path()), "", "<!doctype html><title>Not found</title><p>Not found</p>")
+			return
+		}
+		writeError(ctx, 404, "not found: "+string(ctx.Path()), "")
+	}
 	rt.MethodNotAllowed = func(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, 405, "method "+string(ctx.Method())+" not allowed for "+string(ctx.Path()), "")
 	}

@@ -88,6 +88,8 @@ type Platform struct {
 	dev            devState
 	keyOnce        sync.Once
 	sessionCiphers []cipher.AEAD
+	publicMu       sync.RWMutex
+	publicURLs     map[string]string // SX_PUBLIC_URL_<SERVICE>: (site-url …) bases
 	// replay guard for signed internal calls (see hmac.go)
 	nonceOnce  sync.Once
 	nonceStore *nonceStore
@@ -106,9 +108,10 @@ type Service struct {
 	// Files are the .sx files the service was loaded from.
 	Files []string
 
-	plat  *Platform
-	state atomic.Pointer[state]
-	mu    sync.Mutex // serialises reloads
+	plat   *Platform
+	state  atomic.Pointer[state]
+	static atomic.Pointer[staticAssets] // content-hashed names of static/ (sxpage.go)
+	mu     sync.Mutex                   // serialises reloads
 }
 
 // state is one loaded generation of a service's definitions. Hot reload
@@ -191,6 +194,7 @@ func (p *Platform) newEnv() *runtime.Env {
 func (s *Service) load() (*state, error) {
 	env := s.plat.newEnv()
 	env.DefinePrimitives(s.primitives()...)
+	env.DefinePrimitives(s.sitePrimitives()...)
 	th := env.NewThread(context.Background())
 	th.Out = os.Stderr
 	for _, f := range append(sharedFiles(s.Files[0]), s.Files...) {
@@ -297,8 +301,13 @@ func pageFunction(th *runtime.Thread, d *runtime.Definition) (*runtime.Lambda, e
 			name = "~" + name
 		}
 		title, _ := d.Option("title")
-		content = runtime.NewList(runtime.Intern(name), runtime.Keyword{Name: "title"}, title,
-			runtime.Keyword{Name: "page"}, d.Name, content)
+		call := []runtime.Value{runtime.Intern(name), runtime.Keyword{Name: "title"}, title, runtime.Keyword{Name: "page"}, d.Name}
+		for _, opt := range layoutOptions {
+			if v, ok := d.Option(opt); ok {
+				call = append(call, runtime.Keyword{Name: opt}, v)
+			}
+		}
+		content = runtime.NewList(append(call, content)...)
 	}
 	if _, err := authLevel(d); err != nil {
 		return nil, err

@@ -1,10 +1,18 @@
 package host
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -164,13 +172,21 @@ func (s *Service) answerEngineRequest(r *requestCtx, d *runtime.Definition, fn *
 // when the page rendered a whole document itself (a layout), adds the
 // runtime's tags to it.
 func (s *Service) pageDocument(r *requestCtx, d *runtime.Definition, out string) string {
+	title := d.OptionString("title")
+	if title == "" {
+		title = s.Title
+	}
+	return s.document(r, title, out)
+}
+
+// documentOf is pageDocument for output that belongs to no page (an error
+// page).
+func (s *Service) documentOf(r *requestCtx, out string) string { return s.document(r, s.Title, out) }
+
+func (s *Service) document(r *requestCtx, title, out string) string {
 	head, tail := s.runtimeTags(r)
 	isDoctype := len(out) >= 9 && strings.EqualFold(out[:9], "<!doctype")
 	if !strings.HasPrefix(out, "<html") && !isDoctype {
-		title := d.OptionString("title")
-		if title == "" {
-			title = s.Title
-		}
 		return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + runtime.EscapeHTML(title) + "</title>" +
 			head + "</head><body><div id=\"sx-root\">" + out + "</div>" + tail + "</body></html>"
 	}
@@ -219,3 +235,252 @@ func escapeScriptText(src string) string {
 // nonceAttr is the nonce attribute for a script tag of this response: the
 // nonce of its Content-Security-Policy (headers.go).
 func nonceAttr(r *requestCtx) string { return ` nonce="` + r.cspNonce() + `"` }
+
+// layoutOptions are the defpage options a :layout component receives besides
+// :title and :page, when the page gives them: what a shared layout needs
+// for the head (meta description, canonical URL, Open Graph image and type,
+// JSON-LD, robots) and the page's aside.
+var layoutOptions = []string{"description", "canonical", "image", "og-type", "json-ld", "robots", "aside"}
+
+// sitePrimitives are the primitives the shared layout needs from the host:
+// links between the services and content-hashed static files.
+func (s *Service) sitePrimitives() []*runtime.Primitive {
+	return []*runtime.Primitive{
+		{Name: "site-url", Params: "(service &rest path)", Doc: "The public URL of a path of a service: SX_PUBLIC_URL_<SERVICE> when set; the path itself for this service; for another service loaded here, the request's host with that service's :port; else the path.", MinArgs: 1, MaxArgs: 2, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				path := "/"
+				if len(a) > 1 {
+					path = str(th, "site-url", a[1])
+				}
+				return s.plat.publicURL(requestOf(th), s, str(th, "site-url", a[0]), path)
+			}},
+		{Name: "absolute-url", Params: "(path)", Doc: "path as an absolute URL of this service (canonical links, feeds, Open Graph): on SX_PUBLIC_URL_<SERVICE> when set, else on the scheme and host of the request.", MinArgs: 1, MaxArgs: 1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				path := str(th, "absolute-url", a[0])
+				s.plat.publicMu.RLock()
+				base := s.plat.publicURLs[s.Name]
+				s.plat.publicMu.RUnlock()
+				if base != "" {
+					return strings.TrimRight(base, "/") + path
+				}
+				r := requestOf(th)
+				if r == nil {
+					return path
+				}
+				scheme := "http"
+				if r.ctx.IsTLS() {
+					scheme = "https"
+				}
+				return scheme + "://" + string(r.ctx.Host()) + path
+			}},
+		{Name: "asset-url", Params: "(name)", Doc: "The content-hashed URL of a file of static/ (\"site.css\" → \"/static/site.3f2a9c1b0d4e.css\"), served with a year's immutable caching; the plain /static/ URL when the file is missing.", MinArgs: 1, MaxArgs: 1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				name := str(th, "asset-url", a[0])
+				if h := s.assets().hashed(name); h != "" {
+					return "/static/" + h
+				}
+				return "/static/" + name
+			}},
+	}
+}
+
+// publicURL resolves (site-url service path).
+func (p *Platform) publicURL(r *requestCtx, from *Service, service, path string) string {
+	p.publicMu.RLock()
+	base := p.publicURLs[service]
+	p.publicMu.RUnlock()
+	if base != "" {
+		return strings.TrimRight(base, "/") + path
+	}
+	if from.Name == service || r == nil {
+		return path
+	}
+	// Development: the services of one process listen on their :port of
+	// the host the visitor used.
+	if target := p.services[service]; target != nil && target.Port > 0 {
+		host := string(r.ctx.Host())
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		scheme := "http"
+		if r.ctx.IsTLS() {
+			scheme = "https"
+		}
+		return scheme + "://" + host + ":" + strconv.Itoa(target.Port) + path
+	}
+	return path
+}
+
+// SetPublicURL sets the public base URL of a service's pages
+// (SX_PUBLIC_URL_<SERVICE>), which (site-url …) links to. Call it before
+// serving.
+func (p *Platform) SetPublicURL(service, base string) {
+	p.publicMu.Lock()
+	defer p.publicMu.Unlock()
+	if p.publicURLs == nil {
+		p.publicURLs = map[string]string{}
+	}
+	p.publicURLs[service] = base
+}
+
+// PublicURLsFromEnv reads SX_PUBLIC_URL_<SERVICE> variables of environ (as
+// os.Environ returns it).
+func PublicURLsFromEnv(environ []string) map[string]string {
+	urls := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_PUBLIC_URL_") && v != "" {
+			urls[strings.ToLower(strings.ReplaceAll(k[len("SX_PUBLIC_URL_"):], "_", "-"))] = v
+		}
+	}
+	return urls
+}
+
+// staticAssets are the content-hashed names of the files of a service's
+// static/ directory: name.HASH.ext, the hash being the first 12 hex digits
+// of the file's SHA-256. A hashed URL names one version of a file for good,
+// so it is cached immutably; an edit makes a new URL.
+type staticAssets struct {
+	dir     string
+	byName  map[string]string // "site.css" → "site.3f2a9c1b0d4e.css"
+	byHash  map[string]string // the reverse
+	modTime map[string]time.Time
+}
+
+func (a *staticAssets) hashed(name string) string {
+	if a == nil {
+		return ""
+	}
+	return a.byName[name]
+}
+
+// original returns the file a hashed name stands for, or "".
+func (a *staticAssets) original(hashed string) string {
+	if a == nil {
+		return ""
+	}
+	return a.byHash[hashed]
+}
+
+// scanStatic hashes the files under dir, leaving out hidden files and the
+// compressed copies fasthttp.FS keeps beside them.
+func scanStatic(dir string) *staticAssets {
+	a := &staticAssets{dir: dir, byName: map[string]string{}, byHash: map[string]string{}, modTime: map[string]time.Time{}}
+	if dir == "" {
+		return a
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // WalkDir does not enter a root that is a link
+	}
+	filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || strings.HasPrefix(e.Name(), ".") || strings.Contains(e.Name(), ".fasthttp.") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		sum := sha256.Sum256(b)
+		ext := filepath.Ext(rel)
+		h := strings.TrimSuffix(rel, ext) + "." + hex.EncodeToString(sum[:])[:12] + ext
+		a.byName[rel], a.byHash[h] = h, rel
+		if fi, err := e.Info(); err == nil {
+			a.modTime[rel] = fi.ModTime()
+		}
+		return nil
+	})
+	return a
+}
+
+// stale reports whether a file changed since the scan (development).
+func (a *staticAssets) stale() bool {
+	for rel, t := range a.modTime {
+		fi, err := os.Stat(filepath.Join(a.dir, filepath.FromSlash(rel)))
+		if err != nil || !fi.ModTime().Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// assets returns the service's hashed static files, rescanned in
+// development when one changed.
+func (s *Service) assets() *staticAssets {
+	a := s.static.Load()
+	if a == nil || (s.plat.opts.Dev && a.stale()) {
+		a = scanStatic(s.staticDir())
+		s.static.Store(a)
+	}
+	return a
+}
+
+// serveStatic answers /static/…: a hashed name is the file it names, cached
+// for good; other names are served as they are.
+func (s *Service) serveStatic(files fasthttp.RequestHandler) func(r *requestCtx) {
+	return func(r *requestCtx) {
+		name := r.ctx.UserValue("filepath").(string)
+		if orig := s.assets().original(name); orig != "" {
+			r.ctx.Request.SetRequestURI("/" + orig)
+			files(r.ctx)
+			if r.ctx.Response.StatusCode() == 200 {
+				r.ctx.Response.Header.Set("Cache-Control", "public, max-age=31536000, immutable")
+			}
+			return
+		}
+		r.ctx.Request.SetRequestURI("/" + name)
+		files(r.ctx)
+	}
+}
+
+// errorPageComponent is the component that draws a service's HTML error
+// pages when its environment defines one (the shared layout does):
+// (~site-error-page :status 404 :message "…" :error-id "…").
+const errorPageComponent = "~site-error-page"
+
+// errorPage renders the branded error page for an HTML answer, under a
+// deadline of its own (the request's may be what ran out); ok is false
+// when the service has none or it failed, and the plain page is used.
+func (s *Service) errorPage(r *requestCtx, status int, msg, errorID string) (string, bool) {
+	st := s.state.Load()
+	comp, found := st.env.Lookup(errorPageComponent)
+	if !found {
+		return "", false
+	}
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	th := st.thread(c, s.plat)
+	defer st.release(th)
+	setRequest(th, r)
+	args := []runtime.Value{runtime.KeywordArg{Name: "status"}, int64(status), runtime.KeywordArg{Name: "message"}, msg}
+	if errorID != "" {
+		args = append(args, runtime.KeywordArg{Name: "error-id"}, errorID)
+	}
+	out, err := th.RenderCall(comp, args...)
+	if err != nil {
+		s.plat.log.Warn("error page failed", "service", s.Name, "request_id", r.id, "error", err.Error())
+		return "", false
+	}
+	return s.documentOf(r, out), true
+}
+
+// writeHTMLError answers status with the branded error page, or a plain one.
+func (s *Service) writeHTMLError(r *requestCtx, status int, msg, errorID, plain string) {
+	body, ok := s.errorPage(r, status, msg, errorID)
+	if !ok {
+		body = plain
+	}
+	r.ctx.SetStatusCode(status)
+	r.ctx.SetContentType("text/html; charset=utf-8")
+	r.ctx.SetBodyString(body)
+}
+
+// wantsHTML reports whether a request is a browser's page request: a GET
+// or HEAD accepting text/html, not one of the runtime's.
+func wantsHTML(ctx *fasthttp.RequestCtx) bool {
+	m := string(ctx.Method())
+	return (m == "GET" || m == "HEAD") && bytes.Contains(ctx.Request.Header.Peek("Accept"), []byte("text/html"))
+}
