@@ -9,14 +9,14 @@ import (
 
 const responseHeaderService = `
 (defservice rhs)
-(defroute ok :path "/ok" () (do (response-header "SX-Trigger" "saved") (response-header "hx-reswap" "none") "done"))
+(defroute ok :path "/ok" () (do (response-header "SX-Trigger" "saved") (response-header "hx-reswap" "none") (response-header "cache-control" "no-store") "done"))
 (defroute cookie :path "/cookie" () (do (response-header "Set-Cookie" "a=b") "no"))
 (defroute csp :path "/csp" () (do (response-header "Content-Security-Policy" "default-src *") "no"))
 (defroute split :path "/split" () (do (response-header "SX-Trigger" "a\r\nSet-Cookie: a=b") "no"))
 `
 
-// response-header sets the engine's protocol headers and refuses every
-// other name (a page cannot loosen its security headers or set cookies
+// response-header sets the engine's protocol headers and a few named
+// others and refuses every other name (a page cannot loosen its security headers or set cookies
 // through it) and values that would split the header.
 func TestResponseHeaderPrimitive(t *testing.T) {
 	t.Parallel()
@@ -28,6 +28,9 @@ func TestResponseHeaderPrimitive(t *testing.T) {
 	}
 	if got := r.Header.Get("HX-Reswap"); got != "none" {
 		t.Errorf("HX-Reswap = %q, want none", got)
+	}
+	if got := r.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", got)
 	}
 	for _, path := range []string{"/cookie", "/csp", "/split"} {
 		r := get(t, s.URL+path)
