@@ -42,6 +42,8 @@ SX_ENV=dev|prod, SX_URL_<SERVICE> (services served elsewhere), SX_PUBLIC_URL_<SE
 (listen address), SX_OUTBOUND_ALLOW (non-public prefixes http/request may reach),
 SX_LOG_FORMAT=text|json, SX_LOG_LEVEL=debug|info|warn|error, SMTP_URL and MAIL_FROM
 (outgoing mail; unset: the log and /dev/outbox)
+deployment: DATABASE_READ_URL (a read replica), SX_MAX_REPLICA_LAG, SX_SHUTDOWN_DELAY;
+each secret may be given as NAME_FILE, a file holding it (Docker secrets); see docs/operations.md
 `
 
 const runUsage = `usage: sxhost run [--addr HOST:PORT] [--host HOST] [--dev [--repl 127.0.0.1:PORT]] FILE...
@@ -69,6 +71,10 @@ A database that already has users is left alone.
 func SxhostMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, sxhostUsage)
+		return 2
+	}
+	if err := loadFileVariables(os.LookupEnv, os.Setenv); err != nil {
+		fmt.Fprintln(stderr, "sxhost:", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -109,7 +115,7 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 		Remote:        host.RemoteFromEnv(os.Environ()),
 		Cache:         cacheprims.New(os.Getenv("REDIS_URL"), log),
 		LoginURL:      os.Getenv("SX_LOGIN_URL"),
-		Getenv:        os.Getenv,
+		Getenv:        serviceGetenv(log.Warn),
 	}
 	allow, err := host.ParseOutboundAllow(os.Getenv("SX_OUTBOUND_ALLOW"))
 	if err != nil {
@@ -135,6 +141,26 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 		}
 		opts.DB = pool
 		closeDB = pool.Close
+		if readURL := os.Getenv("DATABASE_READ_URL"); readURL != "" {
+			maxLag, err := sqlprims.ParseMaxLag(os.Getenv("SX_MAX_REPLICA_LAG"))
+			if err != nil {
+				pool.Close()
+				return opts, nil, err
+			}
+			// A replica that does not answer at start is not fatal: reads
+			// go to the primary until it does (the router measures it).
+			replica, err := host.OpenDatabase(ctx, readURL, sqlprims.Options{MaxConns: poolMax, ReadOnly: true})
+			if err != nil {
+				pool.Close()
+				return opts, nil, fmt.Errorf("read replica (DATABASE_READ_URL): %w", err)
+			}
+			opts.Router = sqlprims.NewRouter(pool, replica, maxLag, log)
+			closeDB = func() {
+				opts.Router.Close()
+				replica.Close()
+				pool.Close()
+			}
+		}
 	} else {
 		log.Warn("DATABASE_URL is not set: running without a database")
 	}
@@ -169,6 +195,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if os.Getenv("SX_ENV") == "prod" && os.Getenv("SMTP_URL") == "" {
 		// Without a mail server sign-in links would only reach the log.
 		fmt.Fprintln(stderr, "sxhost: SMTP_URL must be set when SX_ENV=prod: sign-in links and receipts are sent by mail (smtp://user:pass@host:587)")
+		return 2
+	}
+	delay, err := host.ParseDrainDelay(os.Getenv("SX_SHUTDOWN_DELAY"))
+	if err != nil {
+		fmt.Fprintln(stderr, "sxhost:", err)
 		return 2
 	}
 	log, err := newLogger(stderr, *dev || os.Getenv("SX_ENV") == "dev", os.Getenv)
@@ -248,6 +279,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sxhost:", err)
 			return 1
 		}
+	}
+	if delay > 0 {
+		// /readyz fails first; the balancer moves new requests elsewhere
+		// while this process still answers them.
+		p.Drain()
+		log.Info("shutting down: draining", "delay", delay.String())
+		time.Sleep(delay)
 	}
 	log.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

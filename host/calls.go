@@ -43,13 +43,14 @@ func (p *Platform) Call(th *runtime.Thread, kind, service, name string, args []r
 	if kind == "action" && p.opts.ReadOnly {
 		return nil, fmt.Errorf("action %s/%s: %w", service, name, ErrReadOnly)
 	}
+	ctx := p.noteCall(th, kind)
 	if target := p.services[service]; target != nil {
 		return target.invoke(th.Ctx, kind, name, func(n string) (runtime.Value, bool) {
 			v, ok := raw[n]
 			return v, ok
 		}, requestOf(th), sqlprims.Bound(th))
 	}
-	return p.client.call(th.Ctx, kind, service, name, raw)
+	return p.client.call(ctx, kind, service, name, raw)
 }
 
 // raiseCallError stops the caller with a callee's failure, keeping what
@@ -107,6 +108,9 @@ func (s *Service) invoke(ctx context.Context, kind, name string, get func(string
 	outerTx, joined := outer.(pgx.Tx)
 	if joined {
 		sqlprims.Bind(th, outerTx)
+	}
+	if kind == "action" && !joined {
+		s.plat.enterAction(th)
 	}
 	if kind != "action" || s.plat.opts.DB == nil || (!joined && ownsTransactions(def)) {
 		return th.Apply(def.Fn, args...)

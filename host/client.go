@@ -115,6 +115,9 @@ func (c *internalClient) do(ctx context.Context, method, service, target string,
 		req.Header.SetContentType("application/json")
 		req.SetBody(body)
 	}
+	if c.p.opts.Router != nil {
+		markOutgoing(ctx, req)
+	}
 	if secret := c.p.opts.Secret; secret != "" {
 		SignRequest(req, secret, service, target)
 	}

@@ -87,7 +87,9 @@ func (s *Service) NewThread(ctx context.Context) *runtime.Thread {
 
 // bindIO binds the platform's database and cache to a thread.
 func (p *Platform) bindIO(th *runtime.Thread) {
-	if p.opts.DB != nil {
+	if p.opts.Router != nil {
+		sqlprims.Bind(th, p.opts.Router) // reads on the replica (replica.go)
+	} else if p.opts.DB != nil {
 		sqlprims.Bind(th, p.opts.DB)
 	}
 	cacheprims.Bind(th, p.opts.Cache)

@@ -26,6 +26,9 @@ func setRequest(th *runtime.Thread, r *requestCtx) {
 		th.Local = map[string]any{}
 	}
 	th.Local[requestKey] = r
+	if r != nil && r.primary.Load() {
+		sqlprims.MarkPrimary(th) // the request wrote: read its writes (replica.go)
+	}
 }
 
 // str unpacks a string argument of primitive name.

@@ -22,6 +22,10 @@ const readyTimeout = time.Second
 // rotation for load only moves it onto the others. 503 means the database
 // itself does not answer.
 func (s *Service) serveReady(r *requestCtx) {
+	if s.plat.draining.Load() {
+		writeError(r.ctx, 503, "shutting down", "")
+		return
+	}
 	db := s.plat.opts.DB
 	if db == nil {
 		readyAnswer(r, "ready\n")

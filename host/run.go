@@ -196,6 +196,9 @@ func OpenDatabase(ctx context.Context, url string, opts sqlprims.Options) (*pgxp
 		return nil, err
 	}
 	cfg.ConnConfig.Tracer = sqlTracer{}
+	if opts.ReadOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	cfg.MaxConns = opts.PoolSize()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

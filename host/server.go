@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/router"
@@ -34,6 +35,8 @@ type requestCtx struct {
 	route     string
 	sess      *runtime.Dict
 	sessDirty bool
+	// primary: the request wrote, so its reads go to the primary (replica.go)
+	primary atomic.Bool
 }
 
 // arg returns a path parameter, query-string or form value (see
@@ -64,7 +67,9 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 		}()
 		ctx.Response.Header.Set("X-Request-Id", r.id)
 		ctx.SetUserValue("sxhost.request", r)
+		s.stickyIn(r)
 		st.handler(r)
+		s.stickyOut(r)
 		r.writeSession()
 		setSecurityHeaders(r)
 	}

@@ -30,6 +30,9 @@ type Options struct {
 	// DB is the database pool; nil runs without a database (sql/* fail
 	// and /readyz reports ready).
 	DB *pgxpool.Pool
+	// Router, when set, sends reads outside transactions to a read replica
+	// (DATABASE_READ_URL); its Primary is DB. See replica.go.
+	Router *sqlprims.Router
 	// Secret signs and checks internal calls (SX_INTERNAL_SECRET); empty
 	// disables the check, for development.
 	Secret string
@@ -98,6 +101,8 @@ type Platform struct {
 	// outgoing mail (mail.go)
 	mailOnce sync.Once
 	mail     mail.Sender
+	// draining: shutting down, /readyz answers 503 (drain.go)
+	draining atomic.Bool
 }
 
 // Service is one service: its name, port and current definitions.

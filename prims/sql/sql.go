@@ -336,9 +336,33 @@ func valueRefused(pg *pgconn.PgError) string {
 // query runs q and calls each for every row until it returns false.
 func query(th *runtime.Thread, name string, args []runtime.Value, each func(cols []string, vals []runtime.Value) bool) {
 	c, q, params := prepare(th, name, args)
+	router, routed := c.(*Router)
+	if routed {
+		c = router.route(th, false)
+		if c == router.Replica {
+			// A read the replica refuses (a query that writes) or cannot
+			// answer runs again on the primary, unless rows were seen.
+			seen, err := queryOn(th, name, c, q, params, each)
+			if err == nil || seen || !retryOnPrimary(err) {
+				if err != nil {
+					fail(th, name, err)
+				}
+				return
+			}
+			MarkPrimary(th)
+			c = router.Primary
+		}
+	}
+	if _, err := queryOn(th, name, c, q, params, each); err != nil {
+		fail(th, name, err)
+	}
+}
+
+// queryOn runs q on c; seen tells whether any row reached each.
+func queryOn(th *runtime.Thread, name string, c Conn, q string, params []any, each func(cols []string, vals []runtime.Value) bool) (seen bool, err error) {
 	rows, err := c.Query(th.Ctx, q, params...)
 	if err != nil {
-		fail(th, name, err)
+		return false, err
 	}
 	defer rows.Close()
 	fds := rows.FieldDescriptions()
@@ -356,14 +380,13 @@ func query(th *runtime.Thread, name string, args []runtime.Value, each func(cols
 			vals[i] = fromColumn(fds[i], rows.RawValues()[i], r)
 		}
 		th.Charge(1)
+		seen = true
 		if !each(cols, vals) {
 			break
 		}
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		fail(th, name, err)
-	}
+	return seen, rows.Err()
 }
 
 func rowDict(cols []string, vals []runtime.Value) *runtime.Dict {
@@ -405,6 +428,9 @@ func sqlValue(th *runtime.Thread, args []runtime.Value) runtime.Value {
 
 func sqlExec(th *runtime.Thread, args []runtime.Value) runtime.Value {
 	c, q, params := prepare(th, "sql/exec", args)
+	if r, ok := c.(*Router); ok {
+		c = r.route(th, true)
+	}
 	tag, err := c.Exec(th.Ctx, q, params...)
 	if err != nil {
 		fail(th, "sql/exec", err)
