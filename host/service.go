@@ -19,6 +19,7 @@ import (
 
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	"github.com/rose-ash/sxhost/prims/mail"
+	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 	"github.com/rose-ash/sxhost/stdlib"
@@ -191,6 +192,7 @@ func (p *Platform) newEnv() *runtime.Env {
 	env := stdlib.NewEnv()
 	env.DefinePrimitives(sqlprims.Primitives()...)
 	env.DefinePrimitives(cacheprims.Primitives()...)
+	env.DefinePrimitives(oidcprims.Primitives()...)
 	env.DefinePrimitives(p.ioPrimitives()...)
 	return env
 }
