@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO       ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help run stop test bench bench-http fuzz lint demo build soak scale-test image deploy-smoke
+.PHONY: help run stop test bench bench-http fuzz lint demo build soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,9 +31,6 @@ bench-http: ## HTTP throughput of sxhost against hand-written fasthttp servers, 
 
 soak: ## attack and fault the six services in one process (private PostgreSQL and Redis, 127.0.0.1 only, ~3 min) and print one table
 	$(GO) run ./cmd/soak
-
-scale-test: ## 3 sxhost instances behind HAProxy on 127.0.0.1: signed-in read/write load with a rolling restart; 0 failed requests, 0 lost writes, jobs once per period, activities once (~40 s)
-	./scripts/scale-test
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	$(GO) test ./runtime/ -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)

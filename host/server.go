@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,10 +37,6 @@ type requestCtx struct {
 	sessDirty bool
 	// primary: the request wrote, so its reads go to the primary (replica.go)
 	primary atomic.Bool
-	status  int // (response-status n): a route's status other than 200
-	// the visitor cookie shared by the services (auth.go)
-	visitor      *runtime.Dict
-	visitorDirty bool
 }
 
 // arg returns a path parameter, query-string or form value (see
@@ -271,7 +268,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 		}
 		path := d.OptionString("path")
 		def, fn := d, st.pages[d.Name]
-		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.csrf(def, s.hooked(st, func(r *requestCtx) { s.servePage(r, def, fn) })))); err != nil {
+		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.csrf(def, func(r *requestCtx) { s.servePage(r, def, fn) }))); err != nil {
 			return nil, fmt.Errorf("%s: defpage %s: %v", d.Pos, d.Name, err)
 		}
 	}
@@ -285,7 +282,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 			return nil, fmt.Errorf("%s: defroute %s needs a :path starting with /", d.Pos, d.Name)
 		}
 		def := d
-		h := wrap(path, s.csrf(def, s.hooked(st, func(r *requestCtx) { s.serveRoute(r, def) })))
+		h := wrap(path, s.csrf(def, func(r *requestCtx) { s.serveRoute(r, def) }))
 		if strings.HasPrefix(path, "/internal/") {
 			// Under /internal/ a route is for other services (an inbox):
 			// signed like the built-in internal endpoints, not a browser
@@ -489,6 +486,11 @@ func wantsWire(ctx *fasthttp.RequestCtx) bool {
 func (s *Service) serveFragment(r *requestCtx) {
 	ctx := r.ctx
 	typ, _ := ctx.UserValue("type").(string)
+	// The client escapes the type (account-page/orders travels as
+	// account-page%2Forders, one path segment); the router leaves it so.
+	if u, err := url.PathUnescape(typ); err == nil {
+		typ = u
+	}
 	if name := secretInQuery(ctx); name != "" {
 		writeError(ctx, 400, name+" must not travel in the URL, where proxies and logs keep it", "")
 		return
@@ -581,8 +583,8 @@ func (s *Service) authorize(r *requestCtx, d *runtime.Definition) bool {
 	user, _ := r.session().Get("user")
 	u, _ := user.(*runtime.Dict)
 	if u == nil {
-		if login := s.loginRedirect(s.state.Load(), string(r.ctx.RequestURI())); login != "" {
-			r.ctx.Redirect(login, 303)
+		if login := s.plat.opts.LoginURL; login != "" {
+			r.ctx.Redirect(login+"?next="+url.QueryEscape(string(r.ctx.RequestURI())), 303)
 			return false
 		}
 		s.fail(r, abortError(401, "sign in to see this page"), true)
@@ -641,16 +643,18 @@ func (s *Service) serveRoute(r *requestCtx, d *runtime.Definition) {
 	}
 	switch x := v.(type) {
 	case string:
-		ctx.SetContentType("text/plain; charset=utf-8")
+		// :content-type names a text format (an .ics feed, say).
+		ct := d.OptionString("content-type")
+		if ct == "" {
+			ct = "text/plain; charset=utf-8"
+		}
+		ctx.SetContentType(ct)
 		ctx.SetBodyString(x)
 	case runtime.HTML:
 		ctx.SetContentType("text/html; charset=utf-8")
 		ctx.SetBodyString(string(x))
 	default:
 		s.writeResult(r, v)
-	}
-	if r.status != 0 && ctx.Response.StatusCode() == 200 {
-		ctx.SetStatusCode(r.status)
 	}
 }
 

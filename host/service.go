@@ -19,7 +19,7 @@ import (
 
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	"github.com/rose-ash/sxhost/prims/mail"
-	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
+	qrprims "github.com/rose-ash/sxhost/prims/qr"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 	"github.com/rose-ash/sxhost/stdlib"
@@ -74,10 +74,6 @@ type Options struct {
 	// they are not public (SX_OUTBOUND_ALLOW; e.g. 127.0.0.1/32 for a local
 	// Ghost in development and tests). See outguard.go.
 	OutboundAllow []netip.Prefix
-	// CookieDomain is the Domain of the visitor cookie the services share
-	// (SX_COOKIE_DOMAIN, e.g. .rose-ash.com when they run on its
-	// subdomains); empty: host-only.
-	CookieDomain string
 	// Mailer delivers (mail-send …) mail (SMTP_URL); nil keeps it in a
 	// development outbox (the log, and /dev/outbox with Dev).
 	Mailer mail.Sender
@@ -196,7 +192,7 @@ func (p *Platform) newEnv() *runtime.Env {
 	env := stdlib.NewEnv()
 	env.DefinePrimitives(sqlprims.Primitives()...)
 	env.DefinePrimitives(cacheprims.Primitives()...)
-	env.DefinePrimitives(oidcprims.Primitives()...)
+	env.DefinePrimitives(qrprims.Primitives()...)
 	env.DefinePrimitives(p.ioPrimitives()...)
 	return env
 }
@@ -206,7 +202,6 @@ func (s *Service) load() (*state, error) {
 	env := s.plat.newEnv()
 	env.DefinePrimitives(s.primitives()...)
 	env.DefinePrimitives(s.sitePrimitives()...)
-	env.DefinePrimitives(s.authPrimitives()...)
 	th := env.NewThread(context.Background())
 	th.Out = os.Stderr
 	for _, f := range append(sharedFiles(s.Files[0]), s.Files...) {

@@ -329,7 +329,13 @@ func (p *Platform) SetPublicURL(service, base string) {
 // PublicURLsFromEnv reads SX_PUBLIC_URL_<SERVICE> variables of environ (as
 // os.Environ returns it).
 func PublicURLsFromEnv(environ []string) map[string]string {
-	return urlsFromEnv(environ, "SX_PUBLIC_URL_")
+	urls := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_PUBLIC_URL_") && v != "" {
+			urls[strings.ToLower(strings.ReplaceAll(k[len("SX_PUBLIC_URL_"):], "_", "-"))] = v
+		}
+	}
+	return urls
 }
 
 // staticAssets are the content-hashed names of the files of a service's

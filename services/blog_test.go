@@ -506,7 +506,7 @@ func TestBlogSchema(t *testing.T) {
 	}
 	defs := checkSchema(t, b, "blog",
 		[]string{"post-by-id", "post-by-slug", "posts-by-ids", "is-liked", "liked-slugs", "liked-ids",
-			"get-children", "page-config-by-container", "page-config-by-id", "page-configs-batch",
+			"get-children", "get-parents", "page-config-by-container", "page-config-by-id", "page-configs-batch",
 			"nav-tree", "menu-node-by-id", "posts-published", "posts-by-tag", "tags-with-counts",
 			"tag-by-slug", "author-by-slug", "post-tags", "post-authors", "snippets"},
 		[]string{"toggle", "attach-child", "detach-child", "page-config-ensure", "page-config-update",
