@@ -80,7 +80,15 @@ func (c *Component) Source() Value { return c.fn.proto.src }
 
 // ---- the value stack ----
 
-const chunkSize = 4096
+// A thread's value stack starts with a small chunk and adds chunks twice as
+// large as the last, up to chunkSize values, as evaluation goes deeper.
+// Servers pool one thread per in-flight request, and most requests never
+// need more than a few hundred values: a 64 KiB first chunk made threads
+// most of a busy server's heap.
+const (
+	firstChunk = 128
+	chunkSize  = 4096
+)
 
 type stackMark struct{ ci, sp int }
 
@@ -88,15 +96,17 @@ func (th *Thread) mark() stackMark { return stackMark{th.ci, th.sp} }
 
 func (th *Thread) release(m stackMark) { th.ci, th.sp = m.ci, m.sp }
 
-// alloc reserves n zeroed... not zeroed: callers initialise what they use.
+// alloc reserves n values on the stack. They are not zeroed: callers
+// initialise what they use.
 func (th *Thread) alloc(n int) []Value {
 	c := th.chunks[th.ci]
 	if th.sp+n > len(c) {
 		th.ci++
+		size := max(min(2*len(c), chunkSize), n)
 		if th.ci == len(th.chunks) {
-			th.chunks = append(th.chunks, make([]Value, max(chunkSize, n)))
+			th.chunks = append(th.chunks, make([]Value, size))
 		} else if len(th.chunks[th.ci]) < n {
-			th.chunks[th.ci] = make([]Value, n)
+			th.chunks[th.ci] = make([]Value, size)
 		}
 		th.sp = 0
 		c = th.chunks[th.ci]

@@ -132,7 +132,7 @@ func (e *Env) NewThread(ctx context.Context) *Thread {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return &Thread{Env: e, Ctx: ctx, MaxDepth: DefaultMaxDepth, Out: os.Stdout, chunks: [][]Value{make([]Value, chunkSize)}}
+	return &Thread{Env: e, Ctx: ctx, MaxDepth: DefaultMaxDepth, Out: os.Stdout, chunks: [][]Value{make([]Value, firstChunk)}}
 }
 
 // Reset prepares a pooled thread for a new evaluation: a new context, no
