@@ -56,7 +56,7 @@ func add2(th *Thread, a, b Value) Value {
 			if (s > x) != (y > 0) {
 				overflow(th, "+")
 			}
-			return s
+			return th.ints.box(s)
 		}
 	}
 	x, ok1 := ToFloat(a)
@@ -74,7 +74,7 @@ func sub2(th *Thread, a, b Value) Value {
 			if (s < x) != (y > 0) {
 				overflow(th, "-")
 			}
-			return s
+			return th.ints.box(s)
 		}
 	}
 	x, ok1 := ToFloat(a)
@@ -92,7 +92,7 @@ func mul2(th *Thread, a, b Value) Value {
 			if x != 0 && (r/x != y || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64)) {
 				overflow(th, "*")
 			}
-			return r
+			return th.ints.box(r)
 		}
 	}
 	x, ok1 := ToFloat(a)
@@ -140,7 +140,7 @@ func primDiv(th *Thread, a []Value) Value {
 				overflow(th, "/")
 			}
 			if x%y == 0 {
-				return x / y
+				return th.ints.box(x / y)
 			}
 			return float64(x) / float64(y)
 		}
@@ -169,7 +169,7 @@ func mod2(th *Thread, a, b Value) Value {
 			if r != 0 && (r < 0) != (y < 0) {
 				r += y
 			}
-			return r
+			return th.ints.box(r)
 		}
 	}
 	x, ok1 := ToFloat(a)
@@ -412,4 +412,19 @@ func boxInt(n int64) Value {
 		return smallInts[n+128]
 	}
 	return n
+}
+
+// Arith2 returns the two-operand form of the primitive fn when fn is + - or
+// *, so that folds such as (reduce + 0 xs) add directly instead of making a
+// general call per item. The result is the same as calling fn.
+func Arith2(fn Value) (func(th *Thread, a, b Value) Value, bool) {
+	switch fn {
+	case addPrim:
+		return add2, true
+	case subPrim:
+		return sub2, true
+	case mulPrim:
+		return mul2, true
+	}
+	return nil, false
 }

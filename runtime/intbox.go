@@ -4,7 +4,9 @@ import "unsafe"
 
 // Boxing an int64 into an interface allocates 8 bytes each time. Arithmetic
 // on large integers is common (loop counters, sums, ids), so each thread
-// hands out boxes from blocks of 512: one allocation per 512 results. The
+// hands out boxes from blocks, growing from 32 to 512: one allocation per
+// 512 results once a thread does arithmetic in earnest, and little memory
+// held by pooled threads that never do. The
 // boxes are never written after creation, as the Go runtime requires of
 // interface data, and a block stays alive while any of its boxes does.
 
@@ -18,7 +20,10 @@ var int64Type = func() unsafe.Pointer {
 	return (*eface)(unsafe.Pointer(&v)).typ
 }()
 
-const intBlock = 512
+const (
+	firstIntBlock = 32
+	intBlock      = 512
+)
 
 type intArena struct {
 	block []int64
@@ -32,7 +37,7 @@ func (a *intArena) box(n int64) Value {
 		return smallInts[n+128]
 	}
 	if a.next == len(a.block) {
-		a.block = make([]int64, intBlock)
+		a.block = make([]int64, min(max(2*len(a.block), firstIntBlock), intBlock))
 		a.next = 0
 	}
 	p := &a.block[a.next]
@@ -43,4 +48,38 @@ func (a *intArena) box(n int64) Value {
 	e.typ = int64Type
 	e.data = unsafe.Pointer(p)
 	return v
+}
+
+// Int returns n as a Value from the thread's boxes: primitives that return
+// many ints (arithmetic, counting) use it instead of converting an int64,
+// which allocates 8 bytes for each value outside the small ones.
+func (th *Thread) Int(n int64) Value { return th.ints.box(n) }
+
+// FillInts stores start, start+step, … into out, boxing every int outside
+// the pre-boxed small ones into one shared block: one allocation for the
+// whole list instead of one per item. The caller guarantees the sequence
+// does not overflow.
+func FillInts(out []Value, start, step int64) {
+	var block []int64
+	v := start
+	for i := range out {
+		if v >= -128 && v < 1024 {
+			out[i] = smallInts[v+128]
+		} else {
+			if len(block) == 0 {
+				block = make([]int64, len(out)-i)
+			}
+			p := &block[0]
+			block = block[1:]
+			*p = v
+			var x Value
+			e := (*eface)(unsafe.Pointer(&x))
+			e.typ = int64Type
+			e.data = unsafe.Pointer(p)
+			out[i] = x
+		}
+		if i < len(out)-1 {
+			v += step
+		}
+	}
 }

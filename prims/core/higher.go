@@ -137,6 +137,12 @@ func reduce(th *Thread, args []Value) Value {
 	} else {
 		acc, items = args[1], wantItems(th, "reduce", args[2])
 	}
+	if op, ok := runtime.Arith2(f); ok {
+		for _, x := range items {
+			acc = op(th, acc, x)
+		}
+		return acc
+	}
 	buf := make([]Value, 2)
 	for _, x := range items {
 		buf[0], buf[1] = acc, x

@@ -186,11 +186,7 @@ func rangeFn(th *Thread, args []Value) Value {
 		th.Fail("range: too many items (%d)", count)
 	}
 	out := make([]Value, count)
-	v := start
-	for i := range out {
-		out[i] = v
-		v += step // cannot overflow before the last item is stored
-	}
+	runtime.FillInts(out, start, step)
 	return list(out)
 }
 
