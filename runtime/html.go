@@ -5,15 +5,119 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
-// Writer accumulates rendered output.
-type Writer struct{ b []byte }
+// Writer accumulates rendered output. Small output lives in one buffer that
+// doubles as it fills; past outChunk bytes the writer seals the buffer and
+// continues in a new chunk instead of copying everything written so far
+// into a larger one, and large HTML values (a component's rendering passed
+// as children) are kept by reference instead of copied. A large page thus
+// costs its size once in chunks (pooled) and once in the final string,
+// however large it is.
+type Writer struct {
+	b    []byte  // the chunk being written
+	done []chunk // sealed chunks, in order
+	size int     // bytes in done
+}
 
-func (w *Writer) str(s string) { w.b = append(w.b, s...) }
+// chunk is sealed output; pooled chunks go back to chunkPool when the
+// writer is done, others (the bytes of a string) are only ever read.
+type chunk struct {
+	b      []byte
+	pooled bool
+}
+
+// outChunk is the size of the chunks large output is written in; HTML
+// values of at least refMin bytes are kept by reference.
+const (
+	outChunk = 64 << 10
+	refMin   = 4 << 10
+)
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, outChunk); return &b }}
+
+func (w *Writer) str(s string) {
+	if len(w.b)+len(s) > cap(w.b) {
+		w.grow(len(s))
+	}
+	w.b = append(w.b, s...)
+}
+
+// html writes rendered HTML. A large piece that does not fit the current
+// chunk is kept by reference: strings are immutable and sealed chunks are
+// only read, so sharing is safe.
+func (w *Writer) html(s string) {
+	if len(s) < refMin || len(w.b)+len(s) <= cap(w.b) {
+		w.str(s)
+		return
+	}
+	if len(w.b) > 0 {
+		w.done = append(w.done, chunk{b: w.b, pooled: cap(w.b) == outChunk})
+		w.size += len(w.b)
+	}
+	w.done = append(w.done, chunk{b: unsafe.Slice(unsafe.StringData(s), len(s))})
+	w.size += len(s)
+	w.b = nil
+}
+
+// reserve makes room for n more bytes in the current chunk, for code that
+// appends to w.b directly (strconv.Append…).
+func (w *Writer) reserve(n int) {
+	if len(w.b)+n > cap(w.b) {
+		w.grow(n)
+	}
+}
+
+func (w *Writer) grow(n int) {
+	if w.size == 0 {
+		if c := max(2*cap(w.b), len(w.b)+n, 256); c <= outChunk {
+			b := make([]byte, len(w.b), c)
+			copy(b, w.b)
+			w.b = b
+			return
+		}
+	}
+	if len(w.b) > 0 {
+		n := len(w.b)
+		w.done = append(w.done, chunk{b: w.b, pooled: cap(w.b) == outChunk})
+		w.size += n
+	}
+	if n <= outChunk {
+		w.b = (*chunkPool.Get().(*[]byte))[:0]
+	} else {
+		w.b = make([]byte, 0, n)
+	}
+}
+
+// Len returns the number of bytes written.
+func (w *Writer) Len() int { return w.size + len(w.b) }
+
+// last returns the last byte written, or 0.
+func (w *Writer) last() byte {
+	if n := len(w.b); n > 0 {
+		return w.b[n-1]
+	}
+	if n := len(w.done); n > 0 {
+		c := w.done[n-1].b
+		return c[len(c)-1]
+	}
+	return 0
+}
 
 // String returns what was written.
-func (w *Writer) String() string { return string(w.b) }
+func (w *Writer) String() string {
+	if len(w.done) == 0 {
+		return string(w.b)
+	}
+	var sb strings.Builder
+	sb.Grow(w.Len())
+	for _, c := range w.done {
+		sb.Write(c.b)
+	}
+	sb.Write(w.b)
+	return sb.String()
+}
 
 // hcode is compiled rendering code (HTML or wire).
 type hcode func(f *frame, w *Writer)
@@ -33,9 +137,18 @@ func (th *Thread) writer() *Writer {
 	return w
 }
 
+// doneWriter returns what w holds and gives its buffers back to the pools.
 func (th *Thread) doneWriter(w *Writer) string {
-	s := string(w.b)
-	if cap(w.b) <= 1<<20 {
+	s := w.String()
+	for i, c := range w.done {
+		if c.pooled {
+			b := c.b[:0]
+			chunkPool.Put(&b)
+		}
+		w.done[i] = chunk{}
+	}
+	w.done, w.size = w.done[:0], 0
+	if cap(w.b) <= outChunk {
 		writerPool.Put(w)
 	}
 	return s
@@ -133,10 +246,12 @@ func (th *Thread) renderValueAt(w *Writer, v Value, p *Pos, depth int) {
 	case string:
 		escapeText(w, x)
 	case HTML:
-		w.str(string(x))
+		w.html(string(x))
 	case int64:
+		w.reserve(20)
 		w.b = strconv.AppendInt(w.b, x, 10)
 	case float64:
+		w.reserve(32)
 		w.b = AppendFloat(w.b, x)
 	case *Decimal:
 		w.str(x.String())
@@ -208,7 +323,7 @@ func staticHTML(n node) (string, bool) {
 	if !writeStatic(&w, n) {
 		return "", false
 	}
-	return string(w.b), true
+	return w.String(), true
 }
 
 func writeStatic(w *Writer, n node) bool {
@@ -221,9 +336,11 @@ func writeStatic(w *Writer, n node) bool {
 			escapeText(w, x)
 			return true
 		case int64:
+			w.reserve(20)
 			w.b = strconv.AppendInt(w.b, x, 10)
 			return true
 		case float64:
+			w.reserve(32)
 			w.b = AppendFloat(w.b, x)
 			return true
 		}
@@ -464,11 +581,11 @@ func genElement(n *elemNode) hcode {
 		w.str(">")
 		if void {
 			// Children that render nothing (nil, a false when) are fine.
-			end := len(w.b)
+			end := w.Len()
 			for _, c := range children {
 				c(f, w)
 			}
-			if len(w.b) != end {
+			if w.Len() != end {
 				panic(f.th.errorAt(p, "void element "+open[1:]+" cannot have children"))
 			}
 			return

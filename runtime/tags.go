@@ -71,11 +71,11 @@ func escapeText(w *Writer, s string) {
 		default:
 			continue
 		}
-		w.b = append(w.b, s[last:i]...)
-		w.b = append(w.b, rep...)
+		w.str(s[last:i])
+		w.str(rep)
 		last = i + 1
 	}
-	w.b = append(w.b, s[last:]...)
+	w.str(s[last:])
 }
 
 // escapeAttr escapes & < > " ' for attribute values.
@@ -97,23 +97,23 @@ func escapeAttr(w *Writer, s string) {
 		default:
 			continue
 		}
-		w.b = append(w.b, s[last:i]...)
-		w.b = append(w.b, rep...)
+		w.str(s[last:i])
+		w.str(rep)
 		last = i + 1
 	}
-	w.b = append(w.b, s[last:]...)
+	w.str(s[last:])
 }
 
 // EscapeHTML returns s escaped for text content.
 func EscapeHTML(s string) string {
 	var w Writer
 	escapeText(&w, s)
-	return string(w.b)
+	return w.String()
 }
 
 // EscapeAttr returns s escaped for an attribute value.
 func EscapeAttr(s string) string {
 	var w Writer
 	escapeAttr(&w, s)
-	return string(w.b)
+	return w.String()
 }

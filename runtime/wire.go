@@ -12,8 +12,8 @@ import (
 
 // sep writes the space that separates items of a list being emitted.
 func sep(w *Writer) {
-	if n := len(w.b); n > 0 && w.b[n-1] != '(' && w.b[n-1] != ' ' {
-		w.b = append(w.b, ' ')
+	if c := w.last(); c != 0 && c != '(' && c != ' ' {
+		w.str(" ")
 	}
 }
 
@@ -73,7 +73,7 @@ func genWire(n node) hcode {
 			}
 			sep(w)
 			w.str("(raw! ")
-			writeQuoted(w, string(raw.b))
+			writeQuoted(w, raw.String())
 			w.str(")")
 		}
 	case *compNode:
@@ -244,7 +244,7 @@ func holdsFunction(v Value, depth int) bool {
 		}
 	case *Dict:
 		for _, k := range x.Keys() {
-			if holdsFunction(x.m[k].v, depth+1) {
+			if holdsFunction(x.val(k), depth+1) {
 				return true
 			}
 		}
