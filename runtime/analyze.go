@@ -56,7 +56,7 @@ func (a *analyzer) analyze(form Value, sc *scope, tail bool) node {
 		d := &dictNode{}
 		for _, k := range f.Keys() {
 			d.keys = append(d.keys, k)
-			d.vals = append(d.vals, a.analyze(f.m[k].v, sc, false))
+			d.vals = append(d.vals, a.analyze(f.val(k), sc, false))
 		}
 		return d
 	}

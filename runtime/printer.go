@@ -74,7 +74,7 @@ func writeValue(b *strings.Builder, v Value, depth int) {
 			}
 			WriteKey(b, k)
 			b.WriteByte(' ')
-			writeValue(b, x.m[k].v, depth+1)
+			writeValue(b, x.val(k), depth+1)
 		}
 		b.WriteByte('}')
 	case time.Time:

@@ -467,7 +467,7 @@ func (a *analyzer) quasi(v Value, sc *scope, depth int, p *Pos) node {
 		q := &qqNode{basePos: basePos{p}, isDict: true}
 		for _, k := range x.Keys() {
 			q.keys = append(q.keys, k)
-			q.parts = append(q.parts, qqPart{a.quasi(x.m[k].v, sc, depth, p), false})
+			q.parts = append(q.parts, qqPart{a.quasi(x.val(k), sc, depth, p), false})
 		}
 		return q
 	}

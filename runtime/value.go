@@ -97,14 +97,20 @@ type List struct {
 // NewList returns a list holding items (not copied).
 func NewList(items ...Value) *List { return &List{Items: items} }
 
-// Dict is a string-keyed map that remembers insertion order. Deleting
-// leaves a stale key in keys (counted by dead) instead of shifting the rest,
-// so that deletes cost O(1) amortised; the keys are compacted when half are
-// stale, and Keys skips stale ones.
+// Dict is a string-keyed map that remembers insertion order.
+//
+// A small dict (at most smallDict entries, the usual database row or
+// keyword set) keeps its values in a slice beside the keys and looks keys
+// up by scanning: no Go map, whose buckets cost more to build than a row's
+// few keys cost to scan. Past smallDict entries it moves to a map. There,
+// deleting leaves a stale key in keys (counted by dead) instead of shifting
+// the rest, so that deletes cost O(1) amortised; the keys are compacted
+// when half are stale, and Keys skips stale ones.
 type Dict struct {
-	keys []string // insertion order; keys[i] is live when m[keys[i]].i == i
+	keys []string // insertion order; with m, keys[i] is live when m[keys[i]].i == i
+	vals []Value  // without m: vals[i] is the value of keys[i]
 	m    map[string]dictEntry
-	dead int // stale entries in keys
+	dead int // stale entries in keys (with m only)
 }
 
 type dictEntry struct {
@@ -112,22 +118,65 @@ type dictEntry struct {
 	i int // index in keys
 }
 
+// smallDict is the most entries a dict keeps without a map.
+const smallDict = 8
+
 // NewDict returns an empty dict with room for n entries.
 func NewDict(n int) *Dict {
+	if n <= smallDict {
+		return &Dict{keys: make([]string, 0, n), vals: make([]Value, 0, n)}
+	}
 	return &Dict{keys: make([]string, 0, n), m: make(map[string]dictEntry, n)}
 }
 
 // Len is the number of entries.
-func (d *Dict) Len() int { return len(d.m) }
+func (d *Dict) Len() int {
+	if d.m == nil {
+		return len(d.keys)
+	}
+	return len(d.m)
+}
 
 // Get returns the value stored under key.
 func (d *Dict) Get(key string) (Value, bool) {
+	if d.m == nil {
+		for i, k := range d.keys {
+			if k == key {
+				return d.vals[i], true
+			}
+		}
+		return nil, false
+	}
 	e, ok := d.m[key]
 	return e.v, ok
 }
 
+// val is Get without the presence flag, for keys known to be there.
+func (d *Dict) val(key string) Value {
+	v, _ := d.Get(key)
+	return v
+}
+
 // Set stores v under key, keeping the key's first insertion position.
 func (d *Dict) Set(key string, v Value) {
+	if d.m == nil {
+		for i, k := range d.keys {
+			if k == key {
+				d.vals[i] = v
+				return
+			}
+		}
+		if len(d.keys) < smallDict {
+			d.keys = append(d.keys, key)
+			d.vals = append(d.vals, v)
+			return
+		}
+		d.m = make(map[string]dictEntry, 2*smallDict)
+		for i, k := range d.keys {
+			d.m[k] = dictEntry{d.vals[i], i}
+		}
+		d.vals = nil
+	}
 	if e, ok := d.m[key]; ok {
 		d.m[key] = dictEntry{v, e.i}
 		return
@@ -138,6 +187,18 @@ func (d *Dict) Set(key string, v Value) {
 
 // Delete removes key if present.
 func (d *Dict) Delete(key string) {
+	if d.m == nil {
+		for i, k := range d.keys {
+			if k == key {
+				// New slices: a caller iterating an earlier Keys result
+				// keeps its snapshot.
+				d.keys = append(append(make([]string, 0, len(d.keys)-1), d.keys[:i]...), d.keys[i+1:]...)
+				d.vals = append(append(make([]Value, 0, len(d.vals)-1), d.vals[:i]...), d.vals[i+1:]...)
+				return
+			}
+		}
+		return
+	}
 	if _, ok := d.m[key]; !ok {
 		return
 	}
@@ -183,7 +244,7 @@ func (d *Dict) Copy() *Dict {
 	keys := d.Keys()
 	c := NewDict(len(keys))
 	for _, k := range keys {
-		c.Set(k, d.m[k].v)
+		c.Set(k, d.val(k))
 	}
 	return c
 }
@@ -329,8 +390,8 @@ func equal(a, b Value, depth int) bool {
 			return false
 		}
 		for _, k := range x.Keys() {
-			yv, ok := y.m[k]
-			if !ok || !equal(x.m[k].v, yv.v, depth+1) {
+			yv, ok := y.Get(k)
+			if !ok || !equal(x.val(k), yv, depth+1) {
 				return false
 			}
 		}

@@ -1,0 +1,58 @@
+package runtime
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// TestDictAgainstReference runs random sets and deletes on dicts that move
+// between the small (slice) and the map representation and checks every
+// read against a plain ordered reference, and that a Keys snapshot taken
+// before a delete is left alone.
+func TestDictAgainstReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		d := NewDict(r.IntN(2 * smallDict))
+		var order []string
+		ref := map[string]Value{}
+		nkeys := 1 + r.IntN(3*smallDict)
+		for range 300 {
+			k := "k" + strconv.Itoa(r.IntN(nkeys))
+			if r.IntN(3) == 0 {
+				snap := d.Keys()
+				before := slices.Clone(snap)
+				d.Delete(k)
+				if !slices.Equal(snap, before) {
+					t.Fatalf("round %d: Delete(%s) changed an earlier Keys result", round, k)
+				}
+				if _, ok := ref[k]; ok {
+					delete(ref, k)
+					order = slices.DeleteFunc(order, func(s string) bool { return s == k })
+				}
+			} else {
+				v := int64(r.IntN(1000))
+				d.Set(k, v)
+				if _, ok := ref[k]; !ok {
+					order = append(order, k)
+				}
+				ref[k] = v
+			}
+			if d.Len() != len(ref) || !slices.Equal(d.Keys(), order) {
+				t.Fatalf("round %d: keys %v (len %d), want %v", round, d.Keys(), d.Len(), order)
+			}
+			for _, k := range order {
+				if v, ok := d.Get(k); !ok || v != ref[k] {
+					t.Fatalf("round %d: Get(%s) = %v %v, want %v", round, k, v, ok, ref[k])
+				}
+			}
+			if _, ok := d.Get("absent"); ok {
+				t.Fatal("Get of an absent key succeeded")
+			}
+			if c := d.Copy(); !Equal(c, d) || !slices.Equal(c.Keys(), order) {
+				t.Fatalf("round %d: Copy differs", round)
+			}
+		}
+	}
+}
