@@ -49,7 +49,11 @@ type PageData struct {
 const PageRows = 50
 
 // NewPageData returns the deterministic data set every renderer uses.
-func NewPageData() *PageData {
+func NewPageData() *PageData { return NewPageDataRows(PageRows) }
+
+// NewPageDataRows is NewPageData with rows order rows: the large-page
+// benchmarks (BenchmarkRows…) render the same page at 100 to 10,000 rows.
+func NewPageDataRows(rows int) *PageData {
 	customers := []string{"Smith & Sons", "Ada Lovelace", "B&Q Ltd", "Grace Hopper", "R&D Collective", "Linus"}
 	notes := []string{
 		"Leave at the door",
@@ -71,7 +75,7 @@ func NewPageData() *PageData {
 			{Href: "/account", Label: "Account"},
 		},
 	}
-	for i := 0; i < PageRows; i++ {
+	for i := 0; i < rows; i++ {
 		o := Order{
 			ID:       1000 + i,
 			Customer: customers[i%len(customers)],

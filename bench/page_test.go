@@ -138,3 +138,36 @@ func BenchmarkPage(b *testing.B) {
 		})
 	}
 }
+
+// benchRows renders the complex page with n order rows with sx and with the
+// hand-written strings.Builder writer, and reports the output size (out-B),
+// so that benchtable can relate the bytes allocated to it (issue 20: pages
+// over 1 MiB must not cost more per row than small ones).
+func benchRows(b *testing.B, n int) {
+	p := NewPageDataRows(n)
+	want := referencePage(b, p)
+	for _, e := range []pageEngine{{"sx", loadSXPage}, {"builder", loadBuilderPage}} {
+		b.Run(e.name, func(b *testing.B) {
+			render, err := e.load(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got, err := render()
+			if err != nil {
+				b.Fatal(err)
+			}
+			checkPage(b, e.name, got, want)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := render(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(got)), "out-B")
+		})
+	}
+}
+
+func BenchmarkRows100(b *testing.B)   { benchRows(b, 100) }
+func BenchmarkRows1000(b *testing.B)  { benchRows(b, 1000) }
+func BenchmarkRows10000(b *testing.B) { benchRows(b, 10000) }

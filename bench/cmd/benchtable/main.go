@@ -36,16 +36,25 @@ import (
 
 // titles describes the programs of the bench package.
 var titles = map[string]string{
-	"Fib":    "fib(27), recursive",
-	"Loop":   "1,000,000-iteration arithmetic loop: sum of (i*i) mod 7",
-	"List":   "10,000-element list: map double, then reduce +",
-	"String": "string building: join 1,000 pieces",
-	"Page":   "complex page: layout, nested components, 50 rows, escaped text",
+	"Fib":       "fib(27), recursive",
+	"Loop":      "1,000,000-iteration arithmetic loop: sum of (i*i) mod 7",
+	"List":      "10,000-element list: map double, then reduce +",
+	"String":    "string building: join 1,000 pieces",
+	"Page":      "complex page: layout, nested components, 50 rows, escaped text",
+	"Rows100":   "the complex page with 100 order rows",
+	"Rows1000":  "the complex page with 1,000 order rows",
+	"Rows10000": "the complex page with 10,000 order rows (past 1 MiB)",
+	"Reload":    "hot reload: from writing a service file to the new answer (development mode)",
 }
+
+// natives are the engines that are plain Go, not embeddable languages: a
+// floor to compare with, not a peer sx must beat.
+var natives = map[string]bool{"go": true, "builder": true}
 
 // sample is one benchmark result line.
 type sample struct {
 	ns, bytes, allocs float64
+	extra             map[string]float64 // other metrics (b.ReportMetric): out-B, reloads/op
 }
 
 // series collects the samples of one engine for one program.
@@ -89,7 +98,10 @@ func (r *result) table(program string) *table {
 	return t
 }
 
-var benchLine = regexp.MustCompile(`^Benchmark([^/\s]+)/(\S+?)(?:-\d+)?\s+\d+\s+([0-9.e+]+) ns/op(?:\s+([0-9.e+]+) B/op)?(?:\s+([0-9.e+]+) allocs/op)?`)
+var (
+	benchLine = regexp.MustCompile(`^Benchmark([^/\s]+)/(\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+	metric    = regexp.MustCompile(`([0-9.e+-]+) (\S+)`)
+)
 
 // parseLine parses one benchmark line into its program, engine and sample.
 func parseLine(line string) (program, engine string, s sample, ok bool) {
@@ -97,11 +109,26 @@ func parseLine(line string) (program, engine string, s sample, ok bool) {
 	if m == nil {
 		return "", "", sample{}, false
 	}
-	num := func(x string) float64 {
-		f, _ := strconv.ParseFloat(x, 64)
-		return f
+	for _, mm := range metric.FindAllStringSubmatch(m[3], -1) {
+		f, err := strconv.ParseFloat(mm[1], 64)
+		if err != nil {
+			continue
+		}
+		switch mm[2] {
+		case "ns/op":
+			s.ns, ok = f, true
+		case "B/op":
+			s.bytes = f
+		case "allocs/op":
+			s.allocs = f
+		default:
+			if s.extra == nil {
+				s.extra = map[string]float64{}
+			}
+			s.extra[mm[2]] = f
+		}
 	}
-	return m[1], m[2], sample{ns: num(m[3]), bytes: num(m[4]), allocs: num(m[5])}, true
+	return m[1], m[2], s, ok
 }
 
 // read parses benchmark output, echoing it to echo when that is not nil.
@@ -224,43 +251,146 @@ func write(w io.Writer, r *result, ref string) {
 	}
 }
 
-// startup runs `sx eval` with (+ 1 2) on stdin runs times after one warm-up
-// run and returns the sorted wall-clock durations.
-func startup(sx string, runs int) ([]time.Duration, error) {
-	one := func() (time.Duration, error) {
-		cmd := exec.Command(sx, "eval")
-		cmd.Stdin = strings.NewReader("(+ 1 2)\n")
-		start := time.Now()
-		out, err := cmd.CombinedOutput()
-		d := time.Since(start)
-		if err != nil {
-			return 0, fmt.Errorf("%s eval: %v: %s", sx, err, out)
-		}
-		if got := strings.TrimSpace(string(out)); got != "3" {
-			return 0, fmt.Errorf("%s eval printed %q, want 3", sx, got)
-		}
-		return d, nil
+// runOnce runs a command, checks its output and returns its wall time.
+func runOnce(want string, name string, args ...string) (time.Duration, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = strings.NewReader("(+ 1 2)\n")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v: %s", name, err, out)
 	}
-	if _, err := one(); err != nil {
-		return nil, err
+	if got := strings.TrimSpace(string(out)); got != want {
+		return 0, fmt.Errorf("%s printed %q, want %q", name, got, want)
 	}
-	ds := make([]time.Duration, 0, runs)
-	for range runs {
-		d, err := one()
-		if err != nil {
-			return nil, err
-		}
-		ds = append(ds, d)
-	}
-	slices.Sort(ds)
-	return ds, nil
+	return d, nil
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
+// startup runs `sx eval` with (+ 1 2) on stdin runs times after one warm-up
+// run and returns the wall-clock durations. With hello (a Go hello-world
+// binary) it runs that too, alternately (hello, sx, hello, sx …), so that
+// both see the same load, and also returns its durations.
+func startup(sx, hello string, runs int) (sxs, hellos []time.Duration, err error) {
+	if _, err := runOnce("3", sx, "eval"); err != nil {
+		return nil, nil, err
+	}
+	if hello != "" {
+		if _, err := runOnce("hello, world", hello); err != nil {
+			return nil, nil, err
+		}
+	}
+	for range runs {
+		if hello != "" {
+			d, err := runOnce("hello, world", hello)
+			if err != nil {
+				return nil, nil, err
+			}
+			hellos = append(hellos, d)
+		}
+		d, err := runOnce("3", sx, "eval")
+		if err != nil {
+			return nil, nil, err
+		}
+		sxs = append(sxs, d)
+	}
+	return sxs, hellos, nil
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	v := make([]float64, len(ds))
+	for i, d := range ds {
+		v[i] = float64(d)
+	}
+	return time.Duration(bench.Median(v))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+// writeTargets prints the targets of issue 20 that the micro-benchmarks
+// measure, each with its figure from this run.
+func writeTargets(w io.Writer, r *result, ref string, startupRatio float64) {
+	find := func(program, engine string) *series {
+		for _, t := range r.tables {
+			if t.program == program {
+				for _, s := range t.engines {
+					if s.engine == engine {
+						return s
+					}
+				}
+			}
+		}
+		return nil
+	}
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**missed**"
+	}
+	fmt.Fprintln(w, "### Targets")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| target | measured | |")
+	fmt.Fprintln(w, "|---|---:|---|")
+	if sx, star := find("List", ref), find("List", "starlark"); sx != nil && star != nil {
+		rt := ratioOf(sx, star)
+		fmt.Fprintf(w, "| list: %s/starlark ≤ 0.8 | %.2f | %s |\n", ref, rt, verdict(rt <= 0.8))
+	}
+	// No embeddable peer may be faster than sx on any program.
+	worst, worstName := 0.0, ""
+	for _, t := range r.tables {
+		var refS *series
+		for _, s := range t.engines {
+			if s.engine == ref {
+				refS = s
+			}
+		}
+		for _, s := range t.engines {
+			if refS == nil || s == refS || natives[s.engine] {
+				continue
+			}
+			if rt := ratioOf(refS, s); rt > worst {
+				worst, worstName = rt, t.program+" vs "+s.engine
+			}
+		}
+	}
+	if worstName != "" {
+		fmt.Fprintf(w, "| no peer engine faster: highest %s/peer < 1 (%s) | %.2f | %s |\n", ref, worstName, worst, verdict(worst < 1))
+	}
+	var perRow []float64
+	for _, n := range []int{100, 1000, 10000} {
+		prog := fmt.Sprintf("Rows%d", n)
+		sx, b := find(prog, ref), find(prog, "builder")
+		if sx == nil || b == nil || len(sx.samples) == 0 {
+			continue
+		}
+		bytes := median(sx.samples, func(s sample) float64 { return s.bytes })
+		out := median(sx.samples, func(s sample) float64 { return s.extra["out-B"] })
+		bb := median(b.samples, func(s sample) float64 { return s.bytes })
+		perRow = append(perRow, bytes/float64(n))
+		fmt.Fprintf(w, "| %d rows: %s bytes allocated ≤ 2 × output (%s of %s) | %.2f | %s |\n", n, ref, formatCount(bytes), formatCount(out), bytes/out, verdict(bytes <= 2*out))
+		fmt.Fprintf(w, "| %d rows: %s bytes allocated ≤ 1.5 × strings.Builder's | %.2f | %s |\n", n, ref, bytes/bb, verdict(bytes <= 1.5*bb))
+	}
+	if len(perRow) > 1 {
+		lo, hi := slices.Min(perRow), slices.Max(perRow)
+		fmt.Fprintf(w, "| pages: bytes per row flat from 100 to 10,000 rows (largest ÷ smallest ≤ 1.2; %.0f–%.0f B/row) | %.2f | %s |\n", lo, hi, hi/lo, verdict(hi <= 1.2*lo))
+	}
+	if rl := find("Reload", ref); rl != nil && len(rl.samples) > 0 {
+		ns := median(rl.samples, func(s sample) float64 { return s.ns })
+		n := median(rl.samples, func(s sample) float64 { return s.extra["reloads/op"] })
+		fmt.Fprintf(w, "| hot reload: write to new answer ≤ 20 ms | %s | %s |\n", formatNs(ns), verdict(ns <= 20e6))
+		fmt.Fprintf(w, "| hot reload: one reload per save | %.2f reloads/save | %s |\n", n, verdict(n == 1))
+	}
+	if startupRatio > 0 {
+		fmt.Fprintf(w, "| start-up: `sx eval '(+ 1 2)'` ≤ 1.2 × a Go hello-world | %.2f | %s |\n", startupRatio, verdict(startupRatio <= 1.2))
+	}
+	fmt.Fprintln(w)
+}
 
 func main() {
 	ref := flag.String("ref", "sx", "engine the ratio column compares with every peer")
 	sx := flag.String("sx", "", "path to an sx binary: measure `sx eval` start-up")
+	hello := flag.String("hello", "", "path to a Go hello-world binary: time it alternately with `sx eval`")
 	runs := flag.Int("runs", 20, "number of timed start-up runs")
 	echo := flag.Bool("echo", false, "copy the benchmark output to stderr while reading it")
 	flag.Parse()
@@ -283,20 +413,29 @@ func main() {
 	write(os.Stdout, r, *ref)
 
 	status := 0
+	var startupRatio float64
 	if *sx != "" {
 		fmt.Printf("### Startup: `echo '(+ 1 2)' | sx eval`\n\n")
-		ds, err := startup(*sx, *runs)
+		sxs, hellos, err := startup(*sx, *hello, *runs)
 		if err != nil {
 			fmt.Printf("failed: %v\n\n", err)
 			status = 1
 		} else {
-			med := ds[len(ds)/2]
-			if len(ds)%2 == 0 {
-				med = (ds[len(ds)/2-1] + med) / 2
+			slices.Sort(sxs)
+			fmt.Printf("median %s over %d runs (min %s, max %s)", ms(medianDuration(sxs)), len(sxs), ms(sxs[0]), ms(sxs[len(sxs)-1]))
+			if len(hellos) > 0 {
+				rs := make([]float64, len(sxs))
+				for i := range rs {
+					rs[i] = float64(sxs[i]) / float64(hellos[i])
+				}
+				startupRatio = bench.Median(rs)
+				slices.Sort(hellos)
+				fmt.Printf("; a Go hello-world, run alternately: median %s (min %s); sx/hello %.2f", ms(medianDuration(hellos)), ms(hellos[0]), startupRatio)
 			}
-			fmt.Printf("median %s over %d runs (min %s, max %s)\n\n", ms(med), len(ds), ms(ds[0]), ms(ds[len(ds)-1]))
+			fmt.Printf("\n\n")
 		}
 	}
+	writeTargets(os.Stdout, r, *ref, startupRatio)
 	if len(r.fails) > 0 {
 		fmt.Println("### Failures")
 		fmt.Println()

@@ -57,3 +57,35 @@ func TestParseLineNoMem(t *testing.T) {
 		t.Fatalf("got %q %q %+v %v", p, e, s, ok)
 	}
 }
+
+func TestExtraMetricsAndTargets(t *testing.T) {
+	p, e, s, ok := parseLine("BenchmarkRows100/sx-2  	 20	 699885 ns/op	 29032 out-B	 96968 B/op	 1438 allocs/op")
+	if !ok || p != "Rows100" || e != "sx" || s.ns != 699885 || s.bytes != 96968 || s.allocs != 1438 || s.extra["out-B"] != 29032 {
+		t.Fatalf("got %q %q %+v %v", p, e, s, ok)
+	}
+	in := `BenchmarkList/sx-2 	 10	 700 ns/op	 10 B/op	 1 allocs/op
+BenchmarkList/starlark-2 	 10	 1000 ns/op	 10 B/op	 1 allocs/op
+BenchmarkRows100/sx-2 	 10	 700 ns/op	 100 out-B	 150 B/op	 1 allocs/op
+BenchmarkRows100/builder-2 	 10	 100 ns/op	 100 out-B	 500 B/op	 1 allocs/op
+BenchmarkReload/sx-2 	 10	 15000000 ns/op	 1.000 reloads/op
+`
+	r, err := read(strings.NewReader(in), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	writeTargets(&b, r, "sx", 1.5)
+	for _, want := range []string{
+		"| list: sx/starlark ≤ 0.8 | 0.70 | met |",
+		"| no peer engine faster: highest sx/peer < 1 (List vs starlark) | 0.70 | met |",
+		"| 100 rows: sx bytes allocated ≤ 2 × output (150 of 100) | 1.50 | met |",
+		"| 100 rows: sx bytes allocated ≤ 1.5 × strings.Builder's | 0.30 | met |",
+		"| hot reload: write to new answer ≤ 20 ms | 15.00 ms | met |",
+		"| hot reload: one reload per save | 1.00 reloads/save | met |",
+		"| start-up: `sx eval '(+ 1 2)'` ≤ 1.2 × a Go hello-world | 1.50 | **missed** |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("targets lack %q:\n%s", want, b.String())
+		}
+	}
+}

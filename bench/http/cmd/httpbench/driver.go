@@ -30,11 +30,16 @@ type scenario struct {
 	vary   bool    // cycle N through 1…products: appended to path, or the body's id
 	post   bool    // POST a JSON body {"id":N} to path instead of GET
 	target float64 // the lowest acceptable sx/peer throughput ratio
+	// cpuTarget, when set, is also the lowest acceptable peer/sx ratio of
+	// CPU per request (issue 20: the query path).
+	cpuTarget float64
 }
 
 var scenarios = []scenario{
 	{name: "query", title: "defquery product-by-id vs fasthttp + pgx", peer: "fasthttp + pgx",
-		path: "/internal/data/product-by-id?id=", vary: true, target: 0.8},
+		path: "/internal/data/product-by-id?id=", vary: true, target: 0.9, cpuTarget: 0.9},
+	{name: "list", title: "defquery products-from (24 rows) vs fasthttp + pgx", peer: "fasthttp + pgx",
+		path: "/internal/data/products-from?from=", vary: true, target: 0.9, cpuTarget: 0.9},
 	{name: "hello", title: "trivial defpage vs raw fasthttp", peer: "raw fasthttp",
 		path: "/hello", target: 0.5},
 	{name: "page", title: "complex page vs fasthttp + html/template", peer: "html/template",
@@ -45,13 +50,18 @@ var scenarios = []scenario{
 
 // config is the run command's settings.
 type config struct {
-	db, bin, dir, profile         string
-	serverCPU, wrkCPU             string
-	sxPort, peerPort              int
-	duration, warmup              time.Duration
-	rounds, connections, pool, np int
-	only                          *regexp.Regexp
+	db, bin, dir, profile string
+	serverCPU, wrkCPU     string
+	sxPort, peerPort      int
+	duration, warmup      time.Duration
+	rounds, pool, np      int
+	connections           []int // wrk connections: every scenario runs at each
+	only                  *regexp.Regexp
 }
+
+// rssTarget is the highest acceptable sx/peer ratio of resident memory
+// under load (issue 20).
+const rssTarget = 1.5
 
 // side is one running server.
 type side struct {
@@ -67,7 +77,19 @@ type sample struct {
 	p50, p99 time.Duration
 	cpu      float64 // the server's CPU time per request, in µs
 	busy     float64 // the server's CPU time over the run's wall time (1 = one core)
+	rss      float64 // the server's largest resident set during the run, in MiB
 }
+
+// group is one scenario at one number of connections: the unit the tables
+// have a row for.
+type group struct {
+	sc scenario
+	c  int
+}
+
+func (g group) key() string { return fmt.Sprintf("%s c=%d", g.sc.name, g.c) }
+
+func (g group) title() string { return fmt.Sprintf("%s, c=%d", g.sc.title, g.c) }
 
 func runCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("httpbench run", flag.ExitOnError)
@@ -83,11 +105,18 @@ func runCommand(ctx context.Context, args []string) error {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of one measured wrk run")
 	fs.DurationVar(&c.warmup, "warmup", 3*time.Second, "length of the warm-up run per server and scenario")
 	fs.IntVar(&c.rounds, "rounds", 3, "interleaved rounds per scenario")
-	fs.IntVar(&c.connections, "c", 32, "wrk connections (one wrk thread)")
+	conns := fs.String("c", "64,256", "wrk connections (one wrk thread), a comma-separated list: every scenario runs at each")
 	fs.IntVar(&c.pool, "pool", 8, "database connections per server")
 	fs.IntVar(&c.np, "products", 1000, "rows in the products table: the query cycles through ids 1…products")
-	only := fs.String("scenarios", ".", "regexp selecting scenarios by name (query, hello, page)")
+	only := fs.String("scenarios", ".", "regexp selecting scenarios by name (query, list, hello, page, action)")
 	fs.Parse(args)
+	for _, f := range strings.Split(*conns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("run: -c: %q is not a number of connections", f)
+		}
+		c.connections = append(c.connections, n)
+	}
 	if c.db == "" {
 		return errors.New("run: -db is required")
 	}
@@ -121,12 +150,23 @@ func runCommand(ctx context.Context, args []string) error {
 		sx.pprof = fmt.Sprintf("127.0.0.1:%d", c.sxPort+100)
 		peer.pprof = fmt.Sprintf("127.0.0.1:%d", c.peerPort+100)
 	}
-	for _, s := range []*side{sx, peer} {
-		if err := s.start(ctx, &c); err != nil {
-			return err
+	startBoth := func() error {
+		for _, s := range []*side{sx, peer} {
+			if err := s.start(ctx, &c); err != nil {
+				return err
+			}
 		}
-		defer s.stop()
+		return nil
 	}
+	stopBoth := func() {
+		for _, s := range []*side{sx, peer} {
+			if s.cmd != nil {
+				s.stop()
+				s.cmd = nil
+			}
+		}
+	}
+	defer stopBoth()
 
 	var chosen []scenario
 	for _, sc := range scenarios {
@@ -136,6 +176,12 @@ func runCommand(ctx context.Context, args []string) error {
 	}
 	// Check every pair before measuring anything: a wrong answer fails the
 	// run before it costs minutes.
+	if err := startBoth(); err != nil {
+		return err
+	}
+	if err := learnComponentsHash(ctx, sx); err != nil {
+		return err
+	}
 	for _, sc := range chosen {
 		if err := checkIdentical(ctx, &c, sc, sx, peer); err != nil {
 			return err
@@ -143,37 +189,53 @@ func runCommand(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "httpbench: %s: sx and peer answer identically\n", sc.name)
 	}
 
+	// Each scenario at each number of connections gets freshly started
+	// servers, so that the resident memory measured is that group's: a Go
+	// process returns freed memory to the system only slowly.
+	var groups []group
 	results := map[string]map[string][]sample{}
 	for _, sc := range chosen {
-		results[sc.name] = map[string][]sample{}
-		for _, s := range []*side{sx, peer} {
-			if _, err := runWrk(ctx, &c, sc, s, c.warmup); err != nil {
-				return fmt.Errorf("%s warm-up of %s: %w", sc.name, s.name, err)
+		for _, conns := range c.connections {
+			g := group{sc, conns}
+			groups = append(groups, g)
+			stopBoth()
+			if err := startBoth(); err != nil {
+				return err
 			}
-		}
-		for r := 1; r <= c.rounds; r++ {
+			results[g.key()] = map[string][]sample{}
 			for _, s := range []*side{sx, peer} {
-				m, err := runWrk(ctx, &c, sc, s, c.duration)
-				if err != nil {
-					return fmt.Errorf("%s round %d of %s: %w", sc.name, r, s.name, err)
+				if _, err := runWrk(ctx, &c, g, s, c.warmup); err != nil {
+					return fmt.Errorf("%s warm-up of %s: %w", g.key(), s.name, err)
 				}
-				fmt.Fprintf(os.Stderr, "httpbench: %s round %d/%d %-4s %8.0f req/s  p50 %s  p99 %s  server CPU %.1f µs/req, %.0f%% busy\n",
-					sc.name, r, c.rounds, s.name, m.reqs, formatLatency(m.p50), formatLatency(m.p99), m.cpu, 100*m.busy)
-				results[sc.name][s.name] = append(results[sc.name][s.name], m)
+			}
+			for r := 1; r <= c.rounds; r++ {
+				for _, s := range []*side{sx, peer} {
+					m, err := runWrk(ctx, &c, g, s, c.duration)
+					if err != nil {
+						return fmt.Errorf("%s round %d of %s: %w", g.key(), r, s.name, err)
+					}
+					fmt.Fprintf(os.Stderr, "httpbench: %s round %d/%d %-4s %8.0f req/s  p50 %s  p99 %s  server CPU %.1f µs/req, %.0f%% busy, RSS %.1f MiB\n",
+						g.key(), r, c.rounds, s.name, m.reqs, formatLatency(m.p50), formatLatency(m.p99), m.cpu, 100*m.busy, m.rss)
+					results[g.key()][s.name] = append(results[g.key()][s.name], m)
+				}
 			}
 		}
 	}
-	writeTables(os.Stdout, &c, chosen, results)
+	stopBoth()
+	writeTables(os.Stdout, &c, groups, results)
 
 	if c.profile != "" {
 		if err := os.MkdirAll(c.profile, 0o755); err != nil {
 			return err
 		}
-		for _, sc := range chosen {
+		if err := startBoth(); err != nil {
+			return err
+		}
+		for _, g := range groups {
 			for _, s := range []*side{sx, peer} {
-				file := filepath.Join(c.profile, s.name+"-"+sc.name+".pprof")
-				if err := profileUnderLoad(ctx, &c, sc, s, file); err != nil {
-					return fmt.Errorf("profile %s of %s: %w", sc.name, s.name, err)
+				file := filepath.Join(c.profile, fmt.Sprintf("%s-%s-c%d.pprof", s.name, g.sc.name, g.c))
+				if err := profileUnderLoad(ctx, &c, g, s, file); err != nil {
+					return fmt.Errorf("profile %s of %s: %w", g.key(), s.name, err)
 				}
 				fmt.Fprintf(os.Stderr, "httpbench: wrote %s\n", file)
 			}
@@ -261,6 +323,9 @@ func send(ctx context.Context, method, url string, body []byte) (response, error
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if componentsHash != "" {
+		req.Header.Set("SX-Components-Hash", componentsHash)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return response{}, err
@@ -268,6 +333,43 @@ func send(ctx context.Context, method, url string, body []byte) (response, error
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return response{resp.StatusCode, resp.Header.Get("Content-Type"), b}, err
+}
+
+// componentsHash is the hash of sxhost's component bundle for the bench
+// service. Every request sends it (SX-Components-Hash), as a browser that
+// has the bundle does, so that pages do not carry the bundle's source; the
+// peer ignores it.
+var componentsHash string
+
+var (
+	hashAttr      = regexp.MustCompile(`data-components data-hash="([0-9a-f]+)"`)
+	runtimeScript = regexp.MustCompile(`<script src="/static/sx\.[0-9a-f]+\.js" defer nonce="[^"]*"></script>`)
+	rootAndBundle = regexp.MustCompile(`(?s)<div id="sx-root">(.*)</div><script type="text/sx" data-components data-hash="[0-9a-f]*"></script>`)
+	bundleScript  = regexp.MustCompile(`<script type="text/sx" data-components data-hash="[0-9a-f]*"></script>`)
+)
+
+// learnComponentsHash reads the bundle hash from one of sxhost's pages.
+func learnComponentsHash(ctx context.Context, sx *side) error {
+	r, err := get(ctx, sx.base+"/hello")
+	if err != nil {
+		return err
+	}
+	m := hashAttr.FindSubmatch(r.body)
+	if m == nil {
+		return fmt.Errorf("no component bundle hash in sxhost's /hello:\n%.400s", r.body)
+	}
+	componentsHash = string(m[1])
+	return nil
+}
+
+// stripRuntimeTags removes from a page of sxhost what the host adds for
+// its browser runtime and the peer does not write: the sx.js script tag
+// (with a per-response CSP nonce), the #sx-root wrapper of the document
+// shell, and the (empty, since the hash matched) component bundle.
+func stripRuntimeTags(body []byte) []byte {
+	body = runtimeScript.ReplaceAll(body, nil)
+	body = rootAndBundle.ReplaceAll(body, []byte("$1"))
+	return bundleScript.ReplaceAll(body, nil)
 }
 
 // request is one request of a scenario.
@@ -312,6 +414,7 @@ func checkIdentical(ctx context.Context, c *config, sc scenario, sx, peer *side)
 		if a.status != 200 || b.status != 200 {
 			return fmt.Errorf("%s: %s: sx answered %d, peer %d\n  sx:   %.300s\n  peer: %.300s", sc.name, p, a.status, b.status, a.body, b.body)
 		}
+		a.body = stripRuntimeTags(a.body)
 		if a.contentType != b.contentType {
 			return fmt.Errorf("%s: %s: content types differ: sx %q, peer %q", sc.name, p, a.contentType, b.contentType)
 		}
@@ -345,6 +448,9 @@ func firstDifference(sx, peer []byte) string {
 func wrkScript(sc scenario, products int) string {
 	var b strings.Builder
 	b.WriteString("-- written by httpbench\n")
+	if componentsHash != "" {
+		fmt.Fprintf(&b, "wrk.headers[\"SX-Components-Hash\"] = %q\n", componentsHash)
+	}
 	switch {
 	case sc.post:
 		fmt.Fprintf(&b, `local n = 0
@@ -401,7 +507,8 @@ func parseWrk(out string) (sample, float64, error) {
 }
 
 // runWrk runs wrk, pinned to the wrk CPUs, against one side for d.
-func runWrk(ctx context.Context, c *config, sc scenario, s *side, d time.Duration) (sample, error) {
+func runWrk(ctx context.Context, c *config, g group, s *side, d time.Duration) (sample, error) {
+	sc := g.sc
 	script := filepath.Join(c.dir, sc.name+".lua")
 	if err := os.WriteFile(script, []byte(wrkScript(sc, c.np)), 0o644); err != nil {
 		return sample{}, err
@@ -410,14 +517,19 @@ func runWrk(ctx context.Context, c *config, sc scenario, s *side, d time.Duratio
 	if sc.vary && !sc.post {
 		url += "1"
 	}
-	cmd := exec.CommandContext(ctx, "taskset", "-c", c.wrkCPU, "wrk", "-t1", "-c"+strconv.Itoa(c.connections),
-		"-d"+strconv.Itoa(int(d.Seconds()))+"s", "-s", script, url)
+	cmd := exec.CommandContext(ctx, "taskset", "-c", c.wrkCPU, "wrk", "-t1", "-c"+strconv.Itoa(g.c),
+		"-d"+strconv.Itoa(int(d.Seconds()))+"s", "--timeout", "10s", "-s", script, url)
 	cpu0, err := cpuTime(s.cmd.Process.Pid)
 	if err != nil {
 		return sample{}, err
 	}
 	start := time.Now()
+	stopRSS := make(chan struct{})
+	rss := make(chan float64, 1)
+	go func() { rss <- peakRSS(s.cmd.Process.Pid, stopRSS) }()
 	out, err := cmd.CombinedOutput()
+	close(stopRSS)
+	peak := <-rss
 	if err != nil {
 		return sample{}, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
@@ -432,7 +544,31 @@ func runWrk(ctx context.Context, c *config, sc scenario, s *side, d time.Duratio
 	}
 	m.cpu = float64(cpu1-cpu0) / float64(time.Microsecond) / n
 	m.busy = float64(cpu1-cpu0) / float64(wall)
+	m.rss = peak
 	return m, nil
+}
+
+// peakRSS samples the process's resident set (VmRSS in /proc/PID/status)
+// every 100 ms until stop is closed and returns the largest, in MiB.
+func peakRSS(pid int, stop <-chan struct{}) float64 {
+	var peak float64
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+			for line := range strings.Lines(string(b)) {
+				if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+					kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+					peak = max(peak, kb/1024)
+				}
+			}
+		}
+		select {
+		case <-stop:
+			return peak
+		case <-t.C:
+		}
+	}
 }
 
 // cpuTime returns the user and system CPU time a process has used so far,
@@ -459,7 +595,7 @@ func cpuTime(pid int) (time.Duration, error) {
 
 // profileUnderLoad takes a CPU profile of the side's server while wrk
 // drives it for one measured duration.
-func profileUnderLoad(ctx context.Context, c *config, sc scenario, s *side, file string) error {
+func profileUnderLoad(ctx context.Context, c *config, g group, s *side, file string) error {
 	type result struct {
 		data []byte
 		err  error
@@ -474,12 +610,12 @@ func profileUnderLoad(ctx context.Context, c *config, sc scenario, s *side, file
 		}
 		got <- result{r.body, err}
 	}()
-	m, err := runWrk(ctx, c, sc, s, c.duration)
+	m, err := runWrk(ctx, c, g, s, c.duration)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "httpbench: %s profiled %-4s %8.0f req/s  server CPU %.1f µs/req, %.0f%% busy\n",
-		sc.name, s.name, m.reqs, m.cpu, 100*m.busy)
+		g.key(), s.name, m.reqs, m.cpu, 100*m.busy)
 	r := <-got
 	if r.err != nil {
 		return r.err
@@ -511,13 +647,14 @@ func formatRate(r float64) string {
 	return s
 }
 
-// writeTables prints the throughput table, the server CPU table and the
-// targets as markdown.
-func writeTables(w io.Writer, c *config, chosen []scenario, results map[string]map[string][]sample) {
+// writeTables prints the throughput table, the server CPU table, the
+// resident memory table and the targets as markdown.
+func writeTables(w io.Writer, c *config, groups []group, results map[string]map[string][]sample) {
 	reqs := func(s sample) float64 { return s.reqs }
 	p99 := func(s sample) float64 { return float64(s.p99) }
 	cpu := func(s sample) float64 { return s.cpu }
 	busy := func(s sample) float64 { return s.busy }
+	rss := func(s sample) float64 { return s.rss }
 	fmt.Fprintf(w, "    %s, %s/%s, %s\n", cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	ssl := os.Getenv("PGSSLMODE")
 	if ssl == "" {
@@ -525,15 +662,19 @@ func writeTables(w io.Writer, c *config, chosen []scenario, results map[string]m
 	}
 	fmt.Fprintf(w, "    servers: taskset -c %s, GOMAXPROCS=1, %d database connections each (PGSSLMODE %s)\n",
 		c.serverCPU, c.pool, ssl)
-	fmt.Fprintf(w, "    wrk: taskset -c %s, 1 thread, %d connections, %d rounds of %s after a %s warm-up\n\n",
-		c.wrkCPU, c.connections, c.rounds, c.duration, c.warmup)
+	conns := make([]string, len(c.connections))
+	for i, n := range c.connections {
+		conns[i] = strconv.Itoa(n)
+	}
+	fmt.Fprintf(w, "    wrk: taskset -c %s, 1 thread, %s connections, %d rounds of %s after a %s warm-up\n\n",
+		c.wrkCPU, strings.Join(conns, " and "), c.rounds, c.duration, c.warmup)
 
 	fmt.Fprintln(w, "| scenario | sx req/s | peer req/s | sx/peer | per round | sx p99 | peer p99 |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|---:|---:|")
-	for _, sc := range chosen {
-		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
+	for _, g := range groups {
+		sx, peer := results[g.key()]["sx"], results[g.key()]["peer"]
 		rs := ratios(sx, peer, reqs)
-		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %s |\n", sc.title,
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %s |\n", g.title(),
 			formatRate(bench.Median(pick(sx, reqs))), formatRate(bench.Median(pick(peer, reqs))), bench.Median(rs), joinRatios(rs),
 			formatLatency(time.Duration(bench.Median(pick(sx, p99)))), formatLatency(time.Duration(bench.Median(pick(peer, p99)))))
 	}
@@ -543,26 +684,47 @@ func writeTables(w io.Writer, c *config, chosen []scenario, results map[string]m
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| scenario | sx µs/req | peer µs/req | peer/sx | per round | sx busy | peer busy |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|---:|---:|")
-	for _, sc := range chosen {
-		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
+	for _, g := range groups {
+		sx, peer := results[g.key()]["sx"], results[g.key()]["peer"]
 		rs := ratios(peer, sx, cpu)
-		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2f | %s | %.0f%% | %.0f%% |\n", sc.title,
+		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2f | %s | %.0f%% | %.0f%% |\n", g.title(),
 			bench.Median(pick(sx, cpu)), bench.Median(pick(peer, cpu)), bench.Median(rs), joinRatios(rs),
 			100*bench.Median(pick(sx, busy)), 100*bench.Median(pick(peer, busy)))
 	}
 	fmt.Fprintln(w)
 
-	fmt.Fprintln(w, "| target (req/s) | measured | | by CPU per request |")
-	fmt.Fprintln(w, "|---|---:|---|---:|")
-	for _, sc := range chosen {
-		sx, peer := results[sc.name]["sx"], results[sc.name]["peer"]
-		r := bench.Median(ratios(sx, peer, reqs))
-		verdict := "met"
-		if r < sc.target {
-			verdict = "**missed**"
+	fmt.Fprintln(w, "Largest resident set of the server during each run (VmRSS sampled every 100 ms; servers restarted for each row):")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| scenario | sx MiB | peer MiB | sx/peer | per round |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---|")
+	for _, g := range groups {
+		sx, peer := results[g.key()]["sx"], results[g.key()]["peer"]
+		rs := ratios(sx, peer, rss)
+		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2f | %s |\n", g.title(),
+			bench.Median(pick(sx, rss)), bench.Median(pick(peer, rss)), bench.Median(rs), joinRatios(rs))
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "| target | measured | |")
+	fmt.Fprintln(w, "|---|---:|---|")
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
 		}
-		fmt.Fprintf(w, "| %s: sx ≥ %.1f × %s | %.2f | %s | %.2f |\n", sc.name, sc.target, sc.peer, r, verdict,
-			bench.Median(ratios(peer, sx, cpu)))
+		return "**missed**"
+	}
+	for _, g := range groups {
+		sx, peer := results[g.key()]["sx"], results[g.key()]["peer"]
+		r := bench.Median(ratios(sx, peer, reqs))
+		fmt.Fprintf(w, "| %s c=%d: sx req/s ≥ %.1f × %s | %.2f | %s |\n", g.sc.name, g.c, g.sc.target, g.sc.peer, r, verdict(r >= g.sc.target))
+		if g.sc.cpuTarget > 0 {
+			r := bench.Median(ratios(peer, sx, cpu))
+			fmt.Fprintf(w, "| %s c=%d: peer/sx CPU per request ≥ %.1f | %.2f | %s |\n", g.sc.name, g.c, g.sc.cpuTarget, r, verdict(r >= g.sc.cpuTarget))
+		}
+		if g.c >= 256 {
+			r := bench.Median(ratios(sx, peer, rss))
+			fmt.Fprintf(w, "| %s c=%d: sx/peer RSS ≤ %.1f | %.2f | %s |\n", g.sc.name, g.c, rssTarget, r, verdict(r <= rssTarget))
+		}
 	}
 }
 

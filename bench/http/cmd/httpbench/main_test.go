@@ -16,6 +16,9 @@ func serve(t *testing.T, srv *fasthttp.Server, path string) response {
 	var ctx fasthttp.RequestCtx
 	var req fasthttp.Request
 	req.SetRequestURI(path)
+	if componentsHash != "" {
+		req.Header.Set("SX-Components-Hash", componentsHash)
+	}
 	ctx.Init(&req, nil, nil)
 	srv.Handler(&ctx)
 	return response{ctx.Response.StatusCode(), string(ctx.Response.Header.ContentType()), ctx.Response.Body()}
@@ -34,8 +37,15 @@ func TestPagesIdentical(t *testing.T) {
 	if err := bench.RenderTemplate(&want, bench.NewPageData()); err != nil {
 		t.Fatal(err)
 	}
+	m := hashAttr.FindSubmatch(serve(t, sx, "/hello").body)
+	if m == nil {
+		t.Fatal("no component bundle hash in /hello")
+	}
+	componentsHash = string(m[1])
+	defer func() { componentsHash = "" }()
 	for path, body := range map[string]string{"/hello": helloHTML, "/orders": want.String()} {
 		a, b := serve(t, sx, path), serve(t, peer, path)
+		a.body = stripRuntimeTags(a.body)
 		if a.status != 200 || b.status != 200 {
 			t.Fatalf("GET %s: sx %d, peer %d\n%s", path, a.status, b.status, a.body)
 		}

@@ -27,6 +27,9 @@ import (
 // productSQL is the statement both sides run for the defquery scenario.
 const productSQL = "select id, name, price from products where id = $1"
 
+// listSQL is the list scenario's statement: 24 rows from an id on.
+const listSQL = "select id, name, price from products where id >= $1 order by id limit 24"
+
 // orderSQL and soldSQL are the action scenario's transaction, on both sides.
 const (
 	orderSQL = "insert into bench_orders (product_id, price) select id, price from products where id = $1 returning product_id, price"
@@ -48,6 +51,10 @@ const serviceHead = `;; The service sxhost serves in make bench-http, written by
 (defquery product-by-id (&key (id :int))
   "One product by id."
   (sql/one "` + productSQL + `" id))
+
+(defquery products-from (&key (from :int))
+  "24 products from an id on."
+  (sql/rows "` + listSQL + `" from))
 
 (defpage hello :path "/hello" :title "Hello"
   :content (p "Hello, world."))
@@ -145,9 +152,9 @@ func openPeerPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Poo
 // product is one row of the products table, encoded as sxhost encodes the
 // dict sql/one returns: the columns in order.
 type product struct {
-	ID    int64   `json:"id"`
-	Name  string  `json:"name"`
-	Price float64 `json:"price"`
+	ID    int64       `json:"id"`
+	Name  string      `json:"name"`
+	Price json.Number `json:"price"` // numeric(10,2) as PostgreSQL prints it: 3.20, as sxhost's decimals
 }
 
 // peer is the hand-written server: one fasthttp handler that dispatches on
@@ -167,6 +174,7 @@ func newPeerServer(pool *pgxpool.Pool) *fasthttp.Server {
 var (
 	pathOrder   = []byte("/internal/actions/order-product")
 	pathProduct = []byte("/internal/data/product-by-id")
+	pathList    = []byte("/internal/data/products-from")
 	pathHello   = []byte("/hello")
 	pathOrders  = []byte("/orders")
 	pathHealth  = []byte("/healthz")
@@ -177,6 +185,8 @@ func (pr *peer) handle(ctx *fasthttp.RequestCtx) {
 	switch {
 	case bytes.Equal(path, pathProduct):
 		pr.product(ctx)
+	case bytes.Equal(path, pathList):
+		pr.list(ctx)
 	case bytes.Equal(path, pathOrder) && ctx.IsPost():
 		pr.order(ctx)
 	case bytes.Equal(path, pathHello):
@@ -208,7 +218,7 @@ func (pr *peer) product(ctx *fasthttp.RequestCtx) {
 	defer cancel()
 	var p product
 	var body []byte
-	err = pr.pool.QueryRow(c, productSQL, id).Scan(&p.ID, &p.Name, &p.Price)
+	err = pr.pool.QueryRow(c, productSQL, id).Scan(&p.ID, &p.Name, (*string)(&p.Price))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		body = []byte("null")
@@ -225,11 +235,49 @@ func (pr *peer) product(ctx *fasthttp.RequestCtx) {
 	ctx.SetBody(body)
 }
 
+// list answers like sxhost's defquery products-from: the rows as a JSON
+// array of objects.
+func (pr *peer) list(ctx *fasthttp.RequestCtx) {
+	from, err := strconv.ParseInt(string(ctx.QueryArgs().Peek("from")), 10, 64)
+	if err != nil {
+		ctx.Error(`{"error":"from must be an int"}`, 400)
+		return
+	}
+	c, cancel := context.WithTimeout(context.Background(), pr.timeout)
+	defer cancel()
+	rows, err := pr.pool.Query(c, listSQL, from)
+	if err != nil {
+		ctx.Error(`{"error":"internal error"}`, 500)
+		return
+	}
+	out := make([]product, 0, 24)
+	for rows.Next() {
+		var p product
+		if err := rows.Scan(&p.ID, &p.Name, (*string)(&p.Price)); err != nil {
+			rows.Close()
+			ctx.Error(`{"error":"internal error"}`, 500)
+			return
+		}
+		out = append(out, p)
+	}
+	if rows.Err() != nil {
+		ctx.Error(`{"error":"internal error"}`, 500)
+		return
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		ctx.Error(`{"error":"internal error"}`, 500)
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
+
 // orderLine is what both sides answer for the action: the inserted row's
 // columns in order.
 type orderLine struct {
-	ProductID int64   `json:"product_id"`
-	Price     float64 `json:"price"`
+	ProductID int64       `json:"product_id"`
+	Price     json.Number `json:"price"`
 }
 
 // order answers like sxhost's defaction: the JSON body's id, both
@@ -248,7 +296,7 @@ func (pr *peer) order(ctx *fasthttp.RequestCtx) {
 	var line orderLine
 	found := true
 	err := pgx.BeginFunc(c, pr.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(c, orderSQL, *in.ID).Scan(&line.ProductID, &line.Price)
+		err := tx.QueryRow(c, orderSQL, *in.ID).Scan(&line.ProductID, (*string)(&line.Price))
 		if errors.Is(err, pgx.ErrNoRows) {
 			found = false
 		} else if err != nil {
