@@ -79,7 +79,8 @@ func TestSeedThenRunThePlatform(t *testing.T) {
 		if m["status"] != "paid" {
 			t.Errorf("order %v is %v, want paid", m["id"], m["status"])
 		}
-		if m["total_amount"] == 36.0 {
+		// Two supper tickets (2 × 18) and the bread class booked with them (12.50).
+		if m["total_amount"] == 48.5 {
 			ticketOrder = m["id"].(float64)
 		}
 	}
@@ -117,7 +118,7 @@ func TestSeedThenRunThePlatform(t *testing.T) {
 	// under the shop's menu node, the calendar under the events page's.
 	linked := func() map[string]bool {
 		found := map[string]bool{}
-		tree, _ := getJSON("http://" + addrs["blog"] + "/internal/data/nav-tree").([]any)
+		tree, _ := getJSON("http://" + addrs["blog"] + "/internal/data/nav-menu").([]any)
 		for _, n := range tree {
 			for _, c := range n.(map[string]any)["children"].([]any) {
 				if lt, ok := c.(map[string]any)["link_type"].(string); ok {

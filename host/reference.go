@@ -1,6 +1,8 @@
 package host
 
 import (
+	"github.com/rose-ash/sxhost/prims/htmlsafe"
+
 	"fmt"
 	"strings"
 
@@ -50,7 +52,7 @@ func (p *Platform) Reference() string {
 	b.WriteString("\n## Host primitives\n\nBound in every service besides the standard library (`docs/reference.md`).\n\n| name | parameters | |\n|---|---|---|\n")
 	// Per-service primitives are the same functions for every service.
 	svc := &Service{plat: p}
-	for _, pr := range append(append(p.ioPrimitives(), svc.primitives()...), svc.sitePrimitives()...) {
+	for _, pr := range append(append(append(p.ioPrimitives(), svc.primitives()...), svc.sitePrimitives()...), htmlsafe.Primitives()...) {
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", pr.Name, pr.Params, cell(pr.Doc))
 	}
 	return b.String()

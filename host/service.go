@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
+	"github.com/rose-ash/sxhost/prims/htmlsafe"
 	"github.com/rose-ash/sxhost/prims/mail"
 	qrprims "github.com/rose-ash/sxhost/prims/qr"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
@@ -193,6 +194,7 @@ func (p *Platform) newEnv() *runtime.Env {
 	env.DefinePrimitives(sqlprims.Primitives()...)
 	env.DefinePrimitives(cacheprims.Primitives()...)
 	env.DefinePrimitives(qrprims.Primitives()...)
+	env.DefinePrimitives(htmlsafe.Primitives()...)
 	env.DefinePrimitives(p.ioPrimitives()...)
 	return env
 }

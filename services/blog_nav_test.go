@@ -42,7 +42,7 @@ func navIn(page int64, label string, more ...any) map[string]any {
 
 func navTree(t *testing.T, b string, page int64) []any {
 	t.Helper()
-	return wantArr(t, query(t, b, "nav-tree", "container-type=page&container-id="+itoa(page)))
+	return wantArr(t, query(t, b, "nav-menu", "container-type=page&container-id="+itoa(page)))
 }
 
 // navFind is the node id anywhere in a tree, or nil.
@@ -143,7 +143,7 @@ func TestBlogNavTree(t *testing.T) {
 	if site["container_type"] != nil || site["container_id"] != nil || num(t, siteKid["depth"]) != 1 {
 		t.Fatalf("site nodes: %v %v", site, siteKid)
 	}
-	siteTree := wantArr(t, query(t, b, "nav-tree", ""))
+	siteTree := wantArr(t, query(t, b, "nav-menu", ""))
 	if n := navFind(siteTree, navID(t, site)); n == nil || navFind(n["children"].([]any), navID(t, siteKid)) == nil {
 		t.Fatalf("site menu lacks its nodes: %v", siteTree)
 	}
@@ -154,7 +154,7 @@ func TestBlogNavTree(t *testing.T) {
 	if other := navTree(t, b, linked); len(other) != 0 {
 		t.Fatalf("empty menu: %v", other)
 	}
-	if other := wantArr(t, query(t, b, "nav-tree", "container-type=market&container-id="+itoa(page))); len(other) != 0 {
+	if other := wantArr(t, query(t, b, "nav-menu", "container-type=market&container-id="+itoa(page))); len(other) != 0 {
 		t.Fatalf("menu of another container type: %v", other)
 	}
 
@@ -165,10 +165,10 @@ func TestBlogNavTree(t *testing.T) {
 	wantNull(t, query(t, b, "menu-node-by-id", "id=987654321"))
 	wantBadParam(t, query(t, b, "menu-node-by-id", "id=x"), "id")
 	wantBadParam(t, query(t, b, "menu-node-by-id", "id=0"), "id")
-	wantBadParam(t, query(t, b, "nav-tree", "container-type=page&container-id=-1"), "container-id")
-	wantBadParam(t, query(t, b, "nav-tree", "container-type=page"), "container-id")
-	wantBadParam(t, query(t, b, "nav-tree", "container-id=5"), "container-type")
-	wantBadParam(t, query(t, b, "nav-tree", "container-type=page&container-id=x"), "container-id")
+	wantBadParam(t, query(t, b, "nav-menu", "container-type=page&container-id=-1"), "container-id")
+	wantBadParam(t, query(t, b, "nav-menu", "container-type=page"), "container-id")
+	wantBadParam(t, query(t, b, "nav-menu", "container-id=5"), "container-type")
+	wantBadParam(t, query(t, b, "nav-menu", "container-type=page&container-id=x"), "container-id")
 }
 
 func TestBlogNavSaveValidation(t *testing.T) {
@@ -825,7 +825,7 @@ func TestBlogNavDepthLimit(t *testing.T) {
 }
 
 // A chain deeper than the limit (rows from before it) does not break
-// nav-tree, which shows its first 8 levels, nor slow a save below it.
+// nav-menu, which shows its first 8 levels, nor slow a save below it.
 func TestBlogNavDeepChainFromBefore(t *testing.T) {
 	b := blogURL(t)
 	page := navPage(t, "Old deep menu")
@@ -847,7 +847,7 @@ func TestBlogNavDeepChainFromBefore(t *testing.T) {
 		levels++
 	}
 	if levels != 8 {
-		t.Fatalf("nav-tree shows %d levels of the chain, want 8", levels)
+		t.Fatalf("nav-menu shows %d levels of the chain, want 8", levels)
 	}
 	deepest := scalar[int64](t, "select id from menu_nodes where container_id = $1 and container_type = 'page' and label = 'C5999'", page)
 	wantBadParam(t, action(t, b, "save-menu-node", navIn(page, "Deeper", "parent-id", deepest)), "parent-id")

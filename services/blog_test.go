@@ -507,8 +507,9 @@ func TestBlogSchema(t *testing.T) {
 	defs := checkSchema(t, b, "blog",
 		[]string{"post-by-id", "post-by-slug", "posts-by-ids", "is-liked", "liked-slugs", "liked-ids",
 			"get-children", "get-parents", "page-config-by-container", "page-config-by-id", "page-configs-batch",
-			"nav-tree", "menu-node-by-id", "posts-published", "posts-by-tag", "tags-with-counts",
-			"tag-by-slug", "author-by-slug", "post-tags", "post-authors", "snippets"},
+			"nav-menu", "menu-node-by-id", "posts-published", "posts-by-tag", "tags-with-counts",
+			"tag-by-slug", "author-by-slug", "post-tags", "post-authors", "snippets",
+			"post-page", "posts-by-author", "sitemap-entries", "calendar-pages"},
 		[]string{"toggle", "attach-child", "detach-child", "page-config-ensure", "page-config-update",
 			"ghost-sync", "push-member", "save-menu-node", "move-menu-node", "delete-menu-node"})
 
