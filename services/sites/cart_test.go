@@ -96,7 +96,7 @@ func TestCartOrders(t *testing.T) {
 	ben.get(u["cart"] + "/orders/999999/").want(404)
 	// The ticket order lists its tickets.
 	tickets := scalar[int64](t, "select max(o.id) from orders o join users u on u.id = o.user_id where u.email = 'ben@coop.example'")
-	ben.get(u["cart"]+"/orders/"+itoa(tickets)+"/").want(200).has("Spring supper — Adult", "£36.00")
+	ben.get(u["cart"]+"/orders/"+itoa(tickets)+"/").want(200).has("Spring supper — Adult", "£48.50")
 }
 
 func TestCartEscapesUserText(t *testing.T) {
