@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rose-ash/sxhost/cli/sxcmd"
 	"github.com/rose-ash/sxhost/internal/pgtest"
 )
 
@@ -59,8 +60,8 @@ func TestHelpAndVersionEverywhere(t *testing.T) {
 		}
 	}
 	// `sx repl --version` is answered before the REPL starts.
-	Repl = func([]string, io.Reader, io.Writer, io.Writer) int { t.Error("the REPL started"); return 1 }
-	defer func() { Repl = nil }()
+	sxcmd.Repl = func([]string, io.Reader, io.Writer, io.Writer) int { t.Error("the REPL started"); return 1 }
+	defer func() { sxcmd.Repl = nil }()
 	var out, errb bytes.Buffer
 	if st := Main([]string{"repl", "--version"}, strings.NewReader(""), &out, &errb); st != 0 || !strings.HasPrefix(out.String(), "sx ") {
 		t.Errorf("sx repl --version: status %d, %q", st, out.String())

@@ -23,6 +23,7 @@ import (
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	"github.com/rose-ash/sxhost/prims/mail"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+	"github.com/rose-ash/sxhost/repl"
 )
 
 const sxhostUsage = `usage:
@@ -32,6 +33,7 @@ const sxhostUsage = `usage:
   sxhost migrate up|down [N]|status|create NAME   apply, roll back or write migrations (DATABASE_URL)
   sxhost seed [--script FILE] [FILE...]           migrate, then fill an empty database with demo
                                                   data (seed/demo.sx through services/*.sx)
+  sxhost repl [flags] [FILE...]                   the interactive REPL (what sx repl runs; --help lists its flags)
   sxhost version                                  print the version (also --version)
 
 Every command answers --help and --version.
@@ -93,6 +95,11 @@ func SxhostMain(args []string, stdout, stderr io.Writer) int {
 		return migrations.Command(ctx, args[1:], stdout, stderr)
 	case "seed":
 		return seed(ctx, args[1:], stdout, stderr)
+	case "repl":
+		// sx repl runs this: the REPL needs the platform (services, the
+		// database), which the one-shot sx commands do not link.
+		stop()
+		return repl.Main(args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, sxhostUsage)
 		return 0
@@ -167,8 +174,6 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 	return opts, closeDB, nil
 }
 
-// isVersionFlag reports whether arg asks for the version.
-func isVersionFlag(arg string) bool { return arg == "--version" || arg == "-version" }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sxhost run", flag.ContinueOnError)

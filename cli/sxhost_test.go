@@ -128,3 +128,49 @@ func TestSxhostUsage(t *testing.T) {
 		t.Errorf("unknown command: status %d, stderr %q", st, errb.String())
 	}
 }
+
+// TestSxLinksNoPlatform guards the start-up of sx (docs/benchmarks.md):
+// the one-shot commands must not link the HTTP server, the database driver
+// or the compressors, whose package initialisers run before every sx eval.
+func TestSxLinksNoPlatform(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../cmd/sx").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, banned := range []string{"github.com/rose-ash/sxhost/host", "github.com/rose-ash/sxhost/repl",
+			"github.com/valyala/fasthttp", "github.com/jackc/pgx", "github.com/molecule-man/go-brrr",
+			"github.com/klauspost/compress", "github.com/prometheus/"} {
+			if strings.HasPrefix(pkg, banned) {
+				t.Errorf("cmd/sx links %s", pkg)
+			}
+		}
+	}
+}
+
+// TestSxReplRunsSxhostRepl builds sx and sxhost side by side, as make
+// build does, and checks that sx repl hands over to sxhost repl with its
+// arguments.
+func TestSxReplRunsSxhostRepl(t *testing.T) {
+	dir := t.TempDir()
+	for _, cmd := range []string{"sx", "sxhost"} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, cmd), "../cmd/"+cmd).CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", cmd, err, out)
+		}
+	}
+	out, err := exec.Command(filepath.Join(dir, "sx"), "repl", "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "usage: sx repl") || !strings.Contains(string(out), "--db") {
+		t.Fatalf("sx repl --help: %v\n%s", err, out)
+	}
+	// Without sxhost beside it or on PATH, sx repl says what is missing.
+	lone := t.TempDir()
+	if err := os.Rename(filepath.Join(dir, "sx"), filepath.Join(lone, "sx")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(lone, "sx"), "repl")
+	cmd.Env = append(os.Environ(), "PATH="+lone)
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "sxhost is neither next to sx nor on PATH") {
+		t.Fatalf("sx repl without sxhost: %v\n%s", err, out)
+	}
+}

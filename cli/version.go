@@ -5,57 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
+
+	"github.com/rose-ash/sxhost/cli/sxcmd"
 )
 
-// version is set at link time for releases:
-//
-//	go build -ldflags "-X github.com/rose-ash/sxhost/cli.version=v1.2.3" ./cmd/...
-var version = ""
-
-// Version describes the build: the release (or the module version, or
-// "devel"), the commit it was built from when known (with "+dirty" for
-// uncommitted changes) and the Go version.
-func Version() string {
-	v, commit, dirty, goVersion := version, "", false, ""
-	if info, ok := debug.ReadBuildInfo(); ok {
-		goVersion = info.GoVersion
-		if v == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-			v = info.Main.Version
-		}
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if v == "" {
-		v = "devel"
-	}
-	out := v
-	if commit != "" {
-		if len(commit) > 12 {
-			commit = commit[:12]
-		}
-		out += " " + commit
-		if dirty {
-			out += "+dirty"
-		}
-	}
-	if goVersion != "" {
-		out += " " + goVersion
-	}
-	return out
-}
-
 // printVersion prints "NAME VERSION" on stdout: what --version answers.
-func printVersion(w io.Writer, name string) int {
-	fmt.Fprintf(w, "%s %s\n", name, Version())
-	return 0
-}
+func printVersion(w io.Writer, name string) int { return sxcmd.PrintVersion(w, name) }
 
 // parseFlags parses a subcommand's flags the way its neighbours do:
 // --help (or -h) prints usage and the flags on stdout and exits 0,
