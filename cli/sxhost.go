@@ -174,7 +174,6 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 	return opts, closeDB, nil
 }
 
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sxhost run", flag.ContinueOnError)
 	addr := fs.String("addr", "", "listen address when serving one file (HOST:PORT)")
