@@ -118,6 +118,26 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 				r.ctx.Response.Header.Set(name, value)
 				return value
 			}},
+		{Name: "request-ip", Params: "()", Doc: "The address of the current request's client (the connection's peer: behind a proxy, the proxy), or nil.", IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				if r := requestOf(th); r != nil {
+					return r.ctx.RemoteIP().String()
+				}
+				return nil
+			}},
+		{Name: "response-status", Params: "(status)", Doc: "Sets the HTTP status of the current route's answer (its value is still the body), e.g. 400 with an OAuth error object; returns status.", MinArgs: 1, MaxArgs: 1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				status, ok := a[0].(int64)
+				if !ok || status < 200 || status > 599 {
+					th.Fail("response-status expects an HTTP status from 200 to 599, got %s", runtime.Print(a[0]))
+				}
+				r := requestOf(th)
+				if r == nil {
+					th.Fail("response-status: no request")
+				}
+				r.status = int(status)
+				return a[0]
+			}},
 		{Name: "request-method", Params: "()", Doc: "The current request's method.", IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				if r := requestOf(th); r != nil {

@@ -37,6 +37,7 @@ type requestCtx struct {
 	sessDirty bool
 	// primary: the request wrote, so its reads go to the primary (replica.go)
 	primary atomic.Bool
+	status  int // (response-status n): a route's status other than 200
 }
 
 // arg returns a path parameter, query-string or form value (see
@@ -655,6 +656,9 @@ func (s *Service) serveRoute(r *requestCtx, d *runtime.Definition) {
 		ctx.SetBodyString(string(x))
 	default:
 		s.writeResult(r, v)
+	}
+	if r.status != 0 && ctx.Response.StatusCode() == 200 {
+		ctx.SetStatusCode(r.status)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	"github.com/rose-ash/sxhost/prims/htmlsafe"
 	"github.com/rose-ash/sxhost/prims/mail"
+	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
 	qrprims "github.com/rose-ash/sxhost/prims/qr"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
@@ -195,6 +196,7 @@ func (p *Platform) newEnv() *runtime.Env {
 	env.DefinePrimitives(cacheprims.Primitives()...)
 	env.DefinePrimitives(qrprims.Primitives()...)
 	env.DefinePrimitives(htmlsafe.Primitives()...)
+	env.DefinePrimitives(oidcprims.Primitives()...)
 	env.DefinePrimitives(p.ioPrimitives()...)
 	return env
 }

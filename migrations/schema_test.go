@@ -15,6 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// oidcTables are the identity domain's tables of 0011_oidc.
+var oidcTables = []string{"oauth_sessions", "oauth_tokens", "oidc_keys", "rate_limits"}
+
 // platformTables is every table 0002_platform creates, by domain
 // (platform.md §1).
 var platformTables = map[string][]string{
@@ -132,6 +135,9 @@ func TestPlatformSchema(t *testing.T) {
 		// the runtime's own tables.
 		expected := map[string]bool{"schema_migrations": true, "sx_meta": true, "job_runs": true,
 			"oauth_clients": true} // tables of later migrations (0009, 0010)
+		for _, name := range oidcTables {
+			expected[name] = true
+		}
 		for _, name := range want {
 			expected[name] = true
 		}
@@ -148,6 +154,9 @@ func TestPlatformSchema(t *testing.T) {
 			for _, name := range ts {
 				domainOf[name] = d
 			}
+		}
+		for _, name := range oidcTables {
+			domainOf[name] = "identity"
 		}
 		rows, err := pool.Query(ctx, `select conname, conrelid::regclass::text, confrelid::regclass::text
 			from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace`)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
+	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -17,7 +18,7 @@ func TestReferenceIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != Reference(sqlprims.Primitives(), cacheprims.Primitives()) {
+	if string(got) != Reference(sqlprims.Primitives(), cacheprims.Primitives(), oidcprims.Primitives()) {
 		t.Fatal("docs/reference.md is stale: run go generate ./stdlib")
 	}
 	for _, name := range []string{"map", "split", "render-to-html", "sql/rows", "cache/get"} {
