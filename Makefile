@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO       ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help run stop test bench bench-http fuzz lint demo build soak
+.PHONY: help run stop test bench bench-http fuzz lint demo build soak scale-test image deploy-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,15 @@ bench-http: ## HTTP throughput of sxhost against hand-written fasthttp servers, 
 
 soak: ## attack and fault the six services in one process (private PostgreSQL and Redis, 127.0.0.1 only, ~3 min) and print one table
 	$(GO) run ./cmd/soak
+
+image: ## the container image sxhost:latest: static binary FROM scratch with CA certificates, tzdata and services/ (no pull; needs docker)
+	./scripts/image
+
+deploy-smoke: ## deploy deploy/stack.yml on a single-node Docker Swarm (2 tasks per service, the machine's PostgreSQL/Redis), short load, teardown (needs dockerd; builds the image)
+	./scripts/deploy-smoke
+
+scale-test: ## 3 sxhost instances behind HAProxy on 127.0.0.1: signed-in read/write load with a rolling restart; 0 failed requests, 0 lost writes, jobs once per period, activities once (~40 s)
+	./scripts/scale-test
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	$(GO) test ./runtime/ -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)

@@ -34,6 +34,7 @@ const sxhostUsage = `usage:
   sxhost seed [--script FILE] [FILE...]           migrate, then fill an empty database with demo
                                                   data (seed/demo.sx through services/*.sx)
   sxhost repl [flags] [FILE...]                   the interactive REPL (what sx repl runs; --help lists its flags)
+  sxhost probe URL                                exit 0 when URL answers 200 (container health checks)
   sxhost version                                  print the version (also --version)
 
 Every command answers --help and --version.
@@ -48,7 +49,7 @@ deployment: DATABASE_READ_URL (a read replica), SX_MAX_REPLICA_LAG, SX_SHUTDOWN_
 each secret may be given as NAME_FILE, a file holding it (Docker secrets); see docs/operations.md
 `
 
-const runUsage = `usage: sxhost run [--addr HOST:PORT] [--host HOST] [--dev [--repl 127.0.0.1:PORT]] FILE...
+const runUsage = `usage: sxhost run [--addr HOST:PORT] [--host HOST] [--serve NAME,...] [--dev [--repl 127.0.0.1:PORT]] FILE...
 
 Serves the services defined in FILE... until SIGINT or SIGTERM, each on the
 :port of its defservice (or SX_ADDR_<SERVICE>, or --addr for one file).
@@ -100,6 +101,8 @@ func SxhostMain(args []string, stdout, stderr io.Writer) int {
 		// database), which the one-shot sx commands do not link.
 		stop()
 		return repl.Main(args[1:], os.Stdin, stdout, stderr)
+	case "probe":
+		return probe(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, sxhostUsage)
 		return 0
@@ -179,6 +182,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "", "listen address when serving one file (HOST:PORT)")
 	bindHost := fs.String("host", "", "the interface the services' :port listens on (default: all; 127.0.0.1 keeps them local)")
 	dev := fs.Bool("dev", false, "development: hot reload, errors shown in the browser")
+	serveOnly := fs.String("serve", "", "listen only for these services (comma-separated); the others are loaded for in-process calls, e.g. cart's transactions with events and blog")
 	replAddr := fs.String("repl", "", "development: answer sx repl --connect on this loopback HOST:PORT (needs --dev)")
 	if status, ok := parseFlags(fs, args, runUsage, stdout, stderr); !ok {
 		return status
@@ -254,7 +258,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer stopActivities()
 	var servers []*fasthttp.Server
 	errs := make(chan error, len(p.Services()))
+	only := map[string]bool{}
+	for _, name := range strings.Split(*serveOnly, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			only[name] = true
+		}
+	}
+	for name := range only {
+		if p.Service(name) == nil {
+			fmt.Fprintf(stderr, "sxhost run: --serve %s: no such service is loaded\n", name)
+			return 2
+		}
+	}
 	for _, svc := range p.Services() {
+		if len(only) > 0 && !only[svc.Name] {
+			continue
+		}
 		listen := *addr
 		if listen == "" {
 			listen = os.Getenv("SX_ADDR_" + strings.ToUpper(strings.ReplaceAll(svc.Name, "-", "_")))
