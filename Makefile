@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO       ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help run stop test bench bench-http fuzz lint demo build soak scale-test image deploy-smoke
+.PHONY: help run stop test bench bench-http bench-browser fuzz lint demo build soak scale-test image deploy-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ bench: ## side-by-side benchmarks against peer engines, with ratios
 
 bench-http: ## HTTP throughput of sxhost against hand-written fasthttp servers, with wrk
 	./bench/http/run
+
+bench-browser: ## Chromium benchmarks of sx.js (docs/benchmarks.md): boosted-navigation bytes, 1,000-row render ratio, boot time; COUNT rounds (default 3)
+	./scripts/test ./host/ -run '^$$' -bench '^BenchmarkBrowser' -benchtime 1x -count $(or $(COUNT),3)
 
 soak: ## attack and fault the six services in one process (private PostgreSQL and Redis, 127.0.0.1 only, ~3 min) and print one table
 	$(GO) run ./cmd/soak
