@@ -130,3 +130,34 @@ func TestRuntimeScriptServed(t *testing.T) {
 		t.Errorf("revalidation: %d", nm.Status)
 	}
 }
+
+func TestBundleShipsGlobalDataAsData(t *testing.T) {
+	t.Parallel()
+	// A pure component reading a global list of dicts and a global symbol:
+	// the bundle must define them as data, not as code that would call the
+	// first dict or look the symbol up.
+	s, _, _ := startService(t, `(defservice menu)
+(define links (list {:href "/a" :label "A & co" :tags (list 1 2)} {:href "/b" :label "B"}))
+(define mode (quote compact))
+(defcomp ~menu () (ul :class (str mode) (map (fn (l) (li (a :href (get l :href) (get l :label)))) links)))
+(defpage home :path "/" :content (nav (~menu)))
+`, host.Options{})
+	sx := get(t, s.URL+"/", "SX-Request", "true")
+	hx := get(t, s.URL+"/", "HX-Request", "true")
+	wantStatus(t, sx, 200, "SX-Request")
+	if !strings.Contains(sx.Body, "(define links (quote (") {
+		t.Errorf("the global list should travel quoted: %s", sx.Body)
+	}
+	vm := goja.New()
+	if _, err := vm.RunString(string(sxclient.Script)); err != nil {
+		t.Fatal(err)
+	}
+	vm.Set("WIRE", sx.Body)
+	got, err := vm.RunString(`SX.renderToString(WIRE, SX.newEnv(), 'wire')`)
+	if err != nil {
+		t.Fatalf("sx.js could not render the answer: %v\n%s", err, sx.Body)
+	}
+	if got.String() != hx.Body || !strings.Contains(hx.Body, `<ul class="compact"><li><a href="/a">A &amp; co</a></li>`) {
+		t.Errorf("client and server differ\n  js: %s\n  go: %s", got, hx.Body)
+	}
+}

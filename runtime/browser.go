@@ -61,6 +61,10 @@ func BrowserDefinitions(env *Env, browserPrim func(name string) bool) (src strin
 			}
 		case *Macro, *Definition:
 			ok = false
+		case *List, *Symbol, *Dict:
+			// Printed data read back as code would be a call or a lookup
+			// (a list of dicts is "not callable"): quote it to stay data.
+			defs[name] = "(define " + name + " (quote " + Print(v) + "))"
 		default:
 			defs[name] = "(define " + name + " " + Print(v) + ")"
 		}
