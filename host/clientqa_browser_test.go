@@ -115,7 +115,9 @@ func qaService() string {
 (defroute fail :path "/fail" () (abort 422 "the name is missing"))
 (defpage rows :path "/rows" :content (ul :id "rows-list" (~row :n 1) (~row :n 2)))
 (defpage go-away :path "/go-away" :content (redirect "/landed"))
-(defpage landed :path "/landed" :title "Landed" :content (h1 :id "landed" "landed"))
+(defpage landed :path "/landed" :title "Landed" :content
+  (<> (meta :name "description" :content "where we landed") (link :rel "canonical" :href "https://qa.example/landed")
+      (h1 :id "landed" "landed")))
 (defpage broken-render :path "/broken-render" :content (div :id "br" (~boom :n 7)))
 (defpage mount-error :path "/mount-error" :content
   (<> (section :id "m")
@@ -196,6 +198,9 @@ func qaService() string {
       (button :id "r-redirect" :sx-get "` + rh("redirect", "SX-Redirect", "/landed") + `" :sx-target "#r-out" "redirect")
       (button :id "r-page-redirect" :sx-get "/go-away" :sx-target "#r-out" "page redirect")
       (button :id "r-location" :sx-get "` + rh("location", "SX-Location", "/landed") + `" :sx-target "#r-out" "location")
+      (button :id "a-push" :sx-get "/hit?label=apush" :sx-push-url "true" :sx-target "#r-out" "push attr")
+      (button :id "a-push-path" :sx-get "/hit?label=apushpath" :sx-push-url "/elsewhere" :sx-target "#r-out" "push path")
+      (button :id "a-replace" :sx-get "/hit?label=areplace" :sx-replace-url "true" :sx-target "#r-out" "replace attr")
       (button :id "r-refresh" :sx-get "` + rh("refresh", "SX-Refresh", "true") + `" :sx-target "#r-out" "refresh")
       ` + out("r-out") + out("r-other") + `(div :id "r-keep" (b "kept")) ` + out("r-sel") + `)
 
@@ -562,6 +567,19 @@ func TestBrowserQAResponseHeaders(t *testing.T) {
 	p.settled("r-reselect")
 	p.check("SX-Reselect", html("r-sel")+` === '<em class="extra">extra reselect</em>'`)
 
+	// sx-push-url and sx-replace-url on the element: the request's URL or
+	// the one given.
+	p.do(`window.__len = history.length`)
+	p.click("a-push")
+	p.settled("a-push")
+	p.check("sx-push-url true", `location.pathname + location.search === '/hit?label=apush' && history.length === __len + 1`)
+	p.click("a-push-path")
+	p.settled("a-push-path")
+	p.check("sx-push-url with a path", `location.pathname === '/elsewhere' && history.length === __len + 2`)
+	p.click("a-replace")
+	p.settled("a-replace")
+	p.check("sx-replace-url true", `location.pathname + location.search === '/hit?label=areplace' && history.length === __len + 2`)
+
 	p.do(`window.__len = history.length`)
 	p.click("r-push")
 	p.settled("r-push")
@@ -574,7 +592,10 @@ func TestBrowserQAResponseHeaders(t *testing.T) {
 	p.do(`window.__same = 2`)
 	p.click("r-location")
 	p.until("SX-Location", `location.pathname === '/landed' && document.querySelector('#sx-root #landed') && window.__same === 2`)
-	p.check("SX-Location pushes the URL, hoists the title", `document.title === 'Landed'`)
+	p.check("SX-Location pushes the URL and hoists title, meta and canonical into <head>", `document.title === 'Landed' &&
+		document.head.querySelector('meta[name=description]').content === 'where we landed' &&
+		document.head.querySelector('link[rel=canonical]').href === 'https://qa.example/landed' &&
+		!document.querySelector('#sx-root title, #sx-root meta, #sx-root link')`)
 }
 
 func TestBrowserQARedirects(t *testing.T) {
