@@ -33,6 +33,7 @@ const sxhostUsage = `usage:
   sxhost migrate up|down [N]|status|create NAME   apply, roll back or write migrations (DATABASE_URL)
   sxhost seed [--script FILE] [FILE...]           migrate, then fill an empty database with demo
                                                   data (seed/demo.sx through services/*.sx)
+  sxhost clients add|list|remove ...              register, list and remove OAuth clients (docs/auth.md)
   sxhost repl [flags] [FILE...]                   the interactive REPL (what sx repl runs; --help lists its flags)
   sxhost probe URL                                exit 0 when URL answers 200 (container health checks)
   sxhost version                                  print the version (also --version)
@@ -96,6 +97,8 @@ func SxhostMain(args []string, stdout, stderr io.Writer) int {
 		return migrations.Command(ctx, args[1:], stdout, stderr)
 	case "seed":
 		return seed(ctx, args[1:], stdout, stderr)
+	case "clients":
+		return clients(ctx, args[1:], stdout, stderr)
 	case "repl":
 		// sx repl runs this: the REPL needs the platform (services, the
 		// database), which the one-shot sx commands do not link.

@@ -19,12 +19,18 @@ import (
 // script succeeds, so a failing script leaves the database as it was.
 // print and println write to out.
 func (p *Platform) RunScript(ctx context.Context, file string, out io.Writer) (runtime.Value, error) {
-	if p.opts.DB == nil {
-		return nil, errors.New("running a script needs a database (DATABASE_URL)")
-	}
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
+	}
+	return p.RunSource(ctx, file, string(src), out)
+}
+
+// RunSource is RunScript for source text (name labels its positions): the
+// commands that drive the services' own actions (sxhost clients) use it.
+func (p *Platform) RunSource(ctx context.Context, name, src string, out io.Writer) (runtime.Value, error) {
+	if p.opts.DB == nil {
+		return nil, errors.New("running a script needs a database (DATABASE_URL)")
 	}
 	env := p.newEnv()
 	th := env.NewThread(ctx)
@@ -32,9 +38,9 @@ func (p *Platform) RunScript(ctx context.Context, file string, out io.Writer) (r
 	th.StepBudget = p.opts.StepBudget
 	cacheprims.Bind(th, p.opts.Cache)
 	var result runtime.Value
-	err = pgx.BeginFunc(ctx, p.opts.DB, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, p.opts.DB, func(tx pgx.Tx) error {
 		sqlprims.Bind(th, tx)
-		v, err := th.EvalString(file, string(src))
+		v, err := th.EvalString(name, src)
 		result = v
 		return err
 	})
