@@ -126,6 +126,7 @@ func platformOptions(ctx context.Context, log *slog.Logger) (host.Options, func(
 		Dev:           os.Getenv("SX_ENV") == "dev",
 		Logger:        log,
 		Remote:        host.RemoteFromEnv(os.Environ()),
+		CookieDomain:  os.Getenv("SX_COOKIE_DOMAIN"),
 		Cache:         cacheprims.New(os.Getenv("REDIS_URL"), log),
 		LoginURL:      os.Getenv("SX_LOGIN_URL"),
 		Getenv:        serviceGetenv(log.Warn),

@@ -26,7 +26,7 @@ func signIn(t *testing.T, base, query string) string {
 	r := get(t, base+"/sign-in?"+query)
 	wantStatus(t, r, 200, "sign in")
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
-		if c.Name == "sx_session" {
+		if c.Name == "sx_session_members" {
 			return c.Name + "=" + c.Value
 		}
 	}

@@ -124,12 +124,16 @@ func (p *Platform) Remote(service string) string { return p.opts.Remote[service]
 // RemoteFromEnv reads the SX_URL_<SERVICE> variables of environ (as
 // os.Environ returns it) into a map for Options.Remote; SX_URL_SOME_NAME
 // is the service some-name.
-func RemoteFromEnv(environ []string) map[string]string {
-	remote := map[string]string{}
+func RemoteFromEnv(environ []string) map[string]string { return urlsFromEnv(environ, "SX_URL_") }
+
+// urlsFromEnv reads the variables prefix<SERVICE> of environ into a map by
+// service name (SOME_NAME is some-name).
+func urlsFromEnv(environ []string, prefix string) map[string]string {
+	urls := map[string]string{}
 	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_URL_") && v != "" {
-			remote[strings.ToLower(strings.ReplaceAll(k[len("SX_URL_"):], "_", "-"))] = v
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, prefix) && v != "" {
+			urls[strings.ToLower(strings.ReplaceAll(k[len(prefix):], "_", "-"))] = v
 		}
 	}
-	return remote
+	return urls
 }

@@ -38,6 +38,9 @@ type requestCtx struct {
 	// primary: the request wrote, so its reads go to the primary (replica.go)
 	primary atomic.Bool
 	status  int // (response-status n): a route's status other than 200
+	// the visitor cookie shared by the services (auth.go)
+	visitor      *runtime.Dict
+	visitorDirty bool
 }
 
 // arg returns a path parameter, query-string or form value (see
@@ -269,7 +272,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 		}
 		path := d.OptionString("path")
 		def, fn := d, st.pages[d.Name]
-		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.csrf(def, func(r *requestCtx) { s.servePage(r, def, fn) }))); err != nil {
+		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.csrf(def, s.hooked(st, func(r *requestCtx) { s.servePage(r, def, fn) })))); err != nil {
 			return nil, fmt.Errorf("%s: defpage %s: %v", d.Pos, d.Name, err)
 		}
 	}
@@ -283,7 +286,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 			return nil, fmt.Errorf("%s: defroute %s needs a :path starting with /", d.Pos, d.Name)
 		}
 		def := d
-		h := wrap(path, s.csrf(def, func(r *requestCtx) { s.serveRoute(r, def) }))
+		h := wrap(path, s.csrf(def, s.hooked(st, func(r *requestCtx) { s.serveRoute(r, def) })))
 		if strings.HasPrefix(path, "/internal/") {
 			// Under /internal/ a route is for other services (an inbox):
 			// signed like the built-in internal endpoints, not a browser
@@ -584,8 +587,8 @@ func (s *Service) authorize(r *requestCtx, d *runtime.Definition) bool {
 	user, _ := r.session().Get("user")
 	u, _ := user.(*runtime.Dict)
 	if u == nil {
-		if login := s.plat.opts.LoginURL; login != "" {
-			r.ctx.Redirect(login+"?next="+url.QueryEscape(string(r.ctx.RequestURI())), 303)
+		if login := s.loginRedirect(s.state.Load(), string(r.ctx.RequestURI())); login != "" {
+			r.ctx.Redirect(login, 303)
 			return false
 		}
 		s.fail(r, abortError(401, "sign in to see this page"), true)

@@ -76,6 +76,10 @@ type Options struct {
 	// they are not public (SX_OUTBOUND_ALLOW; e.g. 127.0.0.1/32 for a local
 	// Ghost in development and tests). See outguard.go.
 	OutboundAllow []netip.Prefix
+	// CookieDomain is the Domain of the visitor cookie the services share
+	// (SX_COOKIE_DOMAIN, e.g. .rose-ash.com when they run on its
+	// subdomains); empty: host-only.
+	CookieDomain string
 	// Mailer delivers (mail-send …) mail (SMTP_URL); nil keeps it in a
 	// development outbox (the log, and /dev/outbox with Dev).
 	Mailer mail.Sender
@@ -206,6 +210,7 @@ func (s *Service) load() (*state, error) {
 	env := s.plat.newEnv()
 	env.DefinePrimitives(s.primitives()...)
 	env.DefinePrimitives(s.sitePrimitives()...)
+	env.DefinePrimitives(s.authPrimitives()...)
 	th := env.NewThread(context.Background())
 	th.Out = os.Stderr
 	for _, f := range append(sharedFiles(s.Files[0]), s.Files...) {

@@ -22,8 +22,11 @@ import (
 // Sessions live in a cookie sealed with AES-256-GCM, so a visitor can
 // neither read nor change it:
 //
-//	sx_session = "v1." base64url(nonce ‖ seal(expiry ‖ JSON of the session dict))
+//	sx_session_<service> = "v1." base64url(nonce ‖ seal(expiry ‖ JSON of the session dict))
 //
+// Each service has its own cookie (auth.go says why), and its name is the
+// additional data of the seal, so one service's cookie does not open on
+// another.
 // expiry is 8 bytes of Unix seconds, checked on every read (the cookie's
 // Max-Age is only a request to the browser), and the cookie's name is
 // authenticated as additional data. The keys come from SessionKeys
@@ -89,19 +92,19 @@ func sessionCipher(secret []byte) cipher.AEAD {
 
 // sealSession returns the cookie value for a session's JSON, valid until
 // expires.
-func (p *Platform) sealSession(payload []byte, expires time.Time) string {
+func (p *Platform) sealSession(name string, payload []byte, expires time.Time) string {
 	aead := p.sessionAEADs()[0]
 	plain := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(payload)), uint64(expires.Unix()))
 	plain = append(plain, payload...)
 	out := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
 	rand.Read(out)
-	out = aead.Seal(out, out, plain, []byte(sessionCookie))
+	out = aead.Seal(out, out, plain, []byte(name))
 	return sessionFormat + base64.RawURLEncoding.EncodeToString(out)
 }
 
 // openSession returns the session in a cookie value, or an empty one when
 // it does not open with any key or has expired at now.
-func (p *Platform) openSession(cookie []byte, now time.Time) *runtime.Dict {
+func (p *Platform) openSession(name string, cookie []byte, now time.Time) *runtime.Dict {
 	raw, ok := bytes.CutPrefix(cookie, []byte(sessionFormat))
 	if !ok {
 		return runtime.NewDict(0)
@@ -114,7 +117,7 @@ func (p *Platform) openSession(cookie []byte, now time.Time) *runtime.Dict {
 		if len(sealed) < aead.NonceSize() {
 			break
 		}
-		plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(sessionCookie))
+		plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(name))
 		if err != nil || len(plain) < 8 {
 			continue
 		}
@@ -133,7 +136,8 @@ func (p *Platform) openSession(cookie []byte, now time.Time) *runtime.Dict {
 // session returns the request's session, reading the cookie once.
 func (r *requestCtx) session() *runtime.Dict {
 	if r.sess == nil {
-		r.sess = r.svc.plat.openSession(r.ctx.Request.Header.Cookie(sessionCookie), time.Now())
+		name := r.svc.sessionCookieName()
+		r.sess = r.svc.plat.openSession(name, r.ctx.Request.Header.Cookie(name), time.Now())
 	}
 	return r.sess
 }
@@ -178,20 +182,31 @@ func (r *requestCtx) checkCSRF() bool {
 	return hmac.Equal(got, []byte(want))
 }
 
-// writeSession sets the cookie when the session changed.
+// writeSession sets the cookies whose content changed: the service's
+// session and the visitor cookie the services share.
 func (r *requestCtx) writeSession() {
-	if !r.sessDirty {
-		return
+	if r.sessDirty {
+		r.writeCookie(r.svc.sessionCookieName(), r.session(), "")
 	}
+	if r.visitorDirty {
+		r.writeCookie(visitorCookie, r.visitor, r.svc.plat.opts.CookieDomain)
+	}
+}
+
+// writeCookie seals d into the cookie name.
+func (r *requestCtx) writeCookie(name string, d *runtime.Dict, domain string) {
 	var buf bytes.Buffer
-	if err := toJSON(&buf, r.session()); err != nil {
-		r.svc.plat.log.Warn("session not saved", "request_id", r.id, "error", err.Error())
+	if err := toJSON(&buf, d); err != nil {
+		r.svc.plat.log.Warn("session not saved", "request_id", r.id, "cookie", name, "error", err.Error())
 		return
 	}
 	c := fasthttp.AcquireCookie()
 	defer fasthttp.ReleaseCookie(c)
-	c.SetKey(sessionCookie)
-	c.SetValue(r.svc.plat.sealSession(buf.Bytes(), time.Now().Add(sessionMaxAge)))
+	if domain != "" {
+		c.SetDomain(domain)
+	}
+	c.SetKey(name)
+	c.SetValue(r.svc.plat.sealSession(name, buf.Bytes(), time.Now().Add(sessionMaxAge)))
 	c.SetPath("/")
 	c.SetHTTPOnly(true)
 	c.SetSameSite(fasthttp.CookieSameSiteLaxMode)

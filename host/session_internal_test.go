@@ -26,7 +26,7 @@ func userOf(d *runtime.Dict) any {
 func TestSessionCookieSealed(t *testing.T) {
 	p := sessionPlatform("k1")
 	now := time.Unix(1_800_000_000, 0)
-	cookie := p.sealSession([]byte(`{"user":"ann-secret"}`), now.Add(time.Hour))
+	cookie := p.sealSession("sx_session_t", []byte(`{"user":"ann-secret"}`), now.Add(time.Hour))
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(cookie, sessionFormat))
 	if err != nil || !strings.HasPrefix(cookie, sessionFormat) {
 		t.Fatalf("cookie %q: %v", cookie, err)
@@ -34,21 +34,21 @@ func TestSessionCookieSealed(t *testing.T) {
 	if bytes.Contains(raw, []byte("ann-secret")) || strings.Contains(cookie, base64.RawURLEncoding.EncodeToString([]byte(`"ann-secret"`))) {
 		t.Errorf("the cookie shows its content: %q", cookie)
 	}
-	if got := userOf(p.openSession([]byte(cookie), now)); got != "ann-secret" {
+	if got := userOf(p.openSession("sx_session_t", []byte(cookie), now)); got != "ann-secret" {
 		t.Errorf("before expiry: user %v", got)
 	}
-	if got := userOf(p.openSession([]byte(cookie), now.Add(time.Hour))); got != nil {
+	if got := userOf(p.openSession("sx_session_t", []byte(cookie), now.Add(time.Hour))); got != nil {
 		t.Errorf("at expiry: user %v, want an empty session", got)
 	}
 	for i := range raw {
 		changed := append([]byte(nil), raw...)
 		changed[i] ^= 1
-		if got := userOf(p.openSession([]byte(sessionFormat+base64.RawURLEncoding.EncodeToString(changed)), now)); got != nil {
+		if got := userOf(p.openSession("sx_session_t", []byte(sessionFormat+base64.RawURLEncoding.EncodeToString(changed)), now)); got != nil {
 			t.Fatalf("byte %d changed, session still opens: %v", i, got)
 		}
 	}
 	for _, bad := range []string{"", "v1.", "v1.!!", "eyJ1c2VyIjoiYW5uIn0.abcdef", "v2." + strings.TrimPrefix(cookie, sessionFormat)} {
-		if got := userOf(p.openSession([]byte(bad), now)); got != nil {
+		if got := userOf(p.openSession("sx_session_t", []byte(bad), now)); got != nil {
 			t.Errorf("%q opens: %v", bad, got)
 		}
 	}
@@ -59,19 +59,33 @@ func TestSessionCookieSealed(t *testing.T) {
 // no longer open.
 func TestSessionKeyRotation(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	old := sessionPlatform("k1").sealSession([]byte(`{"user":"ann"}`), now.Add(time.Hour))
+	old := sessionPlatform("k1").sealSession("sx_session_t", []byte(`{"user":"ann"}`), now.Add(time.Hour))
 	rotating := sessionPlatform("k2", "k1")
-	if got := userOf(rotating.openSession([]byte(old), now)); got != "ann" {
+	if got := userOf(rotating.openSession("sx_session_t", []byte(old), now)); got != "ann" {
 		t.Errorf("old cookie during rotation: user %v", got)
 	}
-	fresh := rotating.sealSession([]byte(`{"user":"ben"}`), now.Add(time.Hour))
-	if got := userOf(sessionPlatform("k2").openSession([]byte(fresh), now)); got != "ben" {
+	fresh := rotating.sealSession("sx_session_t", []byte(`{"user":"ben"}`), now.Add(time.Hour))
+	if got := userOf(sessionPlatform("k2").openSession("sx_session_t", []byte(fresh), now)); got != "ben" {
 		t.Errorf("new cookie not sealed with the first key: user %v", got)
 	}
-	if got := userOf(sessionPlatform("k2").openSession([]byte(old), now)); got != nil {
+	if got := userOf(sessionPlatform("k2").openSession("sx_session_t", []byte(old), now)); got != nil {
 		t.Errorf("old cookie after the old key's retirement: user %v", got)
 	}
 	if got := SessionKeys(" k2, k1\tk0 "); strings.Join(got, "|") != "k2|k1|k0" {
 		t.Errorf("SessionKeys: %q", got)
+	}
+}
+
+// TestSessionCookieBoundToService: a cookie sealed under one service's
+// cookie name does not open under another's, even with the same keys.
+func TestSessionCookieBoundToService(t *testing.T) {
+	p := sessionPlatform("k1")
+	now := time.Unix(1_800_000_000, 0)
+	cookie := p.sealSession("sx_session_blog", []byte(`{"user":"ann"}`), now.Add(time.Hour))
+	if got := userOf(p.openSession("sx_session_blog", []byte(cookie), now)); got != "ann" {
+		t.Errorf("own service: user %v", got)
+	}
+	if got := userOf(p.openSession("sx_session_market", []byte(cookie), now)); got != nil {
+		t.Errorf("blog's cookie opens on market: user %v", got)
 	}
 }

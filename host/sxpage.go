@@ -331,13 +331,7 @@ func (p *Platform) SetPublicURL(service, base string) {
 // PublicURLsFromEnv reads SX_PUBLIC_URL_<SERVICE> variables of environ (as
 // os.Environ returns it).
 func PublicURLsFromEnv(environ []string) map[string]string {
-	urls := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SX_PUBLIC_URL_") && v != "" {
-			urls[strings.ToLower(strings.ReplaceAll(k[len("SX_PUBLIC_URL_"):], "_", "-"))] = v
-		}
-	}
-	return urls
+	return urlsFromEnv(environ, "SX_PUBLIC_URL_")
 }
 
 // staticAssets are the content-hashed names of the files of a service's
@@ -500,5 +494,6 @@ func (p *Platform) VisitorSession(service string, user map[string]any) (name, va
 		sess["user"] = user
 	}
 	payload, _ := json.Marshal(sess)
-	return sessionCookie, p.sealSession(payload, time.Now().Add(sessionMaxAge)), csrf
+	name = sessionCookie + "_" + service // as Service.sessionCookieName
+	return name, p.sealSession(name, payload, time.Now().Add(sessionMaxAge)), csrf
 }
