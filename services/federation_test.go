@@ -1070,6 +1070,8 @@ func TestFederationSchema(t *testing.T) {
 			"notifications-for-user", "interactions-for-object", "local-posts-for-actor",
 			// OAuth / SSO (services/federation/oauth.sx).
 			"verify-grant", "check-device", "device-code-by-user-code", "oauth-client",
+			// The provider (services/federation/auth.sx, oidc.sx).
+			"verify-access-token", "token-info", "oauth-clients",
 		},
 		[]string{
 			"create-magic-link", "consume-magic-link", "create-grant", "revoke-grant", "revoke-session-grants",
@@ -1082,6 +1084,9 @@ func TestFederationSchema(t *testing.T) {
 			"add-notification", "mark-notifications-read",
 			"record-interaction", "undo-interaction",
 			"create-local-post",
+			"start-login-session", "end-login-session", "send-login-link", "ensure-token-signer",
+			"token-for-code", "token-for-refresh", "token-for-device", "revoke-token", "end-session",
+			"remove-oauth-client",
 		})
 	// No way to read a private key: no query or action is about keys.
 	for name := range all {

@@ -653,6 +653,10 @@ func TestOIDCDeviceFlow(t *testing.T) {
 		t.Fatalf("fast poll: %d %s", a.Status, a.Body)
 	}
 	exec(t, "update oauth_device_codes set last_polled_at = now() - interval '1 hour', interval_seconds = 1 where device_code = $1", sha256Hex(resp.DeviceCode))
+	// The decision form needs its CSRF token.
+	if a := b.post(p.base+"/device", url.Values{"user_code": {resp.UserCode}, "decision": {"approve"}}); a.Status != 403 {
+		t.Fatalf("device approval without csrf_token: %d", a.Status)
+	}
 	// Approve (a typed code with another case and no dash works too).
 	typed := strings.ToLower(strings.ReplaceAll(resp.UserCode, "-", ""))
 	a = b.post(p.base+"/device", url.Values{"csrf_token": {b.csrf(page)}, "user_code": {typed}, "decision": {"approve"}})
