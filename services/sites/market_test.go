@@ -54,10 +54,11 @@ func TestMarketInfiniteScroll(t *testing.T) {
 	u := shared(t)
 	// A market of 30 products: the first page has 24 and a link to page 2.
 	mk := "scroll-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
-	exec(t, "insert into market_places (slug, name) values ($1, 'Scroll market')", mk)
+	exec(t, "insert into market_places (slug, name) values ($1, 'Scroll market') on conflict do nothing", mk)
 	exec(t, `insert into products (market_id, slug, title, price)
 	         select (select id from market_places where slug = $1), $1 || '-p' || lpad(i::text, 2, '0'),
-	                'Item ' || lpad(i::text, 2, '0'), 1.00 from generate_series(1, 30) i`, mk)
+	                'Item ' || lpad(i::text, 2, '0'), 1.00 from generate_series(1, 30) i
+	         on conflict do nothing`, mk)
 	v := newVisitor(t)
 	first := v.get(u["market"] + "/" + mk + "/").want(200)
 	first.has("30 products", "Item 24", `id="more"`, `sx-trigger="revealed"`, `href="/`+mk+`/?page=2"`).lacks("Item 25")
@@ -85,7 +86,8 @@ func TestMarketEscapesUserText(t *testing.T) {
 	u := shared(t)
 	exec(t, `insert into products (market_id, slug, title, brand, price, description_html)
 	         values ((select id from market_places where slug = 'suma-market'), 'evil-product',
-	                 '<script>alert(1)</script> & "Oats"', '<b>Brand</b>', 1.50, '<p>Nice</p></script><script>x()</script>')`)
+	                 '<script>alert(1)</script> & "Oats"', '<b>Brand</b>', 1.50, '<p>Nice</p></script><script>x()</script>')
+	         on conflict do nothing`)
 	v := newVisitor(t)
 	page := v.get(u["market"] + "/suma-market/product/evil-product/").want(200)
 	page.has("<h1>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Oats&quot;</h1>", "by &lt;b&gt;Brand&lt;/b&gt;")
