@@ -12,7 +12,7 @@ func TestMarketHome(t *testing.T) {
 	aduki := scalar[string](t, "select '£' || price::text from products where slug = 'aduki-beans-500g'")
 	for _, v := range []*visitor{newVisitor(t), member(t, u, "market"), admin(t, u, "market")} {
 		v.get(u["market"]+"/suma-market/").want(200).has(
-			"<title>Suma market", "<h1>Suma market</h1>", `<link rel="canonical" href=`,
+			"<title>Suma market", "<h1>Suma market</h1>", `<link rel="canonical" href="http://127.0.0.1:`, `<meta property="og:url" content="http://127.0.0.1:`,
 			`<meta name="description" content="The co-op&#39;s weekly wholesale order">`,
 			`href="/suma-market/pantry/"`, `href="/suma-market/pantry/grains/">Grains and pulses</a>`,
 			"Aduki beans 500g", aduki, `href="/suma-market/product/aduki-beans-500g/"`, " products</p>",
