@@ -168,3 +168,24 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	b.do(`document.querySelector('#tickets form button').click()`)
 	b.until("tickets reserved", `document.querySelector('#tickets .form-status').textContent.startsWith('Added 1 Adult ticket')`)
 }
+
+// A reservation refused by the server (the last place went meanwhile)
+// shows the server's message in the form's status line; the page stays.
+func TestBrowserSoldOutMeanwhile(t *testing.T) {
+	browsertest.Require(t)
+	u := shared(t)
+	exec(t, `insert into calendar_entries (calendar_id, name, start_at, state, cost)
+	         values ((select id from calendars where slug = 'hall'), 'Last place supper', now() + interval '5 days', 'confirmed', 0)`)
+	entry := scalar[int64](t, "select max(id) from calendar_entries where name = 'Last place supper'")
+	exec(t, "insert into ticket_types (entry_id, name, price, count) values ($1, 'Seat', 5, 1)", entry)
+	b := newTab(t, true)
+	b.open(u["events"] + "/whats-on/calendar/hall/entry/" + itoa(entry) + "/")
+	b.until("one left", `document.documentElement.dataset.sxReady === 'true'
+		&& document.querySelector('#tickets').textContent.includes('1 left')`)
+	// Someone else takes the last seat.
+	exec(t, `insert into tickets (entry_id, ticket_type_id, code, price, session_id)
+	         select $1, id, 'taken-' || id, 5, 'someone' from ticket_types where entry_id = $1`, entry)
+	b.do(`window.__same = 1, document.querySelector('#tickets form button').click()`)
+	b.until("the server's refusal in the status line", `document.querySelector('#tickets-status').textContent.includes('only 0 tickets left')
+		&& window.__same === 1`)
+}
