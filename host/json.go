@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -26,15 +27,15 @@ func writeJSON(buf *bytes.Buffer, v runtime.Value, depth int) error {
 	case bool:
 		buf.WriteString(strconv.FormatBool(x))
 	case int64:
-		buf.WriteString(strconv.FormatInt(x, 10))
+		buf.Write(strconv.AppendInt(buf.AvailableBuffer(), x, 10))
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			buf.WriteString("null")
 		} else {
-			buf.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+			buf.Write(strconv.AppendFloat(buf.AvailableBuffer(), x, 'g', -1, 64))
 		}
 	case *runtime.Decimal:
-		buf.WriteString(x.String())
+		buf.Write(x.Append(buf.AvailableBuffer()))
 	case string:
 		writeJSONString(buf, x)
 	case runtime.Keyword:
@@ -76,21 +77,67 @@ func writeJSON(buf *bytes.Buffer, v runtime.Value, depth int) error {
 	return nil
 }
 
-// writeJSONString writes s as a JSON string. Plain text (the usual case)
-// is copied as is; anything that needs escaping goes through encoding/json,
-// which also escapes < > & for safe embedding in HTML.
+// writeJSONString writes s as a JSON string, byte for byte as
+// encoding/json writes it (which also escapes < > & for safe embedding in
+// HTML): plain text, the usual case, is copied as is; the rest is escaped
+// here rather than through json.Marshal, which allocated on every call.
+// TestJSONStringMatchesEncodingJSON compares the two.
 func writeJSONString(buf *bytes.Buffer, s string) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s)
-			buf.Write(b)
-			return
-		}
-	}
 	buf.WriteByte('"')
-	buf.WriteString(s)
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			buf.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				buf.WriteByte('\\')
+				buf.WriteByte(c)
+			case '\b':
+				buf.WriteString(`\b`)
+			case '\f':
+				buf.WriteString(`\f`)
+			case '\n':
+				buf.WriteString(`\n`)
+			case '\r':
+				buf.WriteString(`\r`)
+			case '\t':
+				buf.WriteString(`\t`)
+			default:
+				buf.WriteString(`\u00`)
+				buf.WriteByte(hexDigits[c>>4])
+				buf.WriteByte(hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			buf.WriteString(s[start:i])
+			buf.WriteString(`\ufffd`)
+		case r == '\u2028' || r == '\u2029':
+			// Valid JSON, but line terminators in JavaScript source.
+			buf.WriteString(s[start:i])
+			buf.WriteString(`\u202`)
+			buf.WriteByte(hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	buf.WriteString(s[start:])
 	buf.WriteByte('"')
 }
+
+const hexDigits = "0123456789abcdef"
 
 // fromJSON decodes JSON into SX values: objects become dicts in document
 // order, integral numbers ints, other numbers the decimals of exactly their

@@ -217,6 +217,13 @@ func AsDecimal(v Value) (*Decimal, bool) {
 
 // String returns the decimal in plain notation with its scale: "3.20".
 func (x *Decimal) String() string {
+	var buf [40]byte
+	return string(x.Append(buf[:0]))
+}
+
+// Append appends String's text to b: encoders write it without a string
+// per number.
+func (x *Decimal) Append(b []byte) []byte {
 	var buf [24]byte
 	var digits []byte
 	if x.big != nil {
@@ -225,29 +232,24 @@ func (x *Decimal) String() string {
 		digits = strconv.AppendInt(buf[:0], x.coef, 10)
 	}
 	if x.scale == 0 {
-		return string(digits)
+		return append(b, digits...)
 	}
 	neg := digits[0] == '-'
 	if neg {
 		digits = digits[1:]
-	}
-	n := int(x.scale)
-	b := make([]byte, 0, len(digits)+n+3)
-	if neg {
 		b = append(b, '-')
 	}
+	n := int(x.scale)
 	if len(digits) <= n {
 		b = append(b, '0', '.')
 		for i := len(digits); i < n; i++ {
 			b = append(b, '0')
 		}
-		b = append(b, digits...)
-	} else {
-		b = append(b, digits[:len(digits)-n]...)
-		b = append(b, '.')
-		b = append(b, digits[len(digits)-n:]...)
+		return append(b, digits...)
 	}
-	return string(b)
+	b = append(b, digits[:len(digits)-n]...)
+	b = append(b, '.')
+	return append(b, digits[len(digits)-n:]...)
 }
 
 // Scale is the number of digits after the point.
