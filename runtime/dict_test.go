@@ -56,3 +56,38 @@ func TestDictAgainstReference(t *testing.T) {
 		}
 	}
 }
+
+// TestDictOfSharesKeysSafely: dicts made by NewDictOf over one keys slice
+// (database rows) stay independent when one of them is set, grown past the
+// small size, or has a key deleted.
+func TestDictOfSharesKeysSafely(t *testing.T) {
+	keys := []string{"id", "name", "price"}
+	a := NewDictOf(keys, []Value{int64(1), "a", 1.5})
+	b := NewDictOf(keys, []Value{int64(2), "b", 2.5})
+	a.Set("extra", true)
+	a.Set("name", "A")
+	for i := range 10 {
+		a.Set("k"+strconv.Itoa(i), int64(i))
+	}
+	b.Delete("name")
+	c := NewDictOf(keys, []Value{int64(3), "c", 3.5})
+	if !slices.Equal(keys, []string{"id", "name", "price"}) {
+		t.Fatalf("shared keys changed: %v", keys)
+	}
+	if v, _ := a.Get("name"); v != "A" || a.Len() != 14 {
+		t.Errorf("a: name %v, len %d", v, a.Len())
+	}
+	if !slices.Equal(b.Keys(), []string{"id", "price"}) {
+		t.Errorf("b keys %v", b.Keys())
+	}
+	if !slices.Equal(c.Keys(), keys) || c.val("name") != "c" {
+		t.Errorf("c: %v %v", c.Keys(), c.val("name"))
+	}
+}
+
+func TestDictOfRepeatedKey(t *testing.T) {
+	d := NewDictOf([]string{"a", "b", "a"}, []Value{int64(1), int64(2), int64(3)})
+	if !slices.Equal(d.Keys(), []string{"a", "b"}) || d.val("a") != int64(3) {
+		t.Errorf("keys %v, a = %v", d.Keys(), d.val("a"))
+	}
+}

@@ -129,6 +129,35 @@ func NewDict(n int) *Dict {
 	return &Dict{keys: make([]string, 0, n), m: make(map[string]dictEntry, n)}
 }
 
+// NewDictOf returns a dict of keys[i] → vals[i] that adopts both slices:
+// database rows share their column names and keep their values where they
+// were decoded. Neither slice may be written by the caller afterwards; the
+// dict copies before it grows or deletes, so dicts sharing keys stay
+// independent. A repeated key (two columns of one name) keeps its first
+// position and its last value, as Set does.
+func NewDictOf(keys []string, vals []Value) *Dict {
+	n := len(keys)
+	if n <= smallDict && distinct(keys) {
+		return &Dict{keys: keys[:n:n], vals: vals[:n:n]}
+	}
+	d := NewDict(n)
+	for i, k := range keys {
+		d.Set(k, vals[i])
+	}
+	return d
+}
+
+func distinct(keys []string) bool {
+	for i := 1; i < len(keys); i++ {
+		for _, k := range keys[:i] {
+			if k == keys[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Len is the number of entries.
 func (d *Dict) Len() int {
 	if d.m == nil {

@@ -389,12 +389,10 @@ func queryOn(th *runtime.Thread, name string, c Conn, q string, params []any, ea
 	return seen, rows.Err()
 }
 
+// rowDict makes a row's dict: the rows of a query share its column names
+// and each keeps the values slice it was decoded into.
 func rowDict(cols []string, vals []runtime.Value) *runtime.Dict {
-	d := runtime.NewDict(len(cols))
-	for i, c := range cols {
-		d.Set(c, vals[i])
-	}
-	return d
+	return runtime.NewDictOf(cols, vals)
 }
 
 func sqlRows(th *runtime.Thread, args []runtime.Value) runtime.Value {
