@@ -123,6 +123,14 @@ func newSXServer(dir string, pool *pgxpool.Pool, logOut io.Writer) (*fasthttp.Se
 		Logger:        log,
 		SessionSecret: "httpbench",
 		SecureCookies: true,
+		// Every wrk connection comes from 127.0.0.1: the per-address cap
+		// (256 by default) would refuse the 257th connection at c=256.
+		Getenv: func(name string) string {
+			if name == "SX_MAX_CONNS_PER_IP" {
+				return "4096"
+			}
+			return ""
+		},
 	})
 	if err != nil {
 		return nil, err
