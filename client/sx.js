@@ -146,7 +146,7 @@
 
   // ---- reader ----
   const DELIMS = '()[]{}";\'`,';
-  const isSpace = (c) => /\s/.test(c) || c === '\uFEFF';
+  const isSpace = (c) => c === ' ' || c === '\n' || /\s/.test(c) || c === '\uFEFF';
   const isDelim = (c) => c === undefined || DELIMS.includes(c) || isSpace(c);
 
   function read(src, file) {
@@ -162,7 +162,8 @@
   }
   const NOTHING = {};
   const here = (r) => ({ file: r.file, line: r.line, col: r.col });
-  function peek(r) { const c = r.src.codePointAt(r.i); return c === undefined ? undefined : String.fromCodePoint(c); }
+  // Only surrogates need codePointAt: the common case is one indexing.
+  function peek(r) { const c = r.src[r.i]; return c < '\ud800' || c > '\udfff' ? c : c && String.fromCodePoint(r.src.codePointAt(r.i)); }
   function next(r) {
     const c = peek(r);
     if (c === undefined) return c;
@@ -303,7 +304,7 @@
       const n = Number(tok);
       if (!/[.eE]/.test(tok)) {
         // Digits beyond int64 read as the float that prints as them.
-        if ((BigInt(tok) > 9223372036854775807n || BigInt(tok) < -9223372036854775808n) && fmtNum(n) !== tok.replace(/^\+/, '')) fail('integer literal out of range: ' + tok, start);
+        if (tok.length > 18 && (BigInt(tok) > 9223372036854775807n || BigInt(tok) < -9223372036854775808n) && fmtNum(n) !== tok.replace(/^\+/, '')) fail('integer literal out of range: ' + tok, start);
       } else if (!Number.isFinite(n)) fail('number out of range: ' + tok, start);
       return n;
     }
