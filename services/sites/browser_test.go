@@ -189,3 +189,22 @@ func TestBrowserSoldOutMeanwhile(t *testing.T) {
 	b.until("the server's refusal in the status line", `document.querySelector('#tickets-status').textContent.includes('only 0 tickets left')
 		&& window.__same === 1`)
 }
+
+// Scrolling to the end of a listing brings the next page's products into
+// the same list (the "More products" link is followed when revealed).
+func TestBrowserMarketInfiniteScroll(t *testing.T) {
+	browsertest.Require(t)
+	u := shared(t)
+	b := newTab(t, true)
+	b.open(u["market"] + "/suma-market/")
+	b.until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	b.until("24 products and a next link", `(window.__same = 1, document.querySelectorAll('.product-grid .product-card').length === 24
+		&& document.querySelector('#more a').getAttribute('href').endsWith('?page=2'))`)
+	b.do(`document.querySelector('#more').scrollIntoView()`)
+	b.until("page 2 appended", `document.querySelectorAll('.product-grid .product-card').length === 48
+		&& document.querySelector('#more a').getAttribute('href').endsWith('?page=3') && window.__same === 1`)
+	b.do(`document.querySelector('#more').scrollIntoView()`)
+	b.until("page 3 appended", `document.querySelectorAll('.product-grid .product-card').length === 72`)
+	// Each product once, in order.
+	b.until("no duplicates", `new Set([...document.querySelectorAll('.product-card-link')].map(a => a.getAttribute('href'))).size === 72`)
+}
