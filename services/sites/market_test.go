@@ -35,7 +35,7 @@ func TestMarketCategoryListing(t *testing.T) {
 func TestMarketBrowseFilters(t *testing.T) {
 	u := shared(t)
 	v := newVisitor(t)
-	v.get(u["market"]+"/suma-market/?q=oil").want(200).has("15 products matching “oil”", "Extra virgin olive oil").
+	v.get(u["market"]+"/suma-market/?q=oil").want(200).lacks(`id="categories-title"`).has("15 products matching “oil”", "Extra virgin olive oil").
 		lacks("Organic porridge oats")
 	v.get(u["market"]+"/suma-market/?brand=Suma&sort=price-desc").want(200).has("10 products by Suma",
 		`<option value="price-desc" selected>`)
