@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO       ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help run stop test bench bench-http bench-browser fuzz lint demo build soak scale-test image deploy-smoke
+.PHONY: help run stop test bench bench-http bench-browser fuzz lint demo build soak scale-test image deploy-smoke screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ deploy-smoke: ## deploy deploy/stack.yml on a single-node Docker Swarm (2 tasks 
 
 scale-test: ## 3 sxhost instances behind HAProxy on 127.0.0.1: signed-in read/write load with a rolling restart; 0 failed requests, 0 lost writes, jobs once per period, activities once (~40 s)
 	./scripts/scale-test
+
+screenshots: ## every page of the six services on the demo data, at 1280 and 375 px wide, into docs/screenshots/ (Chromium)
+	SX_SCREENSHOTS=$(CURDIR)/docs/screenshots ./scripts/test -count=1 -run '^TestScreenshots$$' ./services/sitetest
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	$(GO) test ./runtime/ -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)

@@ -23,6 +23,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/rose-ash/sxhost/host"
+	"github.com/rose-ash/sxhost/internal/browsertest"
 	"github.com/rose-ash/sxhost/internal/pgtest"
 	"github.com/rose-ash/sxhost/migrations"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
@@ -123,6 +124,7 @@ func run(m *testing.M) (int, error) {
 		users[slug] = map[string]any{"id": id, "name": name, "email": email, "admin": admin}
 	}
 	rows.Close()
+	defer browsertest.Shutdown()
 	return m.Run(), nil
 }
 
@@ -283,4 +285,23 @@ func (v *visitor) getURL(t testing.TB, u string) page {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return page{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+}
+
+// newMember adds a user of its own to the database (a test that changes a
+// member's data leaves the seed's members as they were) and signs them in.
+func newMember(t testing.TB, slug string) *visitor {
+	t.Helper()
+	var id int
+	if err := db.QueryRow(context.Background(), "insert into users (email, name, slug) values ($1, $2, $3) returning id",
+		slug+"@test.example", "Test "+slug, slug).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	u := map[string]any{"id": id, "name": "Test " + slug, "email": slug + "@test.example", "admin": false}
+	v := &visitor{who: slug, cookies: map[string]string{}, csrf: map[string]string{}}
+	for _, s := range serviceNames {
+		name, value, csrf := plat.VisitorSession(s, u)
+		v.cookies[s] = name + "=" + value
+		v.csrf[s] = csrf
+	}
+	return v
 }

@@ -1,0 +1,206 @@
+//go:build linux
+
+package sitetest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// sitePage is one page of the six services as someone sees it.
+type sitePage struct {
+	name    string // file name of its screenshot
+	service string
+	path    string
+	who     string // "" anonymous, else a seed user's slug
+}
+
+// sitePages lists every kind of page of the six services on the seed data:
+// what the axe-core test checks and make screenshots draws.
+func sitePages(t *testing.T) []sitePage {
+	t.Helper()
+	paid := scalar[int](t, `select min(o.id) from orders o join users u on u.id = o.user_id where u.slug = 'ben'`)
+	supper := scalar[int](t, `select id from calendar_entries where name = 'Spring supper'`)
+	day := scalar[string](t, `select to_char(start_at, 'YYYY/MM/DD') from calendar_entries where name = 'Spring supper'`)
+	pages := []sitePage{
+		{"blog-home", "blog", "/", ""},
+		{"blog-home-member", "blog", "/", "cleo"},
+		{"blog-tag-filter", "blog", "/?tag=garden", ""},
+		{"blog-post", "blog", "/bread-week/", "ben"},
+		{"blog-post-members", "blog", "/members-budget/", ""},
+		{"blog-page", "blog", "/about/", ""},
+		{"blog-page-shop", "blog", "/shop/", ""},
+		{"blog-tag", "blog", "/tag/food/", ""},
+		{"blog-author", "blog", "/author/ben/", ""},
+		{"blog-404", "blog", "/no-such-page/", ""},
+		{"account-dashboard", "account", "/", "ben"},
+		{"account-newsletters", "account", "/newsletters/", "ben"},
+		{"account-orders", "account", "/orders/", "ben"},
+		{"account-tickets", "account", "/tickets/", "ben"},
+		{"account-bookings", "account", "/bookings/", "ben"},
+		{"account-401", "account", "/", ""},
+		{"market-home", "market", "/suma-market/", ""},
+		{"market-category", "market", "/suma-market/pantry/grains/", ""},
+		{"market-search", "market", "/suma-market/?q=oil&sort=price-desc", ""},
+		{"market-product", "market", "/suma-market/product/organic-oats-1kg/", "cleo"},
+		{"cart-overview", "cart", "/", "cleo"},
+		{"cart-page", "cart", "/shop/", "cleo"},
+		{"cart-orders", "cart", "/orders/", "ben"},
+		{"cart-order", "cart", fmt.Sprintf("/orders/%d/", paid), "ben"},
+		{"events-calendars", "events", "/whats-on/calendars/", ""},
+		{"events-month", "events", "/whats-on/calendar/workshops/", ""},
+		{"events-day", "events", "/whats-on/calendar/hall/day/" + day + "/", ""},
+		{"events-entry", "events", fmt.Sprintf("/whats-on/calendar/hall/entry/%d/", supper), "ben"},
+		{"events-tickets", "events", "/tickets/", "ben"},
+		{"federation-login", "federation", "/auth/login", ""},
+	}
+	// Only the pages their services serve (a page not landed yet is left
+	// out, and says so).
+	var out []sitePage
+	for _, p := range pages {
+		v := anon
+		if p.who != "" {
+			v = as(p.who)
+		}
+		if st := v.get(t, p.service, p.path).Status; st >= 500 || st == 405 || (st == 404 && !strings.HasSuffix(p.name, "404")) {
+			t.Logf("left out %s (%s%s answers %d)", p.name, p.service, p.path, st)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// axePath is axe-core's browser build: SX_AXE_JS, or where scripts/test
+// installs it (npm axe-core under .cache/axe). A test tool only: nothing
+// of it is part of the product.
+func axePath() string {
+	if p := os.Getenv("SX_AXE_JS"); p != "" {
+		return p
+	}
+	return filepath.Join("..", "..", ".cache", "axe", "node_modules", "axe-core", "axe.min.js")
+}
+
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any  `json:"target"`
+		HTML   string `json:"html"`
+	} `json:"nodes"`
+}
+
+// Every page of every service, at desktop and phone widths, has no serious
+// or critical accessibility violation by axe-core's rules (WCAG 2 A/AA and
+// best practices).
+func TestAccessibilityOfEveryPage(t *testing.T) {
+	src, err := os.ReadFile(axePath())
+	if err != nil {
+		msg := "axe-core is not installed (scripts/test installs it with npm; or set SX_AXE_JS): " + err.Error()
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	pages := sitePages(t)
+	if len(pages) < 20 {
+		t.Fatalf("only %d pages answer", len(pages))
+	}
+	for _, width := range []int64{1280, 375} {
+		tabs := map[string]context.Context{}
+		for _, p := range pages {
+			v := anon
+			if p.who != "" {
+				v = as(p.who)
+			}
+			tc, ok := tabs[p.who]
+			if !ok {
+				tc = v.tab(t, width)
+				tabs[p.who] = tc
+			}
+			navigate(t, tc, urls[p.service]+p.path)
+			until(t, tc, p.name+" ready", `document.readyState === 'complete'`)
+			if _, err := chromedp.Run(tc, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
+				t.Fatalf("%s: injecting axe: %v", p.name, err)
+			}
+			out, err := chromedp.Run(tc, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatalf("%s: axe: %v", p.name, err)
+			}
+			var vs []axeViolation
+			if err := json.Unmarshal([]byte(out), &vs); err != nil {
+				t.Fatal(err)
+			}
+			var minor []string
+			for _, v := range vs {
+				minor = append(minor, v.Impact+" "+v.ID)
+			}
+			t.Logf("%s at %d px: %d violations %v", p.name, width, len(vs), minor)
+			for _, v := range vs {
+				if v.Impact != "serious" && v.Impact != "critical" {
+					continue
+				}
+				var where []string
+				for _, n := range v.Nodes {
+					where = append(where, fmt.Sprint(n.Target)+" "+clipN(n.HTML, 160))
+				}
+				t.Errorf("%s at %d px (%s%s): %s %s: %s\n  %s", p.name, width, p.service, p.path, v.Impact, v.ID, v.Help,
+					strings.Join(where, "\n  "))
+			}
+		}
+	}
+}
+
+func clipN(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// make screenshots: every page at 1280 and 375 px into docs/screenshots/
+// (SX_SCREENSHOTS names the directory; the test is skipped without it).
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("SX_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("SX_SCREENSHOTS is not set (make screenshots sets it)")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range sitePages(t) {
+		for _, width := range []int64{1280, 375} {
+			v := anon
+			if p.who != "" {
+				v = as(p.who)
+			}
+			tab := v.tab(t, width)
+			navigate(t, tab, urls[p.service]+p.path)
+			until(t, tab, p.name+" ready", `document.readyState === 'complete' && (document.documentElement.dataset.sxReady === 'true' || !document.querySelector('script[src*="/static/sx."]'))`)
+			h, err := chromedp.Run(tab, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h = min(max(h, 600), 2400)
+			if err := chromedp.Do(tab, chromedp.EmulateViewport(width, h)); err != nil {
+				t.Fatal(err)
+			}
+			img, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := filepath.Join(dir, fmt.Sprintf("%s-%d.png", p.name, width))
+			if err := os.WriteFile(name, img, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
