@@ -2004,15 +2004,19 @@
     const disabled = !dis ? [] : dis === 'this' ? [el] : Array.from(G.document.querySelectorAll(dis));
     disabled.forEach((d) => { d.disabled = true; });
     let res, text;
+    // sx-timeout="2s": a request still unanswered then is aborted (sx:timeout).
+    const tmo = attr(el, 'sx-timeout'), ctl = tmo && new G.AbortController();
+    const tid = ctl && G.setTimeout(() => ctl.abort(), ms(tmo));
     try {
-      res = await G.fetch(u.href, { method: verb.toUpperCase(), headers, body, credentials: 'same-origin' });
+      res = await G.fetch(u.href, { method: verb.toUpperCase(), headers, body, credentials: 'same-origin', signal: ctl ? ctl.signal : null });
       text = await res.text();
     } catch (e) {
       el.classList.add('sx-error');
-      emit(el, 'sx:sendError', { elt: el, error: e });
+      emit(el, ctl && ctl.signal.aborted ? 'sx:timeout' : 'sx:sendError', { elt: el, error: e });
       G.console.error('sx: request failed:', e);
       return;
     } finally {
+      G.clearTimeout(tid);
       inds.forEach((i) => i.classList.remove('sx-request'));
       disabled.forEach((d) => { d.disabled = false; });
     }
@@ -2107,7 +2111,8 @@
       return { ev: m[1], filter: m[2], mods };
     });
   }
-  const ms = (t) => /ms$/.test(t) ? parseFloat(t) : parseFloat(t) * 1000;
+  // Intervals as htmx reads them: "2s", "500ms", or a bare number of ms.
+  const ms = (t) => /[^m]s$/.test(t) ? parseFloat(t) * 1000 : parseFloat(t);
   function bindEl(el) {
     if (el.__sx) return;
     el.__sx = true;

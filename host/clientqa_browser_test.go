@@ -35,7 +35,7 @@ window.fetch = function (u, o) {
 	if (qa.onFetch) qa.onFetch(u, o);
 	return f.apply(this, arguments);
 };
-for (const n of ['beforeRequest', 'afterRequest', 'beforeSwap', 'afterSwap', 'afterSettle', 'responseError', 'sendError', 'load'])
+for (const n of ['beforeRequest', 'afterRequest', 'beforeSwap', 'afterSwap', 'afterSettle', 'responseError', 'sendError', 'timeout', 'load'])
 	document.addEventListener('sx:' + n, (e) => qa.ev.push(n + ' ' + ((e.detail && e.detail.elt && e.detail.elt.id) || (e.target && e.target.id) || '')));
 const ce = console.error;
 console.error = function () { qa.errors.push(Array.from(arguments).map(String).join(' ')); return ce.apply(this, arguments); };
@@ -113,6 +113,7 @@ func qaService() string {
             (div :id "oob-4" :sx-swap-oob "afterbegin" (i "begin"))
             (div :id "oob-5" :sx-swap-oob "delete"))))
 (defroute fail :path "/fail" () (abort 422 "the name is missing"))
+(defroute slow :path "/slow" () (do (reduce + 0 (range 2000000)) (html (span :class "hit" :id "hit-slow" "slow"))))
 (defpage rows :path "/rows" :content (ul :id "rows-list" (~row :n 1) (~row :n 2)))
 (defpage go-away :path "/go-away" :content (redirect "/landed"))
 (defpage landed :path "/landed" :title "Landed" :content
@@ -214,6 +215,8 @@ func qaService() string {
       (button :id "er-shown" :sx-get "/fail" :sx-target "#er-out" :sx-error-target "#er-msg" "fail shown")
       (button :id "er-logged" :sx-get "/fail" :sx-target "#er-out" "fail logged")
       (button :id "er-send" :sx-get "http://127.0.0.1:9/blocked" :sx-target "#er-out" "send error")
+      (button :id "er-timeout" :sx-get "/slow" :sx-timeout "1" :sx-target "#er-out" "timeout")
+      (button :id "er-in-time" :sx-get "/slow" :sx-timeout "30s" :sx-target "#er-out" "in time")
       (div :id "er-out" (b "intact")) ` + out("er-msg") + `)))
 `
 }
@@ -645,6 +648,16 @@ func TestBrowserQAEventsAndErrors(t *testing.T) {
 	p.click("er-send")
 	p.until("sx:sendError", `__qa.has('sendError er-send')`)
 	p.check("send error marks the element, page intact", `document.getElementById('er-send').classList.contains('sx-error') && document.querySelector('#er-out #hit-recovered')`)
+
+	// sx-timeout (a bare number is milliseconds, as in htmx): a slow
+	// answer past it aborts the request with sx:timeout; within it, it swaps.
+	p.click("er-timeout")
+	p.until("sx:timeout", `__qa.has('timeout er-timeout') || __qa.has('sendError er-timeout') || __qa.has('afterRequest er-timeout')`)
+	p.check("timed out, not a send error, page intact", `__qa.has('timeout er-timeout') && !__qa.has('sendError er-timeout') && !__qa.has('afterRequest er-timeout') &&
+		document.getElementById('er-timeout').classList.contains('sx-error') && document.querySelector('#er-out #hit-recovered')`)
+	p.click("er-in-time")
+	p.settled("er-in-time")
+	p.check("a request within its timeout swaps", `document.querySelector('#er-out #hit-slow')`)
 }
 
 func TestBrowserQAMountErrorBox(t *testing.T) {
