@@ -44,6 +44,8 @@ var scenarios = []scenario{
 		path: "/hello", target: 0.5},
 	{name: "page", title: "complex page vs fasthttp + html/template", peer: "html/template",
 		path: "/orders", target: 1.0},
+	{name: "product", title: "product page (2 queries, JSON-LD, money) vs fasthttp + pgx + html/template", peer: "html/template",
+		path: "/product/", vary: true, target: 1.5},
 	{name: "action", title: "defaction order-product (a transaction: insert + update) vs fasthttp + pgx", peer: "fasthttp + pgx",
 		path: "/internal/actions/order-product", vary: true, post: true, target: 0.8},
 }

@@ -28,6 +28,9 @@
 //	       handler writing the same bytes
 //	page   the complex page of bench/page.go as a defpage, against the same
 //	       page rendered by html/template (bench.RenderTemplate)
+//	product a shop's product page (product.go): two selects, money,
+//	       JSON-LD, breadcrumbs, a form, four related products, against
+//	       fasthttp + pgx + html/template writing the same bytes
 //
 // With -profile DIR it then runs one more round per scenario against each
 // side while taking a CPU profile of the server process, and writes

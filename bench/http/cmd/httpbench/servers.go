@@ -72,6 +72,7 @@ const serviceHead = `;; The service sxhost serves in make bench-http, written by
 func serviceSource(p *bench.PageData) string {
 	var b strings.Builder
 	b.WriteString(serviceHead)
+	b.WriteString(productService)
 	b.WriteString("\n;; The complex page of bench/page.go.\n")
 	b.WriteString(bench.PageSX)
 	b.WriteString("\n;; Its data: bench.NewPageData as SX literals.\n")
@@ -206,6 +207,8 @@ func (pr *peer) handle(ctx *fasthttp.RequestCtx) {
 			ctx.ResetBody()
 			ctx.Error("internal error", 500)
 		}
+	case bytes.HasPrefix(path, pathProductPage):
+		pr.productPage(ctx)
 	case bytes.Equal(path, pathHealth):
 		ctx.SetContentType("text/plain")
 		ctx.SetBodyString("ok\n")
