@@ -14,7 +14,8 @@ import (
 var secretVariables = []string{
 	"DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL",
 	"SX_INTERNAL_SECRET", "SX_SESSION_KEYS", "SX_SESSION_SECRET",
-	"SMTP_URL", "OTEL_EXPORTER_OTLP_HEADERS",
+	"SMTP_URL", "OIDC_KEY_SECRET", "OTEL_EXPORTER_OTLP_HEADERS",
+	"SX_REPL_DATABASE_URL",
 }
 
 // loadFileVariables sets each secret variable given as NAME_FILE from its

@@ -219,6 +219,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sxhost run:", err)
 		return 2
 	}
+	stopTracing, err := host.SetupTracing(ctx, os.Getenv, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "sxhost:", err)
+		return 1
+	}
+	defer func() {
+		// Spans still buffered reach the collector before the exit.
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopTracing(c)
+	}()
 	opts, closeDB, err := platformOptions(ctx, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "sxhost:", err)

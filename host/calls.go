@@ -176,6 +176,9 @@ func sqlTransaction(th *runtime.Thread, a []runtime.Value) runtime.Value {
 // arguments. Failures are logged and render as nothing, so the page still
 // renders; they are not cached.
 func (p *Platform) fragment(th *runtime.Thread, service, typ string, args []runtime.Value) runtime.Value {
+	if tracing.Load() {
+		defer startFragmentSpan(th, service, typ)()
+	}
 	raw := pairs(th, "frag", args)
 	key := fragmentKey(service, typ, raw)
 	var html string

@@ -96,7 +96,7 @@ type reply struct {
 // server reads at most readBufferSize bytes of request head.
 const maxTarget = 16 << 10
 
-func (c *internalClient) do(ctx context.Context, method, service, target string, body []byte, accept string) (reply, error) {
+func (c *internalClient) do(ctx context.Context, method, service, target string, body []byte, accept string) (_ reply, err error) {
 	base, err := c.base(service)
 	if err != nil {
 		return reply{}, err
@@ -128,6 +128,10 @@ func (c *internalClient) do(ctx context.Context, method, service, target string,
 	byDeadline := false
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
 		timeout, byDeadline = time.Until(dl), true
+	}
+	if tracing.Load() {
+		span := startCallSpan(ctx, req, service, method)
+		defer func() { endSpan(span, err) }()
 	}
 	if err := c.http.DoTimeout(req, resp, timeout); err != nil {
 		if ctx.Err() != nil || (byDeadline && errors.Is(err, fasthttp.ErrTimeout)) {

@@ -212,11 +212,17 @@ type sqlTracer struct{}
 
 type sqlStartKey struct{}
 
-func (sqlTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (sqlTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if tracing.Load() {
+		ctx = startSQLSpan(ctx, data) // otel.go
+	}
 	return context.WithValue(ctx, sqlStartKey{}, time.Now())
 }
 
-func (sqlTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
+func (sqlTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+	if tracing.Load() {
+		endSQLSpan(ctx, data)
+	}
 	if t, ok := ctx.Value(sqlStartKey{}).(time.Time); ok {
 		observeSQL(time.Since(t))
 	}

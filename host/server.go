@@ -43,6 +43,8 @@ type requestCtx struct {
 	// the visitor cookie shared by the services (auth.go)
 	visitor      *runtime.Dict
 	visitorDirty bool
+	// trace: the request's span, when tracing (otel.go)
+	trace context.Context
 }
 
 // arg returns a path parameter, query-string or form value (see
@@ -56,6 +58,9 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 		st := s.state.Load()
 		r := &requestCtx{ctx: ctx, svc: s, id: requestID(ctx)}
 		start := time.Now()
+		if tracing.Load() {
+			s.startRequestSpan(r)
+		}
 		defer func() {
 			if rec := recover(); rec != nil {
 				// A bug in the host itself: answer 500, keep serving.
@@ -66,11 +71,14 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 			status := ctx.Response.StatusCode()
 			d := time.Since(start)
 			s.plat.metrics.request(s.Name, r.route, string(ctx.Method()), status, d)
+			if r.trace != nil {
+				s.endRequestSpan(r, status)
+			}
 			// Enabled first: a production log at warn skips the line, and
 			// building its arguments (two strings, the boxing) is work.
 			if (status >= 400 || !quietRoutes[r.route]) && s.plat.log.Enabled(context.Background(), slog.LevelInfo) {
-				s.plat.log.Info("request", "service", s.Name, "method", string(ctx.Method()), "path", string(ctx.Path()),
-					"status", status, "duration_ms", float64(d.Microseconds())/1000, "request_id", r.id)
+				s.plat.log.Info("request", r.traceAttrs([]any{"service", s.Name, "method", string(ctx.Method()), "path", string(ctx.Path()),
+					"status", status, "duration_ms", float64(d.Microseconds()) / 1000, "request_id", r.id})...)
 			}
 		}()
 		ctx.Response.Header.Set("X-Request-Id", r.id)
@@ -163,7 +171,7 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 		return
 	}
 	id := newErrorID()
-	attrs := []any{"service", s.Name, "request_id", r.id, "error_id", id, "error", err.Error()}
+	attrs := r.traceAttrs([]any{"service", s.Name, "request_id", r.id, "error_id", id, "error", err.Error()})
 	var e *runtime.Error
 	if errors.As(err, &e) {
 		attrs = append(attrs, "backtrace", e.Backtrace())
@@ -207,6 +215,9 @@ func deadlineExceeded(err error) bool {
 
 // requestContext gives a request its deadline.
 func (s *Service) requestContext(r *requestCtx) (context.Context, context.CancelFunc) {
+	if r.trace != nil {
+		return context.WithTimeout(r.trace, s.plat.opts.RequestTimeout)
+	}
 	return context.WithTimeout(context.Background(), s.plat.opts.RequestTimeout)
 }
 
