@@ -408,4 +408,14 @@ func TestAuthLoginRateLimits(t *testing.T) {
 	if last.Status != 429 || last.Header.Get("Retry-After") == "" {
 		t.Fatalf("per-client limit: %d %v", last.Status, last.Header)
 	}
+	// Trying magic links: 30 per client address per 10 minutes.
+	for i := 0; i < 31; i++ {
+		last = b.get(p.base + "/auth/magic/" + strings.Repeat("B", 43))
+		if last.Status == 429 {
+			break
+		}
+	}
+	if last.Status != 429 || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("magic-link tries: %d", last.Status)
+	}
 }

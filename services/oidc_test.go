@@ -731,6 +731,21 @@ func TestOIDCTokenRateLimit(t *testing.T) {
 	if a.Status != 429 || a.Header.Get("Retry-After") == "" {
 		t.Fatalf("device endpoint: %d", a.Status)
 	}
+	// Guessing user codes at /device: 30 tries per 10 minutes.
+	b := newBrowser(t)
+	p.signIn(b, uniq(t)+"@example.org", "/")
+	for i := 0; i < 31; i++ {
+		a = b.get(p.base + "/device?user_code=BCDF-GHJK")
+		if a.Status == 429 {
+			break
+		}
+		if a.Status != 400 {
+			t.Fatalf("unknown user code: %d", a.Status)
+		}
+	}
+	if a.Status != 429 || a.Header.Get("Retry-After") == "" {
+		t.Fatalf("after 31 user-code tries: %d", a.Status)
+	}
 }
 
 // No token ever travels in a URL: every redirect the provider makes
