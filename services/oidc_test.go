@@ -780,3 +780,74 @@ func TestOIDCNoTokenInURL(t *testing.T) {
 		t.Fatalf("token answer: %d %v", a.Status, a.Header)
 	}
 }
+
+// prompt=login and max_age make a signed-in user prove the address again
+// (a new link); the new sign-in's auth_time is in the ID token, and
+// prompt=none with them answers login_required.
+func TestOIDCReauth(t *testing.T) {
+	p := newProvider(t, host.Options{})
+	r := p.register("public", true)
+	b := newBrowser(t)
+	addr := uniq(t) + "@example.org"
+	p.signIn(b, addr, "/")
+	exec(t, "update oauth_sessions set auth_time = now() - interval '1 hour' where user_id = (select id from users where email = $1)", addr)
+	verifier := oauth2.GenerateVerifier()
+	ch := oauth2.S256ChallengeOption(verifier)
+	// A young enough sign-in passes max_age.
+	if a := b.get(r.conf.AuthCodeURL("s", ch, oauth2.SetAuthURLParam("max_age", "7200"))); a.Status != 303 || !strings.Contains(a.Header.Get("Location"), "code=") {
+		t.Fatalf("max_age=7200: %d %q", a.Status, a.Header.Get("Location"))
+	}
+	for name, opt := range map[string]oauth2.AuthCodeOption{
+		"prompt=login": oauth2.SetAuthURLParam("prompt", "login"),
+		"max_age=60":   oauth2.SetAuthURLParam("max_age", "60"),
+	} {
+		a := b.get(r.conf.AuthCodeURL("s", ch, opt))
+		if a.Status != 303 || !strings.HasPrefix(p.local(a), "/auth/login?reauth=true&next=") {
+			t.Fatalf("%s: %d %q", name, a.Status, p.local(a))
+		}
+		// The form shows although the browser is signed in.
+		form := b.get(p.base + p.local(a))
+		if form.Status != 200 || !strings.Contains(form.Body, `type="email"`) {
+			t.Fatalf("%s: the re-authentication form: %d", name, form.Status)
+		}
+		login, _ := url.Parse(p.base + p.local(a))
+		next := login.Query().Get("next")
+		if strings.Contains(next, "prompt=login") || strings.Contains(next, "max_age") {
+			t.Fatalf("%s: the way back asks again: %q", name, next)
+		}
+		before := time.Now().Add(-2 * time.Second)
+		// The link is asked for elsewhere (the form posts the same way) and
+		// used in this browser.
+		used := b.get(p.requestLink(newBrowser(t), addr, next))
+		if used.Status != 303 {
+			t.Fatalf("%s: link: %d", name, used.Status)
+		}
+		a = b.get(p.base + p.local(used))
+		if a.Status != 303 || !strings.Contains(a.Header.Get("Location"), "code=") {
+			t.Fatalf("%s: after the new sign-in: %d %q", name, a.Status, a.Header.Get("Location"))
+		}
+		u, _ := url.Parse(a.Header.Get("Location"))
+		tok, err := r.conf.Exchange(bg(), u.Query().Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := tok.Extra("id_token").(string)
+		idt, err := r.provider.Verifier(&oidc.Config{ClientID: r.id}).Verify(bg(), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			AuthTime int64 `json:"auth_time"`
+		}
+		idt.Claims(&c)
+		if time.Unix(c.AuthTime, 0).Before(before) {
+			t.Fatalf("%s: auth_time %v is the old sign-in", name, time.Unix(c.AuthTime, 0))
+		}
+		exec(t, "update oauth_sessions set auth_time = now() - interval '1 hour' where user_id = (select id from users where email = $1)", addr)
+	}
+	// prompt=none cannot ask: login_required.
+	a := b.get(r.conf.AuthCodeURL("s", ch, oauth2.SetAuthURLParam("prompt", "none"), oauth2.SetAuthURLParam("max_age", "60")))
+	if u, _ := url.Parse(a.Header.Get("Location")); a.Status != 303 || u.Query().Get("error") != "login_required" {
+		t.Fatalf("prompt=none with max_age: %d %q", a.Status, a.Header.Get("Location"))
+	}
+}
