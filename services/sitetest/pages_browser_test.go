@@ -193,7 +193,7 @@ func TestScreenshots(t *testing.T) {
 			if err := chromedp.Do(tab, chromedp.EmulateViewport(width, h)); err != nil {
 				t.Fatal(err)
 			}
-			img, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+			img, err := chromedp.Run(tab, chromedp.FullScreenshot(100)) // PNG
 			if err != nil {
 				t.Fatal(err)
 			}
