@@ -1900,20 +1900,24 @@
 
   // ---- the sx-* engine ----
   // Elements with sx-get/post/put/patch/delete send a request when their
-  // trigger fires and swap the answer (text/sx rendered here, or HTML) into
+  // trigger fires and swap the answer (text/sx rendered curUrl, or HTML) into
   // their target. htmx 4 is the reference where docs/client.md is silent.
   const VERBS = ['get', 'post', 'put', 'patch', 'delete'];
   const VERB_SEL = VERBS.map((v) => '[sx-' + v + ']').join(',') + ',[sx-boost] a[href],[sx-boost] form';
+  const D = G.document;
   const attr = (el, n) => el.getAttribute ? el.getAttribute(n) : null;
+  const all = (root, sel) => Array.from(root.querySelectorAll(sel));
+  const byId = (id) => D.getElementById(id);
   function emit(el, name, detail, cancelable) {
-    const ev = new G.CustomEvent(name, { bubbles: true, cancelable: !!cancelable, detail: detail || {} });
-    return el.dispatchEvent(ev);
+    return el.dispatchEvent(new G.CustomEvent(name, { bubbles: true, cancelable: !!cancelable, detail: detail || {} }));
   }
-  function resolveTarget(el, spec) {
-    if (!spec || spec === 'this') return el;
-    if (spec.startsWith('closest ')) return el.closest(spec.slice(8));
-    if (spec.startsWith('find ')) return el.querySelector(spec.slice(5));
-    return G.document.querySelector(spec);
+  // resolve finds the elements an attribute names: this, closest S,
+  // find S, or a CSS selector over the document.
+  function resolve(el, spec) {
+    if (!spec || spec === 'this') return [el];
+    if (spec.startsWith('closest ')) return [el.closest(spec.slice(8))].filter(Boolean);
+    if (spec.startsWith('find ')) return [el.querySelector(spec.slice(5))].filter(Boolean);
+    return all(D, spec);
   }
   function boosted(el) {
     const b = el.closest && el.closest('[sx-boost]');
@@ -1921,22 +1925,53 @@
   }
   function verbOf(el) {
     for (const v of VERBS) if (el.hasAttribute('sx-' + v)) return [v, attr(el, 'sx-' + v)];
-    const b = boosted(el);
-    if (!b) return null;
-    if (el.tagName === 'A') return new URL(el.href, G.location.href).origin === G.location.origin ? ['get', el.getAttribute('href')] : null;
-    if (el.tagName === 'FORM') return [(el.getAttribute('method') || 'get').toLowerCase(), el.getAttribute('action') || G.location.href];
+    if (!boosted(el)) return null;
+    if (el.tagName === 'A') return new URL(el.href, G.location.href).origin === G.location.origin && !attr(el, 'href').startsWith('#') ? ['get', attr(el, 'href')] : null;
+    if (el.tagName === 'FORM') return [(attr(el, 'method') || 'get').toLowerCase(), attr(el, 'action') || G.location.href];
     return null;
   }
   // Swapping: parse the answer into nodes, pick sx-select, apply oob parts.
   function toNodes(text, isSX) {
-    const frag = G.document.createDocumentFragment();
-    if (isSX) frag.appendChild(SX.renderToDOM(text, SX.env, 'response'));
-    else { const t = G.document.createElement('template'); t.innerHTML = text; frag.appendChild(t.content); }
-    return frag;
+    if (isSX) return SX.renderToDOM(text, SX.env, 'response');
+    const t = D.createElement('template');
+    t.innerHTML = text;
+    return t.content;
+  }
+  // morph makes the children of old look like those of nu while keeping
+  // the nodes that match (same id, else same tag in order): focus,
+  // selection, scroll and what the user typed stay.
+  function morphKids(old, nu) {
+    const ids = new Map();
+    for (const c of old.children) if (c.id) ids.set(c.id, c);
+    let cur = old.firstChild;
+    for (const n of Array.from(nu.childNodes)) {
+      let m = n.id ? ids.get(n.id) : null;
+      for (let c = cur; !m && c && !n.id; c = c.nextSibling) if (c.nodeType === n.nodeType && c.nodeName === n.nodeName && !c.id) m = c;
+      if (!m) { old.insertBefore(n, cur); continue; }
+      if (m === cur) cur = cur.nextSibling; else old.insertBefore(m, cur);
+      morphNode(m, n);
+    }
+    while (cur) { const nx = cur.nextSibling; cur.remove(); cur = nx; }
+  }
+  function morphNode(o, n) {
+    if (o.nodeType !== 1) { if (o.nodeValue !== n.nodeValue) o.nodeValue = n.nodeValue; return; }
+    if (o.hasAttribute('sx-preserve') || o.hasAttribute('sx-ignore')) return;
+    for (const a of Array.from(o.attributes)) if (!n.hasAttribute(a.name)) o.removeAttribute(a.name);
+    for (const a of n.attributes) if (o.getAttribute(a.name) !== a.value) o.setAttribute(a.name, a.value);
+    if (o.tagName !== 'TEXTAREA') morphKids(o, n);
   }
   function swap(target, frag, style) {
+    // sx-preserve: an element of the page with the same id replaces the
+    // new one, so it survives the swap as it was.
+    for (const n of all(frag, '[sx-preserve][id]')) { const o = byId(n.id); if (o) n.replaceWith(o); }
     const kids = Array.from(frag.childNodes);
     switch (style) {
+      case 'morph': {
+        const a = D.activeElement, s = a && a.selectionStart, e = a && a.selectionEnd;
+        morphKids(target, frag);
+        if (a && a.isConnected && D.activeElement !== a) { a.focus(); if (s != null) try { a.setSelectionRange(s, e); } catch (x) { /* not a text field */ } }
+        return Array.from(target.children);
+      }
       case 'outerHTML': target.replaceWith(frag); break;
       case 'beforebegin': target.before(frag); break;
       case 'afterbegin': target.prepend(frag); break;
@@ -1946,39 +1981,69 @@
       case 'none': return [];
       default: target.replaceChildren(frag);
     }
-    return kids;
+    return kids.filter((n) => n.nodeType === 1);
   }
   function oob(frag) {
-    for (const el of Array.from(frag.querySelectorAll('[sx-swap-oob]'))) {
+    for (const el of all(frag, '[sx-swap-oob]')) {
       const spec = attr(el, 'sx-swap-oob');
       const style = spec === 'true' || !spec ? 'outerHTML' : spec.split(':')[0];
-      const dest = G.document.getElementById(el.id);
+      const dest = byId(el.id);
       el.removeAttribute('sx-swap-oob');
       el.remove();
       if (!dest) continue;
       if (style === 'outerHTML') dest.replaceWith(el);
-      else { const f = G.document.createDocumentFragment(); f.append(...el.childNodes); swap(dest, f, style); }
+      else { const f = D.createDocumentFragment(); f.append(...el.childNodes); swap(dest, f, style); }
       process(dest.isConnected ? dest : el);
     }
   }
+  // params gathers what a request sends: the form, the element's own
+  // name=value, sx-include, sx-vals, filtered by sx-params.
   function params(el, verb) {
     const fd = el.tagName === 'FORM' ? new G.FormData(el) : new G.FormData();
-    if (el.name && 'value' in el && el.tagName !== 'FORM') fd.append(el.name, el.value);
-    const form = el.tagName !== 'FORM' && el.closest('form');
-    if (form && verb !== 'get') for (const [k, v] of new G.FormData(form)) if (!fd.has(k)) fd.append(k, v);
+    const add = (n) => {
+      if (n.tagName === 'FORM') { for (const [k, v] of new G.FormData(n)) fd.append(k, v); return; }
+      for (const c of n.name ? [n] : all(n, '[name]')) if ('value' in c && (!/^(checkbox|radio)$/.test(c.type) || c.checked)) fd.append(c.name, c.value);
+    };
+    if (el.tagName !== 'FORM') {
+      if (el.name) add(el);
+      const form = el.closest('form');
+      if (form && verb !== 'get') for (const [k, v] of new G.FormData(form)) if (!fd.has(k)) fd.append(k, v);
+    }
+    const inc = attr(el, 'sx-include');
+    if (inc) resolve(el, inc).forEach(add);
     const vals = attr(el, 'sx-vals');
     if (vals) for (const [k, v] of Object.entries(JSON.parse(vals))) fd.set(k, v);
+    const p = (attr(el, 'sx-params') || '*').trim();
+    if (p !== '*') {
+      const not = p.startsWith('not '), names = (not ? p.slice(4) : p).split(',').map((s) => s.trim());
+      for (const k of Array.from(new Set(fd.keys()))) if (p === 'none' || names.includes(k) === not) fd.delete(k);
+    }
     return fd;
   }
-  async function issue(el, trigger) {
+  // Parsing of "style mod:value …" and "event[filter] mod:value …".
+  function mods(words) {
+    const m = {};
+    for (const w of words.trim().split(/\s+/)) {
+      if (!w) continue;
+      const i = w.indexOf(':');
+      m[i < 0 ? w : w.slice(0, i)] = i < 0 ? true : w.slice(i + 1);
+    }
+    return m;
+  }
+  // Intervals as htmx reads them: "2s", "500ms", or a bare number of ms.
+  const ms = (t) => /[^m]s$/.test(t) ? parseFloat(t) * 1000 : parseFloat(t);
+  const sleep = (t) => new Promise((r) => G.setTimeout(r, t));
+  const isGet = (v) => v === 'get';
+
+  // A request as the element would send it now.
+  function build(el, trigger) {
     const vi = verbOf(el);
-    if (!vi) return;
+    if (!vi) return null;
     const [verb, url] = vi;
-    const confirmMsg = attr(el, 'sx-confirm');
-    if (confirmMsg && !G.confirm(confirmMsg)) return;
     const b = boosted(el);
-    const target = resolveTarget(el, attr(el, 'sx-target') || (b && !el.hasAttribute('sx-' + verb) ? (attr(b, 'sx-target') || '#sx-root') : null));
-    if (!target) return;
+    const byBoost = b && !el.hasAttribute('sx-' + verb);
+    const target = resolve(el, attr(el, 'sx-target') || (byBoost ? (attr(b, 'sx-target') || '#sx-root') : null))[0];
+    if (!target) return null;
     const headers = { 'SX-Request': 'true', 'SX-Current-URL': G.location.href };
     if (target.id) headers['SX-Target'] = target.id;
     if (el.id) headers['SX-Trigger'] = el.id;
@@ -1986,103 +2051,280 @@
     if (b) headers['SX-Boosted'] = 'true';
     const hash = store.get(LS_HASH);
     if (hash) headers['SX-Components-Hash'] = hash;
-    const csrf = G.document.querySelector('meta[name="csrf-token"]');
-    if (csrf && verb !== 'get') headers['X-CSRF-Token'] = csrf.content;
+    const csrf = D.querySelector('meta[name="csrf-token"]');
+    if (csrf && !isGet(verb)) headers['X-CSRF-Token'] = csrf.content;
     const extra = attr(el, 'sx-headers');
     if (extra) Object.assign(headers, JSON.parse(extra));
     const fd = params(el, verb);
-    let u = new URL(url || G.location.href, G.location.href);
+    const u = new URL(url || G.location.href, G.location.href);
     let body = null;
-    if (verb === 'get' || verb === 'delete') for (const [k, v] of fd) u.searchParams.append(k, v);
+    if (isGet(verb) || verb === 'delete') for (const [k, v] of fd) u.searchParams.append(k, v);
     else body = attr(el, 'sx-encoding') === 'multipart/form-data' ? fd : new URLSearchParams(fd);
-    const detail = { elt: el, target, verb, url: u.href, headers, trigger };
-    if (!emit(el, 'sx:beforeRequest', detail, true)) return;
+    return { elt: el, target, verb, url: u.href, headers, body, trigger, boosted: b, byBoost };
+  }
+  // send fetches once: the answer as {ok, status, h(name), text}.
+  async function send(r, signal) {
+    const res = await G.fetch(r.url, { method: r.verb.toUpperCase(), headers: r.headers, body: r.body, credentials: 'same-origin', signal });
+    return { ok: res.ok, status: res.status, h: (n) => res.headers.get(n), text: await res.text(), response: res };
+  }
+  // sx-preload: a GET fetched on hover/focus/touch, used by the click that
+  // follows within 30 s.
+  const preloaded = new Map();
+  function preload(el) {
+    const r = build(el, 'preload');
+    if (!r || !isGet(r.verb)) return;
+    const p = preloaded.get(r.url);
+    if (p && Date.now() - p.t < 30000) return;
+    const got = send(r).catch(() => null);
+    preloaded.set(r.url, { t: Date.now(), got });
+  }
+
+  // sx-sync and the trigger's queue: modifier: one request at a time per
+  // sync element; the others are dropped, abort or replace the running
+  // one, or wait in a queue (first, last or all).
+  function sync(el, trigger, queue) {
+    const s = attr(el, 'sx-sync');
+    const m = s && /^(?:(.*):)?\s*(drop|abort|replace|queue(?:\s+(first|last|all))?)\s*$/.exec(s);
+    const se = (m && m[1] ? resolve(el, m[1].trim())[0] : null) || el;
+    const st = m ? (m[2].startsWith('queue') ? m[3] || 'last' : m[2]) : queue === 'none' ? 'drop' : queue || 'last';
+    const q = se.__sync || (se.__sync = { q: [] });
+    const job = () => {
+      const me = q.cur = { st, ctl: new G.AbortController() };
+      return issue(el, trigger, me.ctl).finally(() => {
+        if (q.cur !== me) return;
+        q.cur = null;
+        if (q.q.length) q.q.shift()();
+      });
+    };
+    if (q.cur) {
+      if (q.cur.st === 'abort' || st === 'replace') q.cur.ctl.abort();
+      else {
+        if (st === 'all' || (st === 'first' && !q.q.length)) q.q.push(job);
+        else if (st === 'last') q.q = [job];
+        return Promise.resolve();
+      }
+    }
+    return job();
+  }
+
+  let histEl = null; // the element a boosted page lives in (history snapshots)
+  async function issue(el, trigger, ctl) {
+    const confirmMsg = attr(el, 'sx-confirm');
+    if (confirmMsg && !G.confirm(confirmMsg)) return;
+    // Forms are checked with the constraint validation API; other
+    // elements with sx-validate check their form or themselves.
+    const vf = el.tagName === 'FORM' ? (el.noValidate ? null : el) : el.hasAttribute('sx-validate') ? el.form || el.closest('form') || el : null;
+    if (vf && vf.reportValidity && !vf.reportValidity()) return;
+    const r = build(el, trigger);
+    if (!r) return;
+    const pr = attr(el, 'sx-prompt');
+    if (pr) {
+      const answer = G.prompt(pr);
+      if (answer === null) return;
+      r.headers['SX-Prompt'] = answer;
+    }
+    if (!emit(el, 'sx:beforeRequest', r, true)) return;
     const ind = attr(el, 'sx-indicator');
-    const inds = ind ? Array.from(G.document.querySelectorAll(ind)) : [el];
+    const inds = ind ? resolve(el, ind) : [el];
     inds.forEach((i) => i.classList.add('sx-request'));
     const dis = attr(el, 'sx-disabled-elt');
-    const disabled = !dis ? [] : dis === 'this' ? [el] : Array.from(G.document.querySelectorAll(dis));
+    const disabled = dis ? resolve(el, dis) : [];
     disabled.forEach((d) => { d.disabled = true; });
-    let res, text;
-    // sx-timeout="2s": a request still unanswered then is aborted (sx:timeout).
-    const tmo = attr(el, 'sx-timeout'), ctl = tmo && new G.AbortController();
-    const tid = ctl && G.setTimeout(() => ctl.abort(), ms(tmo));
+    const swapSpec = (attr(el, 'sx-swap') || 'innerHTML').split(' ');
+    // sx-optimistic: a preview (a <template>'s content, or SX) shown in
+    // the target at once and taken back before the answer is swapped or
+    // when the request fails.
+    let undo = null;
+    const opt = attr(el, 'sx-optimistic');
+    if (opt) {
+      const t = r.target, saved = Array.from(t.childNodes);
+      const f = opt.startsWith('(') ? SX.renderToDOM(opt, SX.env, 'optimistic') : D.querySelector(opt).content.cloneNode(true);
+      const added = Array.from(f.childNodes);
+      if (/^(before|after)/.test(swapSpec[0])) swap(t, f, swapSpec[0]); else t.replaceChildren(f);
+      undo = () => { added.forEach((n) => n.remove()); if (!/^(before|after)/.test(swapSpec[0])) t.replaceChildren(...saved); };
+    }
+    const rt = mods(attr(el, 'sx-retry') || '');
+    const tries = parseInt(attr(el, 'sx-retry') || '0', 10) || 0;
+    const timeout = attr(el, 'sx-timeout');
+    let res, timedOut = false;
+    ctl = ctl || new G.AbortController();
     try {
-      res = await G.fetch(u.href, { method: verb.toUpperCase(), headers, body, credentials: 'same-origin', signal: ctl ? ctl.signal : null });
-      text = await res.text();
+      const pre = isGet(r.verb) && preloaded.get(r.url);
+      if (pre) preloaded.delete(r.url);
+      if (pre && Date.now() - pre.t < 30000) res = await pre.got;
+      // sx-retry: network errors and 5xx answers of idempotent verbs are
+      // tried again, waiting backoff, then twice as long each time.
+      for (let i = 0; !res; i++) {
+        const tm = timeout && G.setTimeout(() => { timedOut = true; ctl.abort(); }, ms(timeout));
+        try {
+          res = await send(r, ctl.signal);
+          if (res.status >= 500 && i < tries && r.verb !== 'post' && r.verb !== 'patch') res = null;
+        } catch (e) {
+          if (ctl.signal.aborted || i >= tries || r.verb === 'post' || r.verb === 'patch') throw e;
+        } finally { G.clearTimeout(tm); }
+        if (!res) await sleep(ms(rt.backoff || '500ms') * 2 ** i);
+      }
     } catch (e) {
+      if (undo) undo();
+      if (ctl.signal.aborted && !timedOut) return; // sx-sync aborted it
       el.classList.add('sx-error');
-      emit(el, ctl && ctl.signal.aborted ? 'sx:timeout' : 'sx:sendError', { elt: el, error: e });
+      emit(el, timedOut ? 'sx:timeout' : 'sx:sendError', Object.assign(r, { error: e }));
       G.console.error('sx: request failed:', e);
       return;
     } finally {
-      G.clearTimeout(tid);
       inds.forEach((i) => i.classList.remove('sx-request'));
       disabled.forEach((d) => { d.disabled = false; });
     }
-    emit(el, 'sx:afterRequest', Object.assign(detail, { response: res }));
-    const h = (n) => res.headers.get(n);
+    r.response = res.response;
+    emit(el, 'sx:afterRequest', r);
+    const h = res.h, text = res.text;
     if (h('SX-Redirect')) { G.location.href = h('SX-Redirect'); return; }
     if (h('SX-Refresh') === 'true') { G.location.reload(); return; }
     const loc = h('SX-Location');
     if (loc) {
+      if (undo) undo();
       // A client-side navigation: GET the path into #sx-root (or the
       // JSON form's target) and push its URL, as a boosted link would.
       let o;
       try { o = JSON.parse(loc); } catch (e) { o = { path: loc }; }
-      const a = G.document.createElement('a');
+      const a = D.createElement('a');
       a.setAttribute('sx-get', o.path);
       a.setAttribute('sx-target', o.target || '#sx-root');
       a.setAttribute('sx-push-url', 'true');
       a.setAttribute('sx-headers', '{"SX-Boosted":"true"}'); // the page's title comes along
       for (const k of ['swap', 'select']) if (o[k]) a.setAttribute('sx-' + k, o[k]);
-      issue(a, 'location');
-      return;
+      return issue(a, 'location');
     }
-    if (h('SX-Components-Hash') && res.ok) detail.bundleHash = h('SX-Components-Hash');
     if (!res.ok) {
+      if (undo) undo();
       el.classList.add('sx-error');
-      emit(el, 'sx:responseError', Object.assign(detail, { status: res.status, body: text }));
-      const et = attr(el, 'sx-error-target');
-      const box = et && G.document.querySelector(et);
-      if (box) box.textContent = errorText(text, res.status);
-      else G.console.error('sx: ' + verb.toUpperCase() + ' ' + u.href + ' answered ' + res.status + ': ' + errorText(text, res.status));
+      emit(el, 'sx:responseError', Object.assign(r, { status: res.status, body: text }));
+      const et = attr(el, 'sx-error-target'), box = et && resolve(el, et)[0];
+      const msg = errorText(text, res.status);
+      if (box) box.textContent = msg;
+      else G.console.error('sx: ' + r.verb.toUpperCase() + ' ' + r.url + ' answered ' + res.status + ': ' + msg);
       return;
     }
     el.classList.remove('sx-error');
     trig(el, h('SX-Trigger'));
-    const isSX = (h('Content-Type') || '').startsWith('text/sx');
     let frag;
-    try { frag = toNodes(text, isSX); } catch (e) {
-      frag = G.document.createDocumentFragment();
+    try { frag = toNodes(text, (h('Content-Type') || '').startsWith('text/sx')); } catch (e) {
+      frag = D.createDocumentFragment();
       frag.appendChild(SX.errorBox(e));
       G.console.error(e);
     }
-    const real = h('SX-Retarget') ? G.document.querySelector(h('SX-Retarget')) : target;
-    const style = h('SX-Reswap') || (attr(el, 'sx-swap') || 'innerHTML').split(' ')[0];
-    oob(frag);
+    const real = h('SX-Retarget') ? D.querySelector(h('SX-Retarget')) : r.target;
+    const sm = mods(swapSpec.slice(1).join(' '));
+    const style = h('SX-Reswap') || swapSpec[0];
+    // sx-select-oob "#a, #b:innerHTML": parts of the answer swapped by id.
+    for (const part of (attr(el, 'sx-select-oob') || '').split(',')) {
+      const [sel, st] = part.trim().split(':');
+      if (sel) for (const n of all(frag, sel)) n.setAttribute('sx-swap-oob', st || 'true');
+    }
     const sel = h('SX-Reselect') || attr(el, 'sx-select');
-    if (sel) { const picked = G.document.createDocumentFragment(); for (const n of frag.querySelectorAll(sel)) picked.append(n); frag = picked; }
-    if (!emit(el, 'sx:beforeSwap', Object.assign(detail, { fragment: frag }), true)) return;
-    const added = swap(real, frag, style).filter((n) => n.nodeType === 1);
-    hoist(added);
-    for (const n of added) if (n.isConnected) process(n);
-    emit(real.isConnected ? real : G.document.body, 'sx:afterSwap', detail);
-    trig(el, h('SX-Trigger-After-Swap'));
-    const push = h('SX-Push-Url') || attr(el, 'sx-push-url') || (b && verb === 'get' ? 'true' : null);
+    if (sel) { const picked = D.createDocumentFragment(); for (const n of all(frag, sel)) picked.append(n); oob(frag); frag = picked; }
+    else oob(frag);
+    r.fragment = frag;
+    if (!emit(el, 'sx:beforeSwap', r, true)) { if (undo) undo(); return; }
+    const push = h('SX-Push-Url') || attr(el, 'sx-push-url') || (r.byBoost && isGet(r.verb) ? 'true' : null);
     const repl = h('SX-Replace-Url') || attr(el, 'sx-replace-url');
-    if (push && push !== 'false') G.history.pushState({ sx: true }, '', push === 'true' ? u.href : push);
-    else if (repl && repl !== 'false') G.history.replaceState({ sx: true }, '', repl === 'true' ? u.href : repl);
-    G.setTimeout(() => { emit(real.isConnected ? real : G.document.body, 'sx:afterSettle', detail); trig(el, h('SX-Trigger-After-Settle')); }, 20);
+    const pushing = push && push !== 'false';
+    if (pushing) snapshot();
+    if (sm.swap) await sleep(ms(sm.swap));
+    if (undo) undo();
+    const doSwap = () => {
+      const added = swap(real, frag, style);
+      hoist(added);
+      for (const n of added) if (n.isConnected) process(n);
+    };
+    if (sm.transition === 'true' && D.startViewTransition) await D.startViewTransition(doSwap).updateCallbackDone;
+    else doSwap();
+    const at = real.isConnected ? real : D.body;
+    emit(at, 'sx:afterSwap', r);
+    trig(el, h('SX-Trigger-After-Swap'));
+    if (pushing) { G.history.pushState({ sx: 1 }, '', push === 'true' ? r.url : push); curUrl = G.location.href; }
+    else if (repl && repl !== 'false') { G.history.replaceState({ sx: 1 }, '', repl === 'true' ? r.url : repl); curUrl = G.location.href; }
+    // Scrolling: scroll:top|bottom sets a box's scroll, show:top|bottom
+    // brings it into view (optionally of "selector:" or "window:").
+    for (const k of ['scroll', 'show']) {
+      if (!sm[k]) continue;
+      const p = sm[k].split(':'), where = p.pop(), w = p.join(':');
+      const box = w === 'window' ? D.documentElement : w ? D.querySelector(w) : at;
+      if (!box) continue;
+      if (k === 'show') box.scrollIntoView({ block: where === 'bottom' ? 'end' : 'start' });
+      else box.scrollTop = where === 'bottom' ? box.scrollHeight : 0;
+    }
+    // A boosted page: top of the page, focus to the new main content.
+    if (r.byBoost) {
+      histEl = real;
+      if (!sm.show && !sm.scroll) G.scrollTo(0, 0);
+      if (!real.hasAttribute('tabindex')) real.setAttribute('tabindex', '-1');
+      real.focus({ preventScroll: true });
+    }
+    await sleep(sm.settle ? ms(sm.settle) : 20);
+    emit(real.isConnected ? real : D.body, 'sx:afterSettle', r);
+    trig(el, h('SX-Trigger-After-Settle'));
+  }
+
+  // ---- history ----
+  // Before a URL is pushed the page's main region is kept (the last 10, in
+  // sessionStorage); Back and Forward put it back with its scroll position
+  // and title, or, on a miss, ask the server with SX-History-Restore-Request.
+  const HIST = 'sx-history';
+  let curUrl = G.location && G.location.href;
+  const histRoot = () => histEl && histEl.isConnected ? histEl : byId('sx-root') || D.body;
+  function cache(list) {
+    try {
+      if (!list) return JSON.parse(G.sessionStorage.getItem(HIST)) || [];
+      G.sessionStorage.setItem(HIST, JSON.stringify(list));
+    } catch (e) { return list ? null : []; }
+  }
+  function snapshot() {
+    const root = histRoot();
+    const c = cache().filter((s) => s.url !== curUrl);
+    c.push({ url: curUrl, id: root.id, html: root.innerHTML, title: D.title, y: G.scrollY });
+    while (c.length > 10) c.shift();
+    // A full storage drops the oldest until the snapshot fits.
+    while (c.length && cache(c) === null) c.shift();
+  }
+  async function restore() {
+    const url = G.location.href;
+    if (url.split('#')[0] === curUrl.split('#')[0]) { curUrl = url; return; }
+    snapshot();
+    curUrl = url;
+    const s = cache().find((x) => x.url === url);
+    let root = s && s.id ? byId(s.id) : histRoot();
+    if (s && root) {
+      root.innerHTML = s.html;
+      D.title = s.title;
+      process(root);
+      G.scrollTo(0, s.y);
+    } else {
+      // Not cached: the server sends the page's main content again.
+      root = histRoot();
+      const a = D.createElement('a');
+      a.setAttribute('sx-get', url);
+      a.setAttribute('sx-target', root.id ? '#' + root.id : 'body');
+      a.setAttribute('sx-headers', '{"SX-Boosted":"true","SX-History-Restore-Request":"true"}');
+      await issue(a, 'popstate');
+    }
+    emit(D.body, 'sx:historyRestore', { path: url, cacheMiss: !s });
+  }
+
+  function trig(el, spec) {
+    if (!spec) return;
+    let evs;
+    try { evs = JSON.parse(spec); } catch (e) { evs = Object.fromEntries(spec.split(',').map((n) => [n.trim(), {}])); }
+    for (const [n, d] of Object.entries(evs)) emit(el, n, d);
   }
   // hoist moves a title, named meta and canonical link out of swapped-in
   // content into <head> (boosted navigation carries the page's title).
   function hoist(nodes) {
-    const head = G.document.head;
+    const head = D.head, q = 'title,meta[name],link[rel=canonical]';
     for (const n of nodes) {
-      for (const el of (n.matches('title,meta[name],link[rel=canonical]') ? [n] : Array.from(n.querySelectorAll('title,meta[name],link[rel=canonical]')))) {
+      for (const el of (n.matches(q) ? [n] : all(n, q))) {
         if (el.closest('svg')) continue;
-        const old = el.tagName === 'TITLE' ? head.querySelector('title') : el.tagName === 'META' ? head.querySelector('meta[name="' + el.getAttribute('name') + '"]') : head.querySelector('link[rel=canonical]');
+        const old = head.querySelector(el.tagName === 'TITLE' ? 'title' : el.tagName === 'META' ? 'meta[name="' + attr(el, 'name') + '"]' : 'link[rel=canonical]');
         if (old) old.replaceWith(el); else head.append(el);
       }
     }
@@ -2091,48 +2333,38 @@
     try { const j = JSON.parse(text); if (j && j.error) return j.error; } catch (e) { /* not JSON */ }
     return text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() || 'HTTP ' + status;
   }
-  function trig(el, spec) {
-    if (!spec) return;
-    let evs;
-    try { evs = JSON.parse(spec); } catch (e) { evs = Object.fromEntries(spec.split(',').map((n) => [n.trim(), {}])); }
-    for (const [n, d] of Object.entries(evs)) emit(el, n, d);
-  }
   function parseTriggers(el) {
     const spec = attr(el, 'sx-trigger');
     if (!spec) return [{ ev: el.tagName === 'FORM' ? 'submit' : /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName) ? 'change' : 'click', mods: {} }];
     return spec.split(',').map((part) => {
       const m = /^\s*(every\s+\S+|[^\s[]+)(?:\[([^\]]*)\])?(.*)$/.exec(part);
-      const mods = {};
-      for (const w of (m[3] || '').trim().split(/\s+/)) {
-        if (!w) continue;
-        const i = w.indexOf(':');
-        mods[i < 0 ? w : w.slice(0, i)] = i < 0 ? true : w.slice(i + 1);
-      }
-      return { ev: m[1], filter: m[2], mods };
+      return { ev: m[1], filter: m[2], mods: mods(m[3] || '') };
     });
   }
-  // Intervals as htmx reads them: "2s", "500ms", or a bare number of ms.
-  const ms = (t) => /[^m]s$/.test(t) ? parseFloat(t) * 1000 : parseFloat(t);
   function bindEl(el) {
     if (el.__sx) return;
     el.__sx = true;
+    if (el.hasAttribute('sx-preload')) for (const e of ['mouseenter', 'focusin', 'touchstart']) el.addEventListener(e, () => preload(el), { passive: true });
     for (const t of parseTriggers(el)) {
-      if (t.ev === 'load') { G.setTimeout(() => issue(el, 'load'), 0); continue; }
-      if (t.ev.startsWith('every')) { const id = G.setInterval(() => el.isConnected ? issue(el, 'every') : G.clearInterval(id), ms(t.ev.split(/\s+/)[1])); continue; }
+      const go = (why) => sync(el, why, t.mods.queue);
+      if (t.ev === 'load') { G.setTimeout(() => go('load'), 0); continue; }
+      if (t.ev.startsWith('every')) { const id = G.setInterval(() => el.isConnected ? go('every') : G.clearInterval(id), ms(t.ev.split(/\s+/)[1])); continue; }
       if (t.ev === 'revealed' || t.ev === 'intersect') {
-        new G.IntersectionObserver((es, o) => { if (es.some((e) => e.isIntersecting)) { if (t.ev === 'revealed') o.disconnect(); issue(el, t.ev); } }).observe(el);
+        new G.IntersectionObserver((es, o) => { if (es.some((e) => e.isIntersecting)) { if (t.ev === 'revealed') o.disconnect(); go(t.ev); } }).observe(el);
         continue;
       }
-      const src = t.mods.from ? (t.mods.from === 'document' ? G.document : t.mods.from === 'window' ? G : t.mods.from === 'body' ? G.document.body : G.document.querySelector(t.mods.from)) : el;
+      const f = t.mods.from;
+      const src = f ? (f === 'document' ? D : f === 'window' ? G : resolve(el, f === 'body' ? 'body' : f)[0]) : el;
+      if (!src) continue;
       // changed compares with the value the element had when bound (htmx).
       let timer = null, last = el.value;
       const handler = (ev) => {
         if (t.mods.target && !(ev.target.matches && ev.target.matches(t.mods.target))) return;
         if (ev.type === 'submit' || (ev.type === 'click' && (el.tagName === 'A' || (el.tagName === 'BUTTON' && el.form)))) ev.preventDefault();
-        if (t.filter) { try { if (!truthy(SX.evaluate(t.filter, child(withEvent(ev))))) return; } catch (e) { G.console.error(e); return; } }
+        if (t.filter) { try { if (!truthy(SX.evaluate(t.filter, withEvent(ev)))) return; } catch (e) { G.console.error(e); return; } }
         if (t.mods.changed) { if (el.value === last) return; last = el.value; }
         if (t.mods.consume) ev.stopPropagation();
-        const run = () => issue(el, ev.type);
+        const run = () => go(ev.type);
         if (t.mods.delay) { G.clearTimeout(timer); timer = G.setTimeout(run, ms(t.mods.delay)); }
         else if (t.mods.throttle) { if (!timer) { run(); timer = G.setTimeout(() => { timer = null; }, ms(t.mods.throttle)); } }
         else run();
@@ -2163,21 +2395,27 @@
       });
     }
   }
+  // process binds the sx-* elements under root; sx-ignore subtrees are
+  // left alone.
   function process(root) {
     if (!root.querySelectorAll) return;
-    const els = Array.from(root.querySelectorAll(VERB_SEL + ',[sx-trigger]'));
-    if (root.matches && root.matches(VERB_SEL)) els.unshift(root);
-    for (const el of els) if (verbOf(el)) bindEl(el);
-    for (const el of [root].concat(Array.from(root.querySelectorAll('*')))) if (el.attributes && Array.from(el.attributes).some((a) => a.name.startsWith('sx-on:'))) bindHandlers(el);
+    const els = [root].concat(all(root, '*')).filter((el) => !(el.closest && el.closest('[sx-ignore]')));
+    for (const el of els) {
+      if (el.matches && el.matches(VERB_SEL + ',[sx-trigger]') && verbOf(el)) bindEl(el);
+      if (el.attributes && Array.from(el.attributes).some((a) => a.name.startsWith('sx-on:'))) bindHandlers(el);
+    }
     emit(root, 'sx:load', {});
   }
   SX.engine = {
     init(body) {
       process(body);
-      G.addEventListener('popstate', () => G.location.reload());
+      if (!G.history) return;
+      G.history.scrollRestoration = 'manual';
+      G.history.replaceState({ sx: 1 }, '');
+      G.addEventListener('popstate', (e) => e.state && e.state.sx ? restore() : curUrl.split('#')[0] !== G.location.href.split('#')[0] && G.location.reload());
     },
     process,
-    issue,
+    issue: (el, trigger) => sync(el, trigger),
   };
 
   // ---- boot: component bundle, mounts ----
