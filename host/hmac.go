@@ -67,6 +67,7 @@ func bodyHash(body []byte) string {
 // target, with the current time and a fresh nonce. Its method and body
 // must be set.
 func SignRequest(req *fasthttp.Request, secret, service, target string) {
+	secret, _, _ = strings.Cut(secret, ",") // the first of a rotation's list signs
 	ts, nonce, hash := time.Now().Unix(), newNonce(), bodyHash(req.Body())
 	req.Header.Set(headerTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(headerNonce, nonce)
@@ -106,11 +107,15 @@ func verify(secret, service, method, target, ts, nonce, sig, hash string, now ti
 	if d := now.Sub(time.Unix(t, 0)); d > maxSkew || d < -maxSkew {
 		return "stale internal call"
 	}
-	want := signature(secret, service, method, target, t, nonce, hash)
-	if !hmac.Equal([]byte(want), []byte(sig)) {
-		return "bad internal signature"
+	// During a rotation the secret is a list, "signing,other": a call
+	// signed with any of them is accepted (docs/operations.md).
+	for _, sec := range strings.Split(secret, ",") {
+		want := signature(sec, service, method, target, t, nonce, hash)
+		if hmac.Equal([]byte(want), []byte(sig)) {
+			return ""
+		}
 	}
-	return ""
+	return "bad internal signature"
 }
 
 // nonceStore remembers the nonces of accepted calls for twice the skew

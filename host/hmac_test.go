@@ -371,3 +371,40 @@ func TestStructuredQueryArgumentsOverHTTP(t *testing.T) {
 	pp := startTwoProcesses(t, "")
 	checkStructuredQueryArgs(t, pp.a.URL, "over HTTP")
 }
+
+// Rotating the internal secret without refused calls: SX_INTERNAL_SECRET
+// may be a list, "signing,other". The first signs; a call signed with any
+// is accepted, so the rotation is old → "old,new" → "new,old" → new, each
+// step a rolling update whose old and new tasks accept each other.
+func TestInternalSecretRotation(t *testing.T) {
+	t.Parallel()
+	table := uniqueName("records")
+	execSQL(t, "create table "+table+" (note text)")
+	dir := t.TempDir()
+	fileA := writeFile(t, dir, "a.sx", serviceA)
+	fileB := writeFile(t, dir, "b.sx", fmt.Sprintf(serviceB, table))
+	pool := openPool(t, dbURL)
+	serveB := func(secret string) *served {
+		pb := newPlatform(t, []string{fileB}, host.Options{Secret: secret, DB: pool})
+		return serve(t, pb.Service("b"))
+	}
+	callFrom := func(secretA string, b *served) int {
+		pa := newPlatform(t, []string{fileA}, host.Options{Secret: secretA, DB: pool, Remote: map[string]string{"b": b.URL}})
+		return get(t, serve(t, pa.Service("a")).URL+"/via-b").Status
+	}
+	steps := []struct{ a, b string }{
+		{"old", "old,new"}, {"old,new", "old"}, // step 1: tasks on either side of the update
+		{"old,new", "new,old"}, {"new,old", "old,new"}, // step 2
+		{"new,old", "new"}, {"new", "new,old"}, // step 3
+	}
+	for _, st := range steps {
+		if s := callFrom(st.a, serveB(st.b)); s != 200 {
+			t.Errorf("a with %q calling b with %q: %d, want 200", st.a, st.b, s)
+		}
+	}
+	for _, st := range []struct{ a, b string }{{"new", "old"}, {"other", "old,new"}, {"new,old", "old"}} {
+		if s := callFrom(st.a, serveB(st.b)); s == 200 {
+			t.Errorf("a with %q calling b with %q was accepted", st.a, st.b)
+		}
+	}
+}
