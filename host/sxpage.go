@@ -294,7 +294,9 @@ func (p *Platform) publicURL(r *requestCtx, from *Service, service, path string)
 	if base != "" {
 		return strings.TrimRight(base, "/") + path
 	}
-	if from.Name == service || r == nil {
+	// A path for the service the browser is on (r.svc: for a fragment
+	// rendered in-process, the page's service, not the fragment's).
+	if r == nil || r.svc.Name == service {
 		return path
 	}
 	// Development: the services of one process listen on their :port of

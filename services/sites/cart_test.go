@@ -86,7 +86,10 @@ func supperID(t *testing.T) int64 {
 
 func TestCartOrders(t *testing.T) {
 	u := shared(t)
-	newVisitor(t).get(u["cart"] + "/orders/").want(401)
+	// Anonymous: sent to sign in (the service's SSO client), coming back here.
+	if a := newVisitor(t).get(u["cart"] + "/orders/").want(303); !strings.HasSuffix(a.Header.Get("Location"), "/auth/login?next=%2Forders%2F") {
+		t.Errorf("anonymous visitor sent to %q", a.Header.Get("Location"))
+	}
 	ben := member(t, u, "cart")
 	paid := scalar[int64](t, "select min(o.id) from orders o join users u on u.id = o.user_id where u.email = 'ben@coop.example'")
 	ben.get(u["cart"]+"/orders/").want(200).has("<h1>Your orders</h1>", `href="/orders/`+itoa(paid)+`/"`, "paid", "£11.45")

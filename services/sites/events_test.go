@@ -137,7 +137,10 @@ func TestEventsReserveTickets(t *testing.T) {
 
 func TestEventsTicketsPage(t *testing.T) {
 	u := shared(t)
-	newVisitor(t).get(u["events"] + "/tickets/").want(401)
+	// Anonymous: sent to sign in (the service's SSO client), coming back here.
+	if a := newVisitor(t).get(u["events"] + "/tickets/").want(303); !strings.HasSuffix(a.Header.Get("Location"), "/auth/login?next=%2Ftickets%2F") {
+		t.Errorf("anonymous visitor sent to %q", a.Header.Get("Location"))
+	}
 	ben := member(t, u, "events")
 	page := ben.get(u["events"] + "/tickets/").want(200)
 	page.has("<h1>Your tickets</h1>", "Spring supper", "Adult", "£18.00", "confirmed", `<svg xmlns="http://www.w3.org/2000/svg"`,

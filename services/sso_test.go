@@ -1,0 +1,561 @@
+package services_test
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rose-ash/sxhost/host"
+	"github.com/rose-ash/sxhost/internal/smtptest"
+	"github.com/rose-ash/sxhost/prims/mail"
+)
+
+// The SSO client of services/shared/auth.sx, through real sockets: each
+// service on its own port of 127.0.0.1, a browser whose cookie jar (like a
+// real browser's) does not separate ports, federation as the provider (its
+// magic-link login with the mail read from a real SMTP server, its
+// /oauth/authorize).
+
+type ssoNet struct {
+	t    *testing.T
+	plat *host.Platform
+	urls map[string]string
+	smtp *smtptest.Server
+	seen map[string]int
+}
+
+// ssoServices are the six services; a probe service beside them sets the
+// visitor cookie the services share, as market's add-to-cart does.
+var ssoServices = []string{"blog", "market", "cart", "events", "federation", "account"}
+
+func newSSONet(t *testing.T, opts host.Options) *ssoNet {
+	t.Helper()
+	srv := smtptest.Start(t, smtptest.Options{})
+	sender, err := mail.NewSMTP(mail.Config{URL: srv.URL(smtptest.Options{}), From: "Rose Ash <noreply@example.org>",
+		TLS: &tls.Config{RootCAs: srv.Roots}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Mailer = sender
+	exec(t, "delete from rate_limits") // every test comes from 127.0.0.1
+	files := []string{filepath.Join("testdata", "visitorprobe.sx")}
+	for _, n := range ssoServices {
+		files = append(files, n+".sx")
+	}
+	opts.DB = db
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	p, err := host.New(files, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &ssoNet{t: t, plat: p, urls: map[string]string{}, smtp: srv, seen: map[string]int{}}
+	lns := map[string]net.Listener{}
+	for _, svc := range p.Services() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns[svc.Name] = ln
+		n.urls[svc.Name] = "http://" + ln.Addr().String()
+		p.SetPublicURL(svc.Name, n.urls[svc.Name])
+	}
+	for _, svc := range p.Services() {
+		srv, ln := host.NewServer(svc), lns[svc.Name]
+		go srv.Serve(ln)
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.ShutdownWithContext(ctx)
+			ln.Close()
+		})
+	}
+	// The six as first-party public clients (PKCE), as the seed registers
+	// them, with this run's ports.
+	for _, s := range ssoServices {
+		exec(t, `insert into oauth_clients (client_id, name, client_type, redirect_uris, post_logout_redirect_uris, first_party)
+		         values ($1::text, $1::text, 'public', $2, $3, true)
+		         on conflict (client_id) do update set client_type = 'public', redirect_uris = excluded.redirect_uris,
+		           post_logout_redirect_uris = excluded.post_logout_redirect_uris, first_party = true, disabled_at = null`,
+			s, []string{n.urls[s] + "/auth/callback"}, []string{n.urls[s] + "/auth/logged-out", n.urls[s] + "/"})
+	}
+	return n
+}
+
+// fedLogin signs b in at federation by magic link: the login form, the
+// mail through SMTP, the link. next is where the link returns to.
+func (n *ssoNet) fedLogin(b *browser, email, next string) answer {
+	n.t.Helper()
+	fed := n.urls["federation"]
+	form := b.get(fed + "/auth/login?next=" + url.QueryEscape(next))
+	if form.Status != 200 {
+		n.t.Fatalf("federation login form: %d %s", form.Status, form.Body)
+	}
+	a := b.post(fed+"/auth/login", url.Values{"csrf_token": {b.csrf(form)}, "email": {email}, "next": {next}})
+	if a.Status != 303 {
+		n.t.Fatalf("federation login post: %d %s", a.Status, a.Body)
+	}
+	link := n.mailedLink(email)
+	return b.get(link)
+}
+
+// mailedLink sends federation's queued mail and returns the sign-in link
+// of the next message to email.
+func (n *ssoNet) mailedLink(email string) string {
+	n.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := n.plat.Service("federation").ProcessActivities(context.Background()); err != nil {
+			n.t.Fatal(err)
+		}
+		var to []*smtptest.Message
+		for _, m := range n.smtp.Messages() {
+			if strings.EqualFold(m.To[0], email) {
+				to = append(to, m)
+			}
+		}
+		if len(to) > n.seen[email] {
+			m := to[n.seen[email]]
+			n.seen[email]++
+			for _, l := range mail.Links(m.Text) {
+				if strings.Contains(l, "/auth/magic/") {
+					return l
+				}
+			}
+			n.t.Fatalf("no sign-in link in %q", m.Text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n.t.Fatalf("no mail to %s", email)
+	return ""
+}
+
+// navigate is a top-level navigation as a browser sends it.
+func navigate(b *browser, u string) answer {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	req.Header.Set("Sec-Fetch-Dest", "document")
+	req.Header.Set("Accept", "text/html")
+	return b.do(req)
+}
+
+// authorizeRequest checks a redirect to the provider's /oauth/authorize for
+// client and returns its query.
+func (n *ssoNet) authorizeRequest(a answer, client string) url.Values {
+	n.t.Helper()
+	loc, err := url.Parse(a.Header.Get("Location"))
+	if a.Status != 303 || err != nil || loc.Scheme+"://"+loc.Host != n.urls["federation"] || loc.Path != "/oauth/authorize" {
+		n.t.Fatalf("not a redirect to the provider's authorize endpoint: %d %v %s", a.Status, a.Header, a.Body)
+	}
+	q := loc.Query()
+	if q.Get("response_type") != "code" || q.Get("client_id") != client || q.Get("redirect_uri") != n.urls[client]+"/auth/callback" ||
+		q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 || len(q.Get("state")) < 32 {
+		n.t.Fatalf("authorize request %v", q)
+	}
+	return q
+}
+
+// authorize is the browser at the provider's authorize endpoint, signed in
+// there: the query the provider sends it back to the client with.
+func (n *ssoNet) authorize(b *browser, a answer, client string) url.Values {
+	n.t.Helper()
+	n.authorizeRequest(a, client)
+	back := b.get(a.Header.Get("Location"))
+	loc, err := url.Parse(back.Header.Get("Location"))
+	if back.Status != 303 || err != nil || !strings.HasPrefix(back.Header.Get("Location"), n.urls[client]+"/auth/callback?") {
+		n.t.Fatalf("authorize did not send the browser back to %s: %d %v %s", client, back.Status, back.Header, back.Body)
+	}
+	return loc.Query()
+}
+
+// callback is the browser coming back to client with params.
+func (n *ssoNet) callback(b *browser, client string, params url.Values) answer {
+	n.t.Helper()
+	return b.get(n.urls[client] + "/auth/callback?" + params.Encode())
+}
+
+// signIn signs b in on client through /auth/login (b must be signed in at
+// federation) and returns the callback's answer.
+func (n *ssoNet) signIn(b *browser, client, next string) answer {
+	n.t.Helper()
+	q := n.authorize(b, b.get(n.urls[client]+"/auth/login?next="+url.QueryEscape(next)), client)
+	return n.callback(b, client, q)
+}
+
+// member signs a new browser in at federation as a new address.
+func (n *ssoNet) member() (*browser, string) {
+	n.t.Helper()
+	b := newBrowser(n.t)
+	email := uniq(n.t) + "@example.org"
+	if a := n.fedLogin(b, email, "/"); a.Status != 303 {
+		n.t.Fatalf("magic link: %d %s", a.Status, a.Body)
+	}
+	return b, email
+}
+
+func (n *ssoNet) userID(email string) int64 {
+	n.t.Helper()
+	return scalar[int64](n.t, "select id from users where lower(email) = lower($1)", email)
+}
+
+// signedIn reports whether b is signed in on client: its /auth/login sends
+// a signed-in visitor straight back.
+func (n *ssoNet) signedIn(b *browser, client string) bool {
+	n.t.Helper()
+	a := b.get(n.urls[client] + "/auth/login?next=/here")
+	return a.Status == 303 && a.Header.Get("Location") == n.urls[client]+"/here"
+}
+
+func (n *ssoNet) cookie(b *browser, client, name string) string {
+	u, _ := url.Parse(n.urls[client])
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// Sign-in end to end: an anonymous visitor with a cart on market follows
+// /auth/login to the provider, signs in there by magic link (read from the
+// SMTP server), comes back through the provider's authorize step to
+// market's callback, which checks the state, exchanges the code, starts a
+// fresh session (no fixation) and returns to next; the anonymous cart is
+// adopted (user.login) and the anonymous key dropped.
+func TestSSOSignIn(t *testing.T) {
+	n := newSSONet(t, host.Options{})
+	b := newBrowser(t)
+	email := uniq(t) + "@example.org"
+
+	// An anonymous visitor with a cart line under the shared visitor key.
+	sid := "visitor-" + uniq(t)
+	if a := b.get(n.urls["probe"] + "/sid?v=" + sid); a.Body != sid {
+		t.Fatalf("probe: %d %s", a.Status, a.Body)
+	}
+	product := scalar[int64](t, `insert into products (slug, title, price) values ($1, 'Oats', 2.50) returning id`, "oats-"+uniq(t))
+	wantStatus(t, action(t, n.urls["cart"], "add-to-cart", map[string]any{"session-id": sid, "product-id": product, "quantity": 2}), 200)
+
+	login := b.get(n.urls["market"] + "/auth/login?next=" + url.QueryEscape("/veg/?page=2"))
+	q := n.authorizeRequest(login, "market")
+	before := n.cookie(b, "market", "sx_session_market")
+	if before == "" {
+		t.Fatal("no session cookie kept the sign-in's state")
+	}
+	// The provider: not signed in there yet, so its magic-link login, which
+	// returns to the authorize request.
+	toLogin := b.get(login.Header.Get("Location"))
+	if toLogin.Status != 303 || !strings.Contains(toLogin.Header.Get("Location"), "/auth/login?next=") {
+		t.Fatalf("authorize without a provider session: %d %v", toLogin.Status, toLogin.Header)
+	}
+	loginURL, _ := url.Parse(toLogin.Header.Get("Location"))
+	magic := n.fedLogin(b, email, loginURL.Query().Get("next"))
+	back := b.get(magic.Header.Get("Location"))
+	cb, err := url.Parse(back.Header.Get("Location"))
+	if back.Status != 303 || err != nil || !strings.HasPrefix(back.Header.Get("Location"), n.urls["market"]+"/auth/callback?") ||
+		cb.Query().Get("state") != q.Get("state") || cb.Query().Get("code") == "" {
+		t.Fatalf("after the magic link: %d %v (magic link: %d %v)", back.Status, back.Header, magic.Status, magic.Header)
+	}
+	code := cb.Query().Get("code")
+
+	// A state this browser did not start, or none: refused, code unused.
+	for _, bad := range []url.Values{{"code": {code}, "state": {"forged-" + q.Get("state")}}, {"code": {code}}} {
+		if a := n.callback(b, "market", bad); a.Status != 400 || !strings.Contains(a.Body, "state") {
+			t.Errorf("callback with state %q: %d %s", bad.Get("state"), a.Status, a.Body)
+		}
+	}
+	// Another browser cannot finish this browser's sign-in.
+	if a := n.callback(newBrowser(t), "market", cb.Query()); a.Status != 400 {
+		t.Errorf("callback in another browser: %d %s", a.Status, a.Body)
+	}
+
+	a := n.callback(b, "market", cb.Query())
+	if a.Status != 303 || a.Header.Get("Location") != n.urls["market"]+"/veg/?page=2" {
+		t.Fatalf("callback: %d %v %s", a.Status, a.Header, a.Body)
+	}
+	c := sessionCookie(t, a.Header)
+	if c == nil || c.Name != "sx_session_market" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || c.Value == before {
+		t.Errorf("session cookie after sign-in: %+v", c)
+	}
+	if !n.signedIn(b, "market") {
+		t.Error("not signed in on market after the callback")
+	}
+	// The state is used up.
+	if a := n.callback(b, "market", cb.Query()); a.Status != 400 {
+		t.Errorf("state used twice: %d %s", a.Status, a.Body)
+	}
+	// Fixation: the cookie the browser had before signing in signs no one in.
+	old := newBrowser(t)
+	u, _ := url.Parse(n.urls["market"])
+	old.jar.SetCookies(u, []*http.Cookie{{Name: "sx_session_market", Value: before}})
+	if n.signedIn(old, "market") {
+		t.Error("the pre-sign-in cookie is signed in")
+	}
+	// Signed in on market only: blog has its own session.
+	if n.signedIn(b, "blog") {
+		t.Error("signed in on blog without going through the provider")
+	}
+
+	// Adoption: cart's user.login moved the anonymous line to the user.
+	if _, err := n.plat.Service("cart").ProcessActivities(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	uid := n.userID(email)
+	if got := scalar[int64](t, "select count(*) from cart_items where user_id = $1 and product_id = $2 and quantity = 2 and session_id is null", uid, product); got != 1 {
+		t.Errorf("the anonymous cart was not adopted (%d lines)", got)
+	}
+	if a := b.get(n.urls["probe"] + "/sid"); a.Body != "" {
+		t.Errorf("the anonymous visitor key survived the sign-in: %q", a.Body)
+	}
+}
+
+// A code the provider refuses (used already), or an answer naming another
+// issuer, is a 400, not a session.
+func TestSSOCodeRefused(t *testing.T) {
+	n := newSSONet(t, host.Options{})
+	b, _ := n.member()
+	q := n.authorize(b, b.get(n.urls["blog"]+"/auth/login"), "blog")
+	exec(t, "update oauth_codes set used_at = now() where code = $1", sha256Hex(q.Get("code")))
+	if a := n.callback(b, "blog", q); a.Status != 400 || !strings.Contains(a.Body, "code") {
+		t.Errorf("callback with a used code: %d %s", a.Status, a.Body)
+	}
+	q = n.authorize(b, b.get(n.urls["blog"]+"/auth/login"), "blog")
+	q.Set("iss", "https://evil.example")
+	if a := n.callback(b, "blog", q); a.Status != 400 || !strings.Contains(a.Body, "iss") {
+		t.Errorf("callback from another issuer: %d %s", a.Status, a.Body)
+	}
+	if n.signedIn(b, "blog") {
+		t.Error("signed in with a refused answer")
+	}
+}
+
+// next must be a path on the service: anything else returns to /.
+func TestSSOOpenRedirectRefused(t *testing.T) {
+	n := newSSONet(t, host.Options{})
+	member, _ := n.member()
+	fed, _ := url.Parse(n.urls["federation"])
+	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", "/ok\r\nX: y"} {
+		// A browser signed in at the provider only.
+		b := newBrowser(t)
+		for _, c := range member.jar.Cookies(fed) {
+			if c.Name == "sx_session_federation" {
+				b.jar.SetCookies(fed, []*http.Cookie{c})
+			}
+		}
+		a := n.signIn(b, "events", next)
+		if a.Status != 303 || a.Header.Get("Location") != n.urls["events"]+"/" {
+			t.Errorf("next %q: %d %v", next, a.Status, a.Header.Get("Location"))
+		}
+	}
+	for _, c := range []struct{ path, want string }{
+		{"/auth/logged-out?state=" + url.QueryEscape("https://evil.example/"), n.urls["blog"] + "/"},
+		{"/auth/logged-out?state=" + url.QueryEscape("/after"), n.urls["blog"] + "/after"},
+		{"/auth/sso-clear?next=" + url.QueryEscape("https://evil.example/x"), n.urls["blog"] + "/"},
+		{"/auth/sso-clear?next=" + url.QueryEscape(n.urls["blog"]+".evil.example/x"), n.urls["blog"] + "/"},
+		{"/auth/sso-clear?next=" + url.QueryEscape(n.urls["cart"]+"/auth/sso-clear?next=/"), n.urls["cart"] + "/auth/sso-clear?next=/"},
+		{"/auth/sso-clear?next=" + url.QueryEscape(n.urls["federation"]+"/oauth/logout/next"), n.urls["federation"] + "/oauth/logout/next"},
+	} {
+		a := newBrowser(t).get(n.urls["blog"] + c.path)
+		if a.Status != 303 || a.Header.Get("Location") != c.want {
+			t.Errorf("%s: %d %s, want %s", c.path, a.Status, a.Header.Get("Location"), c.want)
+		}
+	}
+}
+
+// Silent sign-in: an anonymous visitor's first navigation asks the provider
+// with prompt=none; "not signed in" brings her back and is remembered, so
+// the next pages are served at once; requests that are not navigations
+// (crawlers, the runtime's requests) are never redirected. Signed in at
+// the provider, the silent attempt signs her in without a page of its own.
+func TestSSOSilentSignIn(t *testing.T) {
+	n := newSSONet(t, host.Options{})
+	b := newBrowser(t)
+	first := navigate(b, n.urls["blog"]+"/?x=1")
+	q := n.authorizeRequest(first, "blog")
+	if q.Get("prompt") != "none" {
+		t.Fatalf("first navigation: prompt %q", q.Get("prompt"))
+	}
+	back := n.authorize(b, first, "blog")
+	if back.Get("error") != "login_required" {
+		t.Fatalf("the provider's answer without a session: %v", back)
+	}
+	a := n.callback(b, "blog", back)
+	if a.Status != 303 || a.Header.Get("Location") != n.urls["blog"]+"/?x=1" {
+		t.Fatalf("login_required: %d %v %s", a.Status, a.Header, a.Body)
+	}
+	if a := navigate(b, n.urls["blog"]+"/?x=1"); a.Status != 200 {
+		t.Errorf("asked the provider again within 5 minutes: %d %v", a.Status, a.Header.Get("Location"))
+	}
+	crawler := newBrowser(t)
+	if a := crawler.get(n.urls["blog"] + "/"); a.Status != 200 {
+		t.Errorf("a request that is not a navigation was redirected: %d %v", a.Status, a.Header)
+	}
+
+	// A service the provider does not know at this address is not sent
+	// there (the visitor would be stranded on its error page).
+	exec(t, "update oauth_clients set redirect_uris = '{https://elsewhere.example/auth/callback}' where client_id = 'cart'")
+	if a := navigate(newBrowser(t), n.urls["cart"]+"/"); a.Status != 200 {
+		t.Errorf("an unregistered client sent the visitor to the provider: %d %v", a.Status, a.Header.Get("Location"))
+	}
+
+	c, _ := n.member()
+	nav := navigate(c, n.urls["blog"]+"/")
+	q = n.authorize(c, nav, "blog")
+	a = n.callback(c, "blog", q)
+	if a.Status != 303 || a.Header.Get("Location") != n.urls["blog"]+"/" || !n.signedIn(c, "blog") {
+		t.Errorf("silent sign-in: %d %v", a.Status, a.Header.Get("Location"))
+	}
+}
+
+// The grant is checked at most every sso-grant-recheck seconds (60; one
+// here): a revoked grant ends the session at the next check; within the
+// interval no check is made.
+func TestSSOGrantRevokedEndsSession(t *testing.T) {
+	n := newSSONet(t, host.Options{})
+	n.plat.Service("events").Env().Define("sso-grant-recheck", int64(1))
+	b, email := n.member()
+	if a := n.signIn(b, "events", "/"); a.Status != 303 {
+		t.Fatalf("sign in: %d %s", a.Status, a.Body)
+	}
+	grant := scalar[int64](t, "select id from oauth_grants where user_id = $1 and client_id = 'events' and revoked_at is null", n.userID(email))
+	wantStatus(t, action(t, n.urls["federation"], "revoke-grant", map[string]any{"grant-id": grant}), 200)
+	if a := navigate(b, n.urls["events"]+"/tickets/"); a.Status != 200 || !n.signedIn(b, "events") {
+		t.Fatalf("signed out before the check was due: %d", a.Status)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if a := navigate(b, n.urls["events"]+"/tickets/"); a.Status != 303 || !strings.Contains(a.Header.Get("Location"), "/auth/login?next=") {
+		t.Errorf("the :auth :user page after the grant's revocation: %d %v", a.Status, a.Header.Get("Location"))
+	}
+	if n.signedIn(b, "events") {
+		t.Error("still signed in after the grant was revoked and the check was due")
+	}
+}
+
+// Sign-out: POST with the CSRF token only; the local session ends, the
+// grant is revoked and the provider's end-session ends the login session
+// and passes through every service signed in to (sso-clear), then back to
+// the page through /auth/logged-out: signed out everywhere.
+func TestSSOSignOutEverywhere(t *testing.T) {
+	n := newSSONet(t, host.Options{})
+	b, email := n.member()
+	for _, s := range []string{"cart", "blog", "account"} {
+		n.signIn(b, s, "/")
+	}
+	if a := b.post(n.urls["cart"]+"/auth/logout", url.Values{"next": {"/x"}}); a.Status != 403 {
+		t.Errorf("sign-out without the CSRF token: %d %s", a.Status, a.Body)
+	}
+	if !n.signedIn(b, "cart") {
+		t.Fatal("a refused sign-out signed out")
+	}
+	page := b.get(n.urls["cart"] + "/auth/logout?next=/x")
+	if page.Status != 200 || !strings.Contains(page.Body, `action="/auth/logout"`) {
+		t.Fatalf("sign-out page: %d %s", page.Status, page.Body)
+	}
+	a := b.post(n.urls["cart"]+"/auth/logout", url.Values{"csrf_token": {b.csrf(page)}, "next": {"/x"}})
+	loc, _ := url.Parse(a.Header.Get("Location"))
+	if a.Status != 303 || loc == nil || loc.Scheme+"://"+loc.Host+loc.Path != n.urls["federation"]+"/oauth/logout" ||
+		loc.Query().Get("client_id") != "cart" || loc.Query().Get("post_logout_redirect_uri") != n.urls["cart"]+"/auth/logged-out" ||
+		loc.Query().Get("state") != "/x" {
+		t.Fatalf("sign-out: %d %v", a.Status, a.Header)
+	}
+	// Follow the chain as a browser does.
+	var visited []string
+	for a.Status == 303 && len(visited) < 20 {
+		next := a.Header.Get("Location")
+		visited = append(visited, next)
+		if next == n.urls["cart"]+"/x" {
+			break // back on the page
+		}
+		a = b.get(next)
+	}
+	if len(visited) == 0 || visited[len(visited)-1] != n.urls["cart"]+"/x" {
+		t.Errorf("the logout chain did not come back to the page: %q", visited)
+	}
+	for _, s := range []string{"cart", "blog", "account"} {
+		if n.signedIn(b, s) {
+			t.Errorf("still signed in on %s after signing out on cart", s)
+		}
+	}
+	if got := scalar[int64](t, "select count(*) from oauth_grants where user_id = $1 and revoked_at is null", n.userID(email)); got != 0 {
+		t.Errorf("%d live grants after sign-out", got)
+	}
+	// And the provider: a new sign-in needs the magic link again.
+	if q := n.authorizeRequest(b.get(n.urls["market"]+"/auth/login"), "market"); q != nil {
+		if a := b.get(n.urls["federation"] + "/oauth/authorize?" + q.Encode()); !strings.Contains(a.Header.Get("Location"), "/auth/login") {
+			t.Errorf("still signed in at the provider: %d %v", a.Status, a.Header)
+		}
+	}
+}
+
+// sso-clear ends the service's session (one hop of the provider's chain).
+func TestSSOClear(t *testing.T) {
+	n := newSSONet(t, host.Options{})
+	b, _ := n.member()
+	n.signIn(b, "account", "/")
+	n.signIn(b, "blog", "/")
+	a := b.get(n.urls["account"] + "/auth/sso-clear?next=" + url.QueryEscape(n.urls["blog"]+"/auth/sso-clear?next=/"))
+	if a.Status != 303 || n.signedIn(b, "account") || !n.signedIn(b, "blog") {
+		t.Errorf("sso-clear on account: %d, account %v, blog %v", a.Status, n.signedIn(b, "account"), n.signedIn(b, "blog"))
+	}
+	b.get(a.Header.Get("Location"))
+	if n.signedIn(b, "blog") {
+		t.Error("the chain's next hop did not sign out of blog")
+	}
+}
+
+// Secure cookies in production.
+func TestSSOSecureCookies(t *testing.T) {
+	n := newSSONet(t, host.Options{SecureCookies: true})
+	a := newBrowser(t).get(n.urls["market"] + "/auth/login?next=/")
+	c := sessionCookie(t, a.Header)
+	if c == nil || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("session cookie in production: %+v", c)
+	}
+}
+
+// The account menu: a sign-in link for anonymous visitors (to the page's
+// own /auth/login, with next), the e-mail and the menu for a user, with an
+// in-place sign-out form when the page's CSRF token is given.
+func TestSSOAuthMenu(t *testing.T) {
+	n := newSSONet(t, host.Options{})
+	email := uniq(t) + "@example.org"
+	uid := scalar[int64](t, "insert into users (email) values ($1) returning id", email)
+	frag := func(q string) string {
+		t.Helper()
+		resp, err := http.Get(n.urls["account"] + "/internal/fragments/auth-menu?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	anon := frag("next=" + url.QueryEscape("/veg/?a=1&b=2"))
+	if !strings.Contains(anon, `href="/auth/login?next=%2Fveg%2F%3Fa%3D1%26b%3D2"`) || !strings.Contains(anon, "Sign in") {
+		t.Errorf("anonymous menu: %s", anon)
+	}
+	desktop := frag(url.Values{"user-id": {itoa(uid)}, "next": {"/p"}, "csrf": {"tok123"}}.Encode())
+	for _, want := range []string{"<details", "<summary", email, `href="` + n.urls["account"] + `/"`, `href="` + n.urls["account"] + `/orders/"`,
+		`href="` + n.urls["account"] + `/tickets/"`, `action="/auth/logout"`, `name="csrf_token" value="tok123"`} {
+		if !strings.Contains(desktop, want) {
+			t.Errorf("desktop menu lacks %q: %s", want, desktop)
+		}
+	}
+	mobile := frag(url.Values{"user-id": {itoa(uid)}, "next": {"/p"}, "variant": {"mobile"}}.Encode())
+	if strings.Contains(mobile, "<details") || !strings.Contains(mobile, email) || !strings.Contains(mobile, `href="/auth/logout?next=%2Fp"`) {
+		t.Errorf("mobile menu: %s", mobile)
+	}
+	if evil := frag("next=" + url.QueryEscape("https://evil.example/")); !strings.Contains(evil, `next=%2F"`) {
+		t.Errorf("menu with a foreign next: %s", evil)
+	}
+}
+
