@@ -558,4 +558,3 @@ func TestSSOAuthMenu(t *testing.T) {
 		t.Errorf("menu with a foreign next: %s", evil)
 	}
 }
-
