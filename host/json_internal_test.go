@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rose-ash/sxhost/runtime"
 )
 
 // The fast path for plain strings must write exactly what encoding/json
@@ -43,4 +46,46 @@ func TestJSONStringMatchesEncodingJSON(t *testing.T) {
 			t.Fatalf("%q: wrote %s, encoding/json %s", s, got.String(), want)
 		}
 	}
+}
+
+// BenchmarkJSONRows24 encodes a 24-row answer (id, name with some escaping,
+// numeric price) as sxhost does (sx) and as encoding/json does from
+// structs (peer), for the query-path figures in docs/benchmarks.md.
+func BenchmarkJSONRows24(b *testing.B) {
+	type product struct {
+		ID    int64       `json:"id"`
+		Name  string      `json:"name"`
+		Price json.Number `json:"price"`
+	}
+	var ps []product
+	var rows []runtime.Value
+	for i := range 24 {
+		name := "Product " + strconv.Itoa(i)
+		if i%10 == 0 {
+			name = `Widget "` + strconv.Itoa(i) + `" <Deluxe> & Co`
+		}
+		price := strconv.Itoa(i*37%1000) + ".20"
+		ps = append(ps, product{int64(i), name, json.Number(price)})
+		d, _ := runtime.ParseDecimal(price)
+		rows = append(rows, runtime.NewDictOf([]string{"id", "name", "price"}, []runtime.Value{int64(i), name, d}))
+	}
+	list := runtime.NewList(rows...)
+	want, _ := json.Marshal(ps)
+	var buf bytes.Buffer
+	if err := toJSON(&buf, list); err != nil || buf.String() != string(want) {
+		b.Fatalf("%v\n%s\n%s", err, buf.String(), want)
+	}
+	b.Run("sx", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf.Reset()
+			toJSON(&buf, list)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			json.Marshal(ps)
+		}
+	})
 }
