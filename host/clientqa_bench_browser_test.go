@@ -223,7 +223,7 @@ func benchGo(b *testing.B, tab context.Context, url string) {
 		if (document.documentElement.dataset.sxReady === 'true') r(true); else if (Date.now() - t0 > 10000) r(false); else setTimeout(p, 5); })(); })`)
 }
 
-func median(xs []float64) float64 {
+func benchMedian(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	if len(s) == 0 {
@@ -235,10 +235,10 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// pageBytes is what the current document's load transferred: the document
+// benchPageBytes is what the current document's load transferred: the document
 // and every resource it fetched (Resource Timing transferSize: headers and
 // body as received; 0 for what came from the cache).
-const pageBytes = `performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+const benchPageBytes = `performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
 	.reduce((n, e) => n + e.transferSize, 0)`
 
 // BenchmarkBrowserBoostedBytes compares a boosted navigation between two
@@ -258,7 +258,7 @@ func BenchmarkBrowserBoostedBytes(b *testing.B) {
 				benchGo(b, tab, base+"/"+shape+"/1")
 				// The full load of post 3, components cached.
 				benchGo(b, tab, base+"/"+shape+"/3")
-				full = benchEval[float64](b, tab, pageBytes)
+				full = benchEval[float64](b, tab, benchPageBytes)
 				// From post 2, a boosted link to post 3.
 				benchGo(b, tab, base+"/"+shape+"/2")
 				boosted = benchEval[float64](b, tab, `new Promise((r) => {
@@ -290,7 +290,7 @@ func BenchmarkBrowserBoostedBytes(b *testing.B) {
 			if strings.Contains(boostedBody, "defcomp") || strings.Contains(fullBody, "defcomp") {
 				b.Fatal("the components travelled again")
 			}
-			b.ReportMetric(100*float64(gzipLen(boostedBody))/float64(gzipLen(fullBody)), "gzip-boosted-%")
+			b.ReportMetric(100*float64(benchGzipLen(boostedBody))/float64(benchGzipLen(fullBody)), "gzip-boosted-%")
 		})
 	}
 }
@@ -347,11 +347,11 @@ func BenchmarkBrowserRenderList(b *testing.B) {
 		sxMs = append(sxMs, last.SX...)
 		htmlMs = append(htmlMs, last.HTML...)
 	}
-	b.ReportMetric(median(ratios), "client/html")
-	b.ReportMetric(median(layoutRatios), "client/html-layout")
-	b.ReportMetric(median(stringRatios), "string/html")
-	b.ReportMetric(median(sxMs), "client-ms")
-	b.ReportMetric(median(htmlMs), "html-ms")
+	b.ReportMetric(benchMedian(ratios), "client/html")
+	b.ReportMetric(benchMedian(layoutRatios), "client/html-layout")
+	b.ReportMetric(benchMedian(stringRatios), "string/html")
+	b.ReportMetric(benchMedian(sxMs), "client-ms")
+	b.ReportMetric(benchMedian(htmlMs), "html-ms")
 	b.ReportMetric(float64(last.SXBytes), "sx-B")
 	b.ReportMetric(float64(last.HTMLBytes), "html-B")
 }
@@ -417,15 +417,15 @@ func BenchmarkBrowserBoot(b *testing.B) {
 			warm, warmCPU = append(warm, w), append(warmCPU, c)
 		}
 	}
-	b.ReportMetric(median(cold), "cold-ms")
-	b.ReportMetric(median(warm), "warm-ms")
+	b.ReportMetric(benchMedian(cold), "cold-ms")
+	b.ReportMetric(benchMedian(warm), "warm-ms")
 	// The fastest load is the one least disturbed by other processes.
 	b.ReportMetric(slices.Min(cold), "cold-min-ms")
 	b.ReportMetric(slices.Min(warm), "warm-min-ms")
-	b.ReportMetric(median(coldCPU), "cold-cpu-ms")
-	b.ReportMetric(median(second), "second-ms")
-	b.ReportMetric(median(secondCPU), "second-cpu-ms")
-	b.ReportMetric(median(warmCPU), "warm-cpu-ms")
+	b.ReportMetric(benchMedian(coldCPU), "cold-cpu-ms")
+	b.ReportMetric(benchMedian(second), "second-ms")
+	b.ReportMetric(benchMedian(secondCPU), "second-cpu-ms")
+	b.ReportMetric(benchMedian(warmCPU), "warm-cpu-ms")
 }
 
 // scriptSeconds is the renderer's ScriptDuration metric (seconds).
@@ -444,8 +444,8 @@ func scriptSeconds(b *testing.B, tab context.Context) float64 {
 	return 0
 }
 
-// gzipLen is the size of s gzipped at the default level.
-func gzipLen(s string) int {
+// benchGzipLen is the size of s gzipped at the default level.
+func benchGzipLen(s string) int {
 	var buf bytes.Buffer
 	w := gzip.NewWriter(&buf)
 	w.Write([]byte(s))

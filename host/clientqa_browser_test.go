@@ -54,9 +54,9 @@ var qaSwapStyles = []struct{ style, want string }{
 	{"none", `<div id="sw-none"><b>old</b></div>`},
 }
 
-// rh is the URL of qaService's /rh route answering with the given response
+// qaRH is the URL of qaService's /rh route answering with the given response
 // headers (name, value pairs) and a hit labelled label.
-func rh(label string, headers ...string) string {
+func qaRH(label string, headers ...string) string {
 	var b strings.Builder
 	b.WriteString("{")
 	for i := 0; i+1 < len(headers); i += 2 {
@@ -161,7 +161,7 @@ func qaService() string {
       (button :id "t-this" :sx-get "/hit?label=this" :sx-target "this" "this"))
 
     (section :id "select"
-      (button :id "sel" :sx-get "` + rh("sel") + `" :sx-select ".extra" :sx-target "#sel-out" "select") ` + out("sel-out") + `
+      (button :id "sel" :sx-get "` + qaRH("sel") + `" :sx-select ".extra" :sx-target "#sel-out" "select") ` + out("sel-out") + `
       (button :id "oob" :sx-get "/oob" :sx-target "#oob-out" "oob") ` + out("oob-out") + `
       (div :id "oob-1" "one") (div :id "oob-2" (span "two")) (div :id "oob-3" (i "a")) (div :id "oob-4" (i "z")) (div :id "oob-5" "five"))
 
@@ -190,19 +190,19 @@ func qaService() string {
       (button :id "br" :sx-get "/broken-render" :sx-target "#br-out" "broken") ` + out("br-out") + `)
 
     (section :id "resp"
-      (button :id "r-trig" :sx-get "` + rh("trig", "SX-Trigger", `{"qa-a":{"n":1}}`, "SX-Trigger-After-Swap", "qa-b", "SX-Trigger-After-Settle", "qa-c, qa-d") + `" :sx-target "#r-out" "trigger")
-      (button :id "r-retarget" :sx-get "` + rh("retarget", "SX-Retarget", "#r-other") + `" :sx-target "#r-out" "retarget")
-      (button :id "r-reswap" :sx-get "` + rh("reswap", "SX-Reswap", "beforeend") + `" :sx-target "#r-keep" "reswap")
-      (button :id "r-reselect" :sx-get "` + rh("reselect", "SX-Reselect", ".extra") + `" :sx-target "#r-sel" "reselect")
-      (button :id "r-push" :sx-get "` + rh("push", "SX-Push-Url", "/pushed") + `" :sx-target "#r-out" "push")
-      (button :id "r-replace" :sx-get "` + rh("replace", "SX-Replace-Url", "/replaced") + `" :sx-target "#r-out" "replace")
-      (button :id "r-redirect" :sx-get "` + rh("redirect", "SX-Redirect", "/landed") + `" :sx-target "#r-out" "redirect")
+      (button :id "r-trig" :sx-get "` + qaRH("trig", "SX-Trigger", `{"qa-a":{"n":1}}`, "SX-Trigger-After-Swap", "qa-b", "SX-Trigger-After-Settle", "qa-c, qa-d") + `" :sx-target "#r-out" "trigger")
+      (button :id "r-retarget" :sx-get "` + qaRH("retarget", "SX-Retarget", "#r-other") + `" :sx-target "#r-out" "retarget")
+      (button :id "r-reswap" :sx-get "` + qaRH("reswap", "SX-Reswap", "beforeend") + `" :sx-target "#r-keep" "reswap")
+      (button :id "r-reselect" :sx-get "` + qaRH("reselect", "SX-Reselect", ".extra") + `" :sx-target "#r-sel" "reselect")
+      (button :id "r-push" :sx-get "` + qaRH("push", "SX-Push-Url", "/pushed") + `" :sx-target "#r-out" "push")
+      (button :id "r-replace" :sx-get "` + qaRH("replace", "SX-Replace-Url", "/replaced") + `" :sx-target "#r-out" "replace")
+      (button :id "r-redirect" :sx-get "` + qaRH("redirect", "SX-Redirect", "/landed") + `" :sx-target "#r-out" "redirect")
       (button :id "r-page-redirect" :sx-get "/go-away" :sx-target "#r-out" "page redirect")
-      (button :id "r-location" :sx-get "` + rh("location", "SX-Location", "/landed") + `" :sx-target "#r-out" "location")
+      (button :id "r-location" :sx-get "` + qaRH("location", "SX-Location", "/landed") + `" :sx-target "#r-out" "location")
       (button :id "a-push" :sx-get "/hit?label=apush" :sx-push-url "true" :sx-target "#r-out" "push attr")
       (button :id "a-push-path" :sx-get "/hit?label=apushpath" :sx-push-url "/elsewhere" :sx-target "#r-out" "push path")
       (button :id "a-replace" :sx-get "/hit?label=areplace" :sx-replace-url "true" :sx-target "#r-out" "replace attr")
-      (button :id "r-refresh" :sx-get "` + rh("refresh", "SX-Refresh", "true") + `" :sx-target "#r-out" "refresh")
+      (button :id "r-refresh" :sx-get "` + qaRH("refresh", "SX-Refresh", "true") + `" :sx-target "#r-out" "refresh")
       ` + out("r-out") + out("r-other") + `(div :id "r-keep" (b "kept")) ` + out("r-sel") + `)
 
     (section :id "events"
@@ -316,7 +316,7 @@ func (p *qaPage) settled(id string) {
 	p.until(id+" settles", `__qa.has('afterSettle `+id+`')`)
 }
 
-func html(id string) string { return `document.getElementById('` + id + `').innerHTML` }
+func qaInner(id string) string { return `document.getElementById('` + id + `').innerHTML` }
 
 func TestBrowserQATriggerModifiers(t *testing.T) {
 	t.Parallel()
@@ -381,7 +381,7 @@ func TestBrowserQATriggerModifiers(t *testing.T) {
 func TestBrowserQAAutoTriggers(t *testing.T) {
 	t.Parallel()
 	p := openQA(t, "/auto")
-	p.until("load: the element loads itself", html("ld")+` === '<span class="hit" id="hit-load">load</span>'`)
+	p.until("load: the element loads itself", qaInner("ld")+` === '<span class="hit" id="hit-load">load</span>'`)
 	p.until("every: repeated requests", `document.querySelectorAll('#ev .hit').length >= 3`)
 	p.do(`document.getElementById('ev').remove()`)
 	// An observer of the test's own reports when the element is out of
@@ -409,38 +409,38 @@ func TestBrowserQASwapsAndTargets(t *testing.T) {
 	}
 	for _, s := range qaSwapStyles {
 		p.settled("do-" + s.style)
-		p.check("sx-swap "+s.style, html("w-"+s.style)+" === "+jsString(s.want))
+		p.check("sx-swap "+s.style, qaInner("w-"+s.style)+" === "+qaJSString(s.want))
 	}
 
 	p.click("t-default")
-	p.until("default target: the element itself", html("t-default")+` === '<span class="hit" id="hit-default">default</span>'`)
+	p.until("default target: the element itself", qaInner("t-default")+` === '<span class="hit" id="hit-default">default</span>'`)
 	p.click("t-sel")
-	p.until("CSS selector target", html("t-sel-box")+` === '<span class="hit" id="hit-sel">sel</span>'`)
+	p.until("CSS selector target", qaInner("t-sel-box")+` === '<span class="hit" id="hit-sel">sel</span>'`)
 	p.click("t-closest")
-	p.until("closest target", html("t-wrap")+` === '<span class="hit" id="hit-closest">closest</span>'`)
+	p.until("closest target", qaInner("t-wrap")+` === '<span class="hit" id="hit-closest">closest</span>'`)
 	p.click("t-find")
-	p.until("find target", html("t-find")+` === '<span class="inner"><span class="hit" id="hit-find">find</span></span><span class="other">y</span>'`)
+	p.until("find target", qaInner("t-find")+` === '<span class="inner"><span class="hit" id="hit-find">find</span></span><span class="other">y</span>'`)
 	p.click("t-this")
-	p.until("this target", html("t-this")+` === '<span class="hit" id="hit-this">this</span>'`)
+	p.until("this target", qaInner("t-this")+` === '<span class="hit" id="hit-this">this</span>'`)
 
 	// sx-select picks a part of the answer.
 	p.click("sel")
-	p.until("sx-select", html("sel-out")+` === '<em class="extra">extra sel</em>'`)
+	p.until("sx-select", qaInner("sel-out")+` === '<em class="extra">extra sel</em>'`)
 
 	// sx-swap-oob parts go to their ids with their own styles; the rest to the target.
 	p.click("oob")
 	p.settled("oob")
-	p.check("the main part", html("oob-out")+` === '<span class="hit">main</span>'`)
+	p.check("the main part", qaInner("oob-out")+` === '<span class="hit">main</span>'`)
 	p.check("oob true (outerHTML)", `document.getElementById('oob-1').outerHTML === '<div id="oob-1">replaced</div>'`)
-	p.check("oob innerHTML", html("oob-2")+` === '<b>inner</b>'`)
-	p.check("oob beforeend", html("oob-3")+` === '<i>a</i><i>end</i>'`)
-	p.check("oob afterbegin", html("oob-4")+` === '<i>begin</i><i>z</i>'`)
+	p.check("oob innerHTML", qaInner("oob-2")+` === '<b>inner</b>'`)
+	p.check("oob beforeend", qaInner("oob-3")+` === '<i>a</i><i>end</i>'`)
+	p.check("oob afterbegin", qaInner("oob-4")+` === '<i>begin</i><i>z</i>'`)
 	p.check("oob delete", `document.getElementById('oob-5') === null`)
 	p.check("oob parts leave no copy or attribute behind", `document.querySelectorAll('[sx-swap-oob]').length === 0 && document.querySelectorAll('#oob-1').length === 1`)
 
 	// A text/sx answer (a page) is rendered by the client with the bundle's components.
 	p.click("rows")
-	p.until("text/sx rendered", html("rows-out")+` === '<ul id="rows-list"><li class="row">row 1</li><li class="row">row 2</li></ul>'`)
+	p.until("text/sx rendered", qaInner("rows-out")+` === '<ul id="rows-list"><li class="row">row 1</li><li class="row">row 2</li></ul>'`)
 }
 
 func TestBrowserQARequestHeadersAndParams(t *testing.T) {
@@ -493,7 +493,7 @@ func TestBrowserQARequestHeadersAndParams(t *testing.T) {
 	}
 	for _, v := range []string{"put", "patch", "delete"} {
 		p.settled("v-" + v)
-		p.check("sx-"+v, html("v-"+v+"-out")+` === '<span class="hit">`+strings.ToUpper(v)+`</span>'`)
+		p.check("sx-"+v, qaInner("v-"+v+"-out")+` === '<span class="hit">`+strings.ToUpper(v)+`</span>'`)
 	}
 }
 
@@ -508,7 +508,7 @@ func TestBrowserQAConfirmIndicatorOn(t *testing.T) {
 	p.check("declined: nothing sent", `__qa.sent('label=cf') === 0 && __asked.length === 1 && __asked[0] === 'Really do it?'`)
 	p.click("cf")
 	p.check("accepted: sent", `__qa.sent('label=cf') === 1 && __asked.length === 2`)
-	p.until("confirmed request swapped", html("cf-out")+` !== ''`)
+	p.until("confirmed request swapped", qaInner("cf-out")+` !== ''`)
 
 	// sx-indicator and sx-disabled-elt hold while the request is out and
 	// are undone afterwards.
@@ -565,10 +565,10 @@ func TestBrowserQAResponseHeaders(t *testing.T) {
 	p.check("SX-Retarget", `document.querySelector('#r-other #hit-retarget') && !document.querySelector('#r-out #hit-retarget')`)
 	p.click("r-reswap")
 	p.settled("r-reswap")
-	p.check("SX-Reswap", html("r-keep")+` === '<b>kept</b><span class="hit" id="hit-reswap">reswap</span><em class="extra">extra reswap</em>'`)
+	p.check("SX-Reswap", qaInner("r-keep")+` === '<b>kept</b><span class="hit" id="hit-reswap">reswap</span><em class="extra">extra reswap</em>'`)
 	p.click("r-reselect")
 	p.settled("r-reselect")
-	p.check("SX-Reselect", html("r-sel")+` === '<em class="extra">extra reselect</em>'`)
+	p.check("SX-Reselect", qaInner("r-sel")+` === '<em class="extra">extra reselect</em>'`)
 
 	// sx-push-url and sx-replace-url on the element: the request's URL or
 	// the one given.
@@ -623,7 +623,7 @@ func TestBrowserQAEventsAndErrors(t *testing.T) {
 	p.check("cancelled sx:beforeRequest: nothing sent", `__qa.has('beforeRequest ev-cancel-req') && __qa.sent('label=cancelreq') === 0`)
 	p.click("ev-cancel-swap")
 	p.until("cancelled sx:beforeSwap", `__qa.has('beforeSwap ev-cancel-swap')`)
-	p.check("nothing swapped", html("ev-out")+` === '<b>untouched</b>' && !__qa.has('afterSwap ev-cancel-swap')`)
+	p.check("nothing swapped", qaInner("ev-out")+` === '<b>untouched</b>' && !__qa.has('afterSwap ev-cancel-swap')`)
 	p.click("ev-ok")
 	p.settled("ev-ok")
 	p.check("the whole cycle in order, sx:load on the new content", `JSON.stringify(__qa.ev.filter((e) => e.endsWith(' ev-ok') || e === 'load hit-evok')) ===
@@ -634,7 +634,7 @@ func TestBrowserQAEventsAndErrors(t *testing.T) {
 	p.click("er-shown")
 	p.until("sx:responseError", `__qa.has('responseError er-shown')`)
 	p.check("the error target shows the server's message", `document.getElementById('er-msg').textContent === 'the name is missing'`)
-	p.check("marked .sx-error, page intact", `document.getElementById('er-shown').classList.contains('sx-error') && `+html("er-out")+` === '<b>intact</b>'`)
+	p.check("marked .sx-error, page intact", `document.getElementById('er-shown').classList.contains('sx-error') && `+qaInner("er-out")+` === '<b>intact</b>'`)
 	p.click("er-logged")
 	p.until("logged to the console", `__qa.has('responseError er-logged') && __qa.errors.some((e) => e.includes('422') && e.includes('the name is missing'))`)
 	p.check("the console case leaves the error target alone", `document.getElementById('er-msg').textContent === 'the name is missing'`)
@@ -667,7 +667,7 @@ func TestBrowserQAMountErrorBox(t *testing.T) {
 	p.check("the box is visible", `document.querySelector('#m .sx-render-error').getBoundingClientRect().height > 0`)
 }
 
-// jsString quotes s as a JavaScript string literal.
-func jsString(s string) string {
+// qaJSString quotes s as a JavaScript string literal.
+func qaJSString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
 }
