@@ -23,6 +23,7 @@ import (
 	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
 	qrprims "github.com/rose-ash/sxhost/prims/qr"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+	sumupprims "github.com/rose-ash/sxhost/prims/sumup"
 	"github.com/rose-ash/sxhost/runtime"
 	"github.com/rose-ash/sxhost/stdlib"
 )
@@ -201,6 +202,7 @@ func (p *Platform) newEnv() *runtime.Env {
 	env.DefinePrimitives(qrprims.Primitives()...)
 	env.DefinePrimitives(htmlsafe.Primitives()...)
 	env.DefinePrimitives(oidcprims.Primitives()...)
+	env.DefinePrimitives(sumupprims.Primitives(p.opts.Getenv)...)
 	env.DefinePrimitives(p.ioPrimitives()...)
 	return env
 }

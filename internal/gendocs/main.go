@@ -13,6 +13,7 @@ import (
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
+	sumupprims "github.com/rose-ash/sxhost/prims/sumup"
 	"github.com/rose-ash/sxhost/stdlib"
 )
 
@@ -21,7 +22,7 @@ func main() {
 	switch {
 	case len(os.Args) == 2:
 		out = os.Args[1]
-		page = stdlib.Reference(sqlprims.Primitives(), cacheprims.Primitives(), oidcprims.Primitives())
+		page = stdlib.Reference(sqlprims.Primitives(), cacheprims.Primitives(), oidcprims.Primitives(), sumupprims.Primitives(nil))
 	case len(os.Args) > 3 && os.Args[1] == "-services":
 		out = os.Args[2]
 		p, err := host.New(os.Args[3:], host.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
