@@ -129,6 +129,30 @@ ensure_chromium() {
   apt_install chromium || echo "no Chromium: the browser tests will skip" >&2
 }
 
+# ensure_dockerd makes sure a Docker daemon answers (make image,
+# make deploy-smoke). When none does, a private one starts as root with
+# its data, exec root, pid file and socket in the services directory
+# (DOCKER_HOST points at it; it stops with stop_services, its images
+# with it); docker.io is installed with apt when dockerd is missing.
+ensure_dockerd() {
+  docker info >/dev/null 2>&1 && return 0
+  command -v dockerd >/dev/null || apt_install docker.io || return 1
+  [ "$(id -u)" = 0 ] || { echo "no Docker daemon answers, and starting one needs root" >&2; return 1; }
+  services_dir
+  local d="$SX_SERVICES_DIR/docker"
+  mkdir -p "$d"
+  export DOCKER_HOST="unix://$d/docker.sock"
+  dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/docker.pid" \
+    -H "$DOCKER_HOST" >"$d/dockerd.log" 2>&1 &
+  for _ in $(seq 60); do
+    docker info >/dev/null 2>&1 && { echo "started a private dockerd ($d)" >&2; return 0; }
+    sleep 0.5
+  done
+  echo "dockerd did not start; its log:" >&2
+  tail -20 "$d/dockerd.log" >&2
+  return 1
+}
+
 # stop_private stops the servers of one private directory and removes it.
 stop_private() {
   local dir="$1"
@@ -144,6 +168,14 @@ stop_private() {
     pid=$(cat "$dir/redis.pid")
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  if [ -f "$dir/docker/docker.pid" ]; then
+    local dpid
+    dpid=$(cat "$dir/docker/docker.pid")
+    kill "$dpid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+    # Overlay mounts of a stopped daemon would keep rm from removing them.
+    grep -o " $dir/docker/[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   fi
   rm -rf "$dir"
 }
