@@ -18,6 +18,9 @@ import (
 // oidcTables are the identity domain's tables of 0011_oidc.
 var oidcTables = []string{"oauth_sessions", "oauth_tokens", "oidc_keys", "rate_limits"}
 
+// socialTables are the federation domain's tables of 0016_local_follows.
+var socialTables = []string{"ap_local_follows"}
+
 // platformTables is every table 0002_platform creates, by domain
 // (platform.md §1).
 var platformTables = map[string][]string{
@@ -138,6 +141,9 @@ func TestPlatformSchema(t *testing.T) {
 		for _, name := range oidcTables {
 			expected[name] = true
 		}
+		for _, name := range socialTables {
+			expected[name] = true
+		}
 		for _, name := range want {
 			expected[name] = true
 		}
@@ -157,6 +163,9 @@ func TestPlatformSchema(t *testing.T) {
 		}
 		for _, name := range oidcTables {
 			domainOf[name] = "identity"
+		}
+		for _, name := range socialTables {
+			domainOf[name] = "federation"
 		}
 		rows, err := pool.Query(ctx, `select conname, conrelid::regclass::text, confrelid::regclass::text
 			from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace`)

@@ -1072,6 +1072,9 @@ func TestFederationSchema(t *testing.T) {
 			"verify-grant", "check-device", "device-code-by-user-code", "oauth-client",
 			// The provider (services/federation/auth.sx, oidc.sx).
 			"verify-access-token", "token-info", "oauth-clients",
+			// The social pages (services/federation/social.sx).
+			"social-timeline", "social-profile-posts", "social-post", "social-note", "social-search",
+			"social-followers", "social-following", "social-counts", "social-notifications", "social-members",
 		},
 		[]string{
 			"create-magic-link", "consume-magic-link", "create-grant", "revoke-grant", "revoke-session-grants",
@@ -1087,6 +1090,7 @@ func TestFederationSchema(t *testing.T) {
 			"start-login-session", "end-login-session", "send-login-link", "ensure-token-signer",
 			"token-for-code", "token-for-refresh", "token-for-device", "revoke-token", "end-session",
 			"remove-oauth-client",
+			"follow-member", "unfollow-member", "set-interaction", "compose-note",
 		})
 	// No way to read a private key: no query or action is about keys.
 	for name := range all {

@@ -60,6 +60,19 @@ func sitePages(t *testing.T) []sitePage {
 		{"events-entry", "events", fmt.Sprintf("/whats-on/calendar/hall/entry/%d/", supper), "ben"},
 		{"events-tickets", "events", "/tickets/", "ben"},
 		{"federation-login", "federation", "/auth/login", ""},
+		{"social-timeline", "federation", "/social/", ""},
+		{"social-timeline-member", "federation", "/social/", "ben"},
+		{"social-timeline-coop", "federation", "/social/?tab=local", "ada"},
+		{"social-compose", "federation", "/social/compose", "ben"},
+		{"social-search", "federation", "/social/search?q=a", "ben"},
+		{"social-notifications", "federation", "/social/notifications", "ada"},
+		{"social-profile", "federation", "/social/ada/", ""},
+		{"social-profile-member", "federation", "/social/ben/", "ada"},
+		{"social-followers", "federation", "/social/ada/followers", "ben"},
+		{"social-following", "federation", "/social/ada/following", ""},
+		{"social-note", "federation", "/social/ada/notes/1", "ben"},
+		{"social-choose-username", "federation", "/identity/choose-username", "cleo"},
+		{"social-edit-profile", "federation", "/identity/profile", "ben"},
 	}
 	// Only the pages their services serve (a page not landed yet is left
 	// out, and says so).
