@@ -506,7 +506,7 @@ func TestBlogSchema(t *testing.T) {
 	}
 	defs := checkSchema(t, b, "blog",
 		[]string{"post-by-id", "post-by-slug", "posts-by-ids", "is-liked", "liked-slugs", "liked-ids",
-			"get-children", "get-parents", "page-config-by-container", "page-config-by-id", "page-configs-batch",
+			"get-children", "get-parents", "page-config-by-container", "page-config-by-id", "page-config-payment-credentials", "page-configs-batch",
 			"nav-menu", "menu-node-by-id", "posts-published", "posts-by-tag", "tags-with-counts",
 			"tag-by-slug", "author-by-slug", "post-tags", "post-authors", "snippets",
 			"post-page", "posts-by-author", "sitemap-entries", "calendar-pages"},

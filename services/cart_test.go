@@ -295,7 +295,8 @@ func TestCartSchema(t *testing.T) {
 	all := checkSchema(t, e.cart, "cart",
 		[]string{"cart-items", "cart-summary", "order-by-id", "order-by-checkout", "orders-for-user", "pending-orders", "order-statuses"},
 		[]string{"add-to-cart", "update-cart-item", "remove-cart-item", "adopt-cart", "clear-cart-for-order",
-			"session-login", "create-order", "record-checkout", "mark-order-paid", "fail-order", "cancel-order"})
+			"session-login", "create-order", "record-checkout", "mark-order-paid", "fail-order", "cancel-order",
+			"queue-order-check", "reconcile-payments"})
 	params := func(name string) map[string]map[string]any {
 		out := map[string]map[string]any{}
 		list, _ := all[name]["params"].([]any)
