@@ -180,7 +180,8 @@ func clipN(s string, n int) string {
 }
 
 // make screenshots: every page at 1280 and 375 px into docs/screenshots/
-// (SX_SCREENSHOTS names the directory; the test is skipped without it).
+// (SX_SCREENSHOTS names the directory; the test is skipped without it;
+// SX_SCREENSHOTS_ONLY=social- draws only the pages so named).
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("SX_SCREENSHOTS")
 	if dir == "" {
@@ -189,7 +190,12 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// SX_SCREENSHOTS_ONLY=prefix draws only the pages whose names start with it.
+	only := os.Getenv("SX_SCREENSHOTS_ONLY")
 	for _, p := range sitePages(t) {
+		if !strings.HasPrefix(p.name, only) {
+			continue
+		}
 		for _, width := range []int64{1280, 375} {
 			v := anon
 			if p.who != "" {

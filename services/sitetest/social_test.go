@@ -73,11 +73,11 @@ func TestSocialTimelineMembers(t *testing.T) {
 		"The rye is out of the oven.", "spare pumpkin seedlings", "Frost last night", "rhubarb crowns",
 		`<span class="note-handle">@mira@fedi.example</span>`, `href="https://fedi.example/users/mira"`,
 		`action="/social/like"`, `action="/social/boost"`, `href="/social/notifications"`,
-		`<span class="status">Followers only</span>`, "Edit your profile")
+		`<span class="status">Followers only</span>`, "Edit your profile", "Boosted by Ben Grower")
 	ada.lacks(t, "ada's timeline", "36-hour rye starter")
 	// Ben: his boost of Mira's note brings it to his timeline, marked.
 	ben := as("ben").get(t, "federation", "/social/").want(t, "ben's timeline", 200,
-		"<h1>Your timeline</h1>", "rhubarb crowns", "Boosted by Ben Grower", "The rye is out of the oven.")
+		"<h1>Your timeline</h1>", "rhubarb crowns", "You boosted this", "The rye is out of the oven.")
 	// Ben liked the rye note: its like button is pressed, with the count.
 	acts := regexp.MustCompile(`(?s)<div class="note-actions" id="acts-l1">.*?</div>`).FindString(ben.Body)
 	if !strings.Contains(acts, `class="note-action note-like" aria-pressed="true"`) || !strings.Contains(acts, `<span class="note-action-count">2`) {
@@ -200,7 +200,7 @@ func TestSocialLikeAndBoost(t *testing.T) {
 		t.Fatalf("boost notices: %d", notices("boost"))
 	}
 	// The boost brings the note to the fan's timeline, marked.
-	fan.get(t, "federation", "/social/").want(t, "fan's timeline", 200, "Please like me", "Boosted by Test fan")
+	fan.get(t, "federation", "/social/").want(t, "fan's timeline", 200, "Please like me", "You boosted this")
 	// A remote post can be liked too (delivery is the activitypub module's).
 	fan.post(t, "federation", "/social/like", url.Values{"object": {"https://bread.social/@tomas/statuses/7"}, "on": {"true"}}, "SX-Request", "true").
 		want(t, "like a remote post", 200, `aria-pressed="true"`)
