@@ -54,6 +54,8 @@ var ServerOnlyPrimitives = map[string]string{
 	"decimal-div":         "decimal division and rounding modes are not in the browser yet",
 	"format-money":        "money formats (CLDR data) stay on the server",
 	"format-money-locale": "money formats (CLDR data) stay on the server",
+	"csv/parse":           "catalogue imports are read on the server",
+	"csv/format":          "CSV exports are written on the server",
 }
 
 func mustRead(name string) []byte {

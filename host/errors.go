@@ -23,6 +23,9 @@ type Abort struct {
 	Location string
 }
 
+// HTTPStatus is the abort's status: what try-call reports as :status.
+func (a *Abort) HTTPStatus() int { return a.Status }
+
 // abortOf returns the Abort carried by an evaluation error, if any. A
 // conflict the database reported and the code did not handle (see
 // conflictAbort) counts as an abort with 409.

@@ -41,9 +41,11 @@ func str(th *runtime.Thread, name string, v runtime.Value) string {
 }
 
 // settableHeaders are the names besides SX-* and HX-* that response-header
-// sets (upper case): what OAuth and API answers need.
+// sets (upper case): what OAuth and API answers need, and
+// Content-Disposition for downloads (an attendee list's CSV).
 var settableHeaders = map[string]bool{
 	"CACHE-CONTROL": true, "PRAGMA": true, "RETRY-AFTER": true, "WWW-AUTHENTICATE": true, "ACCESS-CONTROL-ALLOW-ORIGIN": true,
+	"CONTENT-DISPOSITION": true,
 }
 
 // ioPrimitives are the host's I/O primitives, bound into every service.
@@ -99,14 +101,14 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 				}
 				return nil
 			}},
-		{Name: "response-header", Params: "(name value)", Doc: "Sets a header of the current response: the browser runtime's SX-* and HX-* headers (SX-Trigger, SX-Retarget, SX-Reswap, SX-Push-Url …, docs/client.md) and Cache-Control, Pragma, Retry-After, WWW-Authenticate, Access-Control-Allow-Origin (OAuth answers); no other name. Returns value.", MinArgs: 2, MaxArgs: 2, IO: true,
+		{Name: "response-header", Params: "(name value)", Doc: "Sets a header of the current response: the browser runtime's SX-* and HX-* headers (SX-Trigger, SX-Retarget, SX-Reswap, SX-Push-Url …, docs/client.md) and Cache-Control, Pragma, Retry-After, WWW-Authenticate, Access-Control-Allow-Origin (OAuth answers), Content-Disposition (downloads); no other name. Returns value.", MinArgs: 2, MaxArgs: 2, IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				name, value := str(th, "response-header", a[0]), str(th, "response-header", a[1])
 				// A closed list: a page cannot loosen the security headers
 				// or set cookies this way.
 				upper := strings.ToUpper(name)
 				if !strings.HasPrefix(upper, "SX-") && !strings.HasPrefix(upper, "HX-") && !settableHeaders[upper] || strings.ContainsAny(name, " :\r\n") {
-					th.Fail("response-header: %s is not a header a page may set (SX-*, HX-*, Cache-Control, Pragma, Retry-After, WWW-Authenticate, Access-Control-Allow-Origin)", name)
+					th.Fail("response-header: %s is not a header a page may set (SX-*, HX-*, Cache-Control, Pragma, Retry-After, WWW-Authenticate, Access-Control-Allow-Origin, Content-Disposition)", name)
 				}
 				if strings.ContainsAny(value, "\r\n") {
 					th.Fail("response-header: the value of %s has a line break", name)

@@ -30,7 +30,7 @@ func builtins() []*Primitive {
 			Fn: func(th *Thread, a []Value) Value { return !Truthy(a[0]) }},
 		{Name: "apply", Params: "(f &rest args list)", Doc: "Calls f with args followed by the items of list.", MinArgs: 1, MaxArgs: -1, Fn: primApply},
 		{Name: "error", Params: "(message)", Doc: "Raises an error with message.", MinArgs: 1, MaxArgs: 1, Fn: primError},
-		{Name: "try-call", Params: "(thunk)", Doc: "Calls thunk; returns {:ok true :value v} or {:ok false :error message}.", MinArgs: 1, MaxArgs: 1, Fn: primTryCall},
+		{Name: "try-call", Params: "(thunk)", Doc: "Calls thunk; returns {:ok true :value v} or {:ok false :error message}, with :status when the error is a host's (abort status …).", MinArgs: 1, MaxArgs: 1, Fn: primTryCall},
 		{Name: "eval", Params: "(form)", Doc: "Evaluates form at top level.", MinArgs: 1, MaxArgs: 1,
 			Fn: func(th *Thread, a []Value) Value { return th.runTop(th.compileTop(a[0])) }},
 		{Name: "macroexpand", Params: "(form)", Doc: "Expands form once if it is a macro call.", MinArgs: 1, MaxArgs: 1, Fn: primMacroexpand},
@@ -266,6 +266,11 @@ func primTryCall(th *Thread, a []Value) Value {
 		d.Set("ok", false)
 		if e, ok := err.(*Error); ok {
 			d.Set("error", e.Msg)
+			// A host's (abort status …) keeps its status, so a form can
+			// tell a refused field (400) from a conflict (409).
+			if s, ok := e.Value.(interface{ HTTPStatus() int }); ok {
+				d.Set("status", int64(s.HTTPStatus()))
+			}
 		} else {
 			d.Set("error", err.Error())
 		}

@@ -1458,3 +1458,35 @@ func TestEventsReconcileClaims(t *testing.T) {
 		t.Errorf("the job left an expired order's claims: entry %s, ticket %s", es, ts)
 	}
 }
+
+// A ticket type is sold only within its sale window (migration 0014): before
+// sale_starts_at and from sale_ends_at reserve-tickets is a 409 saying so,
+// nothing is reserved, and ticket-types-for-entry says :on_sale false.
+func TestEventsTicketSaleWindow(t *testing.T) {
+	b := evURL(t)
+	entry, tt, _ := evEvent(t, 10, 5)
+	owner := map[string]any{"session-id": evSession(t)}
+	body := map[string]any{"ticket-type-id": tt, "quantity": 1, "session-id": owner["session-id"]}
+	onSale := func() any {
+		types := wantArr(t, query(t, b, "ticket-types-for-entry", fmt.Sprintf("entry-id=%d", entry)))
+		return types[0].(map[string]any)["on_sale"]
+	}
+	exec(t, "update ticket_types set sale_starts_at = now() + interval '1 day' where id = $1", tt)
+	wantError(t, action(t, b, "reserve-tickets", body), 409, "Standard tickets are on sale from ")
+	if onSale() != false {
+		t.Fatal("on_sale before the window")
+	}
+	exec(t, "update ticket_types set sale_starts_at = now() - interval '2 days', sale_ends_at = now() - interval '1 day' where id = $1", tt)
+	wantError(t, action(t, b, "reserve-tickets", body), 409, "the sale of Standard tickets ended at ")
+	if n := scalar[int](t, "select count(*) from tickets where ticket_type_id = $1", tt); n != 0 {
+		t.Fatalf("%d tickets reserved outside the window", n)
+	}
+	exec(t, "update ticket_types set sale_ends_at = now() + interval '1 day' where id = $1", tt)
+	if ids := evReserve(t, b, owner, tt, 1); len(ids) != 1 || onSale() != true {
+		t.Fatalf("within the window: %v", ids)
+	}
+	// The window must be a window.
+	if _, err := db.Exec(context.Background(), "update ticket_types set sale_ends_at = sale_starts_at where id = $1", tt); err == nil {
+		t.Fatal("an empty window was stored")
+	}
+}

@@ -19,7 +19,7 @@ import "github.com/rose-ash/sxhost/runtime"
 func Primitives() []*runtime.Primitive {
 	tables := [][]*runtime.Primitive{
 		arithPrims, predicatePrims, stringPrims, listPrims, dictPrims,
-		higherPrims, jsonPrims, timePrims, cryptoPrims, miscPrims, moneyPrims,
+		higherPrims, jsonPrims, timePrims, cryptoPrims, miscPrims, moneyPrims, csvPrims,
 	}
 	n := 0
 	for _, t := range tables {
