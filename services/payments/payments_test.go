@@ -350,3 +350,57 @@ func TestCheckoutRefusals(t *testing.T) {
 		t.Fatal("the key is on the page")
 	}
 }
+
+// The payment settings and orders of a page are for administrators: the
+// API key is write-only (never in a page), "Test connection" asks SumUp
+// for the key's merchant, and the orders list filters by status and
+// exports CSV.
+func TestAdminPaymentsAndOrders(t *testing.T) {
+	w := start(t)
+	admin := w.member(t, "ada@coop.example")
+	member := w.member(t, "ben@coop.example")
+	settings := w.urls["cart"] + "/admin/shop/payments/"
+	member.get(settings).want(403)
+	page := admin.get(settings).want(200).has("MSHOP001", "A key is set.", `type="password"`)
+	if strings.Contains(page.Body, "sup_sk_shop") {
+		t.Fatal("the API key is on the settings page")
+	}
+	admin.post(w.urls["cart"]+"/admin/shop/payments/test", settings, nil).want(200).
+		has("Connected to SumUp as Rose Ash shop (MSHOP001).")
+	// A wrong key: saved (write-only), refused by SumUp on test, then the right one again.
+	r := admin.post(w.urls["cart"]+"/admin/shop/payments", settings, url.Values{"merchant-code": {"MSHOP001"},
+		"api-key": {"sup_sk_wrong"}, "checkout-prefix": {"shop"}, "vat-rate": {"20"}}).want(200).has("Saved.")
+	if strings.Contains(r.Body, "sup_sk_wrong") || scalar[string](t, "select sumup_api_key from page_configs where sumup_checkout_prefix = 'shop'") != "sup_sk_wrong" {
+		t.Fatal("the key was shown or not stored")
+	}
+	admin.post(w.urls["cart"]+"/admin/shop/payments/test", settings, nil).want(200).has("Connection failed: SumUp refused the API key")
+	// A blank key keeps the stored one.
+	admin.post(w.urls["cart"]+"/admin/shop/payments", settings, url.Values{"merchant-code": {"MSHOP001"},
+		"api-key": {""}, "checkout-prefix": {"shop"}, "vat-rate": {"20"}}).want(200)
+	if scalar[string](t, "select sumup_api_key from page_configs where sumup_checkout_prefix = 'shop'") != "sup_sk_wrong" {
+		t.Fatal("a blank key field changed the key")
+	}
+	exec(t, "update page_configs set sumup_api_key = 'sup_sk_shop' where sumup_checkout_prefix = 'shop'")
+	admin.post(w.urls["cart"]+"/admin/shop/payments", settings, url.Values{"vat-rate": {"200"}}).want(400).has("vat-rate")
+
+	// Orders: a paid one appears under "paid", not under "failed"; CSV.
+	v := w.visitor(t)
+	v.addProduct("cider-vinegar", 1)
+	id, c := v.checkout("shop", "admin-list@example.org")
+	w.payOnSumUp(t, c.ID, "pay")
+	eventually(t, "paid", func() bool { return orderStatus(t, id) == "paid" })
+	orders := w.urls["cart"] + "/admin/shop/orders/"
+	member.get(orders).want(403)
+	admin.get(orders+"?status=paid").want(200).has(fmt.Sprintf("#%d", id), "admin-list@example.org")
+	if strings.Contains(admin.get(orders+"?status=failed").want(200).Body, "admin-list@example.org") {
+		t.Fatal("a paid order under failed")
+	}
+	admin.get(orders + "?status=nonsense").want(400)
+	csv := admin.get(w.urls["cart"] + "/admin/shop/orders.csv?status=paid").want(200)
+	if !strings.HasPrefix(csv.Body, "id,created_at,paid_at,email,status,currency,total,sumup_reference,sumup_checkout_id\r\n") ||
+		!strings.Contains(csv.Body, fmt.Sprintf("%d,", id)) || !strings.Contains(csv.Body, ",admin-list@example.org,paid,GBP,3.20,shop-") ||
+		!strings.HasPrefix(csv.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV: %s %q", csv.Header.Get("Content-Type"), csv.Body)
+	}
+	member.get(w.urls["cart"] + "/admin/shop/orders.csv").want(403)
+}
