@@ -182,8 +182,10 @@ func TestSocialLikeAndBoost(t *testing.T) {
 		t.Fatalf("a second like counted: %d", likes())
 	}
 	// An outside next is not followed.
-	if r := fan.post(t, "federation", "/social/like", url.Values{"object": {obj}, "on": {"true"}, "next": {"//evil.example/"}}); location(r) != "/social/" {
-		t.Fatalf("next //evil.example/ followed: %s", r.Header.Get("Location"))
+	for _, next := range []string{"//evil.example/", "/\t/evil.example/", "/\\evil.example/", "https://evil.example/"} {
+		if r := fan.post(t, "federation", "/social/like", url.Values{"object": {obj}, "on": {"true"}, "next": {next}}); location(r) != "/social/" {
+			t.Fatalf("next %q followed: %s", next, r.Header.Get("Location"))
+		}
 	}
 	// With the runtime: the new action bar alone.
 	id := scalar[int](t, `select id from ap_local_posts where object_id = $1`, obj)
