@@ -3,6 +3,12 @@
 // string and to DOM, plus the sx-* hypermedia engine. Hosts serve Script at
 // /static/sx.js and at HashedPath, an immutable content-addressed URL.
 //
+// sx-ext.js (ExtScript, at ExtHashedPath) holds the primitives few
+// components call (ExtPrimitives: datetimes, decimal rounding, JSON, rare
+// list and string helpers); a page loads it only when its component bundle
+// refers to one of them, so that sx.js stays within its size goal
+// (SizeGoal bytes minified and gzipped, checked by TestScriptSize).
+//
 // The Go runtime is the reference: parity tests run sx.js in goja and
 // require byte-identical HTML for every golden case and language script.
 package client
@@ -11,10 +17,14 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"regexp"
 )
 
-//go:embed sx.js sx.min.js
+//go:embed sx.js sx.min.js sx-ext.js sx-ext.min.js
 var files embed.FS
+
+// SizeGoal is the most sx.min.js may weigh gzipped (issue 12: 20 KB).
+const SizeGoal = 20480
 
 // Source is sx.js as written: readable, and what the parity tests run.
 var Source = mustRead("sx.js")
@@ -33,6 +43,30 @@ var Hash = func() string {
 // HashedPath is the content-addressed URL of Script; responses for it may be
 // cached forever.
 var HashedPath = "/static/sx." + Hash + ".js"
+
+// ExtSource is sx-ext.js as written; ExtScript its minified copy, made with
+// sx.min.js by make client-min.
+var (
+	ExtSource = mustRead("sx-ext.js")
+	ExtScript = mustRead("sx-ext.min.js")
+)
+
+// ExtHashedPath is the immutable URL of ExtScript.
+var ExtHashedPath = func() string {
+	sum := sha256.Sum256(ExtScript)
+	return "/static/sx-ext." + hex.EncodeToString(sum[:])[:16] + ".js"
+}()
+
+// ExtPrimitives are the primitives sx-ext.js defines (read from its
+// def('name', …) and strFn('name', …) calls): a component bundle that
+// refers to one makes the page load it.
+var ExtPrimitives = func() map[string]bool {
+	m := map[string]bool{}
+	for _, g := range regexp.MustCompile(`(?m)^  (?:def|strFn)\('([^']+)'`).FindAllSubmatch(ExtSource, -1) {
+		m[string(g[1])] = true
+	}
+	return m
+}()
 
 // ServerOnlyPrimitives are the primitives of the Go runtime and prims/core
 // that sx.js leaves out, with the reason; every other primitive exists in

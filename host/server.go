@@ -279,6 +279,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	}))
 	rt.GET(runtimeStaticURL, wrap(runtimeStaticURL, func(r *requestCtx) { serveRuntime(r.ctx, false) }))
 	rt.GET(client.HashedPath, wrap(client.HashedPath, func(r *requestCtx) { serveRuntime(r.ctx, true) }))
+	rt.GET(client.ExtHashedPath, wrap(client.ExtHashedPath, func(r *requestCtx) { serveExt(r.ctx) }))
 	if dir := s.staticDir(); dir != "" {
 		fs := &fasthttp.FS{Root: dir, Compress: true, AcceptByteRange: true}
 		rt.GET("/static/{filepath:*}", wrap("/static/", s.serveStatic(fs.NewRequestHandler())))

@@ -49,6 +49,7 @@ type browserBundle struct {
 	src  string // definitions of the pure components and what they use
 	hash string // first 12 hex digits of its SHA-256
 	ok   bool   // false: some pure component cannot travel; render on the server
+	ext  bool   // it refers to a primitive of sx-ext.js: pages load that too
 }
 
 var bundles sync.Map // *runtime.Env → *browserBundle
@@ -58,12 +59,14 @@ func bundleFor(env *runtime.Env) *browserBundle {
 	if b, ok := bundles.Load(env); ok {
 		return b.(*browserBundle)
 	}
+	ext := false
 	src, ok := runtime.BrowserDefinitions(env, func(name string) bool {
+		ext = ext || client.ExtPrimitives[name]
 		_, serverOnly := client.ServerOnlyPrimitives[name]
 		return !serverOnly
 	})
 	sum := sha256.Sum256([]byte(src))
-	b := &browserBundle{src: src, hash: hex.EncodeToString(sum[:])[:12], ok: ok}
+	b := &browserBundle{src: src, hash: hex.EncodeToString(sum[:])[:12], ok: ok, ext: ext}
 	actual, _ := bundles.LoadOrStore(env, b)
 	return actual.(*browserBundle)
 }
@@ -91,6 +94,13 @@ func serveRuntime(ctx *fasthttp.RequestCtx, immutable bool) {
 		}
 	}
 	ctx.SetBody(client.Script)
+}
+
+// serveExt answers sx-ext.js's hashed URL, cached for good.
+func serveExt(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("text/javascript; charset=utf-8")
+	ctx.Response.Header.Set("Cache-Control", "public, max-age=31536000, immutable")
+	ctx.SetBody(client.ExtScript)
 }
 
 // answerEngineRequest answers SX-Request and HX-Request page requests; it
@@ -155,6 +165,10 @@ func (s *Service) answerEngineRequest(r *requestCtx, d *runtime.Definition, fn *
 	}
 	ctx.SetContentType("text/sx; charset=utf-8")
 	ctx.Response.Header.Set(headerCompsHash, bundle.hash)
+	if bundle.ok && bundle.ext {
+		// The runtime loads sx-ext.js before rendering, if it has not yet.
+		ctx.Response.Header.Set("SX-Ext", client.ExtHashedPath)
+	}
 	if !bundle.ok {
 		// Something the page's components use cannot travel: the server's
 		// HTML, which the runtime accepts as text/sx too.
@@ -219,6 +233,10 @@ func (s *Service) runtimeTags(r *requestCtx) (head, tail string) {
 	head += `<script src="` + client.HashedPath + `" defer` + nonceAttr(r) + `></script>`
 	st := s.state.Load()
 	b := bundleFor(st.env)
+	if b.ok && b.ext {
+		// sx.js waits for it before booting (data-sx-ext).
+		head += `<script src="` + client.ExtHashedPath + `" defer data-sx-ext` + nonceAttr(r) + `></script>`
+	}
 	src := ""
 	if clientHash(r.ctx) != b.hash {
 		src = escapeScriptText(b.src)

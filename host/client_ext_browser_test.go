@@ -1,0 +1,106 @@
+//go:build linux
+
+package host_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	sxclient "github.com/rose-ash/sxhost/client"
+	"github.com/rose-ash/sxhost/host"
+	"github.com/rose-ash/sxhost/internal/browsertest"
+)
+
+// extService's one pure component calls format-date, a primitive of
+// sx-ext.js, so its pages load that file and its text/sx answers name it.
+const extService = `
+(defservice extsvc)
+(defcomp ~stamp (&key d) (li :class "stamp" (format-date (parse-datetime d) "%d %b %Y")))
+(defpage home :path "/" :content
+  (div (button :id "load" :sx-get "/list" :sx-target "#list" "Load") (ul :id "list")))
+(defpage items :path "/list" :content
+  (<> (~stamp :d "2026-12-05T10:00:00Z") (~stamp :d "2027-01-31T00:00:00Z")))
+`
+
+// The host's side of the split: the document carries sx-ext.js after
+// sx.js (data-sx-ext, the CSP nonce), text/sx answers name it in SX-Ext,
+// and its hashed URL answers the minified file, cached for good. A
+// service whose components need no ext primitive gets neither.
+func TestExtScriptDelivery(t *testing.T) {
+	s, _, _ := startService(t, extService, host.Options{})
+	get := func(url string, h map[string]string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", url, nil)
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	_, doc := get(s.URL+"/", nil)
+	if !strings.Contains(doc, `<script src="`+sxclient.ExtHashedPath+`" defer data-sx-ext nonce="`) ||
+		strings.Index(doc, sxclient.ExtHashedPath) < strings.Index(doc, sxclient.HashedPath) {
+		t.Errorf("the document does not load sx-ext.js after sx.js:\n%s", doc)
+	}
+	res, _ := get(s.URL+"/list", map[string]string{"SX-Request": "true"})
+	if res.Header.Get("SX-Ext") != sxclient.ExtHashedPath {
+		t.Errorf("text/sx answer: SX-Ext %q, want %q", res.Header.Get("SX-Ext"), sxclient.ExtHashedPath)
+	}
+	res, body := get(s.URL+sxclient.ExtHashedPath, nil)
+	if res.StatusCode != 200 || body != string(sxclient.ExtScript) || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("%s: %d %q, %d bytes", sxclient.ExtHashedPath, res.StatusCode, res.Header.Get("Cache-Control"), len(body))
+	}
+	plain, _, _ := startService(t, engineService, host.Options{})
+	_, doc = get(plain.URL+"/", nil)
+	if strings.Contains(doc, "sx-ext") {
+		t.Errorf("a service without ext primitives loads sx-ext.js")
+	}
+	res, _ = get(plain.URL+"/list", map[string]string{"SX-Request": "true"})
+	if res.Header.Get("SX-Ext") != "" {
+		t.Errorf("a service without ext primitives names SX-Ext")
+	}
+}
+
+// In Chromium: the page boots once sx-ext.js has run (format-date renders
+// on the client); and a page that lacks it loads it when an answer names
+// it in SX-Ext, before rendering that answer.
+func TestBrowserExtScript(t *testing.T) {
+	t.Parallel()
+	tab := browsertest.New(t)
+	s, _, _ := startService(t, extService, host.Options{})
+	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	until := func(what, cond string) {
+		t.Helper()
+		ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](`new Promise((done) => {
+			const t0 = Date.now();
+			(function poll() {
+				if (`+cond+`) done(true);
+				else if (Date.now() - t0 > 5000) done(false);
+				else setTimeout(poll, 30);
+			})();
+		})`, chromedp.EvalAwaitPromise))
+		if err != nil || !ok {
+			html, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+			t.Fatalf("%s: %v\n%s", what, err, html)
+		}
+	}
+	until("booted after sx-ext.js", `document.documentElement.dataset.sxReady === 'true' && SX.ext === true`)
+	until("format-date in the browser", `SX.renderToString('(~stamp :d "2026-12-05T10:00:00Z")') === '<li class="stamp">05 Dec 2026</li>'`)
+	// As if this page had come without sx-ext.js: the answer's SX-Ext
+	// header makes the engine add the script (with the page's nonce) and
+	// wait for it.
+	until("forget the ext", `(SX.ext = false, document.querySelectorAll('script[src*="sx-ext"]').length === 1)`)
+	until("click sx-get", `(document.getElementById('load').click(), true)`)
+	until("rendered with the ext", `[...document.querySelectorAll('#list li.stamp')].map((e) => e.textContent).join('|') === '05 Dec 2026|31 Jan 2027'`)
+	until("loaded again by SX-Ext", `SX.ext === true && document.querySelectorAll('script[src*="sx-ext"]').length === 2 && document.querySelectorAll('script[src*="sx-ext"]')[1].nonce !== ''`)
+}
