@@ -149,6 +149,14 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 	ctx := r.ctx
 	if a := abortOf(err); a != nil {
 		if a.Location != "" {
+			// The runtime's fetch cannot follow a redirect to another
+			// origin (no CORS there: the SSO client's /auth/login to the
+			// provider): it is told to navigate instead, as pages do.
+			if name := engineRedirectHeader(ctx); name != "" && crossOrigin(ctx, a.Location) {
+				ctx.Response.Header.Set(name, a.Location)
+				ctx.SetStatusCode(200)
+				return
+			}
 			ctx.Redirect(a.Location, a.Status)
 			return
 		}
@@ -632,6 +640,26 @@ func (s *Service) authorize(r *requestCtx, d *runtime.Definition) bool {
 		}
 	}
 	return true
+}
+
+// engineRedirectHeader is the header that makes the browser runtime
+// navigate (SX-Redirect, HX-Redirect for htmx), "" when the request is not
+// the runtime's.
+func engineRedirectHeader(ctx *fasthttp.RequestCtx) string {
+	switch {
+	case string(ctx.Request.Header.Peek(headerSXRequest)) == "true":
+		return "SX-Redirect"
+	case string(ctx.Request.Header.Peek(headerHXRequest)) == "true":
+		return "HX-Redirect"
+	}
+	return ""
+}
+
+// crossOrigin reports whether location is an absolute URL on another host
+// than the request's.
+func crossOrigin(ctx *fasthttp.RequestCtx, location string) bool {
+	u, err := url.Parse(location)
+	return err == nil && u.Host != "" && !strings.EqualFold(u.Host, string(ctx.Host()))
 }
 
 // abortError is an error that answers with status and message.

@@ -2,7 +2,6 @@ package services_test
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -31,11 +30,7 @@ type provider struct {
 func newProvider(t *testing.T, opts host.Options) *provider {
 	t.Helper()
 	srv := smtptest.Start(t, smtptest.Options{})
-	sender, err := mail.NewSMTP(mail.Config{URL: srv.URL(smtptest.Options{}), From: "Rose Ash <noreply@example.org>",
-		TLS: &tls.Config{RootCAs: srv.Roots}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sender := srv.Sender(t)
 	opts.Mailer = sender
 	// Counters from earlier tests (every test comes from 127.0.0.1).
 	exec(t, "delete from rate_limits")

@@ -2,7 +2,6 @@ package services_test
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/rose-ash/sxhost/host"
 	"github.com/rose-ash/sxhost/internal/smtptest"
-	"github.com/rose-ash/sxhost/prims/mail"
 )
 
 // The SSO client of services/shared/auth.sx, through real sockets: each
@@ -39,11 +37,7 @@ var ssoServices = []string{"blog", "market", "cart", "events", "federation", "ac
 func newSSONet(t *testing.T, opts host.Options) *ssoNet {
 	t.Helper()
 	srv := smtptest.Start(t, smtptest.Options{})
-	sender, err := mail.NewSMTP(mail.Config{URL: srv.URL(smtptest.Options{}), From: "Rose Ash <noreply@example.org>",
-		TLS: &tls.Config{RootCAs: srv.Roots}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sender := srv.Sender(t)
 	opts.Mailer = sender
 	exec(t, "delete from rate_limits") // every test comes from 127.0.0.1
 	files := []string{filepath.Join("testdata", "visitorprobe.sx")}
@@ -112,31 +106,13 @@ func (n *ssoNet) fedLogin(b *browser, email, next string) answer {
 // of the next message to email.
 func (n *ssoNet) mailedLink(email string) string {
 	n.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	link := n.smtp.WaitLink(n.t, email, n.seen[email], "/auth/magic/", 5*time.Second, func() {
 		if _, err := n.plat.Service("federation").ProcessActivities(context.Background()); err != nil {
 			n.t.Fatal(err)
 		}
-		var to []*smtptest.Message
-		for _, m := range n.smtp.Messages() {
-			if strings.EqualFold(m.To[0], email) {
-				to = append(to, m)
-			}
-		}
-		if len(to) > n.seen[email] {
-			m := to[n.seen[email]]
-			n.seen[email]++
-			for _, l := range mail.Links(m.Text) {
-				if strings.Contains(l, "/auth/magic/") {
-					return l
-				}
-			}
-			n.t.Fatalf("no sign-in link in %q", m.Text)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	n.t.Fatalf("no mail to %s", email)
-	return ""
+	})
+	n.seen[email]++
+	return link
 }
 
 // navigate is a top-level navigation as a browser sends it.

@@ -29,6 +29,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/rose-ash/sxhost/prims/mail"
 )
 
 // Options choose the server's security.
@@ -110,6 +112,18 @@ func (s *Server) URL(opts Options) string {
 	return fmt.Sprintf("%s://%s%s:%d", scheme, user, s.Host, s.Port)
 }
 
+// Sender is a mail.Sender that delivers to the server over STARTTLS,
+// trusting its certificate: what a platform under test gets as its Mailer.
+func (s *Server) Sender(t testing.TB) mail.Sender {
+	t.Helper()
+	sender, err := mail.NewSMTP(mail.Config{URL: s.URL(Options{}), From: "Rose Ash <noreply@example.org>",
+		TLS: &tls.Config{RootCAs: s.Roots}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sender
+}
+
 // FailNext makes the next n deliveries fail with a temporary error (451).
 func (s *Server) FailNext(n int) {
 	s.mu.Lock()
@@ -122,6 +136,52 @@ func (s *Server) Messages() []*Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]*Message(nil), s.msgs...)
+}
+
+// MessageTo returns the n-th (from 0) message delivered to the address to
+// (compared without case), or nil while there are not that many.
+func (s *Server) MessageTo(to string, n int) *Message {
+	for _, m := range s.Messages() {
+		for _, r := range m.To {
+			if strings.EqualFold(r, to) {
+				if n == 0 {
+					return m
+				}
+				n--
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// WaitLink waits up to timeout for the n-th (from 0) message to the address
+// to and returns the first link in its text that contains part (a magic
+// link: "/auth/magic/"). poll, when not nil, runs before each look (a test
+// without activity processors sends the queued mail with it). The test
+// fails without such a message or link.
+func (s *Server) WaitLink(t testing.TB, to string, n int, part string, timeout time.Duration, poll func()) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if poll != nil {
+			poll()
+		}
+		if m := s.MessageTo(to, n); m != nil {
+			for _, l := range mail.Links(m.Text) {
+				if strings.Contains(l, part) {
+					return l
+				}
+			}
+			t.Fatalf("smtptest: no link with %q in %q", part, m.Text)
+		}
+		select {
+		case <-s.arrive:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("smtptest: no message %d to %s within %s", n, to, timeout)
+	return ""
 }
 
 // Wait returns the first delivered message to the address to (compared

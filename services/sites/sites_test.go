@@ -154,13 +154,29 @@ func sites(t testing.TB) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveAll(t, p, false)
+}
+
+// serveAll serves each service of p on a port of its own until t ends and
+// returns their base URLs by name; with public, (site-url …) links to them
+// (the services' public URLs).
+func serveAll(t testing.TB, p *host.Platform, public bool) map[string]string {
+	t.Helper()
 	urls := map[string]string{}
+	lns := map[string]net.Listener{}
 	for _, svc := range p.Services() {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := host.NewServer(svc)
+		lns[svc.Name] = ln
+		urls[svc.Name] = "http://" + ln.Addr().String()
+		if public {
+			p.SetPublicURL(svc.Name, urls[svc.Name])
+		}
+	}
+	for _, svc := range p.Services() {
+		srv, ln := host.NewServer(svc), lns[svc.Name]
 		go srv.Serve(ln)
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -168,7 +184,6 @@ func sites(t testing.TB) map[string]string {
 			srv.ShutdownWithContext(ctx)
 			ln.Close()
 		})
-		urls[svc.Name] = "http://" + ln.Addr().String()
 	}
 	return urls
 }
