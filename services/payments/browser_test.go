@@ -182,4 +182,28 @@ func TestBrowserCheckout(t *testing.T) {
 	}
 }
 
+// The payment settings and orders pages of an administrator, for the
+// screenshots (and that they render in a browser with the runtime).
+func TestBrowserPaymentsAdmin(t *testing.T) {
+	browsertest.Require(t)
+	w := start(t)
+	b := &tab{t: t, ctx: browsertest.New(t)}
+	var id int
+	if err := db.QueryRow(context.Background(), "select id from users where email = 'ada@coop.example'").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	n, v, _ := w.plat.VisitorSession("cart", map[string]any{"id": id, "email": "ada@coop.example", "name": "Ada", "admin": true})
+	if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: n, Value: v, URL: w.urls["cart"] + "/", Path: "/"}); err != nil {
+		t.Fatal(err)
+	}
+	b.open(w.urls["cart"] + "/admin/shop/payments/")
+	b.until("settings", `document.querySelector('#api-key') && document.documentElement.dataset.sxReady === 'true'`)
+	b.do(`document.querySelector('.admin-test button').click()`)
+	b.until("tested", `document.querySelector('.connection-good')`)
+	b.shoot("admin-payments-tested")
+	b.open(w.urls["cart"] + "/admin/shop/orders/?status=paid")
+	b.until("orders", `document.querySelector('.status-filter')`)
+	b.shoot("admin-orders")
+}
+
 func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
