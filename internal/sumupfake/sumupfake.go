@@ -26,6 +26,10 @@
 //     attempts. An unknown id (or another merchant's) is the "Checkout Not
 //     Found" problem (problem/checkout-not-found): 404
 //     {"type", "title": "Not Found", "status": 404, "detail"}.
+//   - DELETE /v0.1/checkouts/{id} — "Deactivate a checkout"
+//     (api/checkouts/deactivate): a pending checkout can no longer be paid
+//     (status EXPIRED) and is answered; one already processed cannot be
+//     deactivated: 409, the "Session Can't Be Deactivated" problem.
 //   - GET /v0.1/checkouts?checkout_reference=… — "List checkouts": an
 //     array of the merchant's checkouts with that reference (how a client
 //     finds the checkout a lost answer created).
@@ -203,6 +207,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v0.1/checkouts", s.create)
 	mux.HandleFunc("GET /v0.1/checkouts", s.list)
 	mux.HandleFunc("GET /v0.1/checkouts/{id}", s.get)
+	mux.HandleFunc("DELETE /v0.1/checkouts/{id}", s.deactivate)
 	mux.HandleFunc("GET /v0.1/me/merchant-profile", s.profile(false))
 	mux.HandleFunc("GET /v0.1/me", s.profile(true))
 	mux.HandleFunc("GET /pay/{id}", s.page)
@@ -422,6 +427,32 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 			"title": "Not Found", "status": 404, "detail": "A checkout session with the id " + id + " does not exist"})
 		return
 	}
+	writeJSON(w, 200, out)
+}
+
+func (s *Server) deactivate(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.merchant(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	c := s.checkouts[id]
+	if c == nil || c.MerchantCode != m.Code {
+		s.mu.Unlock()
+		writeJSON(w, 404, map[string]any{"type": "https://developer.sumup.com/problem/checkout-not-found",
+			"title": "Not Found", "status": 404, "detail": "A checkout session with the id " + id + " does not exist"})
+		return
+	}
+	if c.Status != Pending {
+		s.mu.Unlock()
+		writeJSON(w, 409, map[string]any{"type": "https://developer.sumup.com/problem/session-cant-be-deactivated",
+			"title": "Conflict", "status": 409, "detail": "The checkout session " + id + " can't be deactivated"})
+		return
+	}
+	s.settle(c, Expired)
+	out := *c
+	s.mu.Unlock()
 	writeJSON(w, 200, out)
 }
 

@@ -92,6 +92,19 @@ func Primitives(getenv func(string) string) []*runtime.Primitive {
 				}
 				return c.dict()
 			}},
+		{Name: "sumup/deactivate-checkout", Params: "(api-key id)",
+			Doc:     "Deactivates a pending SumUp checkout (DELETE /v0.1/checkouts/{id}) so that it can no longer be paid: the checkout as sumup/get-checkout gives it (status EXPIRED), or {:error :code :status} — status 409 when it was already processed (paid or failed meanwhile: ask sumup/get-checkout).",
+			MinArgs: 2, MaxArgs: 2, IO: true, Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				key, id := str(th, "sumup/deactivate-checkout", a[0]), str(th, "sumup/deactivate-checkout", a[1])
+				if id == "" {
+					th.Fail("sumup/deactivate-checkout: id is required")
+				}
+				var c checkout
+				if e := client().call(th.Ctx, "DELETE", "/v0.1/checkouts/"+url.PathEscape(id), key, nil, &c); e != nil {
+					return e.dict()
+				}
+				return c.dict()
+			}},
 		{Name: "sumup/merchant-profile", Params: "(api-key)",
 			Doc:     "The merchant profile of an API key (GET /v0.1/me/merchant-profile): {:merchant_code :company_name :country}, or {:error :code :status}. For an administrator's \"test connection\".",
 			MinArgs: 1, MaxArgs: 1, IO: true, Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {

@@ -84,6 +84,15 @@ func TestCreateGetAndErrors(t *testing.T) {
 	if d := eval(t, s.URL(), `(sumup/get-checkout "sup_sk_test" "nope")`); get(d, "code") != "not-found" {
 		t.Fatalf("unknown checkout: %v", d)
 	}
+	// Deactivating: a pending checkout expires; a settled one cannot.
+	d9 := eval(t, s.URL(), src("sup_sk_test", "order-9", "2.00"))
+	id9 := get(d9, "id").(string)
+	if d := eval(t, s.URL(), `(sumup/deactivate-checkout "sup_sk_test" "`+id9+`")`); get(d, "status") != "EXPIRED" {
+		t.Fatalf("deactivate: %v", d)
+	}
+	if d := eval(t, s.URL(), `(sumup/deactivate-checkout "sup_sk_test" "`+id+`")`); get(d, "status") != int64(409) {
+		t.Fatalf("deactivating a paid checkout: %v", d)
+	}
 	p := eval(t, s.URL(), `(sumup/merchant-profile "sup_sk_test")`)
 	if get(p, "merchant_code") != "MTEST0001" {
 		t.Fatalf("profile: %v", p)

@@ -224,7 +224,7 @@ func TestReconciliation(t *testing.T) {
 	a.reserve(tt, 1).want(303)
 	other := w.visitor(t)
 	other.reserve(tt, 1).want(409)
-	aid, _ := a.checkout("whats-on", "abandons@example.org")
+	aid, ac := a.checkout("whats-on", "abandons@example.org")
 	exec(t, "update orders set created_at = now() - interval '31 minutes' where id = $1", aid)
 	exec(t, "delete from job_runs where job = 'reconcile-pending-payments'")
 	if _, err := cart.RunJob(ctx, "reconcile-pending-payments"); err != nil {
@@ -232,6 +232,10 @@ func TestReconciliation(t *testing.T) {
 	}
 	if s := orderStatus(t, aid); s != "expired" {
 		t.Fatalf("abandoned order is %s", s)
+	}
+	// SumUp's checkout was deactivated: the payer can no longer pay it.
+	if s := w.pay.Checkout(ac.ID).Status; s != sumupfake.Expired {
+		t.Fatalf("the abandoned checkout is %s at SumUp", s)
 	}
 	other.reserve(tt, 1).want(303)
 	bid, bc := other.checkout("whats-on", "next-buyer@example.org")
