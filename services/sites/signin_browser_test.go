@@ -4,6 +4,8 @@ package sites_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -240,4 +242,61 @@ func setCookie(t *testing.T, b *tabOf, site, name, value string) {
 func evalStr(b *tabOf, js string) string {
 	s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
 	return s
+}
+
+// TestSigninScreenshots writes the sign-in pages and the header's account
+// menu, open, at 1280 and 375 px into $SX_SCREENSHOTS (skipped without
+// it): federation's form, "check your e-mail", its home page signed in,
+// and a market page with the menu open.
+func TestSigninScreenshots(t *testing.T) {
+	dir := os.Getenv("SX_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set SX_SCREENSHOTS to a directory to write the screenshots")
+	}
+	b := newTab(t, true)
+	n := newSigninNet(t)
+	fed := n.urls["federation"]
+	shot := func(name string, width int64) {
+		t.Helper()
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+itoa(width)+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, width := range []int64{1280, 375} {
+		if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+			t.Fatal(err)
+		}
+		email := "ada-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "@example.org"
+		b.open(fed + "/auth/login")
+		b.until("the form", `document.querySelector('#email')`)
+		shot("signin-form", width)
+		b.do(`document.querySelector('#email').value = '` + email + `', document.querySelector('form[action="/auth/login"] button[type=submit]').click()`)
+		b.until("check your e-mail", `location.pathname === '/auth/login/sent' && document.readyState === 'complete'`)
+		shot("signin-sent", width)
+		b.open(n.link(email))
+		b.until("federation home", `location.pathname === '/' && document.querySelector('.sso-logout-form')`)
+		shot("signin-home", width)
+		page := n.urls["market"] + "/suma-market/product/organic-oats-1kg/"
+		b.open(page)
+		// After the first round's sign-out market remembers "not signed in"
+		// for 5 minutes: its Sign in goes through federation and back.
+		b.until("the page", `document.readyState === 'complete' && document.querySelector('#site-account').children.length`)
+		b.do(`(a => a && a.click())(document.querySelector('#site-account a.auth-sign-in'))`)
+		signedInAs(b, "signed in on market", email)
+		b.do(`document.querySelector('#site-account details.auth-menu summary').click()`)
+		b.until("menu open", `document.querySelector('#site-account details.auth-menu').open`)
+		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "auth-menu-open-"+itoa(width)+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.do(`document.querySelector('#site-account form.auth-menu-signout button').click()`)
+		b.until("signed out", `location.href === '`+page+`' && document.querySelector('#site-account a.auth-sign-in')`)
+	}
 }
