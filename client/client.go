@@ -58,11 +58,11 @@ var ExtHashedPath = func() string {
 }()
 
 // ExtPrimitives are the primitives sx-ext.js defines (read from its
-// def('name', …) and strFn('name', …) calls): a component bundle that
+// def, strFn and pred calls): a component bundle that
 // refers to one makes the page load it.
 var ExtPrimitives = func() map[string]bool {
 	m := map[string]bool{}
-	for _, g := range regexp.MustCompile(`(?m)^  (?:def|strFn)\('([^']+)'`).FindAllSubmatch(ExtSource, -1) {
+	for _, g := range regexp.MustCompile(`(?m)^  (?:def|strFn|pred)\('([^']+)'`).FindAllSubmatch(ExtSource, -1) {
 		m[string(g[1])] = true
 	}
 	return m

@@ -8,13 +8,15 @@
 // of them (host/sxpage.go); client/parity_test.go runs both files.
 (function (SX) {
   'use strict';
-  const { Sym, Kw, Html, SxDate, Prim, SxError, sym, read, print, toStr, typeOf, equal } = SX;
+  const { Sym, Kw, Html, SxDate, Prim, Macro, Comp, SxError, sym, read, print, toStr, typeOf, equal } = SX;
   const { def, want, fail, truthy, apply, compare, lookupIn, sliceOf, isKeywordName, quoteStr, fmtNum, numCmp, isNum, toDec, decOp, decStr, parseDec, dateString, parseISO, zone, pad, toInt, mutDict, Dec } = SX._;
   const MAXI = 9223372036854775807;
+  const pred = (name, f) => def(name, 1, 1, (x) => f(x === undefined ? null : x));
   const identical = (a, b) => (isList(a) || a instanceof Map) ? a === b : equal(a, b);
   const dictKey = (v) => typeof v === 'string' ? v : v instanceof Kw ? v.name : null;
   const dflt = (d) => d === undefined ? null : d;
   const isList = Array.isArray;
+  const isInt = (n) => Number.isInteger(n) && Math.abs(n) < MAXI;
   const chars = (s) => Array.from(s);
   const call1 = (f, x) => apply(f, [x], null);
   const strFn = (name, f) => def(name, 1, 1, (s) => f(want.str(name, s)));
@@ -427,6 +429,19 @@
   def('every?', 2, 2, (f, c) => { for (const x of want.items('every?', c)) if (!truthy(call1(f, x))) return false; return true; });
   def('find', 2, 2, (f, c) => { for (const x of want.items('find', c)) if (truthy(call1(f, x))) return x; return null; });
   def('identity', 1, 1, (x) => x);
+
+  pred('boolean?', (x) => typeof x === 'boolean');
+  pred('float?', (x) => typeof x === 'number' && !isInt(x));
+  pred('symbol?', (x) => x instanceof Sym);
+  pred('keyword?', (x) => x instanceof Kw);
+  pred('datetime?', (x) => x instanceof SxDate);
+  pred('lambda?', (x) => typeOf(x) === 'lambda');
+  pred('fn?', (x) => typeOf(x) === 'lambda' || typeOf(x) === 'component');
+  pred('component?', (x) => x instanceof Comp);
+  pred('macro?', (x) => x instanceof Macro);
+  def('second', 1, 1, (l) => { l = want.items('second', l); return l.length > 1 ? l[1] : null; });
+  def('cons', 2, 2, (x, l) => [x].concat(want.items('cons', l)));
+  def('assert', 1, 2, (c, m) => { if (truthy(c)) return true; fail(m === undefined ? 'assertion failed' : toStr(m)); });
 
   SX.ext = true;
   // sx.js's boot waits for this file when the page names it (data-sx-ext).

@@ -1216,20 +1216,11 @@
   def('type-of', 1, 1, typeOf);
   const pred = (name, f) => def(name, 1, 1, (x) => f(x === undefined ? null : x));
   pred('nil?', (x) => x === null);
-  pred('boolean?', (x) => typeof x === 'boolean');
   pred('number?', isNum);
   pred('int?', (x) => typeof x === 'number' && isInt(x));
-  pred('float?', (x) => typeof x === 'number' && !isInt(x));
   pred('string?', (x) => typeof x === 'string');
   pred('list?', isList);
   pred('dict?', isDict);
-  pred('symbol?', (x) => x instanceof Sym);
-  pred('keyword?', (x) => x instanceof Kw);
-  pred('datetime?', (x) => x instanceof SxDate);
-  pred('lambda?', (x) => typeOf(x) === 'lambda');
-  pred('fn?', (x) => typeOf(x) === 'lambda' || typeOf(x) === 'component');
-  pred('component?', (x) => x instanceof Comp);
-  pred('macro?', (x) => x instanceof Macro);
   pred('blank?', (x) => x === null || (typeof x === 'string' && x.trim() === ''));
   pred('empty?', (x) => x === null || x === '' || (isList(x) && !x.length) || (x instanceof Map && !x.size));
   def('contains?', 2, 2, (c, x) => {
@@ -1285,7 +1276,6 @@
   // lists
   def('list', 0, -1, (...a) => a);
   def('first', 1, 1, (l) => { l = want.items('first', l); return l.length ? l[0] : null; });
-  def('second', 1, 1, (l) => { l = want.items('second', l); return l.length > 1 ? l[1] : null; });
   def('last', 1, 1, (l) => { l = want.items('last', l); return l.length ? l[l.length - 1] : null; });
   def('rest', 1, 1, (l) => want.items('rest', l).slice(1));
   def('nth', 2, 2, (l, i) => {
@@ -1293,7 +1283,6 @@
     if (i < 0 || i >= l.length) fail('nth: index ' + i + ' out of range for list of length ' + l.length);
     return l[i];
   });
-  def('cons', 2, 2, (x, l) => [x].concat(want.items('cons', l)));
   def('append', 2, 2, (l, x) => { l = want.items('append', l); return isList(x) ? l.concat(x) : l.concat([x]); });
   def('concat', 0, -1, (...a) => [].concat(...a.map((x) => want.items('concat', x))));
   def('len', 1, 1, (c) => {
@@ -1351,7 +1340,6 @@
   });
   def('for-each', 2, -1, (f, c, ...more) => { if (more.length) multi('for-each', f, [c].concat(more)); else for (const x of want.items('for-each', c)) call1(f, x); return null; });
   // misc
-  def('assert', 1, 2, (c, m) => { if (truthy(c)) return true; fail(m === undefined ? 'assertion failed' : toStr(m)); });
   const output = [];
   def('print', 0, -1, (...a) => { output.push(a.map(toStr).join(' ')); return null; });
   def('println', 0, -1, (...a) => { output.push(a.map(toStr).join(' ') + '\n'); return null; });
@@ -1567,11 +1555,15 @@
     for (const n of all(frag, '[sx-preserve][id]')) { const o = byId(n.id); if (o) n.replaceWith(o); }
     const kids = Array.from(frag.childNodes);
     switch (style) {
-      case 'morph': {
-        const a = D.activeElement, s = a && a.selectionStart, e = a && a.selectionEnd;
-        morphKids(target, frag);
+      // morph changes the target's children; outerMorph the target itself
+      // into the answer's first element (replaced if the tag differs).
+      case 'morph': case 'outerMorph': {
+        const a = D.activeElement, s = a && a.selectionStart, e = a && a.selectionEnd, n = frag.firstElementChild;
+        if (style === 'morph') morphKids(target, frag);
+        else if (!n || n.nodeName !== target.nodeName) { target.replaceWith(frag); return n ? [n] : []; }
+        else morphNode(target, n);
         if (a && a.isConnected && D.activeElement !== a) { a.focus(); if (s != null) try { a.setSelectionRange(s, e); } catch (x) { /* not a text field */ } }
-        return Array.from(target.children);
+        return style === 'morph' ? Array.from(target.children) : [target];
       }
       case 'outerHTML': target.replaceWith(frag); break;
       case 'beforebegin': target.before(frag); break;
@@ -2006,6 +1998,12 @@
     const els = [root].concat(all(root, '*')).filter((el) => !(el.closest && el.closest('[sx-ignore]')));
     for (const el of els) {
       if (el.matches && el.matches(VERB_SEL + ',[sx-trigger]') && verbOf(el)) bindEl(el);
+      // sx-preload on a plain link: the browser prefetches the page on
+      // hover or focus (its prefetch cache serves the click).
+      else if (el.matches && el.matches('a[href][sx-preload]') && !el.__sx) {
+        el.__sx = true;
+        for (const e of ['mouseenter', 'focusin', 'touchstart']) el.addEventListener(e, () => { if (!el.__pf) { el.__pf = D.head.appendChild(D.createElement('link')); el.__pf.rel = 'prefetch'; el.__pf.href = el.href; } }, { passive: true });
+      }
       if (el.attributes && Array.from(el.attributes).some((a) => a.name.startsWith('sx-on:'))) bindHandlers(el);
     }
     emit(root, 'sx:load', {});

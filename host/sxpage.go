@@ -237,6 +237,11 @@ func (s *Service) runtimeTags(r *requestCtx) (head, tail string) {
 		// sx.js waits for it before booting (data-sx-ext).
 		head += `<script src="` + client.ExtHashedPath + `" defer data-sx-ext` + nonceAttr(r) + `></script>`
 	}
+	if b.src == "" {
+		// No pure component: nothing to carry, nor to ask localStorage for
+		// (an empty bundle would read as "the browser has it" and reload).
+		return head, ""
+	}
 	src := ""
 	if clientHash(r.ctx) != b.hash {
 		src = escapeScriptText(b.src)
