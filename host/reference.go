@@ -52,7 +52,7 @@ func (p *Platform) Reference() string {
 	b.WriteString("\n## Host primitives\n\nBound in every service besides the standard library (`docs/reference.md`).\n\n| name | parameters | |\n|---|---|---|\n")
 	// Per-service primitives are the same functions for every service.
 	svc := &Service{plat: p}
-	for _, pr := range append(append(append(append(p.ioPrimitives(), svc.primitives()...), svc.sitePrimitives()...), svc.authPrimitives()...), htmlsafe.Primitives()...) {
+	for _, pr := range append(append(append(append(p.ioPrimitives(), svc.primitives()...), svc.sitePrimitives()...), svc.authPrimitives()...), append(htmlsafe.Primitives(), p.apPrimitives()...)...) {
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", pr.Name, pr.Params, cell(pr.Doc))
 	}
 	return b.String()

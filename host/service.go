@@ -204,6 +204,7 @@ func (p *Platform) newEnv() *runtime.Env {
 	env.DefinePrimitives(oidcprims.Primitives()...)
 	env.DefinePrimitives(sumupprims.Primitives(p.opts.Getenv)...)
 	env.DefinePrimitives(p.ioPrimitives()...)
+	env.DefinePrimitives(p.apPrimitives()...)
 	return env
 }
 

@@ -511,7 +511,8 @@ func TestBlogSchema(t *testing.T) {
 			"tag-by-slug", "author-by-slug", "post-tags", "post-authors", "snippets",
 			"post-page", "posts-by-author", "sitemap-entries", "calendar-pages"},
 		[]string{"toggle", "attach-child", "detach-child", "page-config-ensure", "page-config-update",
-			"ghost-sync", "push-member", "save-menu-node", "move-menu-node", "delete-menu-node"})
+			"ghost-sync", "push-member", "save-menu-node", "move-menu-node", "delete-menu-node",
+			"federate-post"})
 
 	// Parameter types, required-ness and defaults are published.
 	params := func(def string) map[string]map[string]any {

@@ -1075,6 +1075,10 @@ func TestFederationSchema(t *testing.T) {
 			// The social pages (services/federation/social.sx).
 			"social-timeline", "social-profile-posts", "social-post", "social-note", "social-search",
 			"social-followers", "social-following", "social-counts", "social-notifications", "social-members",
+			// ActivityPub (services/federation/activitypub.sx).
+			"ap-profile-by-name", "ap-usage", "ap-outbox-count", "ap-outbox-items", "ap-follower-count",
+			"ap-follower-uris", "ap-following-count", "ap-following-uris", "ap-object", "ap-blocks",
+			"ap-dead-letters", "ap-delivery-stats",
 		},
 		[]string{
 			"create-magic-link", "consume-magic-link", "create-grant", "revoke-grant", "revoke-session-grants",
@@ -1091,6 +1095,11 @@ func TestFederationSchema(t *testing.T) {
 			"token-for-code", "token-for-refresh", "token-for-device", "revoke-token", "end-session",
 			"remove-oauth-client",
 			"follow-member", "unfollow-member", "set-interaction", "compose-note",
+			// ActivityPub (services/federation/activitypub.sx).
+			"ap-ensure-site-actor", "ap-set-locked", "ap-block", "ap-unblock", "ap-report", "ap-receive",
+			"ap-answer-follow", "ap-deliver-now", "ap-retry-delivery", "ap-lookup", "ap-follow-remote",
+			"ap-unfollow-remote", "ap-post-note", "ap-like", "ap-unlike", "ap-boost", "ap-unboost",
+			"ap-publish-article", "ap-delete-object",
 		})
 	// No way to read a private key: no query or action is about keys.
 	for name := range all {

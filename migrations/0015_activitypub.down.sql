@@ -1,0 +1,10 @@
+drop table ap_reports;
+drop table ap_blocks;
+drop table ap_deliveries;
+drop table ap_inbox_seen;
+drop index ap_actor_profiles_site_key;
+alter table ap_actor_profiles drop constraint ap_actor_profiles_site_check;
+delete from ap_actor_profiles where is_site;
+alter table ap_actor_profiles drop column locked;
+alter table ap_actor_profiles drop column is_site;
+alter table ap_actor_profiles alter column user_id set not null;
