@@ -709,3 +709,55 @@ func TestAPDeliveryRetryAndDeadLetters(t *testing.T) {
 		t.Fatalf("after three days: %s", st)
 	}
 }
+
+// The admins' dead-letter page lists given-up deliveries and puts one back
+// in the queue; members may not see it.
+func TestAPDeadLetterPage(t *testing.T) {
+	p, urls := apPlatform(t, loopback)
+	fed := urls["federation"]
+	wantStatus(t, fedAction(t, fed, "ap-ensure-site-actor", map[string]any{}), 200)
+	site := scalar[int](t, "select id from ap_actor_profiles where is_site")
+	inbox := "http://dead.example/" + uniq(t) + "/inbox"
+	act := scalar[int64](t, `insert into ap_activities (activity_type, origin_app, visibility, payload, process_state)
+		values ('Create', 'federation', 'public', '{}', 'failed') returning id`)
+	id := scalar[int64](t, `insert into ap_deliveries (activity_id, inbox, host, app_domain, actor_profile_id, state, attempts, last_status, last_error)
+		values ($1, $2, 'dead.example', 'blog', $3, 'dead', 1, 410, '410 Gone: <b>gone</b>') returning id`, act, inbox, site)
+	get := func(admin bool) (int, string) {
+		name, value, _ := p.VisitorSession("federation", map[string]any{"id": 1, "name": "A", "email": "a@x", "admin": admin})
+		req, _ := http.NewRequest("GET", fed+"/admin/federation/deliveries", nil)
+		req.Header.Set("Accept", "text/html")
+		req.Header.Set("Cookie", name+"="+value)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	st, body := get(true)
+	if st != 200 || !strings.Contains(body, inbox) || !strings.Contains(body, "410") ||
+		strings.Contains(body, "<b>gone</b>") || !strings.Contains(body, "Retry all") {
+		t.Fatalf("dead letters for an admin: %d %s", st, body)
+	}
+	if st, _ := get(false); st != 403 {
+		t.Fatalf("dead letters for a member: %d", st)
+	}
+	name, value, csrf := p.VisitorSession("federation", map[string]any{"id": 1, "name": "A", "email": "a@x", "admin": true})
+	req, _ := http.NewRequest("POST", fed+"/admin/federation/deliveries/retry",
+		strings.NewReader("csrf_token="+csrf+"&id="+itoa(id)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", name+"="+value)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 {
+		t.Fatalf("retry: %d", resp.StatusCode)
+	}
+	if st := scalar[string](t, "select state from ap_deliveries where id = $1", id); st != "pending" {
+		t.Fatalf("after retry: %s", st)
+	}
+	exec(t, "delete from ap_deliveries where id = $1", id)
+}
