@@ -141,7 +141,7 @@ func TestSocialCompose(t *testing.T) {
 		t.Fatalf("compose: %d %s", r.Status, r.Header.Get("Location"))
 	}
 	home := v.get(t, "federation", "/social/").want(t, "the note on the timeline", 200,
-		"&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;bread&#34;<br>line two</p><p>second para</p>",
+		"&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;bread&#34;<br>line two<br>", "second para</p>",
 		"<summary>&lt;b&gt;cw&lt;/b&gt;</summary>")
 	home.lacks(t, "the note on the timeline", "<script>alert(1)", "<b>cw</b>")
 	// Its own page.
@@ -156,6 +156,29 @@ func TestSocialCompose(t *testing.T) {
 	anon.get(t, "federation", path).want(t, "followers-only note, anonymous", 404)
 	v.get(t, "federation", path).want(t, "followers-only note, author", 200, "Only my followers")
 	anon.get(t, "federation", "/social/writer/notes/nope").want(t, "unknown note", 404)
+}
+
+// What reaches other servers: a public note is a Create to the member's
+// followers, a like of a remote post a Like to its author's inbox;
+// unlisted and followers-only notes stay on the co-op.
+func TestSocialFederates(t *testing.T) {
+	t.Parallel()
+	v := socialMember(t, "federated")
+	v.post(t, "federation", "/social/compose", url.Values{"content": {"Hello, fediverse"}})
+	v.post(t, "federation", "/social/compose", url.Values{"content": {"Just us"}, "visibility": {"followers"}})
+	creates := scalar[int](t, `select count(*) from ap_activities a join ap_actor_profiles p on p.id = a.actor_profile_id
+		where p.preferred_username = 'federated' and a.activity_type = 'Create'`)
+	if creates != 1 {
+		t.Fatalf("Create activities: %d, want 1 (the public note)", creates)
+	}
+	v.get(t, "federation", "/social/federated/").want(t, "both notes on the profile", 200, "Hello, fediverse", "Just us")
+	v.post(t, "federation", "/social/like", url.Values{"object": {"https://bread.social/@tomas/statuses/7"}}, "SX-Request", "true").
+		want(t, "like a remote post", 200, `class="note-action note-like" aria-pressed="true"`)
+	likes := scalar[int](t, `select count(*) from ap_activities a join ap_actor_profiles p on p.id = a.actor_profile_id
+		where p.preferred_username = 'federated' and a.activity_type = 'Like'`)
+	if likes != 1 {
+		t.Fatalf("Like activities: %d", likes)
+	}
 }
 
 func TestSocialLikeAndBoost(t *testing.T) {
@@ -253,13 +276,33 @@ func TestSocialFollow(t *testing.T) {
 	}
 	a.post(t, "federation", "/social/follow", url.Values{"username": {"followed_b"}}, "SX-Request", "true").
 		want(t, "follow with JS", 200, `action="/social/unfollow"`, `aria-pressed="true"`)
-	// A remote actor: the follow waits for its Accept.
-	a.post(t, "federation", "/social/follow", url.Values{"actor": {"https://bread.social/@tomas"}}, "SX-Request", "true").
-		want(t, "follow a remote actor", 200, ">Requested<", `name="actor" value="https://bread.social/@tomas"`)
+	// A remote actor: the activitypub module fetches it afresh and sends a
+	// Follow; a server that does not answer is a 502 and no follow.
+	pending := func() int {
+		return scalar[int](t, `select count(*) from ap_following f join ap_actor_profiles a on a.id = f.actor_profile_id
+			where a.preferred_username = 'follower_a'`)
+	}
+	if r := a.post(t, "federation", "/social/follow", url.Values{"actor": {"https://bread.social/@tomas"}}, "SX-Request", "true"); r.Status != 502 || pending() != 0 {
+		t.Fatalf("follow of an unreachable actor: %d, %d follows", r.Status, pending())
+	}
+	// A follow waiting for its Accept shows as requested, to its member only.
+	exec(t, `insert into ap_following (actor_profile_id, remote_actor_id, follow_activity_id)
+		select a.id, r.id, 'https://coop.example/users/follower_a#follows/t' from ap_actor_profiles a, ap_remote_actors r
+		where a.preferred_username = 'follower_a' and r.actor_uri = 'https://bread.social/@tomas'`)
+	a.get(t, "federation", "/social/search?q=tomas").want(t, "search with a pending follow", 200, ">Requested<",
+		`name="actor" value="https://bread.social/@tomas"`)
 	a.get(t, "federation", "/social/follower_a/following").want(t, "own following with a pending follow", 200, "Tomás the baker", ">Requested<")
 	anon.get(t, "federation", "/social/follower_a/following").lacks(t, "pending follows are not public", "Tomás the baker")
 	a.post(t, "federation", "/social/unfollow", url.Values{"actor": {"https://bread.social/@tomas"}}, "SX-Request", "true").
 		want(t, "unfollow a remote actor", 200, ">Follow<")
+	if pending() != 0 {
+		t.Fatal("the follow is still there")
+	}
+	// …and its Undo goes to Tomás' inbox.
+	if n := scalar[int](t, `select count(*) from ap_activities a join ap_actor_profiles p on p.id = a.actor_profile_id
+		where p.preferred_username = 'follower_a' and a.activity_type = 'Undo'`); n != 1 {
+		t.Fatalf("Undo activities: %d", n)
+	}
 	// Errors.
 	a.post(t, "federation", "/social/follow", url.Values{"username": {"follower_a"}}).want(t, "follow oneself", 400, "yourself")
 	a.post(t, "federation", "/social/follow", url.Values{"username": {"nobody_here"}}).want(t, "unknown member", 404)
