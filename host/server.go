@@ -312,6 +312,9 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 		if path == "" || path[0] != '/' {
 			return nil, fmt.Errorf("%s: defroute %s needs a :path starting with /", d.Pos, d.Name)
 		}
+		if _, err := authLevel(d); err != nil {
+			return nil, err
+		}
 		def := d
 		h := wrap(path, s.csrf(def, s.hooked(st, func(r *requestCtx) { s.serveRoute(r, def) })))
 		if strings.HasPrefix(path, "/internal/") {
@@ -606,6 +609,10 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		return
 	}
 	ctx.SetContentType("text/html; charset=utf-8")
+	if r.status != 0 {
+		// (response-status 400): a form shown again with its errors.
+		ctx.SetStatusCode(r.status)
+	}
 	out = s.pageDocument(r, d, out)
 	if s.plat.opts.Dev {
 		if _, err := s.plat.dev.status(s.Name); err != nil {
@@ -633,11 +640,13 @@ func (s *Service) authorize(r *requestCtx, d *runtime.Definition) bool {
 		s.fail(r, abortError(401, "sign in to see this page"), true)
 		return false
 	}
-	if level == "admin" {
-		if admin, _ := u.Get("admin"); !runtime.Truthy(admin) {
-			s.fail(r, abortError(403, "this page is for administrators"), true)
-			return false
+	if level != "user" && !hasRole(u, level) {
+		msg := "this page is for administrators"
+		if level != "admin" {
+			msg = "this page is for the co-op's " + level + "s and administrators"
 		}
+		s.fail(r, abortError(403, msg), true)
+		return false
 	}
 	return true
 }
@@ -662,6 +671,26 @@ func crossOrigin(ctx *fasthttp.RequestCtx, location string) bool {
 	return err == nil && u.Host != "" && !strings.EqualFold(u.Host, string(ctx.Host()))
 }
 
+// hasRole reports whether a session's user may act as role: an admin may
+// act as anyone; an editor or organiser is named in the user's :roles.
+func hasRole(u *runtime.Dict, role string) bool {
+	if admin, _ := u.Get("admin"); runtime.Truthy(admin) {
+		return true
+	}
+	if role == "admin" {
+		return false
+	}
+	roles, _ := u.Get("roles")
+	if l, ok := roles.(*runtime.List); ok {
+		for _, v := range l.Items {
+			if v == role {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // abortError is an error that answers with status and message.
 func abortError(status int, msg string) error {
 	return &runtime.Error{Msg: msg, Value: &Abort{Status: status, Message: msg}}
@@ -674,6 +703,13 @@ func pageParams(fn *runtime.Lambda) []runtime.Param { return fn.Params() }
 // text, html is HTML, anything else JSON; (redirect …) and (abort …) stop.
 func (s *Service) serveRoute(r *requestCtx, d *runtime.Definition) {
 	ctx := r.ctx
+	// A route with :auth refuses as a page does (sign-in redirect, 401,
+	// 403) and answers its errors as HTML pages to browsers: such routes
+	// are the forms of the admin.
+	authed := d.OptionString("auth") != ""
+	if authed && !s.authorize(r, d) {
+		return
+	}
 	get := r.arg
 	if bytes.HasPrefix(ctx.Request.Header.ContentType(), []byte("application/json")) && len(ctx.PostBody()) > 0 {
 		v, err := fromJSON(ctx.PostBody())
@@ -701,7 +737,7 @@ func (s *Service) serveRoute(r *requestCtx, d *runtime.Definition) {
 	var v runtime.Value
 	s.evaluate(r, func(th *runtime.Thread) { v, err = th.Apply(d.Fn, args...) })
 	if err != nil {
-		s.fail(r, err, false)
+		s.fail(r, err, authed && acceptsHTML(ctx))
 		return
 	}
 	switch x := v.(type) {
@@ -747,7 +783,7 @@ func (s *Service) schema(st *state) *runtime.Dict {
 				}
 				e.Set("method", m)
 			}
-			if kind.kind == "page" {
+			if kind.kind == "page" || kind.kind == "route" {
 				if auth := def.OptionString("auth"); auth != "" {
 					e.Set("auth", auth)
 				}

@@ -20,6 +20,7 @@ import (
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	"github.com/rose-ash/sxhost/prims/htmlsafe"
 	"github.com/rose-ash/sxhost/prims/mail"
+	"github.com/rose-ash/sxhost/prims/markdown"
 	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
 	qrprims "github.com/rose-ash/sxhost/prims/qr"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
@@ -201,6 +202,7 @@ func (p *Platform) newEnv() *runtime.Env {
 	env.DefinePrimitives(cacheprims.Primitives()...)
 	env.DefinePrimitives(qrprims.Primitives()...)
 	env.DefinePrimitives(htmlsafe.Primitives()...)
+	env.DefinePrimitives(markdown.Primitives()...)
 	env.DefinePrimitives(oidcprims.Primitives()...)
 	env.DefinePrimitives(sumupprims.Primitives(p.opts.Getenv)...)
 	env.DefinePrimitives(p.ioPrimitives()...)
@@ -405,10 +407,11 @@ func (st *state) release(th *runtime.Thread) {
 	st.threads.Put(th)
 }
 
-// Page auth levels (:auth): public (the default), user (a signed-in user,
-// the session's "user" dict) and admin (a user whose dict has a truthy
-// :admin).
-var authLevels = map[string]bool{"public": true, "user": true, "admin": true}
+// Auth levels (:auth) of pages and routes: public (the default), user (a
+// signed-in user, the session's "user" dict), admin (a user whose dict has
+// a truthy :admin), and the staff roles editor and organiser (an admin, or
+// a user whose :roles list names the role: docs/admin.md).
+var authLevels = map[string]bool{"public": true, "user": true, "admin": true, "editor": true, "organiser": true}
 
 func authLevel(d *runtime.Definition) (string, error) {
 	level := d.OptionString("auth")
@@ -416,7 +419,7 @@ func authLevel(d *runtime.Definition) (string, error) {
 		return "public", nil
 	}
 	if !authLevels[level] {
-		return "", fmt.Errorf("%s: defpage %s: unknown :auth %s (public, user or admin)", d.Pos, d.Name, level)
+		return "", fmt.Errorf("%s: def%s %s: unknown :auth %s (public, user, admin, editor or organiser)", d.Pos, d.Kind, d.Name, level)
 	}
 	return level, nil
 }

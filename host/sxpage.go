@@ -506,6 +506,12 @@ func wantsHTML(ctx *fasthttp.RequestCtx) bool {
 	return (m == "GET" || m == "HEAD") && bytes.Contains(ctx.Request.Header.Peek("Accept"), []byte("text/html"))
 }
 
+// acceptsHTML reports whether a browser sent the request (any method): its
+// Accept names text/html.
+func acceptsHTML(ctx *fasthttp.RequestCtx) bool {
+	return bytes.Contains(ctx.Request.Header.Peek("Accept"), []byte("text/html"))
+}
+
 // VisitorSession returns a session cookie of service in which user (a dict
 // such as {"id": 7, "name": "Ben", "admin": false}, nil for an anonymous
 // visitor) is signed in, with a CSRF token: what a sign-in leaves behind.

@@ -138,7 +138,8 @@ func TestPlatformSchema(t *testing.T) {
 		// Nothing unlisted: the public schema is exactly the list plus
 		// the runtime's own tables.
 		expected := map[string]bool{"schema_migrations": true, "sx_meta": true, "job_runs": true,
-			"oauth_clients": true} // tables of later migrations (0009, 0010)
+			"oauth_clients": true,                              // tables of later migrations (0009, 0010)
+			"audit_log":     true, "post_slug_redirects": true} // 0013_admin
 		for _, name := range oidcTables {
 			expected[name] = true
 		}
@@ -168,6 +169,7 @@ func TestPlatformSchema(t *testing.T) {
 		for _, name := range socialTables {
 			domainOf[name] = "federation"
 		}
+		domainOf["post_slug_redirects"] = "blog" // 0013_admin
 		rows, err := pool.Query(ctx, `select conname, conrelid::regclass::text, confrelid::regclass::text
 			from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace`)
 		if err != nil {
