@@ -34,6 +34,8 @@ const sxhostUsage = `usage:
   sxhost seed [--script FILE] [FILE...]           migrate, then fill an empty database with demo
                                                   data (seed/demo.sx through services/*.sx)
   sxhost clients add|list|remove ...              register, list and remove OAuth clients (docs/auth.md)
+  sxhost import-products --market SLUG [--dry-run] FILE
+                                                  upsert a CSV/JSON catalogue by SKU and report the changes (docs/admin.md)
   sxhost repl [flags] [FILE...]                   the interactive REPL (what sx repl runs; --help lists its flags)
   sxhost probe URL                                exit 0 when URL answers 200 (container health checks)
   sxhost version                                  print the version (also --version)
@@ -99,6 +101,8 @@ func SxhostMain(args []string, stdout, stderr io.Writer) int {
 		return seed(ctx, args[1:], stdout, stderr)
 	case "clients":
 		return clients(ctx, args[1:], stdout, stderr)
+	case "import-products":
+		return importProducts(ctx, args[1:], stdout, stderr)
 	case "repl":
 		// sx repl runs this: the REPL needs the platform (services, the
 		// database), which the one-shot sx commands do not link.

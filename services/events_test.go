@@ -1314,11 +1314,16 @@ func TestEventsSchema(t *testing.T) {
 		[]string{"calendars-for-container", "calendar-by-slug", "claims-for-order", "entries-by-ids", "entries-for-calendar",
 			"entries-for-cart", "entries-for-post", "post-ids-for-entry", "ticket-types-for-entry",
 			"tickets-for-cart", "tickets-for-order", "tickets-for-user", "ticket-by-code",
-			"slots-for-calendar", "slots-for-day", "public-entries-for-calendar", "entries-for-user", "upcoming-entries"},
+			"slots-for-calendar", "slots-for-day", "public-entries-for-calendar", "entries-for-user", "upcoming-entries",
+			// the admin (events/admin.sx)
+			"admin-calendars", "admin-entries-for-calendar", "entry-attendees"},
 		[]string{"book-entry", "cancel-entries", "adopt-entries", "claim-entries-for-order", "reconcile-claims",
 			"confirm-entries-for-order", "reserve-tickets", "cancel-tickets", "adopt-tickets",
 			"check-in-ticket", "claim-tickets-for-order", "confirm-tickets-for-order", "release-for-order",
-			"link-entry-post", "unlink-entry-post"})
+			"link-entry-post", "unlink-entry-post",
+			// the admin (events/admin.sx)
+			"calendar-save", "calendar-delete", "slot-save", "slot-delete", "entry-save", "entry-cancel",
+			"ticket-type-save", "ticket-type-delete", "entry-link-post", "entry-unlink-post", "door-check-in"})
 	s := wantObj(t, request(t, "GET", b+"/internal/schema", nil))
 	if s["title"] != "Events" {
 		t.Fatalf("title: %v", s["title"])

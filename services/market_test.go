@@ -59,9 +59,12 @@ func TestMarketSchema(t *testing.T) {
 	all := checkSchema(t, m, "market",
 		[]string{"marketplace-by-id", "marketplace-by-slug", "marketplaces-by-ids", "marketplaces-for-container",
 			"nav-tree", "product-by-id", "product-by-slug", "products-by-ids", "products-for-market",
-			"brands-for-market", "listings-for-category"},
+			"brands-for-market", "listings-for-category", "admin-markets", "admin-products"},
 		[]string{"upsert-marketplace", "ensure-nav-top", "ensure-nav-sub", "upsert-product", "upsert-products",
-			"delete-product", "list-product", "unlist-product"})
+			"delete-product", "list-product", "unlist-product",
+			// the admin (market/admin.sx)
+			"market-save", "market-set-listed", "category-save", "category-delete", "product-save",
+			"product-set-listed", "import-catalogue", "sync-products"})
 	// The contract other services rely on: marketplaces-by-ids takes ids.
 	params, _ := all["marketplaces-by-ids"]["params"].([]any)
 	if len(params) != 1 || params[0].(map[string]any)["name"] != "ids" || params[0].(map[string]any)["required"] != true {

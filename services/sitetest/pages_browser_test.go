@@ -74,6 +74,7 @@ func sitePages(t *testing.T) []sitePage {
 		{"social-choose-username", "federation", "/identity/choose-username", "cleo"},
 		{"social-edit-profile", "federation", "/identity/profile", "ben"},
 	}
+	pages = append(pages, shopAdminPages(t)...)
 	// Only the pages their services serve (a page not landed yet is left
 	// out, and says so).
 	var out []sitePage
