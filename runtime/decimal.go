@@ -555,7 +555,69 @@ func validMode(mode string) bool {
 // DecimalRound returns x with exactly scale digits after the point,
 // rounded by mode when digits are dropped.
 func DecimalRound(x *Decimal, scale int32, mode string) (*Decimal, error) {
+	if r, ok := round64(x, scale, mode); ok {
+		return r, nil
+	}
 	return DecimalDiv(x, decimalOne, scale, mode)
+}
+
+// round64 is DecimalRound on an int64 coefficient without math/big, the
+// case of every price a page formats; ok is false when the result needs
+// DecimalDiv (a big coefficient, an overflow, an unknown mode).
+func round64(x *Decimal, scale int32, mode string) (*Decimal, bool) {
+	if x.big != nil || scale < 0 || scale > MaxDecimalScale {
+		return nil, false
+	}
+	if scale >= x.scale {
+		if scale == x.scale {
+			return x, validMode(mode) // decimals are immutable: share it
+		}
+		c, ok := scaleUp(x.coef, scale-x.scale)
+		if !ok || !validMode(mode) {
+			return nil, false
+		}
+		return &Decimal{coef: c, scale: scale}, true
+	}
+	drop := x.scale - scale
+	if drop >= int32(len(pow10s)) {
+		return nil, false
+	}
+	p := pow10s[drop]
+	q, r := x.coef/p, x.coef%p
+	if r != 0 {
+		neg := x.coef < 0
+		// half compares 2|r| with p; |r| < p <= 10^18, so 2|r| fits.
+		twice := 2 * uabs(r)
+		var away bool
+		switch mode {
+		case "half-up":
+			away = twice >= uint64(p)
+		case "half-even":
+			away = twice > uint64(p) || twice == uint64(p) && q&1 != 0
+		case "half-down":
+			away = twice > uint64(p)
+		case "up":
+			away = true
+		case "down":
+			away = false
+		case "ceiling":
+			away = !neg
+		case "floor":
+			away = neg
+		default:
+			return nil, false
+		}
+		if away { // |q| <= MaxInt64/10: no overflow
+			if neg {
+				q--
+			} else {
+				q++
+			}
+		}
+	} else if !validMode(mode) {
+		return nil, false
+	}
+	return &Decimal{coef: q, scale: scale}, true
 }
 
 var decimalOne = DecimalFromInt(1)

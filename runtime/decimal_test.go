@@ -124,6 +124,42 @@ func TestDecimalDivRoundsOnce(t *testing.T) {
 	}
 }
 
+// DecimalRound's int64 path (round64) gives what the general division by
+// one gives, in every mode, rounding down, at the same scale and scaling up
+// (also where scaling up overflows an int64 and the big path takes over).
+func TestDecimalRoundMatchesDivision(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 31))
+	for i := 0; i < 20000; i++ {
+		x := randomDecimal(r)
+		if i%3 == 0 { // halves and exact ties
+			x, _ = NewDecimal(big.NewInt(r.Int64N(2000)-1000), 3)
+			if i%2 == 0 {
+				x, _ = NewDecimal(big.NewInt((r.Int64N(200)-100)*10+5), 1+int32(r.IntN(3)))
+			}
+		}
+		scale := int32(r.IntN(26))
+		for _, mode := range RoundingModes {
+			got, err := DecimalRound(x, scale, mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := DecimalDiv(x, decimalOne, scale, mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Cmp(want) != 0 || got.Scale() != want.Scale() || got.String() != want.String() {
+				t.Fatalf("round %s to %d %s = %s, want %s", x, scale, mode, got, want)
+			}
+		}
+	}
+	if _, err := DecimalRound(DecimalFromInt(5), 0, "sideways"); err == nil {
+		t.Error("unknown mode: no error")
+	}
+	if _, err := DecimalRound(DecimalFromInt(5), 2, "sideways"); err == nil {
+		t.Error("unknown mode while scaling up: no error")
+	}
+}
+
 func TestDecimalQuo(t *testing.T) {
 	for _, c := range [][3]string{
 		{"10.00", "4", "2.50"},
