@@ -46,6 +46,10 @@ var scenarios = []scenario{
 		path: "/orders", target: 1.0},
 	{name: "product", title: "product page (2 queries, JSON-LD, money) vs fasthttp + pgx + html/template", peer: "html/template",
 		path: "/product/", vary: true, target: 1.5},
+	{name: "blog", title: "blog home (3 header fragments cached per TTL + a 12-post listing) vs fasthttp + pgx + html/template (3 queries)", peer: "html/template",
+		path: "/blog", target: 1.5},
+	{name: "blog-uncached", title: "blog home, fragments uncached (3 queries each side) vs fasthttp + pgx + html/template", peer: "html/template",
+		path: "/blog-uncached", target: 1.0},
 	{name: "action", title: "defaction order-product (a transaction: insert + update) vs fasthttp + pgx", peer: "fasthttp + pgx",
 		path: "/internal/actions/order-product", vary: true, post: true, target: 0.8},
 }

@@ -8,6 +8,7 @@
 //	httpbench run -db URL [flags]                  measure, print the tables
 //	httpbench serve -side sx|peer -db URL [flags]  one server (run starts these)
 //	httpbench service                              print the SX service file
+//	httpbench blog-tables                          print the blog scenario's tables (SQL)
 //
 // run starts two servers from its own binary, sxhost (host.New and
 // host.NewServer on a generated service file) and the peer (one fasthttp
@@ -31,6 +32,10 @@
 //	product a shop's product page (product.go): two selects, money,
 //	       JSON-LD, breadcrumbs, a form, four related products, against
 //	       fasthttp + pgx + html/template writing the same bytes
+//	blog   a blog home (blog.go): three header fragments fetched with
+//	       gather and cached per their TTLs, and a 12-post listing, against
+//	       fasthttp + pgx + html/template running the three queries
+//	blog-uncached the same page with the fragments uncached
 //
 // With -profile DIR it then runs one more round per scenario against each
 // side while taking a CPU profile of the server process, and writes
@@ -59,6 +64,7 @@ const usage = `usage:
   httpbench run -db URL [flags]                  measure sxhost against the peers
   httpbench serve -side sx|peer -db URL [flags]  serve one side (run starts these)
   httpbench service                              print the SX service file
+  httpbench blog-tables                          print the blog scenario's tables (SQL)
 `
 
 func main() {
@@ -75,6 +81,8 @@ func main() {
 		err = serveCommand(ctx, os.Args[2:])
 	case "service":
 		fmt.Print(serviceSource(bench.NewPageData()))
+	case "blog-tables":
+		fmt.Print(blogTables)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		stop()

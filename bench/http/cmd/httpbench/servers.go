@@ -73,6 +73,7 @@ func serviceSource(p *bench.PageData) string {
 	var b strings.Builder
 	b.WriteString(serviceHead)
 	b.WriteString(productService)
+	b.WriteString(blogService)
 	b.WriteString("\n;; The complex page of bench/page.go.\n")
 	b.WriteString(bench.PageSX)
 	b.WriteString("\n;; Its data: bench.NewPageData as SX literals.\n")
@@ -187,6 +188,9 @@ var (
 	pathHello   = []byte("/hello")
 	pathOrders  = []byte("/orders")
 	pathHealth  = []byte("/healthz")
+
+	pathBlog         = []byte("/blog")
+	pathBlogUncached = []byte("/blog-uncached")
 )
 
 func (pr *peer) handle(ctx *fasthttp.RequestCtx) {
@@ -207,6 +211,8 @@ func (pr *peer) handle(ctx *fasthttp.RequestCtx) {
 			ctx.ResetBody()
 			ctx.Error("internal error", 500)
 		}
+	case bytes.Equal(path, pathBlog) || bytes.Equal(path, pathBlogUncached):
+		pr.blogPage(ctx)
 	case bytes.HasPrefix(path, pathProductPage):
 		pr.productPage(ctx)
 	case bytes.Equal(path, pathHealth):
