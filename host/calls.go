@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -220,9 +219,8 @@ func (p *Platform) fragment(th *runtime.Thread, service, typ string, args []runt
 // arguments in name order (user-specific fragments take the user as an
 // argument, so users never share an entry).
 func fragmentKey(service, typ string, raw map[string]runtime.Value) string {
-	h := sha1.New()
-	io.WriteString(h, encodeQuery(raw))
-	return "frag:" + service + ":" + typ + ":" + hex.EncodeToString(h.Sum(nil))
+	sum := sha1.Sum([]byte(encodeQuery(raw)))
+	return "frag:" + service + ":" + typ + ":" + hex.EncodeToString(sum[:])
 }
 
 // fragmentTTL is a handler's :ttl option.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,33 +56,45 @@ func envName(service string) string {
 // encodeQuery renders parameters as a query string: strings as they are,
 // lists and dicts as JSON, other values in their printed form.
 func encodeQuery(raw map[string]runtime.Value) string {
-	keys := make([]string, 0, len(raw))
+	var keysBuf [8]string
+	keys := keysBuf[:0]
 	for k := range raw {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	q := url.Values{}
+	slices.Sort(keys)
+	// What url.Values.Encode writes for one value per name, in name order,
+	// without building the url.Values map.
+	var b strings.Builder
 	for _, k := range keys {
-		switch v := raw[k].(type) {
+		var v string
+		switch x := raw[k].(type) {
 		case nil:
+			continue
 		case string:
-			q.Set(k, v)
+			v = x
 		case time.Time:
-			q.Set(k, v.Format(time.RFC3339Nano))
+			v = x.Format(time.RFC3339Nano)
 		case *runtime.Decimal:
-			q.Set(k, v.String()) // its digits: "3.20", which :decimal reads back
+			v = x.String() // its digits: "3.20", which :decimal reads back
 		case *runtime.List, *runtime.Dict:
 			// Structured values travel as JSON text (ids lists too: the
 			// receiver accepts "[1,2]" as well as "1,2").
 			var buf bytes.Buffer
-			if err := toJSON(&buf, v); err == nil {
-				q.Set(k, buf.String())
+			if err := toJSON(&buf, x); err != nil {
+				continue
 			}
+			v = buf.String()
 		default:
-			q.Set(k, runtime.Print(v))
+			v = runtime.Print(x)
 		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
 	}
-	return q.Encode()
+	return b.String()
 }
 
 // reply is another process's answer.

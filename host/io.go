@@ -271,27 +271,36 @@ func (p *Platform) gather(th *runtime.Thread, thunks []runtime.Value) runtime.Va
 	ctx, cancel := context.WithCancel(th.Ctx)
 	defer cancel()
 	errs := make([]error, len(thunks))
+	run := func(i int) {
+		sub := th.Env.AcquireThread(ctx)
+		defer th.Env.ReleaseThread(sub)
+		sub.StepBudget = th.StepBudget
+		sub.Out = th.Out
+		for k, v := range th.Local {
+			if sub.Local == nil {
+				sub.Local = map[string]any{}
+			}
+			sub.Local[k] = v
+		}
+		v, err := sub.Apply(thunks[i])
+		results[i], errs[i] = v, err
+		if err != nil {
+			cancel() // one failure stops the others
+		}
+	}
+	// Every thunk but the last on its own goroutine; the last on this one,
+	// which would otherwise only wait. Each runs on a pooled thread of its
+	// own, so a failure is reported the same way wherever it ran.
 	var wg sync.WaitGroup
-	for i, t := range thunks {
+	last := len(thunks) - 1
+	for i := range last {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sub := th.Env.NewThread(ctx)
-			sub.StepBudget = th.StepBudget
-			sub.Out = th.Out
-			for k, v := range th.Local {
-				if sub.Local == nil {
-					sub.Local = map[string]any{}
-				}
-				sub.Local[k] = v
-			}
-			v, err := sub.Apply(t)
-			results[i], errs[i] = v, err
-			if err != nil {
-				cancel() // one failure stops the others
-			}
+			run(i)
 		}()
 	}
+	run(last)
 	wg.Wait()
 	// Report the failure that stopped the others, not the cancellations it
 	// caused.

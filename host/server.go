@@ -613,14 +613,21 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		// (response-status 400): a form shown again with its errors.
 		ctx.SetStatusCode(r.status)
 	}
-	out = s.pageDocument(r, d, out)
-	if s.plat.opts.Dev {
-		if _, err := s.plat.dev.status(s.Name); err != nil {
-			out = devErrorBanner(out, err)
+	if !s.plat.opts.Dev {
+		// The document's pieces straight into the response body: no copy
+		// of the page per piece inserted.
+		var parts [documentParts]string
+		ctx.Response.ResetBody()
+		for _, part := range s.documentParts(r, pageTitle(s, d), out, parts[:0]) {
+			ctx.Response.AppendBodyString(part)
 		}
-		out = injectReloadScript(out, version, r.cspNonce())
+		return
 	}
-	ctx.SetBodyString(out)
+	out = s.pageDocument(r, d, out)
+	if _, err := s.plat.dev.status(s.Name); err != nil {
+		out = devErrorBanner(out, err)
+	}
+	ctx.SetBodyString(injectReloadScript(out, version, r.cspNonce()))
 }
 
 // authorize enforces a page's :auth level, answering for the page when the

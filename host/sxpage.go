@@ -188,11 +188,15 @@ func (s *Service) answerEngineRequest(r *requestCtx, d *runtime.Definition, fn *
 // when the page rendered a whole document itself (a layout), adds the
 // runtime's tags to it.
 func (s *Service) pageDocument(r *requestCtx, d *runtime.Definition, out string) string {
-	title := d.OptionString("title")
-	if title == "" {
-		title = s.Title
+	return s.document(r, pageTitle(s, d), out)
+}
+
+// pageTitle is a page's :title, or its service's title.
+func pageTitle(s *Service, d *runtime.Definition) string {
+	if title := d.OptionString("title"); title != "" {
+		return title
 	}
-	return s.document(r, title, out)
+	return s.Title
 }
 
 // documentOf is pageDocument for output that belongs to no page (an error
@@ -200,22 +204,47 @@ func (s *Service) pageDocument(r *requestCtx, d *runtime.Definition, out string)
 func (s *Service) documentOf(r *requestCtx, out string) string { return s.document(r, s.Title, out) }
 
 func (s *Service) document(r *requestCtx, title, out string) string {
+	var parts [documentParts]string
+	return strings.Join(s.documentParts(r, title, out, parts[:0]), "")
+}
+
+// documentParts is the most pieces documentParts splits a document into.
+const documentParts = 7
+
+// documentParts appends the document of out, in pieces whose concatenation
+// is the document, to parts: the shell around out, or out cut where the
+// runtime's tags go into it. A page is then copied once, into the
+// response, instead of once per insertion.
+func (s *Service) documentParts(r *requestCtx, title, out string, parts []string) []string {
 	head, tail := s.runtimeTags(r)
+	return splitDocument(title, out, head, tail, parts)
+}
+
+// splitDocument is documentParts once the runtime's tags are known.
+func splitDocument(title, out, head, tail string, parts []string) []string {
 	isDoctype := len(out) >= 9 && strings.EqualFold(out[:9], "<!doctype")
 	if !strings.HasPrefix(out, "<html") && !isDoctype {
-		return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + runtime.EscapeHTML(title) + "</title>" +
-			head + "</head><body><div id=\"sx-root\">" + out + "</div>" + tail + "</body></html>"
+		return append(parts, "<!doctype html><html><head><meta charset=\"utf-8\"><title>"+runtime.EscapeHTML(title)+"</title>"+
+			head+"</head><body><div id=\"sx-root\">", out, "</div>"+tail+"</body></html>")
 	}
 	if strings.HasPrefix(out, "<html") {
-		out = "<!doctype html>" + out
+		parts = append(parts, "<!doctype html>")
 	}
-	if i := strings.Index(out, "</head>"); i >= 0 {
-		out = out[:i] + head + out[i:]
+	// head goes before the first </head>, tail before the last </body>
+	// (after the head: the body follows it).
+	i := strings.Index(out, "</head>")
+	j := strings.LastIndex(out, "</body>")
+	switch {
+	case i >= 0 && j >= i:
+		return append(parts, out[:i], head, out[i:j], tail, out[j:])
+	case i >= 0 && j >= 0:
+		return append(parts, out[:j], tail, out[j:i], head, out[i:])
+	case i >= 0:
+		return append(parts, out[:i], head, out[i:])
+	case j >= 0:
+		return append(parts, out[:j], tail, out[j:])
 	}
-	if i := strings.LastIndex(out, "</body>"); i >= 0 {
-		out = out[:i] + tail + out[i:]
-	}
-	return out
+	return append(parts, out)
 }
 
 // runtimeTags returns what a document needs for the browser runtime: the

@@ -26,6 +26,8 @@ type Env struct {
 	// defaction, defhandler) both bound: one silently replaced the other,
 	// which Check reports.
 	clashes []Finding
+	// spare holds threads for AcquireThread.
+	spare sync.Pool
 }
 
 // NewEnv returns an environment holding only the special forms and the
@@ -133,6 +135,33 @@ func (e *Env) NewThread(ctx context.Context) *Thread {
 		ctx = context.Background()
 	}
 	return &Thread{Env: e, Ctx: ctx, MaxDepth: DefaultMaxDepth, Out: os.Stdout, chunks: [][]Value{make([]Value, firstChunk)}}
+}
+
+// AcquireThread returns a thread over e for ctx from e's pool of spare
+// threads (a new one when it is empty): what a host takes for a short
+// evaluation beside another thread's, such as one thunk of a gather. Give
+// it back with ReleaseThread once nothing refers to it.
+func (e *Env) AcquireThread(ctx context.Context) *Thread {
+	if th, ok := e.spare.Get().(*Thread); ok {
+		th.Reset(ctx)
+		th.Out = os.Stdout
+		th.StepBudget = 0
+		th.MaxDepth = DefaultMaxDepth
+		return th
+	}
+	return e.NewThread(ctx)
+}
+
+// ReleaseThread returns th, taken from AcquireThread, to e's pool; its
+// host values are dropped (the map is kept).
+func (e *Env) ReleaseThread(th *Thread) {
+	if th.Env != e {
+		return
+	}
+	clear(th.Local)
+	th.Ctx = nil
+	th.Out = nil
+	e.spare.Put(th)
 }
 
 // Reset prepares a pooled thread for a new evaluation: a new context, no
