@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"errors"
 	"math/big"
 	"math/bits"
@@ -511,23 +512,8 @@ func DecimalDiv(x, y *Decimal, scale int32, mode string) (*Decimal, error) {
 		// half compares the remainder with half the divisor: 2|r| - |d|.
 		var twice big.Int
 		half := twice.Abs(twice.Lsh(&r, 1)).CmpAbs(d)
-		var away bool
-		switch mode {
-		case "half-up":
-			away = half >= 0
-		case "half-even":
-			away = half > 0 || half == 0 && q.Bit(0) == 1
-		case "half-down":
-			away = half > 0
-		case "up":
-			away = true
-		case "down":
-			away = false
-		case "ceiling":
-			away = !neg
-		case "floor":
-			away = neg
-		default:
+		away, ok := awayFromZero(mode, half, q.Bit(0) == 1, neg)
+		if !ok {
 			return nil, errors.New("unknown rounding mode " + strconv.Quote(mode))
 		}
 		if away {
@@ -550,6 +536,30 @@ func validMode(mode string) bool {
 		}
 	}
 	return false
+}
+
+// awayFromZero tells whether a quotient with a nonzero remainder rounds
+// away from zero under mode: half compares twice the remainder with the
+// divisor (-1, 0, 1), odd is the quotient's last digit's parity, neg the
+// result's sign; ok is false for an unknown mode.
+func awayFromZero(mode string, half int, odd, neg bool) (away, ok bool) {
+	switch mode {
+	case "half-up":
+		return half >= 0, true
+	case "half-even":
+		return half > 0 || half == 0 && odd, true
+	case "half-down":
+		return half > 0, true
+	case "up":
+		return true, true
+	case "down":
+		return false, true
+	case "ceiling":
+		return !neg, true
+	case "floor":
+		return neg, true
+	}
+	return false, false
 }
 
 // DecimalRound returns x with exactly scale digits after the point,
@@ -587,24 +597,8 @@ func round64(x *Decimal, scale int32, mode string) (*Decimal, bool) {
 	if r != 0 {
 		neg := x.coef < 0
 		// half compares 2|r| with p; |r| < p <= 10^18, so 2|r| fits.
-		twice := 2 * uabs(r)
-		var away bool
-		switch mode {
-		case "half-up":
-			away = twice >= uint64(p)
-		case "half-even":
-			away = twice > uint64(p) || twice == uint64(p) && q&1 != 0
-		case "half-down":
-			away = twice > uint64(p)
-		case "up":
-			away = true
-		case "down":
-			away = false
-		case "ceiling":
-			away = !neg
-		case "floor":
-			away = neg
-		default:
+		away, ok := awayFromZero(mode, cmp.Compare(2*uabs(r), uint64(p)), q&1 != 0, neg)
+		if !ok {
 			return nil, false
 		}
 		if away { // |q| <= MaxInt64/10: no overflow

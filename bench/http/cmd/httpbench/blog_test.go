@@ -1,48 +1,15 @@
 package main
 
 import (
-	"context"
-	"os"
 	"strings"
 	"testing"
-
-	"github.com/rose-ash/sxhost/internal/pgtest"
 )
 
 // The blog scenario's two sides write the same bytes on both paths (the
 // cached and the uncached fragments), twice (the second from the fragment
 // cache), with titles and excerpts that need escaping.
 func TestBlogPageIdentical(t *testing.T) {
-	url, drop, err := pgtest.Create("sx_httpbench")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer drop()
-	ctx := context.Background()
-	sxPool, err := openSXPool(ctx, url, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sxPool.Close()
-	peerPool, err := openPeerPool(ctx, url, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peerPool.Close()
-	if _, err := peerPool.Exec(ctx, blogTables); err != nil {
-		t.Fatal(err)
-	}
-	sx, err := newSXServer(t.TempDir(), sxPool, os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := newPeerServer(peerPool)
-	m := hashAttr.FindSubmatch(serve(t, sx, "/hello").body)
-	if m == nil {
-		t.Fatal("no component bundle hash in /hello")
-	}
-	componentsHash = string(m[1])
-	defer func() { componentsHash = "" }()
+	sx, peer := newBenchPair(t, blogTables)
 	for _, path := range []string{"/blog", "/blog", "/blog-uncached", "/blog-uncached"} {
 		a, b := serve(t, sx, path), serve(t, peer, path)
 		a.body = stripRuntimeTags(a.body)
