@@ -175,6 +175,8 @@ func (p *Platform) devREPL(ctx context.Context, req DevREPLRequest) (reply DevRE
 		reply.Error = errorText(err)
 		return reply
 	}
+	p.replEval.Lock()
+	defer p.replEval.Unlock()
 	var out bytes.Buffer
 	th := svc.NewThread(ctx)
 	th.Out = &out

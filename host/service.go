@@ -89,15 +89,19 @@ type Options struct {
 
 // Platform is the set of services loaded into one process.
 type Platform struct {
-	opts           Options
-	log            *slog.Logger
-	services       map[string]*Service
-	order          []*Service
-	metrics        *metrics
-	client         *internalClient
-	outbound       *http.Client // http/request's, guarded by OutboundAllow
-	outage         outageLog
-	dev            devState
+	opts     Options
+	log      *slog.Logger
+	services map[string]*Service
+	order    []*Service
+	metrics  *metrics
+	client   *internalClient
+	outbound *http.Client // http/request's, guarded by OutboundAllow
+	outage   outageLog
+	dev      devState
+	// replEval serialises the dev REPL's evaluations: an interrupted one
+	// (its client hung up) still runs until it sees the cancellation, and the
+	// next entry must not observe it half-stopped.
+	replEval       sync.Mutex
 	keyOnce        sync.Once
 	sessionCiphers []cipher.AEAD
 	publicMu       sync.RWMutex
