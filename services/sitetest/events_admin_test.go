@@ -284,22 +284,36 @@ func TestEventsAdminCalendarLifecycle(t *testing.T) {
 	}
 }
 
-// shopTicket writes a paid ticket of the seed's spring supper for ben.
-func shopTicket(t *testing.T, state string) string {
+// shopAttendee adds a member of its own for a test's tickets: the seed's
+// members' ticket counts are asserted by tests running in parallel.
+func shopAttendee(t *testing.T) (id int, name, email string) {
+	t.Helper()
+	slug := fmt.Sprintf("guest-%d", time.Now().UnixNano())
+	name, email = "Guest "+slug, slug+"@test.example"
+	if err := db.QueryRow(context.Background(), `insert into users (email, name, slug) values ($1, $2, $3) returning id`,
+		email, name, slug).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id, name, email
+}
+
+// shopTicket writes a ticket of the seed's spring supper for holder.
+func shopTicket(t *testing.T, holder int, state string) string {
 	t.Helper()
 	code := fmt.Sprintf("t%x", time.Now().UnixNano())
 	exec(t, `insert into tickets (entry_id, ticket_type_id, code, state, price, user_id)
-		select tt.entry_id, tt.id, $1, $2, tt.price, (select id from users where slug = 'ben')
+		select tt.entry_id, tt.id, $1, $2, tt.price, $3
 		  from ticket_types tt join calendar_entries e on e.id = tt.entry_id
-		 where e.name = 'Spring supper' and tt.name = 'Adult'`, code, state)
+		 where e.name = 'Spring supper' and tt.name = 'Adult'`, code, state, holder)
 	return code
 }
 
 func TestEventsAdminCheckInOnce(t *testing.T) {
 	t.Parallel()
 	org := shopStaff(t, "door", false, "organiser")
+	holder, _, _ := shopAttendee(t)
 	supper := scalar[int](t, `select id from calendar_entries where name = 'Spring supper'`)
-	code := shopTicket(t, "confirmed")
+	code := shopTicket(t, holder, "confirmed")
 	org.get(t, "events", fmt.Sprintf("/admin/check-in/?entry=%d", supper)).want(t, "door page", 200,
 		"Door check-in", "Spring supper", `name="code"`, "checkin.", `id="check-in-camera"`)
 	// Typed with capitals and a dash: the same code.
@@ -319,11 +333,11 @@ func TestEventsAdminCheckInOnce(t *testing.T) {
 		t.Fatalf("%d check-ins audited", n)
 	}
 	org.post(t, "events", "/admin/check-in", url.Values{"code": {"nosuchcode"}}).want(t, "unknown", 404, "No ticket with the code nosuchcode")
-	unpaid := shopTicket(t, "reserved")
+	unpaid := shopTicket(t, holder, "reserved")
 	org.post(t, "events", "/admin/check-in", url.Values{"code": {unpaid}}).want(t, "not paid", 409, "Ticket is reserved, not confirmed")
 	// A ticket of another event at this event's door: refused, not used.
 	other := scalar[int](t, `select id from calendar_entries where name = 'Knife skills'`)
-	wrong := shopTicket(t, "confirmed")
+	wrong := shopTicket(t, holder, "confirmed")
 	org.post(t, "events", "/admin/check-in", url.Values{"code": {wrong}, "entry": {fmt.Sprint(other)}}).
 		want(t, "other event", 409, "This ticket is for Spring supper")
 	if st := scalar[string](t, `select state from tickets where code = $1`, wrong); st != "confirmed" {
@@ -334,16 +348,17 @@ func TestEventsAdminCheckInOnce(t *testing.T) {
 func TestEventsAdminAttendeesCSV(t *testing.T) {
 	t.Parallel()
 	org := shopStaff(t, "list", false, "organiser")
+	holder, name, email := shopAttendee(t)
 	supper := scalar[int](t, `select id from calendar_entries where name = 'Spring supper'`)
-	code := shopTicket(t, "confirmed")
-	used := shopTicket(t, "confirmed")
+	code := shopTicket(t, holder, "confirmed")
+	used := shopTicket(t, holder, "confirmed")
 	org.post(t, "events", "/admin/check-in", url.Values{"code": {used}}).want(t, "check in", 200)
-	hidden := shopTicket(t, "reserved") // in a cart, not sold
+	hidden := shopTicket(t, holder, "reserved") // in a cart, not sold
 	org.get(t, "events", fmt.Sprintf("/admin/entries/%d/attendees/", supper)).want(t, "attendees", 200,
-		"Attendees: Spring supper", "Ben Grower", "ben@coop.example", code, used, "Download CSV").lacks(t, "attendees", hidden)
+		"Attendees: Spring supper", name, email, code, used, "Download CSV").lacks(t, "attendees", hidden)
 	csv := org.get(t, "events", fmt.Sprintf("/admin/entries/%d/attendees.csv", supper)).want(t, "csv", 200,
 		"Name,E-mail,Ticket type,Code,Price,State,Checked in at,Order\r\n",
-		"Ben Grower,ben@coop.example,Adult,"+code+",18.00,confirmed,,", "Ben Grower,ben@coop.example,Adult,"+used+",18.00,used,20")
+		name+","+email+",Adult,"+code+",18.00,confirmed,,", name+","+email+",Adult,"+used+",18.00,used,20")
 	csv.lacks(t, "csv", hidden)
 	if ct := csv.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Fatalf("content type %q", ct)
