@@ -110,27 +110,35 @@ func clients(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sxhost clients: unknown subcommand %q\n%s", args[0], clientsUsage)
 		return 2
 	}
+	return runServiceSource(ctx, "sxhost clients", "services/federation.sx", src, stdout, stderr)
+}
+
+// runServiceSource opens DATABASE_URL, applies the migrations, loads one
+// service file and runs SX source in it: the shape of the commands that
+// act through a service's own queries and actions (clients,
+// import-products). cmd names the command in messages.
+func runServiceSource(ctx context.Context, cmd, serviceFile, src string, stdout, stderr io.Writer) int {
 	url := os.Getenv("DATABASE_URL")
 	if url == "" {
-		fmt.Fprintln(stderr, "sxhost clients: DATABASE_URL is not set")
+		fmt.Fprintln(stderr, cmd+": DATABASE_URL is not set")
 		return 2
 	}
 	pool, err := host.OpenDatabase(ctx, url, sqlprims.Options{})
 	if err != nil {
-		fmt.Fprintln(stderr, "sxhost clients: database:", err)
+		fmt.Fprintln(stderr, cmd+": database:", err)
 		return 1
 	}
 	defer pool.Close()
 	if _, err := migrations.Up(ctx, pool, migrations.FS); err != nil {
-		fmt.Fprintln(stderr, "sxhost clients:", err)
+		fmt.Fprintln(stderr, cmd+":", err)
 		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := host.New([]string{"services/federation.sx"}, host.Options{DB: pool, Logger: log, Getenv: os.Getenv})
+	p, err := host.New([]string{serviceFile}, host.Options{DB: pool, Logger: log, Getenv: os.Getenv})
 	if err != nil {
 		return report(stderr, err)
 	}
-	if _, err := p.RunSource(ctx, "sxhost clients", src, stdout); err != nil {
+	if _, err := p.RunSource(ctx, cmd, src, stdout); err != nil {
 		return report(stderr, err)
 	}
 	return 0

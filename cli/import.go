@@ -5,14 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/rose-ash/sxhost/host"
-	"github.com/rose-ash/sxhost/migrations"
-	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
 
 const importUsage = `usage: sxhost import-products --market SLUG [--format csv|json] [--dry-run] [--services DIR] FILE
@@ -61,26 +56,6 @@ func importProducts(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "sxhost import-products: say --format csv or --format json")
 		return 2
 	}
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		fmt.Fprintln(stderr, "sxhost import-products: DATABASE_URL is not set")
-		return 2
-	}
-	pool, err := host.OpenDatabase(ctx, url, sqlprims.Options{})
-	if err != nil {
-		fmt.Fprintln(stderr, "sxhost import-products: database:", err)
-		return 1
-	}
-	defer pool.Close()
-	if _, err := migrations.Up(ctx, pool, migrations.FS); err != nil {
-		fmt.Fprintln(stderr, "sxhost import-products:", err)
-		return 1
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := host.New([]string{filepath.Join(*dir, "market.sx")}, host.Options{DB: pool, Logger: log, Getenv: os.Getenv})
-	if err != nil {
-		return report(stderr, err)
-	}
 	// The file's text travels as an SX string literal; the report is
 	// printed by SX, in the order people read it.
 	src := fmt.Sprintf(`(let ((m (or (query "market" "marketplace-by-slug" :slug %s) (error (str "no market " %s))))
@@ -99,8 +74,5 @@ func importProducts(ctx context.Context, args []string, stdout, stderr io.Writer
 	  (println (str (get r :not_in_file) " of the market's products are not in the file (left as they are)"))
 	  (when (not (empty? (get r :errors))) (error (str (len (get r :errors)) " bad rows: nothing imported"))))`,
 		sxString(*market), sxString(*market), sxString(f), sxString(string(text)), *dryRun)
-	if _, err := p.RunSource(ctx, "sxhost import-products", src, stdout); err != nil {
-		return report(stderr, err)
-	}
-	return 0
+	return runServiceSource(ctx, "sxhost import-products", filepath.Join(*dir, "market.sx"), src, stdout, stderr)
 }
