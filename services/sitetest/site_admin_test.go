@@ -17,10 +17,14 @@ func siteRoutes(t *testing.T) (editor, admin []shopRoute) {
 	snip := scalar[int](t, `insert into snippets (user_id, name, visibility, html) values (null, $1, 'public', '<p>x</p>') returning id`,
 		fmt.Sprintf("Outsiders %d", time.Now().UnixNano()))
 	shop := scalar[int](t, `select id from posts where slug = 'shop'`)
-	s, p := fmt.Sprint(snip), fmt.Sprint(shop)
+	node := scalar[int](t, `select id from menu_nodes where deleted_at is null and container_type is null and link_type is null order by id limit 1`)
+	s, p, n := fmt.Sprint(snip), fmt.Sprint(shop), fmt.Sprint(node)
 	editor = []shopRoute{
 		{"GET", "/admin/snippets/"}, {"GET", "/admin/snippets/new/"}, {"POST", "/admin/snippets/new"},
 		{"GET", "/admin/snippets/" + s + "/"}, {"POST", "/admin/snippets/" + s}, {"POST", "/admin/snippets/" + s + "/delete"},
+		{"GET", "/admin/menus/"}, {"POST", "/admin/menus/new"}, {"GET", "/admin/menus/" + n + "/"},
+		{"POST", "/admin/menus/" + n}, {"POST", "/admin/menus/" + n + "/move"}, {"POST", "/admin/menus/" + n + "/delete"},
+		{"POST", "/admin/menus/" + n + "/attach"}, {"POST", "/admin/menus/" + n + "/detach"},
 	}
 	admin = []shopRoute{
 		{"GET", "/admin/settings/"}, {"POST", "/admin/settings"},
@@ -58,13 +62,13 @@ func TestSiteAdminRefusesOutsiders(t *testing.T) {
 	}
 	// The admin home links to every section, and each answers.
 	home := as("ada").get(t, "blog", "/admin/").want(t, "home", 200)
-	for _, path := range []string{"/admin/snippets/", "/admin/settings/"} {
+	for _, path := range []string{"/admin/snippets/", "/admin/menus/", "/admin/settings/"} {
 		if !strings.Contains(home.Body, path) {
 			t.Errorf("the admin home has no link to %s", path)
 		}
 		as("ada").get(t, "blog", path).want(t, path, 200)
 	}
-	ed.get(t, "blog", "/admin/").want(t, "editor's home", 200, "/admin/snippets/").lacks(t, "editor's home", "/admin/settings/")
+	ed.get(t, "blog", "/admin/").want(t, "editor's home", 200, "/admin/snippets/", "/admin/menus/").lacks(t, "editor's home", "/admin/settings/")
 }
 
 func TestSiteAdminSnippets(t *testing.T) {
@@ -203,4 +207,142 @@ func TestSiteAdminPageConfig(t *testing.T) {
 	}
 	ada.get(t, "blog", path+"/").want(t, "after clear", 200, "No key is set")
 	ada.get(t, "blog", "/admin/settings/pages/999999/").want(t, "unknown page", 404)
+}
+
+// menuItem adds an item through the form and returns its id.
+func menuItem(t *testing.T, v *visitor, form url.Values) int {
+	t.Helper()
+	v.post(t, "blog", "/admin/menus/new", form).want(t, "add "+form.Get("label"), 303)
+	return scalar[int](t, `select id from menu_nodes where label = $1 and deleted_at is null`, form.Get("label"))
+}
+
+// navOrder fails t unless the public header lists the labels in order.
+func navOrder(t *testing.T, what string, labels ...string) {
+	t.Helper()
+	body := anon.get(t, "blog", "/").want(t, what, 200).Body
+	at := -1
+	for _, l := range labels {
+		i := strings.Index(body, ">"+l+"<")
+		if i < 0 || i < at {
+			t.Fatalf("%s: %q missing or out of order in the public menu", what, l)
+		}
+		at = i
+	}
+}
+
+func TestSiteAdminMenus(t *testing.T) {
+	t.Parallel()
+	ed := shopStaff(t, "menuer", false, "editor")
+	n := time.Now().UnixNano()
+	top, a, b := fmt.Sprintf("Test group %d", n), fmt.Sprintf("Alpha %d", n), fmt.Sprintf("Beta %d", n)
+	count := func() int { return scalar[int](t, `select count(*) from menu_nodes`) }
+	before := count()
+	ed.post(t, "blog", "/admin/menus/new", url.Values{"label": {" "}}).want(t, "blank label", 400, "label: must not be empty")
+	ed.post(t, "blog", "/admin/menus/new", url.Values{"label": {"x"}, "href": {"javascript:alert(1)"}}).want(t, "bad href", 400, "href: must be an http(s) address")
+	ed.post(t, "blog", "/admin/menus/new", url.Values{"label": {"x"}, "parent-id": {"999999"}}).want(t, "unknown parent", 400, "parent-id: is not one of the choices")
+	ed.post(t, "blog", "/admin/menus/new", url.Values{"label": {"x"}, "slug": {"Not A Slug"}}).want(t, "bad slug", 400, "slug: must be lower-case")
+	if count() != before {
+		t.Fatal("a refused form wrote a menu node")
+	}
+	g := menuItem(t, ed, url.Values{"label": {top}})
+	ia := menuItem(t, ed, url.Values{"label": {a}, "parent-id": {fmt.Sprint(g)}, "href": {"/alpha/"}})
+	ib := menuItem(t, ed, url.Values{"label": {b}, "parent-id": {fmt.Sprint(g)}, "href": {"https://example.org/beta"}})
+	if shopAudits(t, "menu-node", ia, "menu.create") != 1 {
+		t.Fatal("create not audited")
+	}
+	// The public header shows the new items at once (the cached menu is dropped).
+	navOrder(t, "after adding", top, a, b)
+	ed.get(t, "blog", "/admin/menus/").want(t, "editor", 200, `id="menu-node-`+fmt.Sprint(ib)+`"`, "Move "+b+" up", "Move "+a+" down")
+
+	// Reorder without the runtime: a redirect back to the item.
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d/move", ib), url.Values{"position": {"0"}}).want(t, "move up", 303)
+	navOrder(t, "after moving up", top, b, a)
+	// Pressed twice (or by two editors): the same place.
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d/move", ib), url.Values{"position": {"0"}}).want(t, "move up again", 303)
+	navOrder(t, "after moving up twice", top, b, a)
+	if shopAudits(t, "menu-node", ib, "menu.move") != 1 {
+		t.Fatal("move not audited once")
+	}
+	// With the runtime: the tree comes back to be swapped in place.
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d/move", ib), url.Values{"position": {"1"}}, "SX-Request", "true").
+		want(t, "move down in place", 200, `id="menu-editor"`).lacks(t, "in place", "<html")
+	navOrder(t, "after moving down", top, a, b)
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d/move", ib), url.Values{"position": {"-1"}}).want(t, "bad position", 400, "position")
+
+	// Rename and re-parent (to the top), stale saves refused.
+	v := shopVersion(t, ed.get(t, "blog", fmt.Sprintf("/admin/menus/%d/", ia)).want(t, "edit", 200, `value="`+a+`"`))
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d", ia), url.Values{"version": {v}, "label": {a}, "parent-id": {fmt.Sprint(ia)}}).
+		want(t, "under itself", 400, "parent-id: is not one of the choices")
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d", ia), url.Values{"version": {v}, "label": {a + " renamed"}, "parent-id": {""}, "href": {"/alpha/"}}).want(t, "save", 303)
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d", ia), url.Values{"version": {v}, "label": {"Lost"}}).want(t, "stale", 409, "changed by someone else")
+	if got := scalar[string](t, `select label || '|' || coalesce(parent_id::text, 'top') || '|' || depth from menu_nodes where id = $1`, ia); got != a+" renamed|top|0" {
+		t.Fatalf("after save: %s", got)
+	}
+	if shopAudits(t, "menu-node", ia, "menu.update") != 1 {
+		t.Fatal("update not audited")
+	}
+	navOrder(t, "renamed", a+" renamed")
+
+	// A node the navigation keeps (a market or calendar under a page) is not edited here.
+	if link := scalar[int](t, `select coalesce(min(id), 0) from menu_nodes where link_type is not null and container_type is null and deleted_at is null`); link != 0 {
+		ed.get(t, "blog", fmt.Sprintf("/admin/menus/%d/", link)).want(t, "link node page", 404)
+		lv := scalar[string](t, `select (floor(extract(epoch from updated_at) * 1000000))::bigint::text from menu_nodes where id = $1`, link)
+		ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d", link), url.Values{"version": {lv}, "label": {"x"}}).want(t, "link node save", 409)
+		ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d/delete", link), url.Values{"version": {lv}}).want(t, "link node delete", 409)
+	}
+
+	// Delete: the group and the item under it.
+	gv := shopVersion(t, ed.get(t, "blog", fmt.Sprintf("/admin/menus/%d/", g)).want(t, "group", 200))
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d/delete", g), url.Values{"version": {"1"}}).want(t, "stale delete", 409)
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d/delete", g), url.Values{"version": {gv}}).want(t, "delete", 303)
+	if scalar[int](t, `select count(*) from menu_nodes where id in ($1, $2) and deleted_at is null`, g, ib) != 0 || shopAudits(t, "menu-node", g, "menu.delete") != 1 {
+		t.Fatal("group not deleted with its item, or not audited")
+	}
+	anon.get(t, "blog", "/").want(t, "after delete", 200).lacks(t, "after delete", ">"+b+"<", ">"+top+"<")
+	ed.post(t, "blog", fmt.Sprintf("/admin/menus/%d/delete", ia), url.Values{"version": {shopVersion(t, ed.get(t, "blog", fmt.Sprintf("/admin/menus/%d/", ia)))}}).want(t, "delete the other", 303)
+}
+
+func TestSiteAdminMenuAttach(t *testing.T) {
+	t.Parallel()
+	ed := shopStaff(t, "attacher", false, "editor")
+	n := time.Now().UnixNano()
+	page := scalar[int](t, `insert into posts (slug, title, status, is_page, published_at) values ($1, $2, 'published', true, now()) returning id`,
+		fmt.Sprintf("stand-%d", n), fmt.Sprintf("Stand %d", n))
+	market := scalar[int](t, `insert into market_places (slug, name) values ($1, 'Stand market') returning id`, fmt.Sprintf("stand-market-%d", n))
+	other := scalar[int](t, `select id from posts where slug = 'shop'`)
+	cal := scalar[int](t, `insert into calendars (container_type, container_id, name, slug) values ('page', $1, 'Stand hours', $2) returning id`,
+		other, fmt.Sprintf("stand-hours-%d", n))
+	exec(t, `insert into container_relations (parent_type, parent_id, child_type, child_id) values ('page', $1, 'calendar', $2)`, other, cal)
+	label := fmt.Sprintf("Stand item %d", n)
+	node := menuItem(t, ed, url.Values{"label": {label}, "post-id": {fmt.Sprint(page)}})
+	path := fmt.Sprintf("/admin/menus/%d", node)
+	ed.get(t, "blog", path+"/").want(t, "no features", 200, "No market or calendar is on this page", "Turn on the page's market or calendar feature")
+	attached := func(kind string, id int) bool {
+		return scalar[bool](t, `select exists (select 1 from container_relations where parent_type = 'page' and parent_id = $1 and child_type = $2 and child_id = $3 and deleted_at is null)`, page, kind, id)
+	}
+	ed.post(t, "blog", path+"/attach", url.Values{"child": {fmt.Sprintf("market:%d", market)}}).want(t, "feature off", 400, "child: the page")
+	ed.post(t, "blog", path+"/attach", url.Values{"child": {"shop:1"}}).want(t, "bad child", 400, "child: choose a market or a calendar")
+	if attached("market", market) {
+		t.Fatal("a refused attach wrote")
+	}
+	exec(t, `insert into page_configs (container_type, container_id, features) values ('page', $1, '{"market": true, "calendar": true}')`, page)
+	ed.get(t, "blog", path+"/").want(t, "choices", 200, "Market: Stand market", "Calendar: Stand hours")
+	ed.post(t, "blog", path+"/attach", url.Values{"child": {fmt.Sprintf("market:%d", market)}}).want(t, "attach market", 303)
+	ed.post(t, "blog", path+"/attach", url.Values{"child": {fmt.Sprintf("calendar:%d", cal)}}).want(t, "attach calendar", 303)
+	if !attached("market", market) || !attached("calendar", cal) || scalar[int](t, `select container_id from calendars where id = $1`, cal) != page {
+		t.Fatal("market or calendar not on the page")
+	}
+	if scalar[bool](t, `select exists (select 1 from container_relations where parent_id = $1 and child_type = 'calendar' and child_id = $2 and deleted_at is null)`, other, cal) {
+		t.Fatal("the calendar is still on its old page")
+	}
+	if shopAudits(t, "page", page, "page.attach") != 2 {
+		t.Fatal("attach not audited")
+	}
+	ed.get(t, "blog", path+"/").want(t, "listed", 200, "Market: Stand market", "Take Stand market off the page")
+	ed.post(t, "blog", path+"/detach", url.Values{"child": {fmt.Sprintf("calendar:%d", cal)}}).want(t, "calendar detach", 400, "child: a calendar always belongs to a page")
+	ed.post(t, "blog", path+"/detach", url.Values{"child": {fmt.Sprintf("market:%d", market)}}).want(t, "detach", 303)
+	if attached("market", market) || !attached("calendar", cal) {
+		t.Fatal("detach took off the wrong thing")
+	}
+	ed.post(t, "blog", path+"/delete", url.Values{"version": {shopVersion(t, ed.get(t, "blog", path+"/"))}}).want(t, "clean up", 303)
 }
