@@ -212,7 +212,9 @@ func (s *Service) processOne(ctx context.Context, opts ActivityOptions, skip []i
 	if err != nil {
 		return 0, err
 	}
-	return id, tx.Commit(ctx)
+	err = tx.Commit(ctx)
+	sqlprims.NoteWrite() // the handler's writes are visible: cached query results are stale
+	return id, err
 }
 
 // runActivity runs the handler for typ inside a savepoint of tx, so a

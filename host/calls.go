@@ -110,6 +110,16 @@ func (s *Service) invoke(ctx context.Context, kind, name string, get func(string
 	}
 	if kind == "action" && !joined {
 		s.plat.enterAction(th)
+		// Its writes are visible once it returns (committed): cached query
+		// results read before are stale.
+		defer sqlprims.NoteWrite()
+	}
+	if kind == "query" && !joined {
+		if ttl, _ := queryCacheTTL(def); ttl > 0 {
+			return s.plat.cachedQuery(th, s.Name, name, ttl, '=', args, func() (runtime.Value, error) {
+				return th.Apply(def.Fn, args...)
+			})
+		}
 	}
 	if kind != "action" || s.plat.opts.DB == nil || (!joined && ownsTransactions(def)) {
 		return th.Apply(def.Fn, args...)
@@ -160,6 +170,7 @@ func sqlTransaction(th *runtime.Thread, a []runtime.Value) runtime.Value {
 		out = v
 		return err
 	})
+	sqlprims.NoteWrite() // committed (or not): cached query results are stale
 	if err != nil {
 		var e *runtime.Error
 		if errors.As(err, &e) {
@@ -193,15 +204,26 @@ func (p *Platform) fragment(th *runtime.Thread, service, typ string, args []runt
 		}
 		var b []byte
 		if ttl > 0 {
-			b, err = cacheprims.Fetch(th.Ctx, p.opts.Cache, key, ttl, fill)
+			filled := false
+			b, err = cacheprims.Fetch(th.Ctx, p.opts.Cache, key, ttl, func() ([]byte, error) {
+				filled = true
+				return fill()
+			})
+			if filled {
+				fragmentMiss.Inc()
+			} else {
+				fragmentHits.Inc()
+			}
 		} else {
 			b, err = fill()
 		}
 		html = string(b)
 	} else {
 		if b, ok, _ := p.opts.Cache.Get(th.Ctx, key); ok {
+			fragmentHits.Inc()
 			return runtime.HTML(b)
 		}
+		fragmentMiss.Inc()
 		var ttl time.Duration
 		html, ttl, err = p.client.fragment(th.Ctx, service, typ, raw)
 		if err == nil && ttl > 0 {

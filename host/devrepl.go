@@ -197,6 +197,7 @@ func (p *Platform) devREPL(ctx context.Context, req DevREPLRequest) (reply DevRE
 			sqlprims.Bind(th, tx)
 			return run()
 		})
+		sqlprims.NoteWrite()
 		if err != nil && len(reply.Values) > 0 {
 			err = fmt.Errorf("%s\n(the entry's database changes were rolled back)", strings.TrimSuffix(errorText(err), "\n"))
 		}

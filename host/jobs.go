@@ -103,6 +103,9 @@ func (s *Service) runJob(ctx context.Context, name string, period time.Duration)
 			s.Name, name, lastError)
 		return err
 	})
+	if ran {
+		sqlprims.NoteWrite() // the job's writes are visible: cached query results are stale
+	}
 	if err == nil {
 		err = jobErr
 	}

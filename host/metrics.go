@@ -95,7 +95,7 @@ func (m *metrics) forService(service string) *serviceMetrics {
 		Help:        "Requests served, by route pattern, method and status.",
 		ConstLabels: prometheus.Labels{"service": service},
 	}, []string{"route", "method", "status"})
-	reg.MustRegister(requests, duration, sqlTimings,
+	reg.MustRegister(requests, duration, sqlTimings, cacheLookups,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sm := &serviceMetrics{name: service, registry: reg, requests: requests, duration: duration}

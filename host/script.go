@@ -44,5 +44,6 @@ func (p *Platform) RunSource(ctx context.Context, name, src string, out io.Write
 		result = v
 		return err
 	})
+	sqlprims.NoteWrite()
 	return result, err
 }

@@ -94,6 +94,7 @@ type Platform struct {
 	services map[string]*Service
 	order    []*Service
 	metrics  *metrics
+	queries  queryCache // results of defquery :cache (querycache.go)
 	client   *internalClient
 	outbound *http.Client // http/request's, guarded by OutboundAllow
 	outage   outageLog
@@ -232,6 +233,9 @@ func (s *Service) load() (*state, error) {
 		}
 	}
 	if err := checkJobs(env); err != nil {
+		return nil, err
+	}
+	if err := s.cacheQueries(env); err != nil {
 		return nil, err
 	}
 	services := env.Definitions("service")

@@ -27,6 +27,11 @@ type Definition struct {
 	// Fn runs the body with the parameters bound, for queries, actions,
 	// handlers and routes; nil for pages and services.
 	Fn *Lambda
+	// Wrap, when set, runs the calls of a query, action or handler made
+	// by its name, as a function: it gets the call's arguments and a
+	// function that runs Fn with them. Hosts set it to cache a query's
+	// results (defquery :cache).
+	Wrap func(th *Thread, args []Value, call func() Value) Value
 }
 
 // Option returns the source form of the option key.

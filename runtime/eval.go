@@ -268,6 +268,9 @@ func (th *Thread) apply(fn Value, args []Value, hasKw bool, p *Pos) Value {
 	case *Component:
 		return th.callComponentEval(f, args, p)
 	case *Definition:
+		if f.Wrap != nil && f.Fn != nil {
+			return f.Wrap(th, args, func() Value { return th.callLambda(f.Fn, args, hasKw, p) })
+		}
 		if f.Fn != nil {
 			return th.callLambda(f.Fn, args, hasKw, p)
 		}

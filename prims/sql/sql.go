@@ -386,6 +386,9 @@ func queryOn(th *runtime.Thread, name string, c Conn, q string, params []any, ea
 		}
 	}
 	rows.Close()
+	if rows.Err() == nil {
+		noteTag(rows.CommandTag())
+	}
 	return seen, rows.Err()
 }
 
@@ -433,6 +436,7 @@ func sqlExec(th *runtime.Thread, args []runtime.Value) runtime.Value {
 	if err != nil {
 		fail(th, "sql/exec", err)
 	}
+	noteTag(tag)
 	return tag.RowsAffected()
 }
 

@@ -18,7 +18,11 @@ import (
 // breadcrumbs, the price as money, the add-to-cart form and four related
 // products — from two statements (the product, the products after it).
 // sxhost renders it with a defpage and components; the peer with
-// fasthttp, pgx and html/template, writing the same bytes.
+// fasthttp, pgx and html/template, writing the same bytes. sxhost serves it
+// twice: /product/<id> through two defqueries with :cache 30 (the
+// platform's query-result cache; the peer, a hand-written handler, has
+// none and runs both statements every time), /product-uncached/<id> with
+// the statements run on every request, like the peer.
 
 const relatedSQL = "select id, name, price from products where id > $1 order by id limit 4"
 
@@ -55,7 +59,25 @@ const productService = `
                                " " (format-money (get r :price) "GBP")))
                    related)))))))
 
+;; /product/<id>: the queries keep their results for 30 s (defquery
+;; :cache), dropped when the process writes to the database, as a
+;; platform's product pages would.
+(defquery product-page-row :cache 30 (&key (id :int))
+  "The product of a product page."
+  (sql/one "` + productSQL + `" id))
+
+(defquery product-page-related :cache 30 (&key (id :int))
+  "The four products after it."
+  (sql/rows "` + relatedSQL + `" id))
+
 (defpage product :path "/product/<id>" :title "Product" :params ((id :int))
+  :content
+  (let ((p (or (product-page-row :id id) (abort 404 "no such product")))
+        (related (product-page-related :id id)))
+    (~bench-product-page :p p :related related)))
+
+;; /product-uncached/<id>: the two statements on every request.
+(defpage product-uncached :path "/product-uncached/<id>" :title "Product" :params ((id :int))
   :content
   (let ((p (or (sql/one "` + productSQL + `" id) (abort 404 "no such product")))
         (related (sql/rows "` + relatedSQL + `" id)))
@@ -104,11 +126,15 @@ type offerLD struct {
 	Currency string `json:"priceCurrency"`
 }
 
-var pathProductPage = []byte("/product/")
+var (
+	pathProductPage         = []byte("/product/")
+	pathProductPageUncached = []byte("/product-uncached/")
+)
 
-// productPage answers /product/<id> as the defpage does.
-func (pr *peer) productPage(ctx *fasthttp.RequestCtx) {
-	id, err := strconv.ParseInt(string(bytes.TrimPrefix(ctx.Path(), pathProductPage)), 10, 64)
+// productPage answers /product/<id> and /product-uncached/<id> as the
+// defpages do; prefix is the path's.
+func (pr *peer) productPage(ctx *fasthttp.RequestCtx, prefix []byte) {
+	id, err := strconv.ParseInt(string(bytes.TrimPrefix(ctx.Path(), prefix)), 10, 64)
 	if err != nil {
 		ctx.Error("bad id", 400)
 		return

@@ -20,8 +20,11 @@ func TestProductPageIdentical(t *testing.T) {
 		insert into products select i, case when i % 10 = 0 then 'Widget "' || i || '" <Deluxe> & Co'
 		                                    when i % 10 = 3 then 'Café ' || i else 'Product ' || i end,
 		                            ((i * 7919) % 100000) / 100.0 from generate_series(1, 30) i`)
-	for _, id := range []int{1, 3, 10, 20, 28, 30} {
+	for i, id := range []int{1, 3, 10, 20, 28, 30, 10, 20} {
 		path := "/product/" + strconv.Itoa(id)
+		if i%2 == 1 {
+			path = "/product-uncached/" + strconv.Itoa(id)
+		}
 		a, b := serve(t, sx, path), serve(t, peer, path)
 		a.body = stripRuntimeTags(a.body)
 		if a.status != 200 || b.status != 200 {

@@ -214,7 +214,9 @@ func (pr *peer) handle(ctx *fasthttp.RequestCtx) {
 	case bytes.Equal(path, pathBlog) || bytes.Equal(path, pathBlogUncached):
 		pr.blogPage(ctx)
 	case bytes.HasPrefix(path, pathProductPage):
-		pr.productPage(ctx)
+		pr.productPage(ctx, pathProductPage)
+	case bytes.HasPrefix(path, pathProductPageUncached):
+		pr.productPage(ctx, pathProductPageUncached)
 	case bytes.Equal(path, pathHealth):
 		ctx.SetContentType("text/plain")
 		ctx.SetBodyString("ok\n")
