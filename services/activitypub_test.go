@@ -20,6 +20,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -215,6 +216,12 @@ func (f *fakeFedi) send(t *testing.T, url, name string, activity map[string]any,
 func getAP(t *testing.T, url string) (int, map[string]any, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
+	return doAP(t, req)
+}
+
+// doAP sends req (a GET) asking for ActivityStreams and decodes the answer.
+func doAP(t *testing.T, req *http.Request) (int, map[string]any, http.Header) {
+	t.Helper()
 	req.Header.Set("Accept", "application/activity+json")
 	resp, err := noRedirect.Do(req)
 	if err != nil {
@@ -760,4 +767,122 @@ func TestAPDeadLetterPage(t *testing.T) {
 		t.Fatalf("after retry: %s", st)
 	}
 	exec(t, "delete from ap_deliveries where id = $1", id)
+}
+
+// signedGet fetches url as the fake's actor name, signed (a fediverse
+// server's "authorized fetch"); unsigned with name "".
+func (f *fakeFedi) signedGet(t *testing.T, url, name string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if name != "" {
+		if err := httpsig.Sign(req, nil, f.privPEM, f.actor(name)+"#main-key", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, m, _ := doAP(t, req)
+	return st, m
+}
+
+const apPublic = "https://www.w3.org/ns/activitystreams#Public"
+
+// Unlisted and followers-only notes: addressed as Mastodon does (unlisted:
+// to the followers, Public in cc; followers-only: no Public anywhere),
+// delivered to the followers; the followers-only Note is served only to a
+// follower's signed fetch and is not in the outbox.
+func TestAPNoteVisibility(t *testing.T) {
+	p, urls := apPlatform(t, loopback)
+	fed := urls["federation"]
+	remote := newFakeFedi(t)
+	bob, carol := remote.actor("bob"), remote.actor("carol")
+	m := fedProfile(t, fed, "apvis")
+	uid := m["user_id"]
+	name := m["preferred_username"].(string)
+	me := fed + "/users/" + name
+	followers := me + "/followers"
+	wantStatus(t, remote.send(t, me+"/inbox", "bob", map[string]any{"id": bob + "/follows/v", "type": "Follow", "actor": bob, "object": me}, sendOpts{}), 202)
+	pump(t, p)
+
+	notes := map[string]map[string]any{}
+	for _, vis := range []string{"public", "unlisted", "followers"} {
+		c := fedAction(t, fed, "ap-post-note", map[string]any{"user-id": uid, "content": "A " + vis + " note", "visibility": vis})
+		wantStatus(t, c, 200)
+		var n map[string]any
+		json.Unmarshal([]byte(c.Body), &n)
+		notes[vis] = n
+	}
+	wantStatus(t, fedAction(t, fed, "ap-post-note", map[string]any{"user-id": uid, "content": "x", "visibility": "direct"}), 400)
+	pump(t, p)
+	creates := map[string]map[string]any{}
+	for _, r := range remote.got() {
+		if r.Activity["type"] == "Create" {
+			if r.Verified != nil {
+				t.Fatalf("Create not verified: %v", r.Verified)
+			}
+			o, _ := r.Activity["object"].(map[string]any)
+			creates[fmt.Sprint(o["content"])] = r.Activity
+		}
+	}
+	addr := func(v any) string {
+		var s []string
+		for _, x := range v.([]any) {
+			s = append(s, fmt.Sprint(x))
+		}
+		return strings.Join(s, " ")
+	}
+	for vis, want := range map[string][2]string{
+		"public":    {apPublic, followers},
+		"unlisted":  {followers, apPublic},
+		"followers": {followers, ""},
+	} {
+		a := creates["<p>A "+vis+" note</p>"]
+		if a == nil {
+			t.Fatalf("the %s note was not delivered to the follower: %v", vis, creates)
+		}
+		o := a["object"].(map[string]any)
+		for _, d := range []map[string]any{a, o} {
+			if addr(d["to"]) != want[0] || addr(d["cc"]) != want[1] {
+				t.Fatalf("%s note addressed to=%v cc=%v, want to=%q cc=%q", vis, d["to"], d["cc"], want[0], want[1])
+			}
+		}
+	}
+	// The objects: public and unlisted to anyone; followers-only only to
+	// the follower's signed fetch — 404 for anonymous and for carol.
+	for _, vis := range []string{"public", "unlisted"} {
+		if st, doc := remote.signedGet(t, notes[vis]["id"].(string), ""); st != 200 || doc["content"] != "<p>A "+vis+" note</p>" {
+			t.Fatalf("anonymous GET of the %s note: %d %v", vis, st, doc)
+		}
+	}
+	fo := notes["followers"]["id"].(string)
+	if st, _ := remote.signedGet(t, fo, ""); st != 404 {
+		t.Fatalf("anonymous GET of a followers-only note: %d", st)
+	}
+	if st, _ := remote.signedGet(t, fo, "carol"); st != 404 {
+		t.Fatalf("GET of a followers-only note by a non-follower (%s): %d", carol, st)
+	}
+	if st, doc := remote.signedGet(t, fo, "bob"); st != 200 || doc["content"] != "<p>A followers note</p>" {
+		t.Fatalf("the follower's signed GET of a followers-only note: %d %v", st, doc)
+	}
+	// A badly signed fetch is refused, not treated as anonymous.
+	req, _ := http.NewRequest("GET", fo, nil)
+	req.Header.Set("Accept", "application/activity+json")
+	httpsig.Sign(req, nil, remote.privPEM, bob+"#main-key", time.Now().Add(-2*time.Hour))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("a stale signed GET: %v %v", resp.StatusCode, err)
+	}
+	// A browser is sent to the note's page.
+	req, _ = http.NewRequest("GET", notes["unlisted"]["id"].(string), nil)
+	req.Header.Set("Accept", "text/html")
+	if resp, err := noRedirect.Do(req); err != nil || resp.StatusCode != 302 || !strings.HasSuffix(resp.Header.Get("Location"), "/social/"+name+"/notes/"+path.Base(notes["unlisted"]["id"].(string))) {
+		t.Fatalf("browser GET: %v %v", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The outbox shows the public and unlisted notes, not the followers-only one.
+	st, page, _ := getAP(t, me+"/outbox?page=1")
+	if st != 200 {
+		t.Fatalf("outbox: %d", st)
+	}
+	items, _ := json.Marshal(page["orderedItems"])
+	if !strings.Contains(string(items), "A public note") || !strings.Contains(string(items), "A unlisted note") ||
+		strings.Contains(string(items), "A followers note") || page["totalItems"] != float64(2) {
+		t.Fatalf("outbox: %v %s", page["totalItems"], items)
+	}
 }

@@ -166,10 +166,10 @@ func TestSocialFederates(t *testing.T) {
 	v := socialMember(t, "federated")
 	v.post(t, "federation", "/social/compose", url.Values{"content": {"Hello, fediverse"}})
 	v.post(t, "federation", "/social/compose", url.Values{"content": {"Just us"}, "visibility": {"followers"}})
-	creates := scalar[int](t, `select count(*) from ap_activities a join ap_actor_profiles p on p.id = a.actor_profile_id
+	creates := scalar[string](t, `select string_agg(a.visibility, ',' order by a.id) from ap_activities a join ap_actor_profiles p on p.id = a.actor_profile_id
 		where p.preferred_username = 'federated' and a.activity_type = 'Create'`)
-	if creates != 1 {
-		t.Fatalf("Create activities: %d, want 1 (the public note)", creates)
+	if creates != "public,followers" {
+		t.Fatalf("Create activities' visibilities: %q, want public,followers", creates)
 	}
 	v.get(t, "federation", "/social/federated/").want(t, "both notes on the profile", 200, "Hello, fediverse", "Just us")
 	v.post(t, "federation", "/social/like", url.Values{"object": {"https://bread.social/@tomas/statuses/7"}}, "SX-Request", "true").
