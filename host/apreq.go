@@ -44,5 +44,14 @@ func (p *Platform) apPrimitives() []*runtime.Primitive {
 				}
 				return string(r.ctx.PostBody())
 			}},
-	}, httpsigprims.Primitives(func() *http.Client { return p.outbound })...)
+	}, httpsigprims.Primitives(func() *http.Client { return p.outbound }, p.deliverySlots)...)
+}
+
+// deliverySlots holds httpsig/deliver's per-host limit across instances
+// when they share Redis (the cache); nil keeps it per process.
+func (p *Platform) deliverySlots() httpsigprims.HostSlots {
+	if c := redisOf(p.opts.Cache); c != nil {
+		return httpsigprims.RedisSlots{Client: c}
+	}
+	return nil
 }

@@ -133,14 +133,19 @@ type nonceStore struct {
 const nonceTTL = 2 * maxSkew
 
 func newNonceStore(c cacheprims.Cache) *nonceStore {
-	s := &nonceStore{seen: map[string]time.Time{}}
+	return &nonceStore{seen: map[string]time.Time{}, redis: redisOf(c)}
+}
+
+// redisOf is the Redis client behind the platform's cache, or nil when the
+// cache is not Redis (the in-memory one of a single process).
+func redisOf(c cacheprims.Cache) *redis.Client {
 	if r, ok := c.(*cacheprims.Resilient); ok {
 		c = r.Inner()
 	}
 	if r, ok := c.(*cacheprims.Redis); ok {
-		s.redis = r.Client()
+		return r.Client()
 	}
-	return s
+	return nil
 }
 
 // nonces returns the platform's replay guard, made on first use.

@@ -37,11 +37,14 @@ type Options struct {
 	Timeout time.Duration
 	// UserAgent names the sender; remote servers log it.
 	UserAgent string
+	// Hosts, when set, also holds PerHost across processes (RedisSlots).
+	Hosts HostSlots
 }
 
 // Deliver POSTs every job with client (the platform's outbound client,
 // which refuses non-public addresses), signing each with its key, at most
-// PerHost at a time to one host and Concurrency overall, and returns one
+// PerHost at a time to one host (across processes too with Hosts) and
+// Concurrency overall, and returns one
 // Result per job in the jobs' order. It returns when every job has an
 // answer, a failure or ctx is done.
 func Deliver(ctx context.Context, client *http.Client, jobs []Job, opt Options) []Result {
@@ -102,6 +105,15 @@ func Deliver(ctx context.Context, client *http.Client, jobs []Job, opt Options) 
 					return
 				}
 				defer func() { <-global }()
+				if opt.Hosts != nil {
+					release, err := opt.Hosts.Acquire(ctx, HostOf(jobs[i].Inbox), opt.PerHost, opt.Timeout+5*time.Second)
+					if err == nil {
+						defer release()
+					} else if ctx.Err() != nil {
+						results[i].Err = ctx.Err().Error()
+						return
+					}
+				}
 				results[i].Status, results[i].Err = deliverOne(ctx, client, jobs[i], opt)
 			}(i)
 		}
@@ -126,7 +138,10 @@ func deliverOne(ctx context.Context, client *http.Client, j Job, opt Options) (i
 	if opt.UserAgent != "" {
 		req.Header.Set("User-Agent", opt.UserAgent)
 	}
-	if err := Sign(req, j.Body, j.PrivatePEM, j.KeyID, time.Now()); err != nil {
+	signers <- struct{}{}
+	err = Sign(req, j.Body, j.PrivatePEM, j.KeyID, time.Now())
+	<-signers
+	if err != nil {
 		return 0, "signing: " + err.Error()
 	}
 	resp, err := client.Do(req)
