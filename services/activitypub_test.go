@@ -628,6 +628,7 @@ func TestAPInboxRefusals(t *testing.T) {
 		}}, remote},
 		{"another server's key for our actor", 401, "not the signer", sendOpts{key: other.privPEM, keyID: other.actor("eve") + "#main-key"}, remote},
 		{"key URL at a link-local address", 401, "could not be fetched", sendOpts{keyID: "http://169.254.169.254/users/eve#main-key"}, remote},
+		{"key URL at a private address", 401, "could not be fetched", sendOpts{keyID: "http://10.0.0.1/users/eve#main-key"}, remote},
 		{"signature without digest", 401, "digest", sendOpts{header: func(h http.Header, _ []byte) {
 			h.Set("Signature", strings.Replace(h.Get("Signature"), " digest", "", 1))
 		}}, remote},
@@ -884,5 +885,81 @@ func TestAPNoteVisibility(t *testing.T) {
 	if !strings.Contains(string(items), "A public note") || !strings.Contains(string(items), "A unlisted note") ||
 		strings.Contains(string(items), "A followers note") || page["totalItems"] != float64(2) {
 		t.Fatalf("outbox: %v %s", page["totalItems"], items)
+	}
+}
+
+// Moderation and paging: a block of one actor drops their activities and
+// follows but not their server's others; a member's report and a remote
+// Flag are filed; the outbox pages (20 a page) link next, prev and last.
+func TestAPModerationAndOutboxPaging(t *testing.T) {
+	_, urls := apPlatform(t, loopback)
+	fed := urls["federation"]
+	remote := newFakeFedi(t)
+	bob, carol := remote.actor("bob"), remote.actor("carol")
+	m := fedProfile(t, fed, "apmod")
+	uid := m["user_id"]
+	me := fed + "/users/" + m["preferred_username"].(string)
+	for _, who := range []string{"bob", "carol"} {
+		a := remote.actor(who)
+		wantStatus(t, remote.send(t, me+"/inbox", who, map[string]any{"id": a + "/follows/m", "type": "Follow", "actor": a, "object": me}, sendOpts{}), 202)
+	}
+	c := fedAction(t, fed, "ap-block", map[string]any{"actor-uri": bob, "reason": "spam"})
+	wantStatus(t, c, 200)
+	if !strings.Contains(c.Body, `"followers_removed":1`) {
+		t.Fatalf("block: %s", c.Body)
+	}
+	if n := scalar[int](t, "select count(*) from ap_followers where follower_actor_uri = any($1)", []string{bob, carol}); n != 1 {
+		t.Fatalf("followers left after blocking bob: %d, want carol's", n)
+	}
+	before := apCounts(t)
+	c = remote.send(t, me+"/inbox", "bob", map[string]any{"id": bob + "/follows/m2", "type": "Follow", "actor": bob, "object": me}, sendOpts{})
+	if c.Status != 202 || !strings.Contains(c.Body, "blocked") || apCounts(t) != before {
+		t.Fatalf("a blocked actor's Follow: %d %s", c.Status, c.Body)
+	}
+	// The same server's other actor is not blocked; a Flag from her is filed.
+	c = remote.send(t, fed+"/inbox", "carol", map[string]any{"id": carol + "/flags/1", "type": "Flag", "actor": carol,
+		"object": []any{me}, "content": "impersonation?"}, sendOpts{})
+	if c.Status != 202 || strings.Contains(c.Body, "blocked") {
+		t.Fatalf("carol's Flag: %d %s", c.Status, c.Body)
+	}
+	if n := scalar[int](t, "select count(*) from ap_reports where comment = 'impersonation?'"); n != 1 {
+		t.Fatalf("Flag reports: %d", n)
+	}
+	wantStatus(t, fedAction(t, fed, "ap-report", map[string]any{"reporter-user-id": uid, "actor-uri": bob, "comment": "spam again"}), 200)
+	if n := scalar[int](t, "select count(*) from ap_reports where comment = 'spam again'"); n != 1 {
+		t.Fatalf("member reports: %d", n)
+	}
+	wantStatus(t, fedAction(t, fed, "ap-block", map[string]any{}), 400)
+	wantStatus(t, fedAction(t, fed, "ap-unblock", map[string]any{"actor-uri": bob}), 200)
+	wantStatus(t, remote.send(t, me+"/inbox", "bob", map[string]any{"id": bob + "/follows/m3", "type": "Follow", "actor": bob, "object": me}, sendOpts{}), 202)
+	if n := scalar[int](t, "select count(*) from ap_followers where follower_actor_uri = $1", bob); n != 1 {
+		t.Fatal("bob's Follow after the unblock was not taken")
+	}
+
+	// 22 notes: the outbox is two pages.
+	for i := 0; i < 22; i++ {
+		wantStatus(t, fedAction(t, fed, "ap-post-note", map[string]any{"user-id": uid, "content": fmt.Sprintf("note %d", i)}), 200)
+	}
+	out := me + "/outbox"
+	_, col, _ := getAP(t, out)
+	if col["totalItems"] != float64(22) || col["first"] != out+"?page=1" || col["last"] != out+"?page=2" {
+		t.Fatalf("outbox: %v", col)
+	}
+	_, p1, _ := getAP(t, out+"?page=1")
+	_, p2, _ := getAP(t, out+"?page=2")
+	items := func(p map[string]any) []any { l, _ := p["orderedItems"].([]any); return l }
+	if len(items(p1)) != 20 || p1["next"] != out+"?page=2" || p1["prev"] != nil || p1["type"] != "OrderedCollectionPage" {
+		t.Fatalf("page 1: %d items, next %v prev %v", len(items(p1)), p1["next"], p1["prev"])
+	}
+	if len(items(p2)) != 2 || p2["next"] != nil || p2["prev"] != out+"?page=1" {
+		t.Fatalf("page 2: %d items, next %v prev %v", len(items(p2)), p2["next"], p2["prev"])
+	}
+	newest, _ := items(p1)[0].(map[string]any)["object"].(map[string]any)
+	oldest, _ := items(p2)[1].(map[string]any)["object"].(map[string]any)
+	if newest["content"] != "<p>note 21</p>" || oldest["content"] != "<p>note 0</p>" {
+		t.Fatalf("order: newest %v, oldest %v", newest["content"], oldest["content"])
+	}
+	if st, _, _ := getAP(t, out+"?page=0"); st != 400 {
+		t.Fatalf("page 0: %d", st)
 	}
 }
