@@ -81,11 +81,13 @@ func fedifyPeer(t *testing.T) string {
 
 // fedifyNode finds a Node.js of version 22 or later, which Fedify needs
 // (ArrayBuffer.prototype.transfer): SX_NODE, the one scripts/test installs
-// from npm under .cache/node22, or node on PATH; "" when none.
+// from npm under .cache/node22 (node-<os>-<arch>@22, the package with the
+// binary), or node on PATH; "" when none.
 func fedifyNode() string {
-	local, _ := filepath.Abs("../.cache/node22/node_modules/.bin/node")
+	dir, _ := filepath.Abs("../.cache/node22/node_modules")
+	local, _ := filepath.Glob(filepath.Join(dir, "node-*", "bin", "node"))
 	path, _ := osexec.LookPath("node")
-	for _, n := range []string{os.Getenv("SX_NODE"), local, path} {
+	for _, n := range append(append([]string{os.Getenv("SX_NODE")}, local...), path) {
 		if n == "" {
 			continue
 		}
