@@ -27,7 +27,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rose-ash/sxhost/host"
+	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	"github.com/rose-ash/sxhost/prims/httpsig"
 )
 
@@ -986,5 +988,51 @@ func TestAPModerationAndOutboxPaging(t *testing.T) {
 	c = remote.send(t, fed+"/inbox", "carol", map[string]any{"id": carol + "/likes/m6", "type": "Like", "actor": carol, "object": newest["id"]}, sendOpts{})
 	if c.Status != 202 || !strings.Contains(c.Body, "blocked") {
 		t.Fatalf("carol's Like of the member's note: %d %s", c.Status, c.Body)
+	}
+}
+
+// With a Redis cache the platform's deliveries take the host's slots in
+// Redis, shared with other instances: while another instance holds all 4
+// slots of the follower's host (for 1.5 s), the post waits for them.
+func TestAPDeliverySharesHostSlots(t *testing.T) {
+	u := os.Getenv("SX_TEST_REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379/0"
+	}
+	rc, err := cacheprims.NewRedis(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	p, urls := platformWith(t, host.Options{OutboundAllow: loopback, Cache: rc}, "blog", "federation")
+	for name, u := range urls {
+		p.SetPublicURL(name, u)
+	}
+	blog := urls["blog"]
+	remote := newFakeFedi(t)
+	alice := remote.actor("alice")
+	wantStatus(t, remote.send(t, blog+"/users/blog/inbox", "alice", map[string]any{"id": alice + "/follows/s", "type": "Follow",
+		"actor": alice, "object": blog + "/users/blog"}, sendOpts{}), 202)
+	pump(t, p) // the Accept
+	ctx := context.Background()
+	key := "sx:ap:host:" + remote.host()
+	until := float64(time.Now().Add(1500 * time.Millisecond).UnixMilli())
+	for i := 0; i < 4; i++ {
+		rc.Client().ZAdd(ctx, key, redis.Z{Score: until, Member: fmt.Sprintf("other-instance-%d", i)})
+	}
+	postID := scalar[int](t, `insert into posts (slug, title, status, html, published_at, visibility)
+		values ($1, 'Slots', 'published', '<p>x</p>', now() - interval '1 minute', 'public') returning id`, uniq(t))
+	wantStatus(t, action(t, blog, "federate-post", map[string]any{"post-id": postID}), 200)
+	start := time.Now()
+	pump(t, p)
+	got := remote.got()
+	if last := got[len(got)-1]; last.Activity["type"] != "Create" || last.Verified != nil {
+		t.Fatalf("the post was not delivered: %+v", last)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("delivered in %v while another instance held every slot of the host for 1.5 s", d)
+	}
+	if n, _ := rc.Client().ZCard(ctx, key).Result(); n != 0 {
+		t.Fatalf("%d slots left after the delivery", n)
 	}
 }
