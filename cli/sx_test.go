@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rose-ash/sxhost/cli/sxcmd"
+	"github.com/rose-ash/sxhost/prims/signing"
 )
 
 func runSX(t *testing.T, stdin string, args ...string) (stdout, stderr string, status int) {
@@ -140,5 +144,23 @@ func TestRenderErrorsNamePosition(t *testing.T) {
 		if !strings.HasPrefix(errs, c.want) {
 			t.Errorf("%s %q: stderr %q, want prefix %q", c.cmd, c.src, errs, c.want)
 		}
+	}
+}
+
+// TestSxNamesPlatformOnlyPrimitives: sx does not link prims/signing (for its
+// start-up), so a script calling one of its primitives learns where it is,
+// and sx's list of such names is exactly that package's.
+func TestSxNamesPlatformOnlyPrimitives(t *testing.T) {
+	var names []string
+	for _, p := range signing.Primitives() {
+		names = append(names, p.Name)
+	}
+	slices.Sort(names)
+	if got := slices.Sorted(slices.Values(sxcmd.PlatformOnly)); !slices.Equal(got, names) {
+		t.Errorf("sxcmd.PlatformOnly %v, prims/signing defines %v", got, names)
+	}
+	_, errs, st := runSX(t, `(jwt-hs256 {:a 1} "k")`, "eval")
+	if st != 1 || !strings.Contains(errs, "jwt-hs256 is not in sx (it links the platform's signing code): use sxhost repl") {
+		t.Errorf("status %d, stderr %q", st, errs)
 	}
 }

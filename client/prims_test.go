@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rose-ash/sxhost/prims/core"
+	"github.com/rose-ash/sxhost/prims/signing"
 	"github.com/rose-ash/sxhost/runtime"
 )
 
@@ -16,6 +17,7 @@ var serverOnly = ServerOnlyPrimitives
 func TestPrimitiveTables(t *testing.T) {
 	env := runtime.NewEnv()
 	env.DefinePrimitives(core.Primitives()...)
+	env.DefinePrimitives(signing.Primitives()...)
 	goPrims := map[string]bool{}
 	for _, name := range env.Globals() {
 		if v, _ := env.Lookup(name); v != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/rose-ash/sxhost/prims/markdown"
 	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
 	qrprims "github.com/rose-ash/sxhost/prims/qr"
+	"github.com/rose-ash/sxhost/prims/signing"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	sumupprims "github.com/rose-ash/sxhost/prims/sumup"
 	"github.com/rose-ash/sxhost/runtime"
@@ -209,6 +210,7 @@ func (p *Platform) newEnv() *runtime.Env {
 	env.DefinePrimitives(htmlsafe.Primitives()...)
 	env.DefinePrimitives(markdown.Primitives()...)
 	env.DefinePrimitives(oidcprims.Primitives()...)
+	env.DefinePrimitives(signing.Primitives()...)
 	env.DefinePrimitives(sumupprims.Primitives(p.opts.Getenv)...)
 	env.DefinePrimitives(p.ioPrimitives()...)
 	env.DefinePrimitives(p.apPrimitives()...)

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"math"
+	"unsafe"
 )
 
 // The runtime's own built-ins: arithmetic and comparison (with fast paths
@@ -404,10 +405,16 @@ func genFastArith(c *Cell, args []code, p *Pos) code {
 }
 
 // smallInts holds pre-boxed integers so that common results do not allocate.
+// The boxes share one array (as intArena's blocks do) instead of one
+// allocation each: ~900 fewer allocations in every process's start-up.
 var smallInts = func() []Value {
 	s := make([]Value, 1024+128)
+	backing := make([]int64, len(s))
 	for i := range s {
-		s[i] = int64(i - 128)
+		backing[i] = int64(i - 128)
+		e := (*eface)(unsafe.Pointer(&s[i]))
+		e.typ = int64Type
+		e.data = unsafe.Pointer(&backing[i])
 	}
 	return s
 }()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rose-ash/sxhost/prims/signing"
 	"github.com/rose-ash/sxhost/runtime"
 )
 
@@ -46,6 +47,7 @@ func runScript(t *testing.T, file string) int64 {
 		t.Fatal(err)
 	}
 	env := NewEnv()
+	env.DefinePrimitives(signing.Primitives()...) // prims_crypto.sx covers them
 	th := env.NewThread(nil)
 	th.Out = &strings.Builder{}
 	if _, err := th.EvalString(filepath.Base(file), string(src)); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
+	"github.com/rose-ash/sxhost/prims/signing"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	sumupprims "github.com/rose-ash/sxhost/prims/sumup"
 	"github.com/rose-ash/sxhost/runtime"
@@ -19,7 +20,7 @@ func TestReferenceIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != Reference(sqlprims.Primitives(), cacheprims.Primitives(), oidcprims.Primitives(), sumupprims.Primitives(nil)) {
+	if string(got) != Reference(sqlprims.Primitives(), cacheprims.Primitives(), oidcprims.Primitives(), sumupprims.Primitives(nil), signing.Primitives()) {
 		t.Fatal("docs/reference.md is stale: run go generate ./stdlib")
 	}
 	for _, name := range []string{"map", "split", "render-to-html", "sql/rows", "cache/get"} {

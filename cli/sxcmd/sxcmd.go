@@ -97,6 +97,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	env := stdlib.NewEnv()
+	env.DefinePrimitives(platformOnly()...)
 	th := env.NewThread(ctx)
 	th.Out = stdout
 
@@ -220,4 +221,23 @@ func execRepl(args []string, stderr io.Writer) int {
 	err := syscall.Exec(path, append([]string{"sxhost", "repl"}, args...), os.Environ())
 	fmt.Fprintf(stderr, "sx repl: running %s: %v\n", path, err)
 	return 1
+}
+
+// PlatformOnly names the primitives sx does not link (prims/signing: JWTs
+// and RSA key pairs, which bring golang-jwt and crypto/x509 and their
+// start-up cost). sx defines each as a primitive that fails saying where it
+// is; sxhost, its REPL and the services have them.
+var PlatformOnly = []string{"jwt-hs256", "jwt-hs256-verify", "rsa-keypair"}
+
+func platformOnly() []*runtime.Primitive {
+	ps := make([]*runtime.Primitive, len(PlatformOnly))
+	for i, name := range PlatformOnly {
+		ps[i] = &runtime.Primitive{Name: name, Params: "(&rest args)", MaxArgs: -1,
+			Doc: name + " is in sxhost (sxhost repl, the services), not in sx.",
+			Fn: func(th *runtime.Thread, _ []runtime.Value) runtime.Value {
+				th.Fail("%s is not in sx (it links the platform's signing code): use sxhost repl", name)
+				return nil
+			}}
+	}
+	return ps
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/rose-ash/sxhost/host"
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
+	"github.com/rose-ash/sxhost/prims/signing"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	sumupprims "github.com/rose-ash/sxhost/prims/sumup"
 	"github.com/rose-ash/sxhost/stdlib"
@@ -22,7 +23,7 @@ func main() {
 	switch {
 	case len(os.Args) == 2:
 		out = os.Args[1]
-		page = stdlib.Reference(sqlprims.Primitives(), cacheprims.Primitives(), oidcprims.Primitives(), sumupprims.Primitives(nil))
+		page = stdlib.Reference(sqlprims.Primitives(), cacheprims.Primitives(), oidcprims.Primitives(), sumupprims.Primitives(nil), signing.Primitives())
 	case len(os.Args) > 3 && os.Args[1] == "-services":
 		out = os.Args[2]
 		p, err := host.New(os.Args[3:], host.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

@@ -251,3 +251,14 @@ func writeStr(b *strings.Builder, v Value) {
 		b.WriteString(toStr(v))
 	}
 }
+
+// WantString, WantInt and WantDict are the argument checks of this package
+// for primitives defined elsewhere (prims/signing), so their errors read the
+// same.
+func WantString(th *Thread, name string, v Value) string { return wantString(th, name, v) }
+
+// WantInt: see WantString.
+func WantInt(th *Thread, name string, v Value) int64 { return wantInt(th, name, v) }
+
+// WantDict: see WantString.
+func WantDict(th *Thread, name string, v Value) *runtime.Dict { return wantDict(th, name, v) }

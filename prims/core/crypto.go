@@ -3,23 +3,16 @@ package core
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
-	"errors"
-	"strings"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/rose-ash/sxhost/runtime"
 )
 
-// Hashes, MACs, random tokens, key pairs and signed tokens. Byte strings are
+// Hashes, MACs and random tokens (key pairs and signed tokens are in
+// prims/signing, which links crypto/x509 and golang-jwt). Byte strings are
 // SX strings holding the raw bytes; hex and base64url convert them to text.
 
 var cryptoPrims = []*runtime.Primitive{
@@ -31,9 +24,6 @@ var cryptoPrims = []*runtime.Primitive{
 	{Name: "base64url-decode", Params: "(s)", Doc: "The bytes that unpadded URL-safe base64 text s encodes, as a string.", MinArgs: 1, MaxArgs: 1, Fn: base64URLDecode},
 	{Name: "secure-equal?", Params: "(a b)", Doc: "Whether strings a and b are equal, in time that does not depend on where they differ (for comparing secrets).", MinArgs: 2, MaxArgs: 2, Fn: secureEqual},
 	{Name: "random-token", Params: "(n?)", Doc: "n (default 32, at most 1024) bytes from the system's secure random source, in unpadded URL-safe base64.", MinArgs: 0, MaxArgs: 1, Fn: randomToken},
-	{Name: "rsa-keypair", Params: "(bits?)", Doc: "A new RSA key pair of bits (2048, the default, 3072 or 4096) as {:public-pem :private-pem}: PKIX \"PUBLIC KEY\" and PKCS #8 \"PRIVATE KEY\" PEM text.", MinArgs: 0, MaxArgs: 1, Fn: rsaKeypair},
-	{Name: "jwt-hs256", Params: "(claims key header?)", Doc: "A compact JWS (JWT) of the claims dict signed with HMAC-SHA256 under the bytes of key; header entries (e.g. {:kid id}) are added to {\"alg\":\"HS256\",\"typ\":\"JWT\"}.", MinArgs: 2, MaxArgs: 3, Fn: jwtHS256},
-	{Name: "jwt-hs256-verify", Params: "(token key)", Doc: "The claims dict of a compact JWT signed with HMAC-SHA256 under the bytes of key; fails when the signature is wrong, the alg is not HS256, or the token has expired (exp) or is not yet valid (nbf).", MinArgs: 2, MaxArgs: 2, Fn: jwtHS256Verify},
 }
 
 // maxRandomBytes bounds random-token; a token is a secret, not bulk data.
@@ -96,106 +86,4 @@ func randomToken(th *Thread, args []Value) Value {
 		th.Fail("random-token: %v", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func rsaKeypair(th *Thread, args []Value) Value {
-	bits := int64(2048)
-	if len(args) > 0 && args[0] != nil {
-		bits = wantInt(th, "rsa-keypair", args[0])
-	}
-	if bits != 2048 && bits != 3072 && bits != 4096 {
-		th.Fail("rsa-keypair: bits must be 2048, 3072 or 4096, got %d", bits)
-	}
-	key, err := rsa.GenerateKey(rand.Reader, int(bits))
-	if err != nil {
-		th.Fail("rsa-keypair: %v", err)
-	}
-	priv, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		th.Fail("rsa-keypair: %v", err)
-	}
-	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		th.Fail("rsa-keypair: %v", err)
-	}
-	d := runtime.NewDict(2)
-	d.Set("public-pem", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})))
-	d.Set("private-pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: priv})))
-	return d
-}
-
-// JWTs are signed and verified by golang-jwt/jwt (the library the sign-in
-// work's ID tokens need anyway), which owns the format's pitfalls: the alg
-// allow-list, exp/nbf checks, constant-time comparison.
-
-// jsonClaims are claims already encoded as JSON in the dict's order, so a
-// token is byte for byte what other signers produce for the same claims.
-// Signing uses none of the jwt.Claims getters.
-type jsonClaims []byte
-
-func (c jsonClaims) MarshalJSON() ([]byte, error)               { return c, nil }
-func (jsonClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
-func (jsonClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
-func (jsonClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
-func (jsonClaims) GetIssuer() (string, error)                   { return "", nil }
-func (jsonClaims) GetSubject() (string, error)                  { return "", nil }
-func (jsonClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
-
-func jwtHS256(th *Thread, args []Value) Value {
-	claims := wantDict(th, "jwt-hs256", args[0])
-	key := wantString(th, "jwt-hs256", args[1])
-	if key == "" {
-		th.Fail("jwt-hs256: the key is empty")
-	}
-	encode := func(v Value) []byte {
-		w := &jsonWriter{th: th}
-		w.value(v, 0)
-		return []byte(w.b.String())
-	}
-	token := jwt.NewWithClaims(jwt.SigningMethodHS256, jsonClaims(encode(claims)))
-	if len(args) > 2 && args[2] != nil {
-		extra := wantDict(th, "jwt-hs256", args[2])
-		if _, ok := extra.Get("alg"); ok {
-			th.Fail("jwt-hs256: the header's alg is fixed to HS256")
-		}
-		var header map[string]any
-		if err := json.Unmarshal(encode(extra), &header); err != nil {
-			th.Fail("jwt-hs256: header: %v", err)
-		}
-		for k, v := range header {
-			token.Header[k] = v
-		}
-	}
-	signed, err := token.SignedString([]byte(key))
-	if err != nil {
-		th.Fail("jwt-hs256: %v", err)
-	}
-	return signed
-}
-
-func jwtHS256Verify(th *Thread, args []Value) Value {
-	token := wantString(th, "jwt-hs256-verify", args[0])
-	key := wantString(th, "jwt-hs256-verify", args[1])
-	if key == "" {
-		th.Fail("jwt-hs256-verify: the key is empty")
-	}
-	_, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return []byte(key), nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}))
-	switch {
-	case errors.Is(err, jwt.ErrTokenExpired):
-		th.Fail("jwt-hs256-verify: the token has expired")
-	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		th.Fail("jwt-hs256-verify: the token is not valid yet")
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		th.Fail("jwt-hs256-verify: the signature does not match")
-	case err != nil:
-		th.Fail("jwt-hs256-verify: %v", err)
-	}
-	// The claims as a dict in the token's order (the library's map has none).
-	parts := strings.Split(token, ".")
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		th.Fail("jwt-hs256-verify: %v", err)
-	}
-	return jsonDecode(th, []Value{string(payload)})
 }

@@ -474,3 +474,15 @@ func (r *jsonReader) hex4() rune {
 	r.pos += 4
 	return rune(n)
 }
+
+// EncodeJSON is json-encode without indentation, for primitives of other
+// packages that sign or send JSON (prims/signing): the same bytes, the
+// dict's key order kept.
+func EncodeJSON(th *Thread, v Value) string {
+	w := &jsonWriter{th: th}
+	w.value(v, 0)
+	return w.b.String()
+}
+
+// DecodeJSON is json-decode of s.
+func DecodeJSON(th *Thread, s string) Value { return jsonDecode(th, []Value{s}) }

@@ -421,13 +421,15 @@ func main() {
 			fmt.Printf("failed: %v\n\n", err)
 			status = 1
 		} else {
+			// The ratios pair each sx run with the hello-world run next to it,
+			// so they are taken before either list is sorted.
+			var rs []float64
+			for i := range hellos {
+				rs = append(rs, float64(sxs[i])/float64(hellos[i]))
+			}
 			slices.Sort(sxs)
 			fmt.Printf("median %s over %d runs (min %s, max %s)", ms(medianDuration(sxs)), len(sxs), ms(sxs[0]), ms(sxs[len(sxs)-1]))
 			if len(hellos) > 0 {
-				rs := make([]float64, len(sxs))
-				for i := range rs {
-					rs[i] = float64(sxs[i]) / float64(hellos[i])
-				}
 				startupRatio = bench.Median(rs)
 				slices.Sort(hellos)
 				fmt.Printf("; a Go hello-world, run alternately: median %s (min %s); sx/hello %.2f", ms(medianDuration(hellos)), ms(hellos[0]), startupRatio)
