@@ -15,7 +15,7 @@ import (
 // preview follow her typing, publishes it, and finds it on the blog home
 // and in the Atom feed.
 func TestBrowserEditorWritesPost(t *testing.T) {
-	ed := shopStaff(t, "browsered", false, "editor")
+	ed := blogEditor(t, "browsered")
 	tab := ed.tab(t, 1280)
 	title := fmt.Sprintf("Swifts are back %d", time.Now().UnixNano())
 	navigate(t, tab, urls["blog"]+"/admin/posts/new/")

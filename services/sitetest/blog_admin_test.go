@@ -46,7 +46,7 @@ func TestBlogAdminRefusesOutsiders(t *testing.T) {
 
 func TestBlogAdminPostLifecycle(t *testing.T) {
 	t.Parallel()
-	ed := shopStaff(t, "writer", false, "editor")
+	ed := blogEditor(t, "writer")
 	stamp := time.Now().UnixNano()
 	slug := fmt.Sprintf("first-light-%d", stamp)
 	count := func() int {
@@ -158,7 +158,7 @@ func TestBlogAdminPostLifecycle(t *testing.T) {
 
 func TestBlogAdminSchedule(t *testing.T) {
 	t.Parallel()
-	ed := shopStaff(t, "scheduler", false, "editor")
+	ed := blogEditor(t, "scheduler")
 	slug := fmt.Sprintf("later-%d", time.Now().UnixNano())
 	id := shopCreated(t, ed.post(t, "blog", "/admin/posts/new", url.Values{"title": {"Later on"}, "slug": {slug}, "body": {"Soon."}}), "create")
 	v := shopVersion(t, ed.get(t, "blog", fmt.Sprintf("/admin/posts/%d/", id)).want(t, "editor", 200, "Schedule"))
@@ -193,7 +193,7 @@ func TestBlogAdminSchedule(t *testing.T) {
 
 func TestBlogAdminPagesAndPreview(t *testing.T) {
 	t.Parallel()
-	ed := shopStaff(t, "pager", false, "editor")
+	ed := blogEditor(t, "pager")
 	slug := fmt.Sprintf("about-us-%d", time.Now().UnixNano())
 	id := shopCreated(t, ed.post(t, "blog", "/admin/pages/new", url.Values{"title": {"About us"}, "slug": {slug},
 		"body": {"We *grow* things."}, "intent": {"publish"}}), "page")
@@ -226,4 +226,15 @@ func service(t testing.TB, name string) interface {
 	}
 	t.Fatalf("no service %s", name)
 	return nil
+}
+
+// blogEditor is an editor of its own whose posts are removed when the test
+// ends: the demo's listings and feed, which other tests read, stay as seeded.
+func blogEditor(t *testing.T, slug string) *visitor {
+	t.Helper()
+	ed := shopStaff(t, slug, false, "editor")
+	t.Cleanup(func() {
+		exec(t, `delete from posts where user_id = (select id from users where slug = $1)`, ed.who)
+	})
+	return ed
 }
