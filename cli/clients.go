@@ -19,6 +19,7 @@ const clientsUsage = `usage:
   sxhost clients add --id ID --name NAME --redirect-uri URI [--redirect-uri URI ...]
                      [--type confidential|public] [--post-logout-uri URI ...]
                      [--scopes "openid email ..."] [--first-party]
+                     [--frontchannel-logout-uri URI [--frontchannel-session-required]]
   sxhost clients list
   sxhost clients remove ID
 
@@ -66,6 +67,8 @@ func clients(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		kind := fs.String("type", "confidential", "confidential (a server with a secret) or public (PKCE only)")
 		scopes := fs.String("scopes", "", "the scopes it may ask for, space-separated (default: any)")
 		firstParty := fs.Bool("first-party", false, "one of the platform's own services: no consent page")
+		frontchannel := fs.String("frontchannel-logout-uri", "", "the URI the end-session page loads in an iframe (Front-Channel Logout 1.0)")
+		fcSession := fs.Bool("frontchannel-session-required", false, "send iss and sid to the front-channel logout URI")
 		var redirects, logouts listFlag
 		fs.Var(&redirects, "redirect-uri", "a redirect URI, matched exactly (repeat for more)")
 		fs.Var(&logouts, "post-logout-uri", "a post-logout redirect URI (repeat for more)")
@@ -76,17 +79,22 @@ func clients(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sxhost clients add: --id, --name and at least one --redirect-uri are required")
 			return 2
 		}
-		scopeArg := "nil"
+		scopeArg, fcArg := "nil", "nil"
 		if *scopes != "" {
 			scopeArg = sxString(*scopes)
 		}
+		if *frontchannel != "" {
+			fcArg = sxString(*frontchannel)
+		}
 		src = fmt.Sprintf(`(let ((c (action "federation" "register-oauth-client" :client-id %s :name %s :client-type %s
-		                          :redirect-uris %s :post-logout-redirect-uris %s :allowed-scopes %s :first-party %v)))
+		                          :redirect-uris %s :post-logout-redirect-uris %s :allowed-scopes %s :first-party %v
+		                          :frontchannel-logout-uri %s :frontchannel-logout-session-required %v)))
 		  (println (str "registered " (get c :client_id) " (" (get c :client_type) (if (get c :first_party) ", first-party" "") ")"))
 		  (when (get c :client_secret)
 		    (println (str "client_secret: " (get c :client_secret)))
 		    (println "Keep the secret now: it is not shown again (only its hash is stored).")))`,
-			sxString(*id), sxString(*name), sxString(*kind), sxList(redirects), sxList(logouts), scopeArg, *firstParty)
+			sxString(*id), sxString(*name), sxString(*kind), sxList(redirects), sxList(logouts), scopeArg, *firstParty,
+			fcArg, *fcSession)
 	case "list":
 		if len(args) != 1 {
 			fmt.Fprint(stderr, clientsUsage)

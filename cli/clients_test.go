@@ -28,7 +28,8 @@ func TestClientsCommand(t *testing.T) {
 		return st, out.String(), errb.String()
 	}
 	st, out, errs := sx("add", "--id", "wiki", "--name", "Co-op wiki", "--redirect-uri", "https://wiki.example.org/cb",
-		"--redirect-uri", "https://wiki.example.org/cb2", "--post-logout-uri", "https://wiki.example.org/", "--scopes", "openid email")
+		"--redirect-uri", "https://wiki.example.org/cb2", "--post-logout-uri", "https://wiki.example.org/", "--scopes", "openid email",
+		"--frontchannel-logout-uri", "https://wiki.example.org/fc-logout", "--frontchannel-session-required")
 	if st != 0 || !strings.Contains(out, "registered wiki (confidential)") || !strings.Contains(out, "client_secret: ") {
 		t.Fatalf("add: %d %q %q", st, out, errs)
 	}
@@ -43,6 +44,15 @@ func TestClientsCommand(t *testing.T) {
 	conn.QueryRow(context.Background(), "select secret_hash, redirect_uris from oauth_clients where client_id = 'wiki'").Scan(&stored, &uris)
 	if stored == secret || len(stored) != 64 || len(uris) != 2 {
 		t.Fatalf("stored %q (secret %q), uris %v", stored, secret, uris)
+	}
+	var fc string
+	var fcSession bool
+	conn.QueryRow(context.Background(), "select frontchannel_logout_uri, frontchannel_logout_session_required from oauth_clients where client_id = 'wiki'").Scan(&fc, &fcSession)
+	if fc != "https://wiki.example.org/fc-logout" || !fcSession {
+		t.Fatalf("front-channel logout %q %v", fc, fcSession)
+	}
+	if st, _, errs := sx("add", "--id", "fc", "--name", "FC", "--redirect-uri", "https://x.example/", "--frontchannel-logout-uri", "javascript:alert(1)"); st != 1 || !strings.Contains(errs, "frontchannel-logout-uri") {
+		t.Fatalf("bad front-channel URI: %d %q", st, errs)
 	}
 	if st, _, errs := sx("add", "--id", "wiki", "--name", "Again", "--redirect-uri", "https://x.example/"); st != 1 || !strings.Contains(errs, "already registered") {
 		t.Fatalf("taken id: %d %q", st, errs)
@@ -79,6 +89,14 @@ func TestClientsCommand(t *testing.T) {
 		want := svc + "\tpublic first-party\t" + strings.ToUpper(svc[:1]) + svc[1:] + "\thttp://127.0.0.1:800" + string(rune('1'+i)) + "/auth/callback"
 		if !strings.Contains(out, want) {
 			t.Errorf("after seed, list lacks %q:\n%s", want, out)
+		}
+		// Each but the provider itself has its /auth/sso-clear as its
+		// front-channel logout URI.
+		var fc *string
+		conn.QueryRow(context.Background(), "select frontchannel_logout_uri from oauth_clients where client_id = $1", svc).Scan(&fc)
+		wantFC := "http://127.0.0.1:800" + string(rune('1'+i)) + "/auth/sso-clear"
+		if svc == "federation" && fc != nil || svc != "federation" && (fc == nil || *fc != wantFC) {
+			t.Errorf("%s's front-channel logout URI: %v, want %q", svc, fc, wantFC)
 		}
 	}
 }

@@ -15,8 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// oidcTables are the identity domain's tables of 0011_oidc.
-var oidcTables = []string{"oauth_sessions", "oauth_tokens", "oidc_keys", "rate_limits"}
+// oidcTables are the identity domain's tables of 0011_oidc and 0017.
+var oidcTables = []string{"oauth_sessions", "oauth_tokens", "oidc_keys", "rate_limits",
+	"oauth_consents"} // 0017_frontchannel_consent
 
 // socialTables are the federation domain's tables of 0016_local_follows.
 var socialTables = []string{"ap_local_follows"}
@@ -170,6 +171,7 @@ func TestPlatformSchema(t *testing.T) {
 			domainOf[name] = "federation"
 		}
 		domainOf["post_slug_redirects"] = "blog" // 0013_admin
+		domainOf["oauth_clients"] = "identity"   // 0010; 0017_frontchannel_consent refers to it
 		rows, err := pool.Query(ctx, `select conname, conrelid::regclass::text, confrelid::regclass::text
 			from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace`)
 		if err != nil {

@@ -851,3 +851,111 @@ func TestOIDCReauth(t *testing.T) {
 		t.Fatalf("prompt=none with max_age: %d %q", a.Status, a.Header.Get("Location"))
 	}
 }
+
+// Stored consent: the approval of a third-party client is remembered per
+// user, client and scopes; a new scope or prompt=consent asks again; the
+// person lists and revokes it at /auth/apps, which also revokes the
+// client's tokens (seen through x/oauth2's refresh).
+func TestOIDCStoredConsent(t *testing.T) {
+	p := newProvider(t, host.Options{})
+	r := p.register("confidential", false)
+	r.conf.Scopes = []string{oidc.ScopeOpenID, "email"}
+	b := newBrowser(t)
+	addr := uniq(t) + "@example.org"
+	p.signIn(b, addr, "/")
+	isConsentPage := func(a answer) bool { return a.Status == 200 && strings.Contains(a.Body, `name="decision"`) }
+	authURL := func(opts ...oauth2.AuthCodeOption) (string, string) {
+		v := oauth2.GenerateVerifier()
+		return r.conf.AuthCodeURL("st", append(opts, oauth2.S256ChallengeOption(v))...), v
+	}
+
+	u, v := authURL()
+	if !isConsentPage(b.get(u)) {
+		t.Fatal("the first authorization shows no consent page")
+	}
+	back := p.authorize(b, u)
+	tok, err := r.conf.Exchange(bg(), back.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := scalar[int](t, "select id from users where email = $1", addr)
+	if s := scalar[string](t, "select scope from oauth_consents where user_id = $1 and client_id = $2", uid, r.id); s != "email openid" {
+		t.Fatalf("stored consent scope %q", s)
+	}
+	// Within the approved scopes: straight back to the client, also with
+	// prompt=none.
+	for name, opts := range map[string][]oauth2.AuthCodeOption{"again": nil,
+		"prompt=none": {oauth2.SetAuthURLParam("prompt", "none")}} {
+		u, v := authURL(opts...)
+		a := b.get(u)
+		loc, _ := url.Parse(a.Header.Get("Location"))
+		if a.Status != 303 || !strings.HasPrefix(a.Header.Get("Location"), r.redirect+"?") || loc.Query().Get("code") == "" {
+			t.Fatalf("%s: %d %q (want the code without a consent page)", name, a.Status, a.Header.Get("Location"))
+		}
+		if _, err := r.conf.Exchange(bg(), loc.Query().Get("code"), oauth2.VerifierOption(v)); err != nil {
+			t.Fatalf("%s: exchange: %v", name, err)
+		}
+	}
+	// prompt=consent asks again; so does a scope not approved yet, and
+	// approving it adds to the stored scopes.
+	if u, _ := authURL(oauth2.SetAuthURLParam("prompt", "consent")); !isConsentPage(b.get(u)) {
+		t.Fatal("prompt=consent shows no consent page")
+	}
+	wider := r.conf
+	wider.Scopes = []string{oidc.ScopeOpenID, "profile"}
+	wv := oauth2.GenerateVerifier()
+	wu := wider.AuthCodeURL("st", oauth2.S256ChallengeOption(wv))
+	if a := b.get(wu); !isConsentPage(a) || !strings.Contains(a.Body, "See your name") {
+		t.Fatalf("a new scope: %d (want the consent page)", a.Status)
+	}
+	p.authorize(b, wu)
+	if s := scalar[string](t, "select scope from oauth_consents where user_id = $1 and client_id = $2", uid, r.id); s != "email openid profile" {
+		t.Fatalf("stored consent scope after a wider approval %q", s)
+	}
+	// Consent is per person.
+	c := newBrowser(t)
+	p.signIn(c, uniq(t)+"@example.org", "/")
+	if u, _ := authURL(); !isConsentPage(c.get(u)) {
+		t.Fatal("another person's authorization skipped the consent page")
+	}
+
+	// The list, and revocation.
+	if a := newBrowser(t).get(p.base + "/auth/apps"); a.Status != 303 || !strings.HasPrefix(p.local(a), "/auth/login?next=") {
+		t.Fatalf("anonymous /auth/apps: %d %q", a.Status, p.local(a))
+	}
+	page := b.get(p.base + "/auth/apps")
+	if page.Status != 200 || !strings.Contains(page.Body, "Test App") || !strings.Contains(page.Body, "See your e-mail address") {
+		t.Fatalf("/auth/apps: %d %s", page.Status, page.Body)
+	}
+	if a := b.post(p.base+"/auth/apps/revoke", url.Values{"client_id": {r.id}}); a.Status != 403 {
+		t.Fatalf("revoke without csrf_token: %d", a.Status)
+	}
+	if a := b.post(p.base+"/auth/apps/revoke", url.Values{"csrf_token": {b.csrf(page)}}); a.Status != 400 || !strings.Contains(a.Body, "client_id") {
+		t.Fatalf("revoke without client_id: %d", a.Status)
+	}
+	// Someone else's revocation leaves this person's consent alone.
+	cp := c.get(p.base + "/") // its sign-out form carries the CSRF token
+	if a := c.post(p.base+"/auth/apps/revoke", url.Values{"csrf_token": {c.csrf(cp)}, "client_id": {r.id}}); a.Status != 303 {
+		t.Fatalf("revoke of nothing: %d", a.Status)
+	}
+	if n := scalar[int](t, "select count(*)::int from oauth_consents where user_id = $1", uid); n != 1 {
+		t.Fatalf("another person's revocation removed this consent (%d left)", n)
+	}
+	if a := b.post(p.base+"/auth/apps/revoke", url.Values{"csrf_token": {b.csrf(page)}, "client_id": {r.id}}); a.Status != 303 || p.local(a) != "/auth/apps" {
+		t.Fatalf("revoke: %d %q", a.Status, p.local(a))
+	}
+	if a := b.get(p.base + "/auth/apps"); strings.Contains(a.Body, "Test App") {
+		t.Fatal("the revoked client is still listed")
+	}
+	old := *tok
+	old.Expiry = time.Now().Add(-time.Minute)
+	if _, err := r.conf.TokenSource(bg(), &old).Token(); oauthErr(err) != "invalid_grant" {
+		t.Fatalf("refresh after the consent was revoked: %v", err)
+	}
+	if s := p.userinfoStatus(tok.AccessToken); s != 401 {
+		t.Fatalf("access token after the consent was revoked: userinfo %d", s)
+	}
+	if u, _ := authURL(); !isConsentPage(b.get(u)) {
+		t.Fatal("after revocation the client got a code without asking")
+	}
+}
