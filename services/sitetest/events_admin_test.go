@@ -420,5 +420,8 @@ func shopAdminPages(t *testing.T) []sitePage {
 		{"admin-events-ticket-type", "events", fmt.Sprintf("/admin/ticket-types/%d/", adult), "ada"},
 		{"admin-events-attendees", "events", fmt.Sprintf("/admin/entries/%d/attendees/", supper), "ada"},
 		{"admin-events-check-in", "events", fmt.Sprintf("/admin/check-in/?entry=%d", supper), "ada"},
+		{"admin-blog-posts", "blog", "/admin/posts/", "ada"},
+		{"admin-blog-post", "blog", fmt.Sprintf("/admin/posts/%d/", scalar[int](t, `select id from posts where slug = 'bread-week'`)), "ada"},
+		{"admin-blog-post-new", "blog", "/admin/posts/new/", "ada"},
 	}
 }
