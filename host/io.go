@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rose-ash/sxhost/internal/upload"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -26,6 +27,11 @@ func setRequest(th *runtime.Thread, r *requestCtx) {
 		th.Local = map[string]any{}
 	}
 	th.Local[requestKey] = r
+	var files upload.Source // the request's uploaded files, for primitives
+	if r != nil {
+		files = r
+	}
+	upload.Attach(th, files)
 	if r != nil && r.primary.Load() {
 		sqlprims.MarkPrimary(th) // the request wrote: read its writes (replica.go)
 	}
@@ -213,6 +219,20 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 					return r.cspNonce()
 				}
 				return nil
+			}},
+		{Name: "request-files", Params: "(&optional field)", Doc: "The files uploaded with this multipart/form-data request (all, or those of form field field), each a dict {:field :filename :content-type :size :upload}: :filename and :content-type are what the browser said (untrusted), :upload a handle primitives such as media/store read the bytes by. A :file parameter gets the first file of its field.", MaxArgs: 1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				r := requestOf(th)
+				out := []runtime.Value{}
+				if r == nil {
+					return runtime.NewList(out...)
+				}
+				for _, f := range r.UploadedFiles() {
+					if len(a) == 0 || a[0] == nil || a[0] == f.Field {
+						out = append(out, f.Dict())
+					}
+				}
+				return runtime.NewList(out...)
 			}},
 		{Name: "csrf-token", Params: "()", Doc: "The session's CSRF token, for the csrf_token field of forms.", IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {

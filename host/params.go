@@ -36,6 +36,7 @@ var paramTypes = map[string]string{
 	"list":     "a JSON array",
 	"keyword":  "a name",
 	"any":      "any value",
+	"file":     "an uploaded file",
 }
 
 // paramError is a bad request naming the parameter.
@@ -160,6 +161,8 @@ func coerce(p runtime.Param, v runtime.Value) (runtime.Value, error) {
 		}
 	case "ids":
 		return coerceIDs(p.Name, v)
+	case "file":
+		return coerceFile(p, v)
 	case "datetime":
 		switch x := v.(type) {
 		case time.Time:
@@ -390,7 +393,8 @@ func bindParams(params []runtime.Param, get func(name string) (runtime.Value, bo
 
 // requestArg returns a request's value for name: a path parameter (the
 // page's <name> segment) first, so the query string cannot override what
-// the path says, then the query string, then a form field.
+// the path says, then the query string, then a form field (urlencoded
+// or multipart; a multipart file field gives its dict, multipart.go).
 func requestArg(ctx *fasthttp.RequestCtx, name string) (runtime.Value, bool) {
 	if v, ok := pathArg(ctx, name); ok {
 		return v, true
@@ -401,7 +405,7 @@ func requestArg(ctx *fasthttp.RequestCtx, name string) (runtime.Value, bool) {
 	if v := ctx.PostArgs().Peek(name); v != nil {
 		return string(v), true
 	}
-	return nil, false
+	return formValue(ctx, name) // a multipart body's field or file
 }
 
 // pathArg returns the path parameter name. Path segments reach the router

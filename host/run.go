@@ -22,8 +22,9 @@ import (
 
 // Limits bound what one server gives its clients. Every field has a
 // default (DefaultLimits); the sxhost command reads them from SX_MAX_CONNS,
-// SX_MAX_CONNS_PER_IP, SX_HEADER_TIMEOUT (a Go duration), SX_MAX_BODY and
-// SX_MAX_PUBLIC_BODY (bytes) through Options.Getenv.
+// SX_MAX_CONNS_PER_IP, SX_HEADER_TIMEOUT (a Go duration), SX_MAX_BODY,
+// SX_MAX_PUBLIC_BODY, SX_MAX_UPLOAD and SX_MAX_UPLOAD_FILE (bytes) through
+// Options.Getenv.
 type Limits struct {
 	// MaxConns bounds concurrent connections; more are refused (503).
 	MaxConns int
@@ -38,6 +39,11 @@ type Limits struct {
 	MaxBody int
 	// MaxPublicBody caps every other body: pages, forms, webhooks.
 	MaxPublicBody int
+	// MaxUpload caps a multipart/form-data body (file uploads) sent to a
+	// page or route; MaxUploadFile caps each file in it (413 naming the
+	// field above it).
+	MaxUpload     int
+	MaxUploadFile int
 }
 
 // DefaultLimits are sized for a web server behind a proxy: a few thousand
@@ -50,11 +56,32 @@ var DefaultLimits = Limits{
 	BodyTimeout:   30 * time.Second,
 	MaxBody:       MaxBodySize,
 	MaxPublicBody: 64 << 10,
+	MaxUpload:     32 << 20,
+	MaxUploadFile: 16 << 20,
 }
 
-// limits reads the server limits from the platform's configuration,
-// falling back to DefaultLimits for what is unset or malformed (logged).
+// bodyLimit is the body cap for a request with head h, and what the 413
+// says of it: an internal call's, an upload's (multipart/form-data, for a
+// page or route) or every other body's.
+func bodyLimit(l Limits, h *fasthttp.RequestHeader, secret, service string) (int, string) {
+	switch {
+	case mayCarryInternalBody(h, secret, service):
+		return l.MaxBody, ""
+	case isMultipart(h.ContentType()):
+		return max(l.MaxUpload, l.MaxPublicBody), " (the limit for a multipart/form-data upload, SX_MAX_UPLOAD)"
+	}
+	return l.MaxPublicBody, ""
+}
+
+// limits are the server limits, read once (readLimits).
 func (p *Platform) limits() Limits {
+	p.limitsOnce.Do(func() { p.lim = p.readLimits() })
+	return p.lim
+}
+
+// readLimits reads the server limits from the platform's configuration,
+// falling back to DefaultLimits for what is unset or malformed (logged).
+func (p *Platform) readLimits() Limits {
 	l := DefaultLimits
 	get := p.opts.Getenv
 	if get == nil {
@@ -63,7 +90,8 @@ func (p *Platform) limits() Limits {
 	ints := []struct {
 		name string
 		to   *int
-	}{{"SX_MAX_CONNS", &l.MaxConns}, {"SX_MAX_CONNS_PER_IP", &l.MaxConnsPerIP}, {"SX_MAX_BODY", &l.MaxBody}, {"SX_MAX_PUBLIC_BODY", &l.MaxPublicBody}}
+	}{{"SX_MAX_CONNS", &l.MaxConns}, {"SX_MAX_CONNS_PER_IP", &l.MaxConnsPerIP}, {"SX_MAX_BODY", &l.MaxBody}, {"SX_MAX_PUBLIC_BODY", &l.MaxPublicBody},
+		{"SX_MAX_UPLOAD", &l.MaxUpload}, {"SX_MAX_UPLOAD_FILE", &l.MaxUploadFile}}
 	for _, v := range ints {
 		if s := get(v.name); s != "" {
 			if n, err := strconv.Atoi(s); err == nil && n > 0 {
@@ -91,26 +119,27 @@ func NewServer(svc *Service) *fasthttp.Server {
 	secret := svc.plat.opts.Secret
 	svc.plat.announce()
 	return &fasthttp.Server{
-		Handler:               svc.Handler(),
-		Name:                  "sxhost",
-		MaxRequestBodySize:    l.MaxBody,
-		ReadBufferSize:        readBufferSize,
-		Concurrency:           l.MaxConns,
-		MaxConnsPerIP:         l.MaxConnsPerIP,
-		ReadTimeout:           l.HeaderTimeout,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
-		ReduceMemoryUsage:     true,
-		SecureErrorLogMessage: true,
-		CloseOnShutdown:       true,
-		Logger:                fasthttpLogger{svc.plat.log},
+		Handler:            svc.Handler(),
+		Name:               "sxhost",
+		MaxRequestBodySize: l.MaxBody,
+		ReadBufferSize:     readBufferSize,
+		Concurrency:        l.MaxConns,
+		MaxConnsPerIP:      l.MaxConnsPerIP,
+		ReadTimeout:        l.HeaderTimeout,
+		WriteTimeout:       30 * time.Second,
+		IdleTimeout:        2 * time.Minute,
+		ReduceMemoryUsage:  true,
+		// Multipart bodies are parsed by the host, in memory (multipart.go):
+		// fasthttp's own pre-parse spills large files to temporary files
+		// and answers a malformed body with a bare "malformed request".
+		DisablePreParseMultipartForm: true,
+		SecureErrorLogMessage:        true,
+		CloseOnShutdown:              true,
+		Logger:                       fasthttpLogger{svc.plat.log},
 		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 			// The head is in: the body gets its own time, and a body only
 			// an internal call may send large.
-			max := l.MaxPublicBody
-			if mayCarryInternalBody(h, secret, svc.Name) {
-				max = l.MaxBody
-			}
+			max, _ := bodyLimit(l, h, secret, svc.Name)
 			return fasthttp.RequestConfig{ReadTimeout: l.BodyTimeout, MaxRequestBodySize: max}
 		},
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
@@ -123,11 +152,8 @@ func NewServer(svc *Service) *fasthttp.Server {
 				return
 			}
 			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-				max := l.MaxPublicBody
-				if mayCarryInternalBody(&ctx.Request.Header, secret, svc.Name) {
-					max = l.MaxBody
-				}
-				writeError(ctx, 413, fmt.Sprintf("request body over %d bytes", max), "")
+				max, what := bodyLimit(l, &ctx.Request.Header, secret, svc.Name)
+				writeError(ctx, 413, fmt.Sprintf("request body over %d bytes%s", max, what), "")
 				return
 			}
 			// The details may quote the request's head (cookies, tokens):

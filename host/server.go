@@ -299,7 +299,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 		}
 		path := d.OptionString("path")
 		def, fn := d, st.pages[d.Name]
-		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.csrf(def, s.hooked(st, func(r *requestCtx) { s.servePage(r, def, fn) })))); err != nil {
+		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.forms(s.csrf(def, s.hooked(st, func(r *requestCtx) { s.servePage(r, def, fn) }))))); err != nil {
 			return nil, fmt.Errorf("%s: defpage %s: %v", d.Pos, d.Name, err)
 		}
 	}
@@ -316,7 +316,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 			return nil, err
 		}
 		def := d
-		h := wrap(path, s.csrf(def, s.hooked(st, func(r *requestCtx) { s.serveRoute(r, def) })))
+		h := wrap(path, s.forms(s.csrf(def, s.hooked(st, func(r *requestCtx) { s.serveRoute(r, def) }))))
 		if strings.HasPrefix(path, "/internal/") {
 			// Under /internal/ a route is for other services (an inbox):
 			// signed like the built-in internal endpoints, not a browser

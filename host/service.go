@@ -118,6 +118,9 @@ type Platform struct {
 	mail     mail.Sender
 	// draining: shutting down, /readyz answers 503 (drain.go)
 	draining atomic.Bool
+	// the server limits, read once from the configuration (run.go)
+	limitsOnce sync.Once
+	lim        Limits
 }
 
 // Service is one service: its name, port and current definitions.

@@ -179,6 +179,12 @@ func (r *requestCtx) checkCSRF() bool {
 	if len(got) == 0 {
 		got = r.ctx.PostArgs().Peek("csrf_token")
 	}
+	if len(got) == 0 {
+		if v, ok := formValue(r.ctx, "csrf_token"); ok {
+			s, _ := v.(string)
+			got = []byte(s)
+		}
+	}
 	return hmac.Equal(got, []byte(want))
 }
 
