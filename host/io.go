@@ -253,14 +253,6 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				return p.fragment(th, str(th, "frag", a[0]), str(th, "frag", a[1]), a[2:])
 			}},
-		{Name: "frag-forget", Params: "(service type &rest args)", Doc: "Drops the cached copy of another service's fragment with these arguments (the entry frag fills), so the next frag renders it afresh: for a write that changes what the fragment shows. Returns nil.", MinArgs: 2, MaxArgs: -1, IO: true,
-			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
-				key := fragmentKey(str(th, "frag-forget", a[0]), str(th, "frag-forget", a[1]), pairs(th, "frag-forget", a[2:]))
-				if err := p.opts.Cache.Delete(th.Ctx, key); err != nil {
-					th.Fail("frag-forget: %v", err)
-				}
-				return nil
-			}},
 		{Name: "sql/transaction", Params: "(thunk)", Doc: "Runs thunk's statements in one transaction (a savepoint inside one): committed when it returns, rolled back when it fails; returns its value. For actions declared :transaction false.", MinArgs: 1, MaxArgs: 1, IO: true,
 			Fn: sqlTransaction},
 		{Name: "gather", Params: "(&rest thunks)", Doc: "Calls each thunk concurrently and returns their results in order: independent I/O waits for the slowest, not the sum.", IO: true, MaxArgs: -1,
