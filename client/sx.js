@@ -2067,7 +2067,12 @@
   SX.boot = function () {
     const doc = G.document;
     // A page whose components need sx-ext.js boots when that file has run.
-    if (!SX.ext && doc.querySelector('script[data-sx-ext]')) return;
+    // If that file fails to load, the page boots without its primitives.
+    const xs = doc.querySelector('script[data-sx-ext]');
+    if (!SX.ext && xs && !xs.failed) {
+      xs.onerror = () => { xs.failed = 1; G.console.error('sx: sx-ext.js did not load; unavailable: ' + xs.dataset.sxExt); SX.boot(); };
+      return;
+    }
     for (const s of doc.querySelectorAll('script[type="text/sx"][data-components]')) {
       try { if (!SX.loadComponents(s)) return; } catch (e) { G.console.error('sx: components:', SX.formatError(e)); }
     }

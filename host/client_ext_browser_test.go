@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	sxclient "github.com/rose-ash/sxhost/client"
@@ -46,7 +49,7 @@ func TestExtScriptDelivery(t *testing.T) {
 		return res, string(b)
 	}
 	_, doc := get(s.URL+"/", nil)
-	if !strings.Contains(doc, `<script src="`+sxclient.ExtHashedPath+`" defer data-sx-ext nonce="`) ||
+	if !strings.Contains(doc, `<script src="`+sxclient.ExtHashedPath+`" defer data-sx-ext="format-date parse-datetime" nonce="`) ||
 		strings.Index(doc, sxclient.ExtHashedPath) < strings.Index(doc, sxclient.HashedPath) {
 		t.Errorf("the document does not load sx-ext.js after sx.js:\n%s", doc)
 	}
@@ -103,4 +106,48 @@ func TestBrowserExtScript(t *testing.T) {
 	until("click sx-get", `(document.getElementById('load').click(), true)`)
 	until("rendered with the ext", `[...document.querySelectorAll('#list li.stamp')].map((e) => e.textContent).join('|') === '05 Dec 2026|31 Jan 2027'`)
 	until("loaded again by SX-Ext", `SX.ext === true && document.querySelectorAll('script[src*="sx-ext"]').length === 2 && document.querySelectorAll('script[src*="sx-ext"]')[1].nonce !== ''`)
+}
+
+// If sx-ext.js fails to load, sx.js still boots: the page is ready, the
+// engine works, and the console names the primitives that are missing
+// (the document's tag lists those the bundle uses).
+func TestBrowserExtScriptFails(t *testing.T) {
+	t.Parallel()
+	tab := browsertest.New(t)
+	s, _, _ := startService(t, extService, host.Options{})
+	if err := chromedp.Listen(tab, func(ev any) {
+		if p, ok := ev.(*fetch.EventRequestPaused); ok {
+			go chromedp.Call(tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: p.RequestID, ErrorReason: network.ErrorReasonFailed})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*sx-ext*"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.errs = []; const ce = console.error; console.error = function () { errs.push([...arguments].join(' ')); return ce.apply(this, arguments); };`}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](`new Promise((done) => {
+		const t0 = Date.now();
+		(function poll() {
+			if (document.documentElement.dataset.sxReady === 'true') done(true);
+			else if (Date.now() - t0 > 5000) done(false);
+			else setTimeout(poll, 30);
+		})();
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || !ok {
+		t.Fatalf("sx.js did not boot without sx-ext.js: %v", err)
+	}
+	state, err := chromedp.Run(tab, chromedp.Evaluate[string](`[SX.ext === true, typeof SX.engine, errs.join('|')].join(';')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(state, "false;object;") || !strings.Contains(state, "sx-ext.js did not load; unavailable: format-date parse-datetime") {
+		t.Errorf("without sx-ext.js: %q, want SX.ext false, the engine, and a console error naming format-date and parse-datetime", state)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,9 @@ type browserBundle struct {
 	hash string // first 12 hex digits of its SHA-256
 	ok   bool   // false: some pure component cannot travel; render on the server
 	ext  bool   // it refers to a primitive of sx-ext.js: pages load that too
+	// extNames are those primitives, named in the page's sx-ext.js tag so
+	// that sx.js can say what is missing when that file fails to load.
+	extNames string
 }
 
 var bundles sync.Map // *runtime.Env → *browserBundle
@@ -59,14 +63,17 @@ func bundleFor(env *runtime.Env) *browserBundle {
 	if b, ok := bundles.Load(env); ok {
 		return b.(*browserBundle)
 	}
-	ext := false
+	var names []string
 	src, ok := runtime.BrowserDefinitions(env, func(name string) bool {
-		ext = ext || client.ExtPrimitives[name]
+		if client.ExtPrimitives[name] && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
 		_, serverOnly := client.ServerOnlyPrimitives[name]
 		return !serverOnly
 	})
 	sum := sha256.Sum256([]byte(src))
-	b := &browserBundle{src: src, hash: hex.EncodeToString(sum[:])[:12], ok: ok, ext: ext}
+	slices.Sort(names)
+	b := &browserBundle{src: src, hash: hex.EncodeToString(sum[:])[:12], ok: ok, ext: len(names) > 0, extNames: strings.Join(names, " ")}
 	actual, _ := bundles.LoadOrStore(env, b)
 	return actual.(*browserBundle)
 }
@@ -263,8 +270,9 @@ func (s *Service) runtimeTags(r *requestCtx) (head, tail string) {
 	st := s.state.Load()
 	b := bundleFor(st.env)
 	if b.ok && b.ext {
-		// sx.js waits for it before booting (data-sx-ext).
-		head += `<script src="` + client.ExtHashedPath + `" defer data-sx-ext` + nonceAttr(r) + `></script>`
+		// sx.js waits for it before booting (data-sx-ext), or boots without
+		// it, naming these primitives, when it fails to load.
+		head += `<script src="` + client.ExtHashedPath + `" defer data-sx-ext="` + runtime.EscapeAttr(b.extNames) + `"` + nonceAttr(r) + `></script>`
 	}
 	if b.src == "" {
 		// No pure component: nothing to carry, nor to ask localStorage for
