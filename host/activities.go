@@ -364,6 +364,14 @@ func (p *Platform) StartActivityProcessors(ctx context.Context) (stop func()) {
 	return stop
 }
 
+// nudge wakes a processor unless it is already due to wake.
+func nudge(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
 // emits reports whether a service could emit activities; a processor runs
 // for it even without handlers so that its rows are marked done.
 func emits(s *Service) bool { return len(s.Env().Definitions("action")) > 0 }
@@ -382,16 +390,19 @@ func (p *Platform) listenActivities(ctx context.Context, opts ActivityOptions, w
 				return err
 			}
 			defer conn.Exec(context.WithoutCancel(ctx), "unlisten "+activityChannel)
+			// Rows committed before LISTEN took effect sent their NOTIFY to
+			// nobody: one pass per processor now picks them up instead of
+			// the next poll (at start, and after every reconnect).
+			for _, ch := range wake {
+				nudge(ch)
+			}
 			for {
 				n, err := conn.Conn().WaitForNotification(ctx)
 				if err != nil {
 					return err
 				}
 				if ch := wake[n.Payload]; ch != nil {
-					select {
-					case ch <- struct{}{}:
-					default: // already due to wake
-					}
+					nudge(ch)
 				}
 			}
 		}()

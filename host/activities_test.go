@@ -182,7 +182,7 @@ func TestActivityProcessorsWakeOnCommit(t *testing.T) {
 	s, p, table := startBus(t, host.Options{Activities: host.ActivityOptions{Poll: time.Minute}})
 	stop := p.StartActivityProcessors(context.Background())
 	defer stop()
-	time.Sleep(200 * time.Millisecond) // let the first pass and LISTEN start
+	time.Sleep(200 * time.Millisecond) // let the first pass and LISTEN start (a row committed before LISTEN is caught by the pass after it)
 	wantStatus(t, postJSON(t, s.URL+"/internal/actions/place", `{"tag":"woken"}`), 200, "emitting")
 	check := directConn(t)
 	eventually(t, 5*time.Second, "the activity to be handled", func() bool {

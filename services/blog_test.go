@@ -509,10 +509,14 @@ func TestBlogSchema(t *testing.T) {
 			"get-children", "get-parents", "page-config-by-container", "page-config-by-id", "page-config-payment-credentials", "page-configs-batch",
 			"nav-menu", "menu-node-by-id", "posts-published", "posts-by-tag", "tags-with-counts",
 			"tag-by-slug", "author-by-slug", "post-tags", "post-authors", "snippets",
-			"post-page", "posts-by-author", "sitemap-entries", "calendar-pages"},
+			"post-page", "posts-by-author", "sitemap-entries", "calendar-pages",
+			"admin-posts", "post-slug-redirect", "site-settings"},
 		[]string{"toggle", "attach-child", "detach-child", "page-config-ensure", "page-config-update",
 			"ghost-sync", "push-member", "save-menu-node", "move-menu-node", "delete-menu-node",
-			"federate-post"})
+			"federate-post",
+			"post-save", "post-set-status", "post-set-deleted", "snippet-save", "snippet-delete",
+			"site-settings-save", "page-config-save", "menu-item-save", "menu-item-move", "menu-item-delete",
+			"menu-page-attach", "menu-page-detach"})
 
 	// Parameter types, required-ness and defaults are published.
 	params := func(def string) map[string]map[string]any {

@@ -1071,7 +1071,7 @@ func TestFederationSchema(t *testing.T) {
 			// OAuth / SSO (services/federation/oauth.sx).
 			"verify-grant", "check-device", "device-code-by-user-code", "oauth-client",
 			// The provider (services/federation/auth.sx, oidc.sx).
-			"verify-access-token", "token-info", "oauth-clients",
+			"verify-access-token", "token-info", "oauth-clients", "user-consents",
 			// The social pages (services/federation/social.sx).
 			"social-timeline", "social-profile-posts", "social-post", "social-note", "social-search",
 			"social-followers", "social-following", "social-counts", "social-notifications", "social-members",
@@ -1093,7 +1093,7 @@ func TestFederationSchema(t *testing.T) {
 			"create-local-post",
 			"start-login-session", "end-login-session", "send-login-link", "ensure-token-signer",
 			"token-for-code", "token-for-refresh", "token-for-device", "revoke-token", "end-session",
-			"remove-oauth-client",
+			"remove-oauth-client", "record-consent", "revoke-consent",
 			"follow-member", "unfollow-member", "set-interaction", "compose-note",
 			// ActivityPub (services/federation/activitypub.sx).
 			"ap-ensure-site-actor", "ap-set-locked", "ap-block", "ap-unblock", "ap-report", "ap-receive",
