@@ -39,6 +39,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/rose-ash/sxhost/prims/signing"
 	"github.com/rose-ash/sxhost/runtime"
 )
 
@@ -192,18 +193,6 @@ func dictString(d *runtime.Dict, k string) string {
 	return s
 }
 
-// jsonClaims are claims already encoded as JSON text; golang-jwt signs them
-// as they are (none of the jwt.Claims getters is used for signing).
-type jsonClaims []byte
-
-func (c jsonClaims) MarshalJSON() ([]byte, error)               { return c, nil }
-func (jsonClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
-func (jsonClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
-func (jsonClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
-func (jsonClaims) GetIssuer() (string, error)                   { return "", nil }
-func (jsonClaims) GetSubject() (string, error)                  { return "", nil }
-func (jsonClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
-
 func methodFor(alg string) jwt.SigningMethod {
 	switch alg {
 	case "RS256":
@@ -242,7 +231,7 @@ func sign(th *runtime.Thread, a []runtime.Value) runtime.Value {
 		signer = k
 		keyCache.Store(cacheKey, k)
 	}
-	token := jwt.NewWithClaims(method, jsonClaims(claims))
+	token := jwt.NewWithClaims(method, signing.JSONClaims(claims))
 	token.Header["kid"] = kid
 	out, err := token.SignedString(signer)
 	if err != nil {

@@ -68,18 +68,18 @@ func rsaKeypair(th *Thread, args []Value) Value {
 // work's ID tokens need anyway), which owns the format's pitfalls: the alg
 // allow-list, exp/nbf checks, constant-time comparison.
 
-// jsonClaims are claims already encoded as JSON in the dict's order, so a
-// token is byte for byte what other signers produce for the same claims.
-// Signing uses none of the jwt.Claims getters.
-type jsonClaims []byte
+// JSONClaims are claims already encoded as JSON (in the dict's order), so
+// a token is byte for byte what other signers produce for the same claims.
+// Signing uses none of the jwt.Claims getters. prims/oidc signs with it too.
+type JSONClaims []byte
 
-func (c jsonClaims) MarshalJSON() ([]byte, error)               { return c, nil }
-func (jsonClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
-func (jsonClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
-func (jsonClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
-func (jsonClaims) GetIssuer() (string, error)                   { return "", nil }
-func (jsonClaims) GetSubject() (string, error)                  { return "", nil }
-func (jsonClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+func (c JSONClaims) MarshalJSON() ([]byte, error)               { return c, nil }
+func (JSONClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (JSONClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (JSONClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (JSONClaims) GetIssuer() (string, error)                   { return "", nil }
+func (JSONClaims) GetSubject() (string, error)                  { return "", nil }
+func (JSONClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
 
 func jwtHS256(th *Thread, args []Value) Value {
 	claims := core.WantDict(th, "jwt-hs256", args[0])
@@ -88,7 +88,7 @@ func jwtHS256(th *Thread, args []Value) Value {
 		th.Fail("jwt-hs256: the key is empty")
 	}
 	encode := func(v Value) []byte { return []byte(core.EncodeJSON(th, v)) }
-	token := jwt.NewWithClaims(jwt.SigningMethodHS256, jsonClaims(encode(claims)))
+	token := jwt.NewWithClaims(jwt.SigningMethodHS256, JSONClaims(encode(claims)))
 	if len(args) > 2 && args[2] != nil {
 		extra := core.WantDict(th, "jwt-hs256", args[2])
 		if _, ok := extra.Get("alg"); ok {
