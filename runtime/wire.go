@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The wire format (§13): control flow and I/O run on the server, tags and
@@ -72,9 +73,7 @@ func genWire(n node) hcode {
 				writeRaw(&raw, a(f))
 			}
 			sep(w)
-			w.str("(raw! ")
-			writeQuoted(w, raw.String())
-			w.str(")")
+			writeRawWire(w, raw.String())
 		}
 	case *compNode:
 		return genCompCall(n, modeWire, true)
@@ -121,6 +120,33 @@ func writeQuoted(w *Writer, s string) {
 	var b strings.Builder
 	WriteString(&b, s)
 	w.str(b.String())
+}
+
+// writeRawWire writes markup the client inserts as it is: (raw! #|…|), a
+// raw string, when the markup allows one (no "|", valid UTF-8, no control
+// characters but newline, tab and return), so that HTML sent whole — a
+// post's body, a fragment from another service — travels without a
+// backslash before every quote; (raw! "…") otherwise.
+func writeRawWire(w *Writer, html string) {
+	if rawStringable(html) {
+		w.str("(raw! #|")
+		w.str(html)
+		w.str("|)")
+		return
+	}
+	w.str("(raw! ")
+	writeQuoted(w, html)
+	w.str(")")
+}
+
+func rawStringable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '|' || c == 0x7f || (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 // wireAttr writes an attribute value: what the client renders is what the
@@ -195,9 +221,7 @@ func (th *Thread) wireData(w *Writer, v Value, p *Pos, depth int) {
 		}
 		w.str("(quote " + x.Name + ")")
 	case HTML:
-		w.str("(raw! ")
-		writeQuoted(w, string(x))
-		w.str(")")
+		writeRawWire(w, string(x))
 	case time.Time:
 		w.str("#datetime ")
 		writeQuoted(w, x.Format(time.RFC3339Nano))
