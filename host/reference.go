@@ -3,6 +3,7 @@ package host
 import (
 	"github.com/rose-ash/sxhost/prims/htmlsafe"
 	"github.com/rose-ash/sxhost/prims/markdown"
+	mediaprims "github.com/rose-ash/sxhost/prims/media"
 
 	"fmt"
 	"strings"
@@ -53,7 +54,7 @@ func (p *Platform) Reference() string {
 	b.WriteString("\n## Host primitives\n\nBound in every service besides the standard library (`docs/reference.md`).\n\n| name | parameters | |\n|---|---|---|\n")
 	// Per-service primitives are the same functions for every service.
 	svc := &Service{plat: p}
-	for _, pr := range append(append(append(append(p.ioPrimitives(), svc.primitives()...), svc.sitePrimitives()...), svc.authPrimitives()...), append(append(htmlsafe.Primitives(), p.apPrimitives()...), markdown.Primitives()...)...) {
+	for _, pr := range append(append(append(append(p.ioPrimitives(), svc.primitives()...), svc.sitePrimitives()...), svc.authPrimitives()...), append(append(append(htmlsafe.Primitives(), p.apPrimitives()...), markdown.Primitives()...), mediaprims.Primitives(p.media())...)...) {
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", pr.Name, pr.Params, cell(pr.Doc))
 	}
 	return b.String()

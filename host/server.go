@@ -288,6 +288,14 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	rt.GET(runtimeStaticURL, wrap(runtimeStaticURL, func(r *requestCtx) { serveRuntime(r.ctx, false) }))
 	rt.GET(client.HashedPath, wrap(client.HashedPath, func(r *requestCtx) { serveRuntime(r.ctx, true) }))
 	rt.GET(client.ExtHashedPath, wrap(client.ExtHashedPath, func(r *requestCtx) { serveExt(r.ctx) }))
+	// Uploaded images (prims/media), on every service: a blog post's card
+	// is shown in market and events pages too, and its /media/… address
+	// is relative.
+	rt.GET("/media/{name}", wrap("/media/", func(r *requestCtx) {
+		if !s.plat.media().Serve(r.ctx, r.ctx.UserValue("name").(string)) {
+			writeError(r.ctx, 404, "not found: "+string(r.ctx.Path()), "")
+		}
+	}))
 	if dir := s.staticDir(); dir != "" {
 		fs := &fasthttp.FS{Root: dir, Compress: true, AcceptByteRange: true}
 		rt.GET("/static/{filepath:*}", wrap("/static/", s.serveStatic(fs.NewRequestHandler())))

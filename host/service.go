@@ -21,6 +21,7 @@ import (
 	"github.com/rose-ash/sxhost/prims/htmlsafe"
 	"github.com/rose-ash/sxhost/prims/mail"
 	"github.com/rose-ash/sxhost/prims/markdown"
+	mediaprims "github.com/rose-ash/sxhost/prims/media"
 	oidcprims "github.com/rose-ash/sxhost/prims/oidc"
 	qrprims "github.com/rose-ash/sxhost/prims/qr"
 	"github.com/rose-ash/sxhost/prims/signing"
@@ -86,6 +87,10 @@ type Options struct {
 	// Mailer delivers (mail-send …) mail (SMTP_URL); nil keeps it in a
 	// development outbox (the log, and /dev/outbox with Dev).
 	Mailer mail.Sender
+	// MediaDir is where uploaded images are kept and served from
+	// (prims/media); empty reads MEDIA_DIR through Getenv, then
+	// media.DefaultDir.
+	MediaDir string
 }
 
 // Platform is the set of services loaded into one process.
@@ -121,6 +126,9 @@ type Platform struct {
 	// the server limits, read once from the configuration (run.go)
 	limitsOnce sync.Once
 	lim        Limits
+	// uploaded images (prims/media), configured once
+	mediaOnce  sync.Once
+	mediaStore *mediaprims.Store
 }
 
 // Service is one service: its name, port and current definitions.
@@ -169,6 +177,19 @@ func New(files []string, opts Options) (*Platform, error) {
 	return p, nil
 }
 
+// media is the platform's image store: Options.MediaDir, else MEDIA_DIR,
+// with the limits MEDIA_MAX_BYTES and MEDIA_MAX_PIXELS.
+func (p *Platform) media() *mediaprims.Store {
+	p.mediaOnce.Do(func() {
+		c := mediaprims.ConfigFromEnv(p.opts.Getenv, p.log.Warn)
+		if p.opts.MediaDir != "" {
+			c.Dir = p.opts.MediaDir
+		}
+		p.mediaStore = mediaprims.New(c)
+	})
+	return p.mediaStore
+}
+
 // Services returns the loaded services in load order.
 func (p *Platform) Services() []*Service { return p.order }
 
@@ -212,6 +233,7 @@ func (p *Platform) newEnv() *runtime.Env {
 	env.DefinePrimitives(qrprims.Primitives()...)
 	env.DefinePrimitives(htmlsafe.Primitives()...)
 	env.DefinePrimitives(markdown.Primitives()...)
+	env.DefinePrimitives(mediaprims.Primitives(p.media())...)
 	env.DefinePrimitives(oidcprims.Primitives()...)
 	env.DefinePrimitives(signing.Primitives()...)
 	env.DefinePrimitives(sumupprims.Primitives(p.opts.Getenv)...)

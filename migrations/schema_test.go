@@ -140,7 +140,8 @@ func TestPlatformSchema(t *testing.T) {
 		// the runtime's own tables.
 		expected := map[string]bool{"schema_migrations": true, "sx_meta": true, "job_runs": true,
 			"oauth_clients": true,                              // tables of later migrations (0009, 0010)
-			"audit_log":     true, "post_slug_redirects": true} // 0013_admin
+			"audit_log":     true, "post_slug_redirects": true, // 0013_admin
+			"media": true} // 0019_media
 		for _, name := range oidcTables {
 			expected[name] = true
 		}
