@@ -69,13 +69,14 @@ func appendJSON(b []byte, v runtime.Value, depth int) ([]byte, error) {
 		b = append(b, ']')
 	case *runtime.Dict:
 		b = append(b, '{')
-		for i, k := range x.Keys() {
-			if i > 0 {
+		first := true
+		for k, val := range x.All() {
+			if !first {
 				b = append(b, ',')
 			}
+			first = false
 			b = appendJSONString(b, k)
 			b = append(b, ':')
-			val, _ := x.Get(k)
 			var err error
 			if b, err = appendJSON(b, val, depth+1); err != nil {
 				return b, err

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -505,28 +504,20 @@ func secretInQuery(ctx *fasthttp.RequestCtx) string {
 }
 
 // writeResult answers 200 with v as JSON; a value JSON cannot hold is an
-// evaluation error (500, logged with its error id).
+// evaluation error (500, logged with its error id). The JSON is appended
+// straight to the response's own body buffer (SwapBody), so the body is
+// neither built elsewhere nor copied.
 func (s *Service) writeResult(r *requestCtx, v runtime.Value) {
-	buf := jsonBuffers.Get().(*bytes.Buffer)
-	defer putJSONBuffer(buf)
-	if err := toJSON(buf, v); err != nil {
+	resp := &r.ctx.Response
+	b, err := appendJSON(resp.SwapBody(nil)[:0], v, 0)
+	resp.SwapBody(b)
+	if err != nil {
+		resp.ResetBody()
 		s.fail(r, fmt.Errorf("the result cannot be sent as JSON: %w", err), false)
 		return
 	}
 	r.ctx.SetStatusCode(200)
 	r.ctx.SetContentType("application/json")
-	r.ctx.SetBody(buf.Bytes()) // copies
-}
-
-// jsonBuffers holds the buffers results are encoded in: the body is copied
-// into the response, so the buffer can serve the next request.
-var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func putJSONBuffer(buf *bytes.Buffer) {
-	if buf.Cap() <= 64<<10 {
-		buf.Reset()
-		jsonBuffers.Put(buf)
-	}
 }
 
 // wantsWire reports whether the client asked for the SX wire format.

@@ -9,7 +9,7 @@ import (
 
 // TestDictAgainstReference runs random sets and deletes on dicts that move
 // between the small (slice) and the map representation and checks every
-// read against a plain ordered reference, and that a Keys snapshot taken
+// read (Keys, Get, All) against a plain ordered reference, and that a Keys snapshot taken
 // before a delete is left alone.
 func TestDictAgainstReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -49,6 +49,16 @@ func TestDictAgainstReference(t *testing.T) {
 			}
 			if _, ok := d.Get("absent"); ok {
 				t.Fatal("Get of an absent key succeeded")
+			}
+			var all []string
+			for k, v := range d.All() {
+				if v != ref[k] {
+					t.Fatalf("round %d: All gives %s = %v, want %v", round, k, v, ref[k])
+				}
+				all = append(all, k)
+			}
+			if !slices.Equal(all, order) {
+				t.Fatalf("round %d: All's keys %v, want %v", round, all, order)
 			}
 			if c := d.Copy(); !Equal(c, d) || !slices.Equal(c.Keys(), order) {
 				t.Fatalf("round %d: Copy differs", round)

@@ -23,6 +23,7 @@
 package runtime
 
 import (
+	"iter"
 	"math"
 	"sort"
 	"strconv"
@@ -266,6 +267,26 @@ func (d *Dict) Keys() []string {
 		return d.liveKeys()
 	}
 	return d.keys
+}
+
+// All yields the entries in insertion order, without Keys and a Get per
+// key (encoders). Like Keys it only reads d.
+func (d *Dict) All() iter.Seq2[string, Value] {
+	return func(yield func(string, Value) bool) {
+		if d.m == nil {
+			for i, k := range d.keys {
+				if !yield(k, d.vals[i]) {
+					return
+				}
+			}
+			return
+		}
+		for i, k := range d.keys {
+			if e, ok := d.m[k]; ok && e.i == i && !yield(k, e.v) {
+				return
+			}
+		}
+	}
 }
 
 // Copy returns a shallow copy.

@@ -365,20 +365,14 @@ func queryOn(th *runtime.Thread, name string, c Conn, q string, params []any, ea
 		return false, err
 	}
 	defer rows.Close()
-	fds := rows.FieldDescriptions()
-	cols := make([]string, len(fds))
-	for i, fd := range fds {
+	var dec rowDecoder
+	dec.init(th, name, rows)
+	cols := make([]string, len(dec.fds))
+	for i, fd := range dec.fds {
 		cols[i] = fd.Name
 	}
 	for rows.Next() {
-		raw, err := rows.Values()
-		if err != nil {
-			fail(th, name, err)
-		}
-		vals := make([]runtime.Value, len(raw))
-		for i, r := range raw {
-			vals[i] = fromColumn(fds[i], rows.RawValues()[i], r)
-		}
+		vals := dec.row()
 		th.Charge(1)
 		seen = true
 		if !each(cols, vals) {
@@ -392,25 +386,27 @@ func queryOn(th *runtime.Thread, name string, c Conn, q string, params []any, ea
 	return seen, rows.Err()
 }
 
-// rowDict makes a row's dict: the rows of a query share its column names
-// and each keeps the values slice it was decoded into.
-func rowDict(cols []string, vals []runtime.Value) *runtime.Dict {
-	return runtime.NewDictOf(cols, vals)
-}
-
 func sqlRows(th *runtime.Thread, args []runtime.Value) runtime.Value {
-	out := []runtime.Value{}
+	var keys []string
+	var rows [][]runtime.Value
 	query(th, "sql/rows", args, func(cols []string, vals []runtime.Value) bool {
-		out = append(out, rowDict(cols, vals))
+		if rows == nil {
+			keys, rows = cols, make([][]runtime.Value, 0, 16)
+		}
+		rows = append(rows, vals)
 		return true
 	})
-	return runtime.NewList(out...)
+	if rows == nil {
+		return runtime.NewList([]runtime.Value{}...)
+	}
+	// The rows share their column names; their dicts are made at once.
+	return runtime.NewList(runtime.NewDictsOf(keys, rows)...)
 }
 
 func sqlOne(th *runtime.Thread, args []runtime.Value) runtime.Value {
 	var row runtime.Value
 	query(th, "sql/one", args, func(cols []string, vals []runtime.Value) bool {
-		row = rowDict(cols, vals)
+		row = runtime.NewDictOf(cols, vals)
 		return false
 	})
 	return row

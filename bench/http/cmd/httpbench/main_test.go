@@ -11,7 +11,7 @@ import (
 )
 
 // serve calls a server's handler for GET path without a network.
-func serve(t *testing.T, srv *fasthttp.Server, path string) response {
+func serve(t testing.TB, srv *fasthttp.Server, path string) response {
 	t.Helper()
 	var ctx fasthttp.RequestCtx
 	var req fasthttp.Request

@@ -15,11 +15,7 @@ import (
 // The product scenario's two sides write the same bytes, on names that
 // need escaping in text, attributes and JSON (quotes, <, >, &, UTF-8).
 func TestProductPageIdentical(t *testing.T) {
-	sx, peer := newBenchPair(t, `create table products (id integer primary key, name text not null,
-		price numeric(10,2) not null, sold integer not null default 0);
-		insert into products select i, case when i % 10 = 0 then 'Widget "' || i || '" <Deluxe> & Co'
-		                                    when i % 10 = 3 then 'Café ' || i else 'Product ' || i end,
-		                            ((i * 7919) % 100000) / 100.0 from generate_series(1, 30) i`)
+	sx, peer := newBenchPair(t, productsSQL(30))
 	for i, id := range []int{1, 3, 10, 20, 28, 30, 10, 20} {
 		path := "/product/" + strconv.Itoa(id)
 		if i%2 == 1 {
@@ -43,10 +39,21 @@ func TestProductPageIdentical(t *testing.T) {
 	}
 }
 
+// productsSQL creates bench/http/run's products table with n rows: names
+// that need escaping (quotes, <, >, &, UTF-8), numeric(10,2) prices.
+func productsSQL(n int) string {
+	return `create table products (id integer primary key, name text not null,
+		price numeric(10,2) not null, sold integer not null default 0);
+		insert into products select i, case when i % 10 = 0 then 'Widget "' || i || '" <Deluxe> & Co'
+		                                    when i % 10 = 3 then 'Café ' || i else 'Product ' || i end,
+		                            ((i * 7919) % 100000) / 100.0 from generate_series(1, ` + strconv.Itoa(n) + `) i;
+		analyze products`
+}
+
 // newBenchPair creates a throwaway database with schema, and both servers
 // over it, and sets componentsHash as a browser holding sxhost's bundle
 // would send it (reset when the test ends).
-func newBenchPair(t *testing.T, schema string) (sx, peer *fasthttp.Server) {
+func newBenchPair(t testing.TB, schema string) (sx, peer *fasthttp.Server) {
 	t.Helper()
 	url, drop, err := pgtest.Create("sx_httpbench")
 	if err != nil {
