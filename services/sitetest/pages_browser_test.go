@@ -75,6 +75,7 @@ func sitePages(t *testing.T) []sitePage {
 		{"social-edit-profile", "federation", "/identity/profile", "ben"},
 	}
 	pages = append(pages, shopAdminPages(t)...)
+	pages = append(pages, siteAdminPages(t)...)
 	// Only the pages their services serve (a page not landed yet is left
 	// out, and says so).
 	var out []sitePage
