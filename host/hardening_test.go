@@ -398,6 +398,9 @@ const headerService = `
 (defpage secret :path "/admin" :auth :admin :content (p "no"))
 (defroute snippet :path "/snippet" () (html (b "bold")))
 (defquery data () "JSON." {:a 1})
+(defroute framed :path "/framed" () (csp-frame-ancestors (list "http://provider.example:8080")) (html (p "framable")))
+(defroute frames :path "/frames" () (csp-frame-src (list "https://a.example" "http://b.example:81")) (html (p "frames")))
+(defroute badframes :path "/badframes" () (csp-frame-src (list "https://a.example; script-src *")) (html (p "no")))
 `
 
 // Finding 11: security headers on every HTML response, with a nonce-based
@@ -451,6 +454,22 @@ func TestSecurityHeadersOnHTML(t *testing.T) {
 	data := get(t, s.URL+"/internal/data/data")
 	if data.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("JSON without nosniff: %v", data.Header)
+	}
+
+	// Framing exceptions (front-channel logout): the origins a response
+	// names, exactly, and nothing else loosened.
+	framed := get(t, s.URL+"/framed")
+	if csp := framed.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors http://provider.example:8080") ||
+		strings.Contains(csp, "frame-src") || framed.Header.Get("X-Frame-Options") != "" {
+		t.Errorf("a response framable by one origin: CSP %q, X-Frame-Options %q", csp, framed.Header.Get("X-Frame-Options"))
+	}
+	frames := get(t, s.URL+"/frames")
+	if csp := frames.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "; frame-src 'self' https://a.example http://b.example:81; ") ||
+		!strings.HasSuffix(csp, "frame-ancestors 'none'") || frames.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("a page loading frames of two origins: CSP %q, X-Frame-Options %q", csp, frames.Header.Get("X-Frame-Options"))
+	}
+	if bad := get(t, s.URL+"/badframes"); bad.Status != 500 || strings.Contains(bad.Header.Get("Content-Security-Policy"), "a.example") {
+		t.Errorf("a policy widened through csp-frame-src: %s", bad)
 	}
 }
 

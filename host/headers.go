@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"net/url"
+	"strings"
 )
 
 // Security headers. Every response says nosniff, so a browser never reads
@@ -31,15 +33,54 @@ func (r *requestCtx) cspNonce() string {
 	return n
 }
 
+// The user values of a response's framing exceptions (csp-frame-src,
+// csp-frame-ancestors): the origins, space-separated.
+const (
+	cspFrameSrcKey       = "sxhost.csp-frame-src"
+	cspFrameAncestorsKey = "sxhost.csp-frame-ancestors"
+)
+
 // contentSecurityPolicy is the policy of HTML responses for a nonce.
 // Styles may be inline (the renderer writes style attributes); images may
 // come from any https origin (Ghost's and products' images live
-// elsewhere); nothing may frame the page, and <base> cannot redirect
-// relative URLs.
-func contentSecurityPolicy(nonce string) string {
-	return "default-src 'self'; script-src 'self' 'nonce-" + nonce + "'; style-src 'self' 'unsafe-inline'; " +
+// elsewhere); <base> cannot redirect relative URLs. Frames: only of this
+// origin, and nothing may frame the page — unless the page named other
+// origins (frameSrc: the iframes it loads, the end-session page's
+// front-channel logout; ancestors: the pages that may frame it, a
+// front-channel logout URI framed by the provider).
+func contentSecurityPolicy(nonce, frameSrc, ancestors string) string {
+	p := "default-src 'self'; script-src 'self' 'nonce-" + nonce + "'; style-src 'self' 'unsafe-inline'; " +
 		"img-src 'self' data: https:; font-src 'self' data: https:; connect-src 'self'; object-src 'none'; " +
-		"base-uri 'self'; frame-ancestors 'none'"
+		"base-uri 'self'; "
+	if frameSrc != "" {
+		p += "frame-src 'self' " + frameSrc + "; "
+	}
+	if ancestors == "" {
+		ancestors = "'none'"
+	}
+	return p + "frame-ancestors " + ancestors
+}
+
+// cspOrigins checks a list of origins for a framing directive: each
+// exactly scheme://host[:port] of http or https (no path, wildcard, quote
+// or separator that could widen the policy); returns them space-separated
+// or the first bad one.
+func cspOrigins(origins []string) (string, string) {
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || o != u.Scheme+"://"+u.Host ||
+			strings.ContainsAny(u.Host, "*;,' \t\r\n") {
+			return "", o
+		}
+	}
+	return strings.Join(origins, " "), ""
+}
+
+// cspValue is a framing exception of the request, "" when none.
+func (r *requestCtx) cspValue(key string) string {
+	s, _ := r.ctx.UserValue(key).(string)
+	return s
 }
 
 // setSecurityHeaders adds the security headers to r's response, by its
@@ -50,7 +91,10 @@ func setSecurityHeaders(r *requestCtx) {
 	if !bytes.HasPrefix(h.ContentType(), []byte("text/html")) {
 		return
 	}
-	h.Set("Content-Security-Policy", contentSecurityPolicy(r.cspNonce()))
-	h.Set("X-Frame-Options", "DENY") // frame-ancestors for older browsers
+	ancestors := r.cspValue(cspFrameAncestorsKey)
+	h.Set("Content-Security-Policy", contentSecurityPolicy(r.cspNonce(), r.cspValue(cspFrameSrcKey), ancestors))
+	if ancestors == "" {
+		h.Set("X-Frame-Options", "DENY") // frame-ancestors for older browsers
+	}
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 }

@@ -54,6 +54,32 @@ var settableHeaders = map[string]bool{
 	"CONTENT-DISPOSITION": true,
 }
 
+// setCSPOrigins records a framing exception of the current response (a
+// list of origins, checked by cspOrigins) under key; an empty list keeps
+// the default.
+func setCSPOrigins(th *runtime.Thread, name, key string, v runtime.Value) runtime.Value {
+	var origins []string
+	switch l := v.(type) {
+	case nil:
+	case *runtime.List:
+		for _, it := range l.Items {
+			origins = append(origins, str(th, name, it))
+		}
+	default:
+		th.Fail("%s expects a list of origins, got %s", name, runtime.TypeOf(v))
+	}
+	joined, bad := cspOrigins(origins)
+	if bad != "" {
+		th.Fail("%s: %q is not an origin (scheme://host[:port], http or https)", name, bad)
+	}
+	r := requestOf(th)
+	if r == nil {
+		th.Fail("%s: no request", name)
+	}
+	r.ctx.SetUserValue(key, joined)
+	return v
+}
+
 // ioPrimitives are the host's I/O primitives, bound into every service.
 func (p *Platform) ioPrimitives() []*runtime.Primitive {
 	return []*runtime.Primitive{
@@ -219,6 +245,14 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 					return r.cspNonce()
 				}
 				return nil
+			}},
+		{Name: "csp-frame-src", Params: "(origins)", Doc: "Lets the current HTML response load iframes from origins (a list of scheme://host[:port], http or https) besides its own: its Content-Security-Policy gets frame-src 'self' and them. For the provider's end-session page, which loads each client's front-channel logout URI. Returns origins.", MinArgs: 1, MaxArgs: 1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				return setCSPOrigins(th, "csp-frame-src", cspFrameSrcKey, a[0])
+			}},
+		{Name: "csp-frame-ancestors", Params: "(origins)", Doc: "Lets pages of origins (a list of scheme://host[:port], http or https) frame the current HTML response: its frame-ancestors becomes them instead of 'none', and X-Frame-Options is left out. For a front-channel logout URI, which the provider's end-session page loads in an iframe. Returns origins.", MinArgs: 1, MaxArgs: 1, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				return setCSPOrigins(th, "csp-frame-ancestors", cspFrameAncestorsKey, a[0])
 			}},
 		{Name: "request-files", Params: "(&optional field)", Doc: "The files uploaded with this multipart/form-data request (all, or those of form field field), each a dict {:field :filename :content-type :size :upload}: :filename and :content-type are what the browser said (untrusted), :upload a handle primitives such as media/store read the bytes by. A :file parameter gets the first file of its field.", MaxArgs: 1, IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {

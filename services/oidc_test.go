@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -426,7 +428,8 @@ func TestOIDCDiscoveryAndKeyRotation(t *testing.T) {
 	a := newBrowser(t).get(p.base + "/.well-known/openid-configuration")
 	if a.Status != 200 || json.Unmarshal([]byte(a.Body), &doc) != nil || doc["issuer"] != p.base ||
 		doc["jwks_uri"] != p.base+"/oauth/jwks" || doc["end_session_endpoint"] != p.base+"/oauth/logout" ||
-		doc["device_authorization_endpoint"] != p.base+"/oauth/device/authorize" {
+		doc["device_authorization_endpoint"] != p.base+"/oauth/device/authorize" ||
+		doc["frontchannel_logout_supported"] != true || doc["frontchannel_logout_session_supported"] != true {
 		t.Fatalf("discovery: %d %s", a.Status, a.Body)
 	}
 	if a.Header.Get("Access-Control-Allow-Origin") != "*" {
@@ -525,6 +528,17 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+var iframeSrc = regexp.MustCompile(`<iframe src="([^"]*)"`)
+
+// iframeSources are the src of the iframes of an HTML page, in order.
+func iframeSources(body string) []string {
+	var out []string
+	for _, m := range iframeSrc.FindAllStringSubmatch(body, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
 func base64Decode(s string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	return string(b), err
@@ -532,13 +546,19 @@ func base64Decode(s string) (string, error) {
 
 // RP-initiated logout: the ID token names the client, the registered
 // post-logout URI gets state, the login session ends, its grants are
-// revoked (access tokens die) and the browser goes through the
-// /auth/sso-clear of each first-party service it signed in to.
+// revoked (access tokens die), and the front-channel logout page loads the
+// front-channel logout URI of each client the session signed in to (with
+// iss and sid when the client asks for them) in a hidden iframe, its
+// policy framing exactly those origins, before it continues.
 func TestOIDCLogout(t *testing.T) {
 	p := newProvider(t, host.Options{})
 	r := p.register("confidential", false)
 	fp := p.register("public", true)
+	idle := p.register("public", false) // never signed in to: no iframe
 	exec(t, "update oauth_clients set redirect_uris = array['http://127.0.0.1:7/auth/callback'] where client_id = $1", fp.id)
+	exec(t, "update oauth_clients set frontchannel_logout_uri = 'http://127.0.0.1:1/fc?app=1', frontchannel_logout_session_required = true where client_id = $1", r.id)
+	exec(t, "update oauth_clients set frontchannel_logout_uri = 'http://127.0.0.1:7/auth/sso-clear' where client_id = $1", fp.id)
+	exec(t, "update oauth_clients set frontchannel_logout_uri = 'http://127.0.0.1:9/fc' where client_id = $1", idle.id)
 	fp.conf.RedirectURL = "http://127.0.0.1:7/auth/callback"
 	b := newBrowser(t)
 	p.signIn(b, uniq(t)+"@example.org", "/")
@@ -557,20 +577,35 @@ func TestOIDCLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	idToken, _ := tok.Extra("id_token").(string)
+	verified, err := r.provider.Verifier(&oidc.Config{ClientID: r.id}).Verify(bg(), idToken)
+	var claims struct {
+		Sid string `json:"sid"`
+	}
+	if err != nil || verified.Claims(&claims) != nil || claims.Sid == "" {
+		t.Fatalf("the ID token's sid: %v %+v", err, claims)
+	}
 	a := b.get(p.base + "/oauth/logout?" + url.Values{"id_token_hint": {idToken},
 		"post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}, "state": {"after"}}.Encode())
-	if a.Status != 303 || p.local(a) != "/oauth/logout/next" {
+	if a.Status != 303 || p.local(a) != "/oauth/logout/frontchannel" {
 		t.Fatalf("logout: %d %q %s", a.Status, p.local(a), a.Body)
 	}
-	// The first-party service's sso-clear, which comes back to the chain.
-	a = b.get(p.base + "/oauth/logout/next")
-	want := "http://127.0.0.1:7/auth/sso-clear?next=" + url.QueryEscape(p.base+"/oauth/logout/next")
-	if a.Status != 303 || a.Header.Get("Location") != want {
-		t.Fatalf("first hop: %d %q, want %q", a.Status, a.Header.Get("Location"), want)
+	page := b.get(p.base + "/oauth/logout/frontchannel")
+	frames := iframeSources(page.Body)
+	wantFrames := []string{"http://127.0.0.1:1/fc?app=1&iss=" + url.QueryEscape(p.base) + "&sid=" + url.QueryEscape(claims.Sid),
+		"http://127.0.0.1:7/auth/sso-clear"}
+	if page.Status != 200 || strings.Join(frames, " ") != strings.Join(wantFrames, " ") {
+		t.Fatalf("front-channel logout page: %d, iframes %q, want %q", page.Status, frames, wantFrames)
 	}
-	a = b.get(p.base + "/oauth/logout/next")
-	if a.Status != 303 || a.Header.Get("Location") != "http://127.0.0.1:1/bye?state=after" {
-		t.Fatalf("final hop: %d %q", a.Status, a.Header.Get("Location"))
+	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "; frame-src 'self' http://127.0.0.1:1 http://127.0.0.1:7; ") {
+		t.Errorf("the page's policy does not frame exactly the clients' origins: %q", csp)
+	}
+	if !strings.Contains(page.Body, `id="logout-continue" href="http://127.0.0.1:1/bye?state=after"`) ||
+		!strings.Contains(page.Body, "/static/logout.") {
+		t.Errorf("the page has no continue link to the post-logout URI or no script: %s", page.Body)
+	}
+	// Shown once: a reload goes on.
+	if again := b.get(p.base + "/oauth/logout/frontchannel"); again.Status != 303 {
+		t.Errorf("the page again: %d", again.Status)
 	}
 	if p.signedIn(b) {
 		t.Fatal("still signed in after logout")
@@ -590,7 +625,7 @@ func TestOIDCLogout(t *testing.T) {
 	c := newBrowser(t)
 	p.signIn(c, uniq(t)+"@example.org", "/")
 	a = c.get(p.base + "/oauth/logout?" + url.Values{"client_id": {fp.id}, "post_logout_redirect_uri": {"https://evil.example/"}}.Encode())
-	a = c.get(p.base + "/oauth/logout/next")
+	a = c.get(p.base + "/oauth/logout/frontchannel") // signed in to no client: no page, straight on
 	if a.Header.Get("Location") != p.base+"/auth/logged-out" {
 		t.Fatalf("unregistered post_logout_redirect_uri: %q", a.Header.Get("Location"))
 	}

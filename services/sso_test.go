@@ -2,12 +2,15 @@ package services_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -74,13 +77,22 @@ func newSSONet(t *testing.T, opts host.Options) *ssoNet {
 		})
 	}
 	// The six as first-party public clients (PKCE), as the seed registers
-	// them, with this run's ports.
+	// them, with this run's ports: each but federation with its
+	// /auth/sso-clear as front-channel logout URI, iss and sid required.
 	for _, s := range ssoServices {
-		exec(t, `insert into oauth_clients (client_id, name, client_type, redirect_uris, post_logout_redirect_uris, first_party)
-		         values ($1::text, $1::text, 'public', $2, $3, true)
+		var fc *string
+		if s != "federation" {
+			u := n.urls[s] + "/auth/sso-clear"
+			fc = &u
+		}
+		exec(t, `insert into oauth_clients (client_id, name, client_type, redirect_uris, post_logout_redirect_uris, first_party,
+		                                    frontchannel_logout_uri, frontchannel_logout_session_required)
+		         values ($1::text, $1::text, 'public', $2, $3, true, $4::text, $4::text is not null)
 		         on conflict (client_id) do update set client_type = 'public', redirect_uris = excluded.redirect_uris,
-		           post_logout_redirect_uris = excluded.post_logout_redirect_uris, first_party = true, disabled_at = null`,
-			s, []string{n.urls[s] + "/auth/callback"}, []string{n.urls[s] + "/auth/logged-out", n.urls[s] + "/"})
+		           post_logout_redirect_uris = excluded.post_logout_redirect_uris, first_party = true, disabled_at = null,
+		           frontchannel_logout_uri = excluded.frontchannel_logout_uri,
+		           frontchannel_logout_session_required = excluded.frontchannel_logout_session_required`,
+			s, []string{n.urls[s] + "/auth/callback"}, []string{n.urls[s] + "/auth/logged-out", n.urls[s] + "/"}, fc)
 	}
 	return n
 }
@@ -335,15 +347,15 @@ func TestSSOOpenRedirectRefused(t *testing.T) {
 	for _, c := range []struct{ path, want string }{
 		{"/auth/logged-out?state=" + url.QueryEscape("https://evil.example/"), n.urls["blog"] + "/"},
 		{"/auth/logged-out?state=" + url.QueryEscape("/after"), n.urls["blog"] + "/after"},
-		{"/auth/sso-clear?next=" + url.QueryEscape("https://evil.example/x"), n.urls["blog"] + "/"},
-		{"/auth/sso-clear?next=" + url.QueryEscape(n.urls["blog"]+".evil.example/x"), n.urls["blog"] + "/"},
-		{"/auth/sso-clear?next=" + url.QueryEscape(n.urls["cart"]+"/auth/sso-clear?next=/"), n.urls["cart"] + "/auth/sso-clear?next=/"},
-		{"/auth/sso-clear?next=" + url.QueryEscape(n.urls["federation"]+"/oauth/logout/next"), n.urls["federation"] + "/oauth/logout/next"},
 	} {
 		a := newBrowser(t).get(n.urls["blog"] + c.path)
 		if a.Status != 303 || a.Header.Get("Location") != c.want {
 			t.Errorf("%s: %d %s, want %s", c.path, a.Status, a.Header.Get("Location"), c.want)
 		}
+	}
+	// The front-channel logout URI goes nowhere: it answers in its iframe.
+	if a := newBrowser(t).get(n.urls["blog"] + "/auth/sso-clear?next=" + url.QueryEscape("https://evil.example/x")); a.Status != 200 || a.Header.Get("Location") != "" {
+		t.Errorf("sso-clear with a next: %d %v", a.Status, a.Header.Get("Location"))
 	}
 }
 
@@ -416,10 +428,37 @@ func TestSSOGrantRevokedEndsSession(t *testing.T) {
 	}
 }
 
+// frames loads the iframes of the provider's front-channel logout page
+// as a browser does (each a request of its own, with the cookies of its
+// origin) and checks that only the provider may frame each answer.
+func (n *ssoNet) frames(b *browser, page answer) {
+	n.t.Helper()
+	for _, src := range iframeSources(page.Body) {
+		req, _ := http.NewRequest("GET", src, nil)
+		req.Header.Set("Sec-Fetch-Dest", "iframe")
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		a := b.do(req)
+		if a.Status != 200 || !strings.HasSuffix(a.Header.Get("Content-Security-Policy"), "; frame-ancestors "+n.urls["federation"]) ||
+			a.Header.Get("X-Frame-Options") != "" {
+			n.t.Errorf("front-channel logout URI %s: %d, CSP %q, X-Frame-Options %q", src, a.Status,
+				a.Header.Get("Content-Security-Policy"), a.Header.Get("X-Frame-Options"))
+		}
+	}
+}
+
+// sid is the provider's login session a service's grants were issued by.
+func (n *ssoNet) sid(email, client string) string {
+	n.t.Helper()
+	return scalar[string](n.t, "select issuer_session from oauth_grants where user_id = $1 and client_id = $2 order by id desc limit 1",
+		n.userID(email), client)
+}
+
 // Sign-out: POST with the CSRF token only; the local session ends, the
 // grant is revoked and the provider's end-session ends the login session
-// and passes through every service signed in to (sso-clear), then back to
-// the page through /auth/logged-out: signed out everywhere.
+// and shows the front-channel logout page, whose iframes load the
+// /auth/sso-clear (with iss and sid) of every service signed in to — each
+// ends its session there — then back to the page through /auth/logged-out:
+// signed out everywhere.
 func TestSSOSignOutEverywhere(t *testing.T) {
 	n := newSSONet(t, host.Options{})
 	b, email := n.member()
@@ -436,6 +475,7 @@ func TestSSOSignOutEverywhere(t *testing.T) {
 	if page.Status != 200 || !strings.Contains(page.Body, `action="/auth/logout"`) {
 		t.Fatalf("sign-out page: %d %s", page.Status, page.Body)
 	}
+	sid := n.sid(email, "blog")
 	a := b.post(n.urls["cart"]+"/auth/logout", url.Values{"csrf_token": {b.csrf(page)}, "next": {"/x"}})
 	loc, _ := url.Parse(a.Header.Get("Location"))
 	if a.Status != 303 || loc == nil || loc.Scheme+"://"+loc.Host+loc.Path != n.urls["federation"]+"/oauth/logout" ||
@@ -443,18 +483,45 @@ func TestSSOSignOutEverywhere(t *testing.T) {
 		loc.Query().Get("state") != "/x" {
 		t.Fatalf("sign-out: %d %v", a.Status, a.Header)
 	}
-	// Follow the chain as a browser does.
-	var visited []string
-	for a.Status == 303 && len(visited) < 20 {
-		next := a.Header.Get("Location")
-		visited = append(visited, next)
-		if next == n.urls["cart"]+"/x" {
-			break // back on the page
-		}
-		a = b.get(next)
+	a = b.get(a.Header.Get("Location"))
+	if a.Status != 303 || a.Header.Get("Location") != n.urls["federation"]+"/oauth/logout/frontchannel" {
+		t.Fatalf("end-session: %d %v", a.Status, a.Header)
 	}
-	if len(visited) == 0 || visited[len(visited)-1] != n.urls["cart"]+"/x" {
-		t.Errorf("the logout chain did not come back to the page: %q", visited)
+	fc := b.get(a.Header.Get("Location"))
+	var want []string
+	for _, s := range []string{"account", "blog", "cart"} {
+		want = append(want, n.urls[s]+"/auth/sso-clear?iss="+url.QueryEscape(n.urls["federation"])+"&sid="+url.QueryEscape(sid))
+	}
+	got := iframeSources(fc.Body)
+	sort.Strings(got) // by client name, which another test's seed may have set
+	sort.Strings(want)
+	if fc.Status != 200 || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("front-channel logout page: %d, iframes %q, want %q", fc.Status, got, want)
+	}
+	var origins []string
+	for _, d := range strings.Split(fc.Header.Get("Content-Security-Policy"), "; ") {
+		if strings.HasPrefix(d, "frame-src ") {
+			origins = strings.Fields(d)[1:]
+		}
+	}
+	sort.Strings(origins)
+	wantOrigins := []string{"'self'", n.urls["account"], n.urls["blog"], n.urls["cart"]}
+	sort.Strings(wantOrigins)
+	if strings.Join(origins, " ") != strings.Join(wantOrigins, " ") {
+		t.Errorf("the page's frame-src: %q, want %q", origins, wantOrigins)
+	}
+	// Until the iframes load, blog and account hold (their grant checks are
+	// not due for a minute): the front channel is what signs them out.
+	if !n.signedIn(b, "blog") || !n.signedIn(b, "account") {
+		t.Fatal("signed out of blog or account before the front-channel logout page's iframes loaded")
+	}
+	n.frames(b, fc)
+	cont := regexp.MustCompile(`id="logout-continue" href="([^"]+)"`).FindStringSubmatch(fc.Body)
+	if cont == nil || html.UnescapeString(cont[1]) != n.urls["cart"]+"/auth/logged-out?state=%2Fx" {
+		t.Fatalf("the continue link: %q", cont)
+	}
+	if a := b.get(html.UnescapeString(cont[1])); a.Status != 303 || a.Header.Get("Location") != n.urls["cart"]+"/x" {
+		t.Errorf("back on the page: %d %v", a.Status, a.Header.Get("Location"))
 	}
 	for _, s := range []string{"cart", "blog", "account"} {
 		if n.signedIn(b, s) {
@@ -472,19 +539,35 @@ func TestSSOSignOutEverywhere(t *testing.T) {
 	}
 }
 
-// sso-clear ends the service's session (one hop of the provider's chain).
+// sso-clear, the front-channel logout URI, ends the service's session only
+// for the provider's iss and this session's sid: a wrong sid, a wrong iss
+// or none leave it signed in. Only the provider may frame it.
 func TestSSOClear(t *testing.T) {
 	n := newSSONet(t, host.Options{})
-	b, _ := n.member()
+	b, email := n.member()
 	n.signIn(b, "account", "/")
 	n.signIn(b, "blog", "/")
-	a := b.get(n.urls["account"] + "/auth/sso-clear?next=" + url.QueryEscape(n.urls["blog"]+"/auth/sso-clear?next=/"))
-	if a.Status != 303 || n.signedIn(b, "account") || !n.signedIn(b, "blog") {
-		t.Errorf("sso-clear on account: %d, account %v, blog %v", a.Status, n.signedIn(b, "account"), n.signedIn(b, "blog"))
+	sid, fed := n.sid(email, "account"), n.urls["federation"]
+	for what, q := range map[string]url.Values{
+		"no parameters":  {},
+		"a wrong sid":    {"iss": {fed}, "sid": {sid + "x"}},
+		"another sid":    {"iss": {fed}, "sid": {"Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4"}},
+		"no sid":         {"iss": {fed}},
+		"a wrong iss":    {"iss": {"http://127.0.0.1:1"}, "sid": {sid}},
+		"no iss":         {"sid": {sid}},
+		"the blog's url": {"iss": {n.urls["blog"]}, "sid": {sid}},
+	} {
+		a := b.get(n.urls["account"] + "/auth/sso-clear?" + q.Encode())
+		if a.Status != 200 || !n.signedIn(b, "account") {
+			t.Errorf("sso-clear with %s: %d, signed in %v", what, a.Status, n.signedIn(b, "account"))
+		}
+		if csp := a.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors "+fed) || a.Header.Get("X-Frame-Options") != "" {
+			t.Errorf("sso-clear framable by %q (X-Frame-Options %q), want the provider only", csp, a.Header.Get("X-Frame-Options"))
+		}
 	}
-	b.get(a.Header.Get("Location"))
-	if n.signedIn(b, "blog") {
-		t.Error("the chain's next hop did not sign out of blog")
+	a := b.get(n.urls["account"] + "/auth/sso-clear?" + url.Values{"iss": {fed}, "sid": {sid}}.Encode())
+	if a.Status != 200 || n.signedIn(b, "account") || !n.signedIn(b, "blog") {
+		t.Errorf("sso-clear on account: %d, account %v, blog %v", a.Status, n.signedIn(b, "account"), n.signedIn(b, "blog"))
 	}
 }
 
