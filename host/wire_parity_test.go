@@ -31,8 +31,10 @@ const wireLayoutService = `(defservice lay :title "Lay")
 
 // TestWireParityThroughImpureLayout: the text/sx answer of a page whose
 // content goes through an impure layout renders in sx.js to exactly the
-// server's HTML, and raw markup travels as a raw string (no backslash
-// before each quote) unless it holds a "|".
+// server's HTML; the layout's children and keyword values travel as SX
+// (pure components as calls, elements as elements), not as the server's
+// HTML, and raw markup as a raw string (no backslash before each quote)
+// unless it holds a "|".
 func TestWireParityThroughImpureLayout(t *testing.T) {
 	t.Parallel()
 	s, _, _ := startService(t, wireLayoutService, host.Options{})
@@ -41,8 +43,9 @@ func TestWireParityThroughImpureLayout(t *testing.T) {
 	wantStatus(t, sx, 200, "SX-Request")
 	wantStatus(t, hx, 200, "HX-Request")
 	for _, want := range []string{
-		"<b class=\"k\">bold</b> &amp; \"q\"\nnext line",
-		`(raw! "<article class=\"body\"><i title=\"a|b\">it</i></article>")`,
+		`(main (~card :title "A" (p "x < y")) (p :class "c" (raw! #|<b class="k">bold</b> &amp; "q"` + "\n" + `next line|))`,
+		`(~card :title "c1") (~card :title "c2") (~raw-body :html (raw! "<i title=\"a|b\">it</i>")) (raw! #|<hr>|))`,
+		`(aside (~card :title "aside"))`,
 	} {
 		if !strings.Contains(sx.Body, want) {
 			t.Errorf("the SX answer lacks %s:\n%s", want, sx.Body)

@@ -2,6 +2,8 @@ package runtime
 
 // Code generation for evaluation: each IR node becomes a Go closure.
 
+import "sync"
+
 func genSeq(s *seqNode) code {
 	switch len(s.items) {
 	case 0:
@@ -113,10 +115,11 @@ func genNode(n node) code {
 		return genQuasi(n)
 	case *elemNode:
 		h := genHTML(n)
+		elem := markupValue(h, func() hcode { return genWireElement(n) })
 		if n.alt == nil {
-			return htmlValue(h)
+			return elem
 		}
-		head, call, elem := genNode(n.alt.fn), genCall(n.alt), htmlValue(h)
+		head, call := genNode(n.alt.fn), genCall(n.alt)
 		return func(f *frame) Value {
 			if isCallable(head(f)) {
 				return call(f)
@@ -124,15 +127,10 @@ func genNode(n node) code {
 			return elem(f)
 		}
 	case *compNode:
-		return htmlValue(genCompCall(n, modeHTML, false))
+		return markupValue(genCompCall(n, modeHTML, false), func() hcode { return genCompCall(n, modeWire, false) })
 	case *fragNode, *rawNode:
 		// Markup evaluated as a value becomes rendered HTML.
-		h := genHTML(n)
-		return func(f *frame) Value {
-			w := f.th.writer()
-			h(f, w)
-			return HTML(f.th.doneWriter(w))
-		}
+		return markupValue(genHTML(n), func() hcode { return genWire(n) })
 	case *defcompNode:
 		return genDefcomp(n)
 	case *defmacroNode:
@@ -141,6 +139,28 @@ func genNode(n node) code {
 		return genDefForm(n)
 	}
 	panic("runtime: no code generator for node")
+}
+
+// markupValue is the code of markup evaluated as a value: its HTML. Inside
+// a wire render (an impure component's arguments) the markup is rendered
+// to the wire instead, once, and its HTML made from that wire source
+// (wireMarkup), so the client can be sent the source; wire makes the wire
+// code, compiled the first time it is needed.
+func markupValue(h hcode, wire func() hcode) code {
+	var once sync.Once
+	var wh hcode
+	return func(f *frame) Value {
+		th := f.th
+		if !th.wireRec {
+			w := th.writer()
+			h(f, w)
+			return HTML(th.doneWriter(w))
+		}
+		once.Do(func() { wh = wire() })
+		w := th.writer()
+		wh(f, w)
+		return th.wireMarkup(th.doneWriter(w))
+	}
 }
 
 // htmlValue turns rendering code into code that returns the HTML as a value.

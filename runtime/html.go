@@ -200,6 +200,7 @@ func (th *Thread) renderTop(form Value, p *Pos, mode renderMode) (s string, err 
 // renderForm compiles form at top level and renders it. A form that is not
 // code (an evaluated value) is rendered as a value.
 func (th *Thread) renderForm(form Value, p *Pos, mode renderMode) Value {
+	defer th.recordWire(mode == modeWire)()
 	pr := th.compileTopAt(form, p)
 	f := th.pushFrame("<render>", &pr.pos)
 	m := th.mark()
@@ -213,6 +214,21 @@ func (th *Thread) renderForm(form Value, p *Pos, mode renderMode) Value {
 	th.release(m)
 	th.popFrame()
 	return th.doneWriter(w)
+}
+
+// recordWire sets whether markup values are recorded as wire source
+// (Thread.wireRec) for a render; the function it returns restores the
+// setting, and forgets the recorded markup when the outermost wire render
+// ends.
+func (th *Thread) recordWire(on bool) func() {
+	old := th.wireRec
+	th.wireRec = on
+	return func() {
+		th.wireRec = old
+		if !old && on {
+			clear(th.wireAlts)
+		}
+	}
 }
 
 // render returns the proto's body compiled for mode.
@@ -866,6 +882,7 @@ func (th *Thread) compArgs(f *frame, n *compNode, kwVals []Value) []Value {
 
 // callComponentEval calls a component as a function: its rendering, as HTML.
 func (th *Thread) callComponentEval(c *Component, args []Value, p *Pos) Value {
+	defer th.recordWire(false)()
 	w := th.writer()
 	th.renderLambda(c.fn, c.Name, args, false, w, modeHTML, p)
 	return HTML(th.doneWriter(w))
@@ -884,6 +901,7 @@ func (th *Thread) RenderWireCall(fn Value, args ...Value) (s string, err error) 
 }
 
 func (th *Thread) renderCallMode(fn Value, args []Value, mode renderMode) (s string, err error) {
+	defer th.recordWire(mode == modeWire)()
 	err = th.protect(func() {
 		w := th.writer()
 		m := th.mark()

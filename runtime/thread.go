@@ -127,6 +127,13 @@ type Thread struct {
 	tailPos  *Pos
 	ints     intArena
 	pend     pendingRender
+	// wireRec is set while a wire render runs: markup evaluated as a value
+	// there (an impure component's children and keyword values) is
+	// rendered to the wire once, and wireAlts maps the HTML made from that
+	// wire source back to it, so that where the value is rendered the
+	// client gets the SX rather than (raw! "<html>") (wire.go).
+	wireRec  bool
+	wireAlts map[string]string
 }
 
 // NewThread returns a thread over e. ctx may be nil.

@@ -188,10 +188,39 @@ func (th *Thread) wireChild(w *Writer, v Value, p *Pos, depth int) {
 		}
 	case *Lambda, *Primitive, *Macro, *Component, *Definition:
 		panic(th.errorAt(p, "cannot render "+TypeOf(v)))
+	case HTML:
+		sep(w)
+		if src, ok := th.wireAlts[string(x)]; ok {
+			w.str(src) // markup made in this render: its SX
+			return
+		}
+		th.wireData(w, v, p, depth)
 	default:
 		sep(w)
 		th.wireData(w, v, p, depth)
 	}
+}
+
+// wireMarkup returns the HTML of src, wire output of markup evaluated as a
+// value, and notes src as that HTML's wire form. The HTML is rendered from
+// src, not from the markup's code again, so nothing in it (queries,
+// fragments, set!) runs twice; src holds only elements, pure components
+// and data, which render the same here as in the browser.
+func (th *Thread) wireMarkup(src string) Value {
+	forms, err := Read("wire", src)
+	if err != nil {
+		panic(th.errorAt(th.curPos, "internal: wire output does not read: "+err.Error()))
+	}
+	var b strings.Builder
+	for _, form := range forms {
+		b.WriteString(th.renderForm(form, th.curPos, modeHTML).(string))
+	}
+	html := b.String()
+	if th.wireAlts == nil {
+		th.wireAlts = map[string]string{}
+	}
+	th.wireAlts[html] = src
+	return HTML(html)
 }
 
 // wireData writes v as an SX expression that evaluates to v on the client
