@@ -94,7 +94,8 @@ func qaService() string {
     (dd :id "e-ctype" (request-header "Content-Type"))
     (dd :id "e-method" (request-method))
     (dd :id "e-a" (request-arg "a"))
-    (dd :id "e-q" (request-arg "q"))))
+    (dd :id "e-q" (request-arg "q"))
+    (dd :id "e-files" (join "," (map (fn (f) (str (get f :field) "=" (get f :filename) ":" (get f :size) ":" (get f :content-type))) (request-files))))))
 (defroute hit :path "/hit" (&key label q) (html (span :class "hit" :id (str "hit-" label) (or q label))))
 (defroute echo :path "/echo" () (html (~echo)))
 (defroute echo-post :path "/echo" :method :post () (html (~echo)))
@@ -111,7 +112,11 @@ func qaService() string {
             (div :id "oob-2" :sx-swap-oob "innerHTML" (b "inner"))
             (div :id "oob-3" :sx-swap-oob "beforeend" (i "end"))
             (div :id "oob-4" :sx-swap-oob "afterbegin" (i "begin"))
-            (div :id "oob-5" :sx-swap-oob "delete"))))
+            (div :id "oob-5" :sx-swap-oob "delete")
+            (div :id "oob-6" :sx-swap-oob "beforebegin" (i "before"))
+            (div :id "oob-7" :sx-swap-oob "afterend" (i "after"))
+            (div :id "oob-8" :sx-swap-oob "outerHTML" :class "new" "eight new")
+            (div :id "oob-9" :sx-swap-oob "morph" (input :id "oob-9-in" :value "new" :class "m") (span "added")))))
 (defroute fail :path "/fail" () (abort 422 "the name is missing"))
 (defroute slow :path "/slow" () (do (reduce + 0 (range 2000000)) (html (span :class "hit" :id "hit-slow" "slow"))))
 (defpage rows :path "/rows" :content (ul :id "rows-list" (~row :n 1) (~row :n 2)))
@@ -149,6 +154,7 @@ func qaService() string {
         (button :id "tr-consume" :sx-get "/hit?label=consume" :sx-target "#tr-out" :sx-swap "beforeend" :sx-trigger "click consume" "consume"))
       (button :id "tr-filter" :sx-get "/hit?label=filter" :sx-target "#tr-out" :sx-swap "beforeend" :sx-trigger "click[ctrlKey]" "filter")
       (input :id "tr-key" :sx-get "/hit?label=key" :sx-target "#tr-out" :sx-swap "beforeend" :sx-trigger "keyup[(= key \"Enter\")]")
+      (input :id "tr-dchange" :name "q" :value "" :sx-get "/hit?label=dchange" :sx-target "#tr-out" :sx-swap "beforeend")
       ` + out("tr-out") + out("tr-delay-out") + `)
 
     (section :id "swaps"` + swaps.String() + `)
@@ -163,7 +169,9 @@ func qaService() string {
     (section :id "select"
       (button :id "sel" :sx-get "` + qaRH("sel") + `" :sx-select ".extra" :sx-target "#sel-out" "select") ` + out("sel-out") + `
       (button :id "oob" :sx-get "/oob" :sx-target "#oob-out" "oob") ` + out("oob-out") + `
-      (div :id "oob-1" "one") (div :id "oob-2" (span "two")) (div :id "oob-3" (i "a")) (div :id "oob-4" (i "z")) (div :id "oob-5" "five"))
+      (div :id "oob-1" "one") (div :id "oob-2" (span "two")) (div :id "oob-3" (i "a")) (div :id "oob-4" (i "z")) (div :id "oob-5" "five")
+      (div :id "oob-w6" (div :id "oob-6" "six")) (div :id "oob-w7" (div :id "oob-7" "seven"))
+      (div :id "oob-8" "eight") (div :id "oob-9" (input :id "oob-9-in" :value "old")))
 
     (section :id "params"
       (button :id "vals" :name "vals-name" :sx-get "/echo" :sx-vals "{\"a\":\"from-vals\"}" :sx-headers "{\"X-Custom\":\"custom-1\"}" :sx-target "#vals-out" "vals") ` + out("vals-out") + `
@@ -375,6 +383,11 @@ func TestBrowserQATriggerModifiers(t *testing.T) {
 		i.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true, key: 'a'}));
 		i.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true, key: 'Enter'}))`)
 	p.check("filter: only Enter sends", `__qa.sent('label=key') === 1`)
+	// An input without sx-trigger sends on change, not on keyup or click.
+	p.do(`const i = document.getElementById('tr-dchange'); i.click(); i.value = 'typed'; i.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true}))`)
+	p.check("an input's default trigger: not keyup or click", `__qa.sent('label=dchange') === 0`)
+	p.do(`document.getElementById('tr-dchange').dispatchEvent(new Event('change', {bubbles: true}))`)
+	p.check("an input's default trigger is change", `__qa.sent('label=dchange') === 1 && __qa.fetches.some((f) => f.includes('label=dchange') && f.includes('q=typed'))`)
 	p.until("every filtered trigger answered", `['once', 'changed', 'throttle', 'from', 'target', 'consume', 'outer', 'filter', 'key'].every((l) => document.querySelector('#tr-out #hit-' + l))`)
 }
 
@@ -428,6 +441,7 @@ func TestBrowserQASwapsAndTargets(t *testing.T) {
 	p.until("sx-select", qaInner("sel-out")+` === '<em class="extra">extra sel</em>'`)
 
 	// sx-swap-oob parts go to their ids with their own styles; the rest to the target.
+	p.do(`window.__oob9 = document.getElementById('oob-9-in'); window.__oob9.value = 'kept'`)
 	p.click("oob")
 	p.settled("oob")
 	p.check("the main part", qaInner("oob-out")+` === '<span class="hit">main</span>'`)
@@ -436,6 +450,10 @@ func TestBrowserQASwapsAndTargets(t *testing.T) {
 	p.check("oob beforeend", qaInner("oob-3")+` === '<i>a</i><i>end</i>'`)
 	p.check("oob afterbegin", qaInner("oob-4")+` === '<i>begin</i><i>z</i>'`)
 	p.check("oob delete", `document.getElementById('oob-5') === null`)
+	p.check("oob beforebegin", qaInner("oob-w6")+` === '<i>before</i><div id="oob-6">six</div>'`)
+	p.check("oob afterend", qaInner("oob-w7")+` === '<div id="oob-7">seven</div><i>after</i>'`)
+	p.check("oob outerHTML", `document.getElementById('oob-8').outerHTML === '<div id="oob-8" class="new">eight new</div>'`)
+	p.check("oob morph keeps the input node, updates it, adds the rest", `document.getElementById('oob-9-in') === window.__oob9 && window.__oob9.className === 'm' && window.__oob9.value === 'kept' && `+qaInner("oob-9")+`.endsWith('<span>added</span>')`)
 	p.check("oob parts leave no copy or attribute behind", `document.querySelectorAll('[sx-swap-oob]').length === 0 && document.querySelectorAll('#oob-1').length === 1`)
 
 	// A text/sx answer (a page) is rendered by the client with the bundle's components.
@@ -483,6 +501,8 @@ func TestBrowserQARequestHeadersAndParams(t *testing.T) {
 	p.click("mp-send")
 	p.settled("mp")
 	p.check("multipart/form-data", inside("mp-out", "e-ctype", `.startsWith('multipart/form-data; boundary=')`))
+	p.check("the file reaches the route: field, name, size, type", inside("mp-out", "e-files", `=== 'f=hello.txt:5:text/plain'`))
+	p.check("and the form's text field", inside("mp-out", "e-a", `=== 'x'`))
 	p.click("ue-send")
 	p.settled("ue")
 	p.check("URL-encoded form", inside("ue-out", "e-ctype", `.startsWith('application/x-www-form-urlencoded')`))
