@@ -509,7 +509,7 @@ func TestBlogSchema(t *testing.T) {
 			"get-children", "get-parents", "page-config-by-container", "page-config-by-id", "page-config-payment-credentials", "page-configs-batch",
 			"nav-menu", "menu-node-by-id", "posts-published", "posts-by-tag", "tags-with-counts",
 			"tag-by-slug", "author-by-slug", "post-tags", "post-authors", "snippets",
-			"post-page", "posts-by-author", "sitemap-entries", "calendar-pages",
+			"post-page", "posts-by-author", "sitemap-entries", "calendar-pages", "news",
 			"admin-posts", "post-slug-redirect", "site-settings"},
 		[]string{"toggle", "attach-child", "detach-child", "page-config-ensure", "page-config-update",
 			"ghost-sync", "push-member", "save-menu-node", "move-menu-node", "delete-menu-node",

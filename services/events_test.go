@@ -1315,6 +1315,8 @@ func TestEventsSchema(t *testing.T) {
 			"entries-for-cart", "entries-for-post", "post-ids-for-entry", "ticket-types-for-entry",
 			"tickets-for-cart", "tickets-for-order", "tickets-for-user", "ticket-by-code",
 			"slots-for-calendar", "slots-for-day", "public-entries-for-calendar", "entries-for-user", "upcoming-entries",
+			// the root page (events/pages.sx)
+			"calendar-directory",
 			// the admin (events/admin.sx)
 			"admin-calendars", "admin-entries-for-calendar", "entry-attendees"},
 		[]string{"book-entry", "cancel-entries", "adopt-entries", "claim-entries-for-order", "reconcile-claims",

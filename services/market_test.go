@@ -59,7 +59,9 @@ func TestMarketSchema(t *testing.T) {
 	all := checkSchema(t, m, "market",
 		[]string{"marketplace-by-id", "marketplace-by-slug", "marketplaces-by-ids", "marketplaces-for-container",
 			"nav-tree", "product-by-id", "product-by-slug", "products-by-ids", "products-for-market",
-			"brands-for-market", "listings-for-category", "admin-markets", "admin-products"},
+			"brands-for-market", "listings-for-category", "admin-markets", "admin-products",
+			// the public pages' cached reads (market/pages.sx)
+			"market-directory", "public-market", "public-categories"},
 		[]string{"upsert-marketplace", "ensure-nav-top", "ensure-nav-sub", "upsert-product", "upsert-products",
 			"delete-product", "list-product", "unlist-product",
 			// the admin (market/admin.sx)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
 
 // AdminURL is the server tests create their databases on.
@@ -54,4 +56,17 @@ func Create(prefix string) (dbURL string, drop func(), err error) {
 		c.Exec(ctx, "drop database if exists "+ident+" with (force)")
 	}
 	return u.String(), drop, nil
+}
+
+// FixtureWrote is the test hook of the query-result cache (docs/host.md,
+// "Query results"; sqlprims.Writes): a test that writes through its own
+// pool does so behind the platform's back, as another instance would, and
+// a defquery with :cache would serve its older result for up to its TTL. A
+// fixture is meant to be seen at once, so a test helper calls this after
+// each statement it runs: any statement but a SELECT counts as a write of
+// this process and drops the cached results.
+func FixtureWrote(sql string) {
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(sql)), "select") {
+		sqlprims.NoteWrite()
+	}
 }

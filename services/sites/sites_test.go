@@ -354,6 +354,7 @@ func exec(t *testing.T, sql string, args ...any) {
 	if _, err := db.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+	pgtest.FixtureWrote(sql) // seen at once, as a write through the platform
 }
 
 func scalar[T any](t *testing.T, sql string, args ...any) T {
@@ -362,6 +363,7 @@ func scalar[T any](t *testing.T, sql string, args ...any) T {
 	if err := db.QueryRow(context.Background(), sql, args...).Scan(&v); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+	pgtest.FixtureWrote(sql) // an insert … returning is a fixture too
 	return v
 }
 

@@ -29,6 +29,14 @@ const fanoutService = `(defservice shop :title "Shop")
 // the given base URLs and returns its URL.
 func layoutPlatform(t *testing.T, remote map[string]string) string {
 	t.Helper()
+	return layoutService(t, fanoutService, remote)
+}
+
+// layoutService serves a service of its own (source src) beside the shared
+// layout, with the other services at the given base URLs, and returns its
+// URL.
+func layoutService(t *testing.T, src string, remote map[string]string) string {
+	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{"shared", "static"} {
 		abs, _ := filepath.Abs(filepath.Join("..", d))
@@ -37,7 +45,7 @@ func layoutPlatform(t *testing.T, remote map[string]string) string {
 		}
 	}
 	file := filepath.Join(dir, "shop.sx")
-	if err := os.WriteFile(file, []byte(fanoutService), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p, err := host.New([]string{file}, host.Options{Remote: remote, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

@@ -244,20 +244,25 @@ func clip(s string) string {
 	return s
 }
 
-// exec runs SQL against the test database.
+// exec runs SQL against the test database. A fixture written here stands
+// for a change made through the platform, so it drops the query-result
+// cache (pgtest.FixtureWrote) as the platform's own writes do.
 func exec(t testing.TB, sql string, args ...any) {
 	t.Helper()
 	if _, err := db.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatal(err)
 	}
+	pgtest.FixtureWrote(sql)
 }
 
+// scalar reads one value; an insert … returning is a fixture write (exec).
 func scalar[T any](t testing.TB, sql string, args ...any) T {
 	t.Helper()
 	var v T
 	if err := db.QueryRow(context.Background(), sql, args...).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
+	pgtest.FixtureWrote(sql)
 	return v
 }
 
