@@ -44,7 +44,7 @@ func (p *Platform) apPrimitives() []*runtime.Primitive {
 				}
 				return string(r.ctx.PostBody())
 			}},
-	}, httpsigprims.Primitives(func() *http.Client { return p.outbound }, p.deliverySlots)...)
+	}, httpsigprims.Primitives(func() *http.Client { return p.outbound }, p.deliverySlots, foregroundGate)...)
 }
 
 // deliverySlots holds httpsig/deliver's per-host limit across instances

@@ -57,6 +57,8 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 		st := s.state.Load()
 		r := &requestCtx{ctx: ctx, svc: s, id: requestID(ctx)}
 		start := time.Now()
+		foregroundGate.enter() // background delivery yields meanwhile (foreground.go)
+		defer foregroundGate.leave()
 		if tracing.Load() {
 			s.startRequestSpan(r)
 		}

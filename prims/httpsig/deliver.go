@@ -16,6 +16,8 @@ type Job struct {
 	Body       []byte
 	KeyID      string
 	PrivatePEM string
+	// Ref is the caller's, handed back in the job's Result.
+	Ref any
 }
 
 // Result is what became of a Job: the HTTP status (0 when none came) and
@@ -24,6 +26,10 @@ type Result struct {
 	ID     int64
 	Status int
 	Err    string
+	// Sent says the request was made (signed and sent, whatever came of
+	// it); DeliverStream returns jobs it could not start unsent.
+	Sent bool
+	Ref  any
 }
 
 // Options bound a Deliver call.
@@ -39,6 +45,18 @@ type Options struct {
 	UserAgent string
 	// Hosts, when set, also holds PerHost across processes (RedisSlots).
 	Hosts HostSlots
+	// Yield, when set, is asked before each signature: the host's gate
+	// that makes delivery give way to the pages the process serves.
+	Yield Gate
+}
+
+// Gate lets background work give way to foreground work in the same
+// process.
+type Gate interface {
+	// Wait returns when one CPU-heavy step may run: at once when nothing
+	// is in the foreground, else when it ends or after a bounded wait (so
+	// background work always progresses), or with ctx's error.
+	Wait(ctx context.Context) error
 }
 
 // Deliver POSTs every job with client (the platform's outbound client,
@@ -48,29 +66,8 @@ type Options struct {
 // Result per job in the jobs' order. It returns when every job has an
 // answer, a failure or ctx is done.
 func Deliver(ctx context.Context, client *http.Client, jobs []Job, opt Options) []Result {
-	if opt.PerHost <= 0 {
-		opt.PerHost = 4
-	}
-	if opt.Concurrency <= 0 {
-		opt.Concurrency = 64
-	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = 15 * time.Second
-	}
+	s := newSender(client, opt)
 	results := make([]Result, len(jobs))
-	global := make(chan struct{}, opt.Concurrency)
-	var mu sync.Mutex
-	hosts := map[string]chan struct{}{}
-	hostSem := func(h string) chan struct{} {
-		mu.Lock()
-		defer mu.Unlock()
-		s := hosts[h]
-		if s == nil {
-			s = make(chan struct{}, opt.PerHost)
-			hosts[h] = s
-		}
-		return s
-	}
 	// Jobs go out host by host in turns, so a host with thousands of
 	// inboxes does not hold every global slot while others wait: one
 	// goroutine per host, each running at most PerHost requests.
@@ -85,41 +82,95 @@ func Deliver(ctx context.Context, client *http.Client, jobs []Job, opt Options) 
 	}
 	var wg sync.WaitGroup
 	for _, h := range order {
-		sem := hostSem(h)
 		for _, i := range byHost[h] {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				results[i].ID = jobs[i].ID
-				select {
-				case sem <- struct{}{}:
-				case <-ctx.Done():
-					results[i].Err = ctx.Err().Error()
-					return
-				}
-				defer func() { <-sem }()
-				select {
-				case global <- struct{}{}:
-				case <-ctx.Done():
-					results[i].Err = ctx.Err().Error()
-					return
-				}
-				defer func() { <-global }()
-				if opt.Hosts != nil {
-					release, err := opt.Hosts.Acquire(ctx, HostOf(jobs[i].Inbox), opt.PerHost, opt.Timeout+5*time.Second)
-					if err == nil {
-						defer release()
-					} else if ctx.Err() != nil {
-						results[i].Err = ctx.Err().Error()
-						return
-					}
-				}
-				results[i].Status, results[i].Err = deliverOne(ctx, client, jobs[i], opt)
+				results[i] = s.send(ctx, jobs[i], time.Time{})
 			}(i)
 		}
 	}
 	wg.Wait()
 	return results
+}
+
+// sender holds the limits of one Deliver or DeliverStream call.
+type sender struct {
+	client *http.Client
+	opt    Options
+	global chan struct{}
+	mu     sync.Mutex
+	hosts  map[string]chan struct{}
+}
+
+func newSender(client *http.Client, opt Options) *sender {
+	if opt.PerHost <= 0 {
+		opt.PerHost = 4
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 64
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 15 * time.Second
+	}
+	return &sender{client: client, opt: opt, global: make(chan struct{}, opt.Concurrency), hosts: map[string]chan struct{}{}}
+}
+
+func (s *sender) hostSem(h string) chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.hosts[h]
+	if c == nil {
+		c = make(chan struct{}, s.opt.PerHost)
+		s.hosts[h] = c
+	}
+	return c
+}
+
+// send waits for a slot of the job's host (in process and, with Hosts,
+// across processes) and a global one, then signs and sends the job. With
+// startBy set, a job still waiting then is not sent (Result.Sent false):
+// its sender's claim on it would run out before the request could end.
+func (s *sender) send(ctx context.Context, j Job, startBy time.Time) Result {
+	r := Result{ID: j.ID, Ref: j.Ref}
+	wait := ctx
+	if !startBy.IsZero() {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithDeadline(ctx, startBy)
+		defer cancel()
+	}
+	notStarted := func() Result {
+		if ctx.Err() != nil {
+			r.Err = ctx.Err().Error()
+		} else {
+			r.Err = "not started in time: the host's slots stayed taken"
+		}
+		return r
+	}
+	sem := s.hostSem(HostOf(j.Inbox))
+	select {
+	case sem <- struct{}{}:
+	case <-wait.Done():
+		return notStarted()
+	}
+	defer func() { <-sem }()
+	select {
+	case s.global <- struct{}{}:
+	case <-wait.Done():
+		return notStarted()
+	}
+	defer func() { <-s.global }()
+	if s.opt.Hosts != nil {
+		release, err := s.opt.Hosts.Acquire(wait, HostOf(j.Inbox), s.opt.PerHost, s.opt.Timeout+5*time.Second)
+		if err == nil {
+			defer release()
+		} else if wait.Err() != nil {
+			return notStarted()
+		}
+	}
+	r.Sent = true
+	r.Status, r.Err = deliverOne(ctx, s.client, j, s.opt)
+	return r
 }
 
 // deliverOne signs and sends one job.
@@ -138,7 +189,19 @@ func deliverOne(ctx context.Context, client *http.Client, j Job, opt Options) (i
 	if opt.UserAgent != "" {
 		req.Header.Set("User-Agent", opt.UserAgent)
 	}
-	signers <- struct{}{}
+	select {
+	case signers <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err().Error()
+	}
+	// The gate is asked by the signer holding a slot, so the steps it
+	// paces are signatures, not goroutines queued for one.
+	if opt.Yield != nil {
+		if err := opt.Yield.Wait(ctx); err != nil {
+			<-signers
+			return 0, err.Error()
+		}
+	}
 	err = Sign(req, j.Body, j.PrivatePEM, j.KeyID, time.Now())
 	<-signers
 	if err != nil {

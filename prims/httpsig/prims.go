@@ -13,8 +13,9 @@ import (
 // platform's outbound HTTP client (the SSRF guard's: non-public addresses
 // refused unless SX_OUTBOUND_ALLOW allows them); httpsig/deliver sends
 // through it, with the per-host limit held across processes by slots (nil:
-// per process).
-func Primitives(client func() *http.Client, slots func() HostSlots) []*runtime.Primitive {
+// per process), each signature first asking gate (nil: none) so that
+// delivery gives way to the pages the process serves.
+func Primitives(client func() *http.Client, slots func() HostSlots, gate Gate) []*runtime.Primitive {
 	return []*runtime.Primitive{
 		{Name: "httpsig/key-id", Params: "(headers)", Doc: "The keyId of a request's HTTP signature (headers: a dict of lower-case header names, as request-headers gives), or nil when the request is not signed or the Signature header is malformed.", MinArgs: 1, MaxArgs: 1, Fn: keyIDPrim},
 		{Name: "httpsig/verify", Params: "(request public-pem &rest skew-seconds)", Doc: "Checks a request's HTTP signature (draft-cavage; hs2019 or rsa-sha256, the algorithm taken from the key) with the signer's public key: request is {:method :target (path and query) :host :headers (lower-case names) :body}. The signature must cover (request-target), host, date and, with a body, digest (or content-digest); the Digest must match the body; the Date must be within skew-seconds (default 3600) of now. nil when all holds, else the reason (a string).", MinArgs: 2, MaxArgs: 3, Fn: verifyPrim},
@@ -22,7 +23,7 @@ func Primitives(client func() *http.Client, slots func() HostSlots) []*runtime.P
 		{Name: "httpsig/sign", Params: "(method url body private-pem key-id)", Doc: "The headers {\"Date\" \"Digest\" \"Signature\"} that sign a request (body nil for a GET) to url with the private key under key-id, covering (request-target) host date and, with a body, digest. Pass them to http/request's :headers.", MinArgs: 5, MaxArgs: 5, Fn: signPrim},
 		{Name: "httpsig/deliver", Params: "(jobs &rest options)", Doc: "POSTs each job {:id :inbox :body :key-id :private-pem}, signed (application/activity+json), concurrently: at most options :per-host (4) at a time to one host (across instances when they share Redis) and :concurrency (64) overall, each within :timeout seconds (15). Non-public addresses are refused as for http/request. Returns a list of {:id :status (0 when no answer) :error (nil for a 2xx)} in the jobs' order.", MinArgs: 1, MaxArgs: 2, IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
-				return deliverPrim(th, a, client(), slots())
+				return deliverPrim(th, a, client(), slots(), gate)
 			}},
 	}
 }
@@ -122,12 +123,12 @@ func signPrim(th *runtime.Thread, a []runtime.Value) runtime.Value {
 	return out
 }
 
-func deliverPrim(th *runtime.Thread, a []runtime.Value, client *http.Client, slots HostSlots) runtime.Value {
+func deliverPrim(th *runtime.Thread, a []runtime.Value, client *http.Client, slots HostSlots, gate Gate) runtime.Value {
 	l, ok := a[0].(*runtime.List)
 	if !ok && a[0] != nil {
 		th.Fail("httpsig/deliver expects a list of jobs, got %s", runtime.TypeOf(a[0]))
 	}
-	opt := Options{UserAgent: "sxhost (ActivityPub)", Hosts: slots}
+	opt := Options{UserAgent: "sxhost (ActivityPub)", Hosts: slots, Yield: gate}
 	if len(a) > 1 && a[1] != nil {
 		o := dictArg(th, "httpsig/deliver", a[1])
 		for k, dst := range map[string]*int{"per-host": &opt.PerHost, "concurrency": &opt.Concurrency} {
