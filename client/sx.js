@@ -1384,7 +1384,11 @@
   }
   GLOBAL_ROOT = newEnv();
 
+  let lazyComps = null;
   function withEnv(env, f) {
+    // The page's component bundle is evaluated when SX first runs, not at
+    // boot: a server-rendered page may never need it (SX.loadComponents).
+    if (lazyComps) { const s = lazyComps; lazyComps = null; try { SX.evaluate(s, SX.env, 'components'); } catch (e) { G.console.error('sx: components:', SX.formatError(e)); } }
     const saved = GLOBAL_ROOT;
     GLOBAL_ROOT = env;
     depth = 0;
@@ -2030,19 +2034,20 @@
   function setHashCookie(hash) {
     G.document.cookie = 'sx-comp-hash=' + (hash || '') + '; path=/; SameSite=Lax' + (hash ? '' : '; max-age=0');
   }
-  // loadComponents evaluates the definitions a <script type="text/sx"
+  // loadComponents takes the definitions a <script type="text/sx"
   // data-components data-hash> carries, or, when it came empty because the
-  // browser reported that hash, the copy kept in localStorage.
+  // browser reported that hash, the copy kept in localStorage; they are
+  // evaluated when SX first runs (withEnv).
   SX.loadComponents = function (script) {
     const hash = script.getAttribute('data-hash') || '';
     const src = script.textContent;
     if (src.trim()) {
-      SX.evaluate(src, SX.env, 'components');
+      lazyComps = (lazyComps || '') + src + '\n';
       if (hash) { store.set(LS_HASH, hash); store.set(LS_SRC, src); setHashCookie(hash); }
       return true;
     }
     if (hash && store.get(LS_HASH) === hash && store.get(LS_SRC) !== null) {
-      SX.evaluate(store.get(LS_SRC), SX.env, 'components');
+      lazyComps = (lazyComps || '') + store.get(LS_SRC) + '\n';
       setHashCookie(hash);
       return true;
     }
