@@ -91,12 +91,14 @@ func TestClientsCommand(t *testing.T) {
 			t.Errorf("after seed, list lacks %q:\n%s", want, out)
 		}
 		// Each but the provider itself has its /auth/sso-clear as its
-		// front-channel logout URI.
+		// front-channel logout URI, with iss and sid (its /auth/sso-clear
+		// clears nothing without them).
 		var fc *string
-		conn.QueryRow(context.Background(), "select frontchannel_logout_uri from oauth_clients where client_id = $1", svc).Scan(&fc)
+		var fcSession bool
+		conn.QueryRow(context.Background(), "select frontchannel_logout_uri, frontchannel_logout_session_required from oauth_clients where client_id = $1", svc).Scan(&fc, &fcSession)
 		wantFC := "http://127.0.0.1:800" + string(rune('1'+i)) + "/auth/sso-clear"
-		if svc == "federation" && fc != nil || svc != "federation" && (fc == nil || *fc != wantFC) {
-			t.Errorf("%s's front-channel logout URI: %v, want %q", svc, fc, wantFC)
+		if svc == "federation" && fc != nil || svc != "federation" && (fc == nil || *fc != wantFC || !fcSession) {
+			t.Errorf("%s's front-channel logout URI: %v (session required %v), want %q with iss and sid", svc, fc, fcSession, wantFC)
 		}
 	}
 }

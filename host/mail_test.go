@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -130,4 +132,40 @@ func TestMailDevOutbox(t *testing.T) {
 	// Not in production mode: there is no such page.
 	prod, _ := startMail(t, host.Options{})
 	wantStatus(t, get(t, prod.URL+"/dev/outbox"), 404, "outbox without dev")
+}
+
+// The development outbox writes each mail, links included, to the log, and
+// its page answers loopback clients only: the links sign people in. The
+// service is served on a non-loopback address of this machine and asked
+// from it.
+func TestMailDevOutboxLoggedAndLoopbackOnly(t *testing.T) {
+	var logged logBuffer
+	s, p := startMail(t, host.Options{Dev: true, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	wantStatus(t, postJSON(t, s.URL+"/internal/actions/invite", `{"to":"carol@example.org"}`), 200, "an action that mails")
+	if _, err := p.Service("events").ProcessActivities(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if l := logged.String(); !strings.Contains(l, "dev outbox") || !strings.Contains(l, "carol@example.org") ||
+		!strings.Contains(l, "http://127.0.0.1:8005/auth/magic/tok-carol@example.org") {
+		t.Errorf("the log does not show the mail and its link:\n%s", l)
+	}
+	var ip net.IP
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			ip = n.IP
+			break
+		}
+	}
+	if ip == nil {
+		t.Skip("no non-loopback IPv4 address on this machine")
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	if err != nil {
+		t.Skipf("listen on %s: %v", ip, err)
+	}
+	far := serveOn(t, p.Service("events"), ln)
+	wantStatus(t, get(t, far.URL+"/dev/outbox"), 404, "the outbox asked from "+ip.String())
+	wantStatus(t, get(t, far.URL+"/dev/outbox?format=json"), 404, "the outbox's JSON asked from "+ip.String())
+	wantStatus(t, get(t, s.URL+"/dev/outbox"), 200, "the outbox asked from 127.0.0.1")
 }

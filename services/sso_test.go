@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -383,6 +384,27 @@ func TestSSOSilentSignIn(t *testing.T) {
 	if a := navigate(b, n.urls["blog"]+"/?x=1"); a.Status != 200 {
 		t.Errorf("asked the provider again within 5 minutes: %d %v", a.Status, a.Header.Get("Location"))
 	}
+	// "Not signed in" is remembered sso-none-ttl seconds: 300, and a signed-in
+	// session's grant re-checked every sso-grant-recheck seconds: 60.
+	for name, want := range map[string]int64{"sso-none-ttl": 300, "sso-grant-recheck": 60} {
+		if v, _ := n.plat.Service("blog").Env().Lookup(name); v != want {
+			t.Errorf("%s is %v, want %d", name, v, want)
+		}
+	}
+	// Once it has expired (one second here, so the test does not wait five
+	// minutes) the next navigation asks the provider again.
+	n.plat.Service("blog").Env().Define("sso-none-ttl", int64(1))
+	b2 := newBrowser(t)
+	first2 := navigate(b2, n.urls["blog"]+"/")
+	n.callback(b2, "blog", n.authorize(b2, first2, "blog"))
+	if a := navigate(b2, n.urls["blog"]+"/"); a.Status != 200 {
+		t.Errorf("asked the provider again before the remembered answer expired: %d %v", a.Status, a.Header.Get("Location"))
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if q := n.authorizeRequest(navigate(b2, n.urls["blog"]+"/"), "blog"); q.Get("prompt") != "none" {
+		t.Errorf("after the remembered answer expired: prompt %q", q.Get("prompt"))
+	}
+	n.plat.Service("blog").Env().Define("sso-none-ttl", int64(300))
 	crawler := newBrowser(t)
 	if a := crawler.get(n.urls["blog"] + "/"); a.Status != 200 {
 		t.Errorf("a request that is not a navigation was redirected: %d %v", a.Status, a.Header)
@@ -615,5 +637,59 @@ func TestSSOAuthMenu(t *testing.T) {
 	}
 	if evil := frag("next=" + url.QueryEscape("https://evil.example/")); !strings.Contains(evil, `next=%2F"`) {
 		t.Errorf("menu with a foreign next: %s", evil)
+	}
+}
+
+// postRoute is a POST route of the sign-in modules, from their source.
+var postRoute = regexp.MustCompile(`\(defroute (\S+) :path "([^"]+)" :method :post([^\n(]*)`)
+
+// CSRF on every POST form of sign-in: every POST route of federation's
+// provider (auth.sx, oidc.sx) and of the services' SSO client
+// (shared/auth.sx), read from the source so that a new one is covered, is
+// refused (403) without the session's CSRF token or with another, and
+// changes nothing (the browser stays signed in). The only routes without
+// the check are the OAuth endpoints that clients call with their own
+// credentials, never a browser's form.
+func TestSSOEveryPostFormNeedsCSRF(t *testing.T) {
+	machine := map[string]bool{"/oauth/token": true, "/oauth/revoke": true, "/oauth/introspect": true,
+		"/oauth/userinfo": true, "/oauth/device/authorize": true}
+	n := newSSONet(t, host.Options{})
+	b, _ := n.member()
+	n.signIn(b, "blog", "/")
+	fedSignedIn := func() bool {
+		return b.get(n.urls["federation"]+"/auth/login").Status == 303 // a signed-in visitor is sent on
+	}
+	checked := 0
+	for file, svc := range map[string]string{"federation/auth.sx": "federation", "federation/oidc.sx": "federation", "shared/auth.sx": "blog"} {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range postRoute.FindAllStringSubmatch(string(src), -1) {
+			name, path, opts := m[1], m[2], m[3]
+			if strings.Contains(opts, ":csrf false") {
+				if !machine[path] {
+					t.Errorf("%s (%s %s) is a POST route without the CSRF check that is not a client-authenticated OAuth endpoint", name, file, path)
+				}
+				continue
+			}
+			for _, token := range []string{"", "0123456789abcdef0123456789abcdef"} {
+				form := url.Values{"decision": {"allow"}, "client_id": {"blog"}, "next": {"/"}, "email": {"x@example.org"},
+					"user_code": {"BCDF-GHJK"}}
+				if token != "" {
+					form.Set("csrf_token", token)
+				}
+				if a := b.post(n.urls[svc]+path, form); a.Status != 403 {
+					t.Errorf("POST %s%s (%s) with csrf_token %q: %d, want 403", svc, path, name, token, a.Status)
+				}
+			}
+			checked++
+		}
+	}
+	if checked < 7 {
+		t.Errorf("checked %d POST routes; the source has more", checked)
+	}
+	if !fedSignedIn() || !n.signedIn(b, "blog") {
+		t.Error("a refused POST signed the browser out")
 	}
 }
