@@ -271,7 +271,8 @@ func evalStr(b *tabOf, js string) string {
 // TestSigninScreenshots writes the sign-in pages and the header's account
 // menu, open, at 1280 and 375 px into $SX_SCREENSHOTS (skipped without
 // it): federation's form, "check your e-mail", its home page signed in,
-// and a market page with the menu open.
+// a market page with the menu open, and federation's front-channel logout
+// page (in a tab without JavaScript, where it waits for "Continue").
 func TestSigninScreenshots(t *testing.T) {
 	dir := os.Getenv("SX_SCREENSHOTS")
 	if dir == "" {
@@ -282,13 +283,21 @@ func TestSigninScreenshots(t *testing.T) {
 	fed := n.urls["federation"]
 	shot := func(name string, width int64) {
 		t.Helper()
-		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+"-"+itoa(width)+".png"), png, 0o644); err != nil {
+		shotOf(t, b, dir, name, width)
+	}
+	nojs := newTab(t, false)
+	for _, width := range []int64{1280, 375} {
+		if err := chromedp.Do(nojs.ctx, chromedp.EmulateViewport(width, 900)); err != nil {
 			t.Fatal(err)
 		}
+		email := "fc-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "@example.org"
+		nojs.open(n.urls["market"] + homes["market"])
+		n.signInHere(nojs, email)
+		signedInAs(nojs, "signed in on market", email)
+		signOutHere(nojs)
+		nojs.until("the front-channel logout page", `location.pathname === '/oauth/logout/frontchannel' && document.readyState === 'complete'`)
+		shotOf(t, nojs, dir, "signout-frontchannel", width)
+		continueSignOut(nojs, fed)
 	}
 	for _, width := range []int64{1280, 375} {
 		if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(width, 900)); err != nil {
@@ -322,5 +331,17 @@ func TestSigninScreenshots(t *testing.T) {
 		}
 		b.do(`document.querySelector('#site-account form.auth-menu-signout button').click()`)
 		b.until("signed out", `location.href === '`+page+`' && document.querySelector('#site-account a.auth-sign-in')`)
+	}
+}
+
+// shotOf writes a full-page screenshot of b's page as dir/name-width.png.
+func shotOf(t *testing.T, b *tabOf, dir, name string, width int64) {
+	t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+"-"+itoa(width)+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
