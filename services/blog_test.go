@@ -510,13 +510,15 @@ func TestBlogSchema(t *testing.T) {
 			"nav-menu", "menu-node-by-id", "posts-published", "posts-by-tag", "tags-with-counts",
 			"tag-by-slug", "author-by-slug", "post-tags", "post-authors", "snippets",
 			"post-page", "posts-by-author", "sitemap-entries", "calendar-pages", "news",
-			"admin-posts", "post-slug-redirect", "site-settings"},
+			"admin-posts", "post-slug-redirect", "site-settings",
+			"media-library"},
 		[]string{"toggle", "attach-child", "detach-child", "page-config-ensure", "page-config-update",
 			"ghost-sync", "push-member", "save-menu-node", "move-menu-node", "delete-menu-node",
 			"federate-post",
 			"post-save", "post-set-status", "post-set-deleted", "snippet-save", "snippet-delete",
 			"site-settings-save", "page-config-save", "menu-item-save", "menu-item-move", "menu-item-delete",
-			"menu-page-attach", "menu-page-detach"})
+			"menu-page-attach", "menu-page-detach",
+			"media-add", "media-update", "media-delete"})
 
 	// Parameter types, required-ness and defaults are published.
 	params := func(def string) map[string]map[string]any {

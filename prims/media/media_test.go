@@ -2,8 +2,6 @@ package media
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
@@ -19,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/rose-ash/sxhost/prims/media/mediatest"
 )
 
 // testImage is a w×h gradient (so a resize has something to average).
@@ -49,30 +49,6 @@ func encodeJPEG(t testing.TB, m image.Image) []byte {
 	if err := jpeg.Encode(&b, m, nil); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
-}
-
-// PNGHeaderOnly is a PNG whose IHDR declares w×h and whose image data is a
-// few bytes: what a decompression bomb looks like to DecodeConfig.
-func PNGHeaderOnly(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		b.WriteString(typ)
-		b.Write(data)
-		crc := crc32.NewIEEE()
-		crc.Write([]byte(typ))
-		crc.Write(data)
-		binary.Write(&b, binary.BigEndian, crc.Sum32())
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk("IEND", nil)
 	return b.Bytes()
 }
 
@@ -182,10 +158,10 @@ func TestPutRefuses(t *testing.T) {
 		{"pdf", []byte("%PDF-1.4\n1 0 obj\n"), 415, "not a JPEG, PNG, GIF or WebP image (its content is application/pdf)"},
 		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), 415, "not a JPEG, PNG, GIF or WebP image"},
 		{"text named .png", []byte("hello"), 415, "its content is text/plain"},
-		{"bomb", PNGHeaderOnly(50000, 50000), 413, "50000×50000 pixels is over the limit"},
-		{"wide bomb", PNGHeaderOnly(100000, 1), 413, "100000×1 pixels is over the limit"},
+		{"bomb", mediatest.BombPNG(50000, 50000), 413, "50000×50000 pixels is over the limit"},
+		{"wide bomb", mediatest.BombPNG(100000, 1), 413, "100000×1 pixels is over the limit"},
 		{"damaged png", []byte("\x89PNG\r\n\x1a\nrubbish"), 400, "image: the PNG file cannot be read"},
-		{"truncated data", PNGHeaderOnly(100, 100), 400, "image: the PNG file cannot be decoded"},
+		{"truncated data", mediatest.BombPNG(100, 100), 400, "image: the PNG file cannot be decoded"},
 	} {
 		_, err := s.Put(c.data)
 		e, ok := err.(*Error)

@@ -38,6 +38,8 @@ var (
 	urls = map[string]string{} // service → base URL
 	// Users of the seed, by slug.
 	users = map[string]map[string]any{}
+	// mediaDir is where uploaded images go (MEDIA_DIR), removed at the end.
+	mediaDir string
 )
 
 func TestMain(m *testing.M) {
@@ -68,7 +70,11 @@ func run(m *testing.M) (int, error) {
 	for _, n := range serviceNames {
 		files = append(files, filepath.Join("..", n+".sx"))
 	}
-	plat, err = host.New(files, host.Options{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if mediaDir, err = os.MkdirTemp("", "sx-sites-media-"); err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(mediaDir)
+	plat, err = host.New(files, host.Options{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MediaDir: mediaDir})
 	if err != nil {
 		return 0, err
 	}

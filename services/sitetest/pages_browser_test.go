@@ -78,6 +78,7 @@ func sitePages(t *testing.T) []sitePage {
 	}
 	pages = append(pages, shopAdminPages(t)...)
 	pages = append(pages, siteAdminPages(t)...)
+	pages = append(pages, mediaAdminPages(t)...)
 	// Only the pages their services serve (a page not landed yet is left
 	// out, and says so).
 	var out []sitePage
