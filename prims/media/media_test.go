@@ -159,6 +159,7 @@ func TestPutRefuses(t *testing.T) {
 		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), 415, "not a JPEG, PNG, GIF or WebP image"},
 		{"text named .png", []byte("hello"), 415, "its content is text/plain"},
 		{"bomb", mediatest.BombPNG(50000, 50000), 413, "50000×50000 pixels is over the limit"},
+		{"webp bomb", []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x7f\xfe\x9f\x1f\x07\x10\x11\x11\x88\x88\xfe\x07\x00"), 413, "16000×16000 pixels is over the limit"},
 		{"wide bomb", mediatest.BombPNG(100000, 1), 413, "100000×1 pixels is over the limit"},
 		{"damaged png", []byte("\x89PNG\r\n\x1a\nrubbish"), 400, "image: the PNG file cannot be read"},
 		{"truncated data", mediatest.BombPNG(100, 100), 400, "image: the PNG file cannot be decoded"},
@@ -171,6 +172,22 @@ func TestPutRefuses(t *testing.T) {
 	}
 	if got := files(t, dir); len(got) != 0 {
 		t.Fatalf("refused files wrote %v", got)
+	}
+}
+
+// webp1x1 is a lossless WebP of one pixel (x/image decodes WebP; it has
+// no encoder to make a larger one here).
+const webp1x1 = "RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
+
+func TestPutWebP(t *testing.T) {
+	dir := t.TempDir()
+	s := New(Config{Dir: dir, MaxBytes: 1 << 20, MaxPixels: 4_000_000, MaxSide: 4000, Widths: []int{480}})
+	img, err := s.Put([]byte(webp1x1))
+	if err != nil || img.Mime != "image/webp" || img.Name != img.Hash+".webp" || img.Width != 1 || len(img.Variants) != 0 {
+		t.Fatalf("%+v %v", img, err)
+	}
+	if got := files(t, dir); len(got) != 1 || got[0] != img.Name {
+		t.Fatalf("files %v", got)
 	}
 }
 
