@@ -192,6 +192,16 @@ func TestMediaUpload(t *testing.T) {
 	ed.get(t, "blog", "/admin/posts/new/").want(t, "the editor's picker", 200, `list="media-choices"`,
 		`<option value="/media/`+hash+`-960.jpg">Bean rows in June (1200×800)</option>`, `href="/admin/media/"`)
 
+	// A post published with it: its page shows the copy, and the fediverse
+	// gets an absolute address.
+	writer := blogEditor(t, "mediawriter")
+	slug := fmt.Sprintf("beans-%d", time.Now().UnixNano())
+	post := shopCreated(t, writer.post(t, "blog", "/admin/posts/new", url.Values{"title": {"Beans"}, "slug": {slug},
+		"feature-image": {"/media/" + hash + "-960.jpg"}, "body": {"Rows."}, "intent": {"publish"}}), "post")
+	anon.get(t, "blog", "/"+slug+"/").want(t, "the post", 200, `src="/media/`+hash+`-960.jpg"`)
+	anon.get(t, "blog", fmt.Sprintf("/ap/posts/%d", post), "Accept", "application/activity+json").
+		want(t, "the Article", 200, `"url":"`+urls["blog"]+`/media/`+hash+`-960.jpg"`)
+
 	// The same bytes again: the same image, no second row or file.
 	files := mediaFiles(t)
 	again := ed.upload(t, "/admin/media/upload", map[string]string{"alt": "Again"}, "copy.png", "image/png", data)
