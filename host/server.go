@@ -292,11 +292,13 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	// Uploaded images (prims/media), on every service: a blog post's card
 	// is shown in market and events pages too, and its /media/… address
 	// is relative.
-	rt.GET("/media/{name}", wrap("/media/", func(r *requestCtx) {
+	media := wrap("/media/", func(r *requestCtx) {
 		if !s.plat.media().Serve(r.ctx, r.ctx.UserValue("name").(string)) {
 			writeError(r.ctx, 404, "not found: "+string(r.ctx.Path()), "")
 		}
-	}))
+	})
+	rt.GET("/media/{name}", media)
+	rt.HEAD("/media/{name}", media)
 	if dir := s.staticDir(); dir != "" {
 		fs := &fasthttp.FS{Root: dir, Compress: true, AcceptByteRange: true}
 		rt.GET("/static/{filepath:*}", wrap("/static/", s.serveStatic(fs.NewRequestHandler())))

@@ -88,6 +88,9 @@ func ConfigFromEnv(get func(string) string, warn func(msg string, args ...any)) 
 // is written under a temporary name and renamed into place).
 type Store struct {
 	cfg Config
+	// decoding admits one image at a time: a 40-megapixel PNG is 160 MB
+	// decoded (320 MB at 16 bits a channel), and a task has 512 MiB.
+	decoding chan struct{}
 }
 
 // New returns a store with cfg (its Widths sorted); the directory is made
@@ -98,7 +101,7 @@ func New(cfg Config) *Store {
 	if cfg.Dir == "" {
 		cfg.Dir = DefaultDir
 	}
-	return &Store{cfg: cfg}
+	return &Store{cfg: cfg, decoding: make(chan struct{}, 1)}
 }
 
 // Config is the store's configuration.
@@ -207,6 +210,8 @@ func (s *Store) Put(data []byte) (*Image, error) {
 		return nil, refuse(413, "image: %d×%d pixels is over the limit of %d pixels a side and %d pixels in all (MEDIA_MAX_PIXELS)",
 			w, h, c.MaxSide, c.MaxPixels)
 	}
+	s.decoding <- struct{}{}
+	defer func() { <-s.decoding }()
 	src, err := f.decode(data)
 	if err != nil {
 		return nil, refuse(400, "image: the %s file cannot be decoded: %v", f.label, err)

@@ -268,3 +268,39 @@ func TestServe(t *testing.T) {
 		}
 	}
 }
+
+// Uploads of the same bytes at once: each gets the image, and the
+// directory holds its files once, with no temporary file left behind.
+func TestPutConcurrently(t *testing.T) {
+	dir := t.TempDir()
+	s := New(Config{Dir: dir, MaxBytes: 1 << 20, MaxPixels: 4_000_000, MaxSide: 4000, Widths: []int{480, 960}})
+	data := encodeJPEG(t, testImage(1000, 500, false))
+	names := make(chan string, 8)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			img, err := s.Put(data)
+			if err != nil {
+				errs <- err
+				return
+			}
+			names <- img.Name + " " + img.Variants[1].Name
+		}()
+	}
+	first := ""
+	for range 8 {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case n := <-names:
+			if first == "" {
+				first = n
+			} else if n != first {
+				t.Fatalf("%q and %q", first, n)
+			}
+		}
+	}
+	if got := files(t, dir); len(got) != 3 {
+		t.Fatalf("files %v", got)
+	}
+}

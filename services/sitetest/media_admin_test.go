@@ -288,6 +288,10 @@ func TestMediaServing(t *testing.T) {
 	if v.Header.Get("Content-Type") != "image/jpeg" {
 		t.Fatalf("variant type %q", v.Header.Get("Content-Type"))
 	}
+	if h := anon.do(t, "HEAD", "blog", "/media/"+hash+".png", nil); h.Status != 200 || h.Body != "" ||
+		h.Header.Get("Content-Length") != fmt.Sprint(len(data)) || h.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("HEAD: %d %v", h.Status, h.Header)
+	}
 	if st := anon.get(t, "blog", "/media/"+hash+".png", "If-None-Match", `"`+hash+`.png"`).Status; st != 304 {
 		t.Fatalf("revalidation: %d", st)
 	}
