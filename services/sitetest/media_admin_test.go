@@ -2,6 +2,8 @@ package sitetest_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"image/color"
@@ -110,14 +112,23 @@ func mediaUploaded(t testing.TB, p page) int {
 	return mustAtoi(t, m[1])
 }
 
-// mediaFiles counts the files in MEDIA_DIR.
-func mediaFiles(t testing.TB) int {
+// mediaStored counts the files in MEDIA_DIR made from data (named by its
+// sha256) and the rows with its hash: other tests upload at the same time,
+// so what one test wrote is told by its bytes.
+func mediaStored(t testing.TB, data []byte) (files, rows int) {
 	t.Helper()
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])
 	es, err := os.ReadDir(mediaDir)
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
-	return len(es)
+	for _, e := range es {
+		if strings.HasPrefix(e.Name(), hash) {
+			files++
+		}
+	}
+	return files, scalar[int](t, `select count(*) from media where hash = $1`, hash)
 }
 
 func TestMediaAdminRefusesOutsiders(t *testing.T) {
@@ -134,14 +145,16 @@ func TestMediaAdminRefusesOutsiders(t *testing.T) {
 	if st := shopStaff(t, "mediaorg", false, "organiser").get(t, "blog", "/admin/media/").Status; st != 403 {
 		t.Fatalf("organiser: %d, want 403", st)
 	}
-	files, rows := mediaFiles(t), scalar[int](t, `select count(*) from media`)
-	a := shopAnon().upload(t, "/admin/media/upload", nil, "x.png", "image/png", mediaPNG(t, 300, 200))
+	anonData, memberData := mediaPNG(t, 300, 200), mediaPNG(t, 310, 200)
+	a := shopAnon().upload(t, "/admin/media/upload", nil, "x.png", "image/png", anonData)
 	if a.Status != 303 || !strings.Contains(a.Header.Get("Location"), "/auth/login?next=") {
 		t.Fatalf("anonymous upload: %d %q", a.Status, a.Header.Get("Location"))
 	}
-	as("ben").upload(t, "/admin/media/upload", nil, "x.png", "image/png", mediaPNG(t, 300, 200)).want(t, "member upload", 403)
-	if mediaFiles(t) != files || scalar[int](t, `select count(*) from media`) != rows {
-		t.Fatal("a refused visitor's upload wrote something")
+	as("ben").upload(t, "/admin/media/upload", nil, "x.png", "image/png", memberData).want(t, "member upload", 403)
+	for _, d := range [][]byte{anonData, memberData} {
+		if files, rows := mediaStored(t, d); files != 0 || rows != 0 {
+			t.Fatalf("a refused visitor's upload wrote %d files, %d rows", files, rows)
+		}
 	}
 }
 
@@ -203,37 +216,46 @@ func TestMediaUpload(t *testing.T) {
 		want(t, "the Article", 200, `"url":"`+urls["blog"]+`/media/`+hash+`-960.jpg"`)
 
 	// The same bytes again: the same image, no second row or file.
-	files := mediaFiles(t)
+	if files, rows := mediaStored(t, data); files != 3 || rows != 1 {
+		t.Fatalf("after the upload: %d files, %d rows", files, rows)
+	}
 	again := ed.upload(t, "/admin/media/upload", map[string]string{"alt": "Again"}, "copy.png", "image/png", data)
-	if mediaUploaded(t, again) != id || mediaFiles(t) != files || mine() != 1 {
-		t.Fatalf("a second upload of the same bytes: %d files (was %d), %d rows", mediaFiles(t), files, mine())
+	if files, rows := mediaStored(t, data); mediaUploaded(t, again) != id || files != 3 || rows != 1 || mine() != 1 {
+		t.Fatalf("a second upload of the same bytes: %d files, %d rows", files, rows)
 	}
 	ed.get(t, "blog", "/admin/media/").want(t, "already", 200, "That image is already in the library")
 
 	// Refusals: a 4xx naming what is wrong, and nothing written.
 	big := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 11<<20)...)
-	ed.upload(t, "/admin/media/upload", nil, "huge.png", "image/png", big).
+	var refused [][]byte
+	refuse := func(b []byte) []byte { refused = append(refused, b); return b }
+	ed.upload(t, "/admin/media/upload", nil, "huge.png", "image/png", refuse(big)).
 		want(t, "too big", 413, "over the 10 MiB limit for an image (MEDIA_MAX_BYTES, 10485760 bytes)")
-	ed.upload(t, "/admin/media/upload", nil, "photo.png", "image/png", []byte("%PDF-1.4\n%\xe2\xe3\n1 0 obj\n")).
+	ed.upload(t, "/admin/media/upload", nil, "photo.png", "image/png", refuse([]byte("%PDF-1.4\n%\xe2\xe3\n1 0 obj\n"))).
 		want(t, "a PDF called photo.png", 415, "not a JPEG, PNG, GIF or WebP image (its content is application/pdf)")
-	ed.upload(t, "/admin/media/upload", nil, "logo.svg", "image/svg+xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)).
+	ed.upload(t, "/admin/media/upload", nil, "logo.svg", "image/svg+xml", refuse([]byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`))).
 		want(t, "svg", 415, "not a JPEG, PNG, GIF or WebP image")
-	ed.upload(t, "/admin/media/upload", nil, "bomb.png", "image/png", mediatest.BombPNG(60000, 60000)).
+	ed.upload(t, "/admin/media/upload", nil, "bomb.png", "image/png", refuse(mediatest.BombPNG(60000, 60000))).
 		want(t, "a bomb's header", 413, "60000×60000 pixels is over the limit of 12000 pixels a side and 40000000 pixels in all (MEDIA_MAX_PIXELS)")
 	ed.upload(t, "/admin/media/upload", map[string]string{"alt": "nothing"}, "", "", nil).
 		want(t, "no file", 400, "image: choose a file to upload")
-	ed.upload(t, "/admin/media/upload", map[string]string{"alt": strings.Repeat("a", 501)}, "long.png", "image/png", mediaPNG(t, 300, 200)).
+	ed.upload(t, "/admin/media/upload", map[string]string{"alt": strings.Repeat("a", 501)}, "long.png", "image/png", refuse(mediaPNG(t, 300, 200))).
 		want(t, "long alt", 400, "alt: must be at most 500 characters")
-	ed.upload(t, "/admin/media/upload", map[string]string{"csrf_token": ""}, "nocsrf.png", "image/png", mediaPNG(t, 600, 400)).
+	ed.upload(t, "/admin/media/upload", map[string]string{"csrf_token": ""}, "nocsrf.png", "image/png", refuse(mediaPNG(t, 600, 400))).
 		want(t, "no CSRF token", 403, "CSRF")
 	// The runtime (sx.js) gets the refusal as JSON, for its error target.
-	js := ed.upload(t, "/admin/media/upload", nil, "photo.gif", "image/gif", []byte("GIF89a\x01\x00"), "SX-Request", "true", "Accept", "*/*").
+	js := ed.upload(t, "/admin/media/upload", nil, "photo.gif", "image/gif", refuse([]byte("GIF89a\x01\x00")), "SX-Request", "true", "Accept", "*/*").
 		want(t, "runtime refusal", 400, `"error":"image: the GIF file cannot be read`)
 	if !strings.HasPrefix(js.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("runtime refusal: %s", js.Header.Get("Content-Type"))
 	}
-	if mediaFiles(t) != files || mine() != 1 {
-		t.Fatalf("refused uploads wrote: %d files (was %d), %d rows", mediaFiles(t), files, mine())
+	for i, b := range refused {
+		if files, rows := mediaStored(t, b); files != 0 || rows != 0 {
+			t.Fatalf("refused upload %d wrote %d files, %d rows", i, files, rows)
+		}
+	}
+	if mine() != 1 {
+		t.Fatalf("%d rows after the refusals", mine())
 	}
 }
 
