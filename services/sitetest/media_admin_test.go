@@ -201,6 +201,8 @@ func TestMediaUpload(t *testing.T) {
 	ed.get(t, "blog", "/admin/media/").want(t, "the library", 200, `id="media-`+fmt.Sprint(id)+`"`, "/media/"+hash+"-480.jpg",
 		"/media/"+hash+"-960.jpg", `alt="Bean rows in June"`, "1200×800 PNG", "Uploaded: 1200×800 PNG.")
 
+	ed.get(t, "blog", "/admin/media/?page=9999").want(t, "past the end", 200, "No images on this page", "Newer")
+
 	// The post editor offers it for the feature image.
 	ed.get(t, "blog", "/admin/posts/new/").want(t, "the editor's picker", 200, `list="media-choices"`,
 		`<option value="/media/`+hash+`-960.jpg">Bean rows in June (1200×800)</option>`, `href="/admin/media/"`)
