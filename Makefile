@@ -29,8 +29,9 @@ bench: ## side-by-side benchmarks against peer engines, with ratios
 bench-http: ## HTTP throughput of sxhost against hand-written fasthttp servers, with wrk
 	./bench/http/run
 
-bench-browser: ## Chromium benchmarks of sx.js (docs/benchmarks.md): boosted-navigation bytes, 1,000-row render ratio, boot time; COUNT rounds (default 3)
+bench-browser: ## Chromium benchmarks of sx.js (docs/benchmarks.md): boosted-navigation bytes (bench page and the real blog), 1,000-row render ratio, boot time; COUNT rounds (default 3)
 	./scripts/test ./host/ -run '^$$' -bench '^BenchmarkBrowser' -benchtime 1x -count $(or $(COUNT),3)
+	./scripts/test ./services/sitetest/ -run '^$$' -bench '^BenchmarkBrowserBlog' -benchtime 1x -count $(or $(COUNT),3)
 
 soak: ## attack and fault the six services in one process (private PostgreSQL and Redis, 127.0.0.1 only, ~3 min) and print one table
 	$(GO) run ./cmd/soak
