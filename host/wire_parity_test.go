@@ -20,13 +20,15 @@ const wireLayoutService = `(defservice lay :title "Lay")
 (defcomp ~layout (&key title aside &rest children)
   (div :class "layout" (header (who) " " title) (main children) (aside aside)))
 (defcomp ~raw-body (&key html) (article :class "body" (raw! html)))
+(defcomp ~frame (&key side post &rest children) (section (h3 (get post :title)) (nav side) children))
 (defpage home :path "/" :title "Home"
   :content (~layout :title "T & \"q\"" :aside (~card :title "aside")
      (~card :title "A" (p "x < y"))
      (p :class "c" (raw! "<b class=\"k\">bold</b> &amp; \"q\"\nnext line"))
      (map (fn (i) (~card :title (str "c" i))) (list 1 2))
      (~raw-body :html (raw! "<i title=\"a|b\">it</i>"))
-     (raw! "<hr>")))
+     (raw! "<hr>")
+     (~frame :side (map (fn (i) (~card :title (str "s" i))) (list 1 2)) :post {:title "P" :secret "not sent"} (p "in frame"))))
 `
 
 // TestWireParityThroughImpureLayout: the text/sx answer of a page whose
@@ -44,8 +46,11 @@ func TestWireParityThroughImpureLayout(t *testing.T) {
 	wantStatus(t, hx, 200, "HX-Request")
 	for _, want := range []string{
 		`(main (~card :title "A" (p "x < y")) (p :class "c" (raw! #|<b class="k">bold</b> &amp; "q"` + "\n" + `next line|))`,
-		`(~card :title "c1") (~card :title "c2") (~raw-body :html (raw! "<i title=\"a|b\">it</i>")) (raw! #|<hr>|))`,
+		`(~card :title "c1") (~card :title "c2") (~raw-body :html (raw! "<i title=\"a|b\">it</i>")) (raw! #|<hr>|)`,
 		`(aside (~card :title "aside"))`,
+		// Markup in a pure component's keyword value travels as SX too,
+		// and a dict only with the keys the component reads.
+		`(~frame :side (list (~card :title "s1") (~card :title "s2")) :post {:title "P"} (p "in frame"))`,
 	} {
 		if !strings.Contains(sx.Body, want) {
 			t.Errorf("the SX answer lacks %s:\n%s", want, sx.Body)

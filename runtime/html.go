@@ -700,7 +700,7 @@ func (th *Thread) renderApply(fn Value, args []Value, hasKw bool, w *Writer, mod
 		return
 	case *Component:
 		if mode == modeWire && th.componentPure(x) && !anyFunction(args) {
-			th.wireComponentCall(w, x.Name, args, p)
+			th.wireComponentCall(w, x, args, p)
 			return
 		}
 		th.renderLambda(x.fn, x.Name, args, hasKw, w, mode, p)
@@ -752,7 +752,7 @@ func (th *Thread) renderPending(f *frame, m stackMark, w *Writer, mode renderMod
 			lam, name = x, x.displayName()
 		case *Component:
 			if mode == modeWire && th.componentPure(x) && !anyFunction(pt.args) {
-				th.wireComponentCall(w, x.Name, pt.args, pt.pos)
+				th.wireComponentCall(w, x, pt.args, pt.pos)
 				continue
 			}
 			lam, name = x.fn, x.Name
@@ -795,7 +795,7 @@ func genCompCall(n *compNode, mode renderMode, inBody bool) hcode {
 				vals[i] = kv(f)
 			}
 			if !anyFunction(vals) {
-				th.wireCompNode(f, w, name, kwNames, vals, wireChildren, p)
+				th.wireCompNode(f, w, comp, kwNames, vals, wireChildren, p)
 				return
 			}
 		}

@@ -188,13 +188,6 @@ func (th *Thread) wireChild(w *Writer, v Value, p *Pos, depth int) {
 		}
 	case *Lambda, *Primitive, *Macro, *Component, *Definition:
 		panic(th.errorAt(p, "cannot render "+TypeOf(v)))
-	case HTML:
-		sep(w)
-		if src, ok := th.wireAlts[string(x)]; ok {
-			w.str(src) // markup made in this render: its SX
-			return
-		}
-		th.wireData(w, v, p, depth)
 	default:
 		sep(w)
 		th.wireData(w, v, p, depth)
@@ -250,6 +243,12 @@ func (th *Thread) wireData(w *Writer, v Value, p *Pos, depth int) {
 		}
 		w.str("(quote " + x.Name + ")")
 	case HTML:
+		if src, ok := th.wireAlts[string(x)]; ok {
+			// Markup made in this render: its SX, which the browser
+			// evaluates to the same HTML.
+			w.str(src)
+			return
+		}
 		writeRawWire(w, string(x))
 	case time.Time:
 		w.str("#datetime ")
@@ -317,15 +316,15 @@ func anyFunction(vals []Value) bool {
 
 // wireCompNode emits a pure component call written in source, with its
 // keyword values already evaluated.
-func (th *Thread) wireCompNode(f *frame, w *Writer, name string, kwNames []string, vals []Value, children []hcode, p *Pos) {
+func (th *Thread) wireCompNode(f *frame, w *Writer, c *Component, kwNames []string, vals []Value, children []hcode, p *Pos) {
 	sep(w)
-	w.str("(" + name)
+	w.str("(" + c.Name)
 	for i, k := range kwNames {
 		if vals[i] == nil {
 			continue
 		}
 		w.str(" :" + k + " ")
-		th.wireData(w, vals[i], p, 0)
+		th.wireArg(w, c, k, vals[i], p)
 	}
 	for _, c := range children {
 		c(f, w)
@@ -334,13 +333,13 @@ func (th *Thread) wireCompNode(f *frame, w *Writer, name string, kwNames []strin
 }
 
 // wireComponentCall emits a pure component called with evaluated args.
-func (th *Thread) wireComponentCall(w *Writer, name string, args []Value, p *Pos) {
+func (th *Thread) wireComponentCall(w *Writer, c *Component, args []Value, p *Pos) {
 	sep(w)
-	w.str("(" + name)
+	w.str("(" + c.Name)
 	for i := 0; i < len(args); i++ {
 		if k, ok := args[i].(KeywordArg); ok && i+1 < len(args) {
 			w.str(" :" + k.Name + " ")
-			th.wireData(w, args[i+1], p, 0)
+			th.wireArg(w, c, k.Name, args[i+1], p)
 			i++
 			continue
 		}

@@ -55,3 +55,37 @@ func TestWireMarkupArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestWireDictKeysRead: a dict given to a pure component sent as a call
+// carries only the keys the component reads with (get param :key), also
+// inside its lambdas; one it passes on, reads with a computed key or
+// iterates travels whole.
+func TestWireDictKeysRead(t *testing.T) {
+	th := stdlib.NewEnv().NewThread(nil)
+	src := `
+(defcomp ~card (&key post n) (li (get post :title) (map (fn (t) (b t (get post "id"))) (get post :tags)) n))
+(defcomp ~pass (&key post) (div (~card :post post)))
+(defcomp ~dyn (&key post) (div (map (fn (k) (get post k)) (list :a))))
+(defcomp ~all (&key post) (div (str (keys post))))
+`
+	if _, err := th.EvalString("keys.sx", src); err != nil {
+		t.Fatal(err)
+	}
+	row := `{:id 7 :title "T" :tags (list "x") :html "<p>long</p>" :plaintext "long"}`
+	cases := []struct{ form, want string }{
+		{`(div (~card :post ` + row + ` :n 2))`, `(div (~card :post {:id 7 :title "T" :tags (list "x")} :n 2))`},
+		{`(~pass :post ` + row + `)`, `(~pass :post {:id 7 :title "T" :tags (list "x") :html "<p>long</p>" :plaintext "long"})`},
+		{`(~dyn :post {:a 1 :b 2})`, `(~dyn :post {:a 1 :b 2})`},
+		{`(~all :post {:a 1 :b 2})`, `(~all :post {:a 1 :b 2})`},
+	}
+	for _, c := range cases {
+		form, err := runtime.ReadOne("form.sx", c.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := th.RenderWire(form)
+		if err != nil || got != c.want {
+			t.Errorf("%s\n got %s (%v)\nwant %s", c.form, got, err, c.want)
+		}
+	}
+}
