@@ -3,6 +3,7 @@ package runtime
 import (
 	"strconv"
 	"sync/atomic"
+	"unsafe"
 )
 
 // frame is the activation of one function: its slots and its closure cells.
@@ -413,8 +414,9 @@ func (pr *proto) hasDefaults() bool {
 }
 
 // bind allocates the frame's slots and binds args to parameters. args may
-// overlap the new slots (tail calls reuse the stack), so it copies first
-// when the binding is not a plain positional copy.
+// overlap the new slots (tail calls reuse the stack): a plain positional
+// copy handles that, the general binding copies args first when they do.
+// It never writes args.
 func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
 	n := pr.scope.nslots
 	if pr.direct {
@@ -429,8 +431,11 @@ func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
 		clear(locals[len(args):])
 		return locals
 	}
-	args = append([]Value(nil), args...)
 	locals := th.alloc(n)
+	if overlap(args, locals) {
+		// A tail call's arguments, on the stack where the slots now are.
+		args = append([]Value(nil), args...)
+	}
 	clear(locals)
 	pi := 0
 	var rest []Value
@@ -446,15 +451,15 @@ func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
 					v = k.Name // (f :a :b) passes the string "b"
 				}
 				locals[pr.slots[idx]] = v
-			} else if !pr.hasKey && !pr.component {
-				// A keyword given to a function without keyword
-				// parameters is two positional strings.
-				i--
-				args[i+1] = kw.Name
+				i++
+				continue
+			} else if pr.hasKey || pr.component {
+				i++
 				continue
 			}
-			i++
-			continue
+			// A keyword given to a function without keyword parameters is
+			// two positional strings: its name here, its value next.
+			a = kw.Name
 		}
 		if idx := pr.positional(pi); idx >= 0 {
 			locals[pr.slots[idx]] = a
@@ -468,7 +473,7 @@ func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
 		if pr.component {
 			continue // extra children of a component without &rest are dropped
 		}
-		panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, pr.npos, countPositional(args))))
+		panic(th.errorAt(p, arityMessage(pr.displayName(), pr.npos, pr.npos, countPositional(keywordsRead(pr, args, i+1)))))
 	}
 	if pi < pr.npos && !pr.positionalDefaulted(pi) {
 		max := pr.npos
@@ -488,6 +493,32 @@ func (th *Thread) bind(pr *proto, args []Value, hasKw bool, p *Pos) []Value {
 		}
 	}
 	return locals
+}
+
+// keywordsRead returns args with the keywords before index i as the
+// positional strings bind read them as (functions without keyword
+// parameters), for the arity message.
+func keywordsRead(pr *proto, args []Value, i int) []Value {
+	if pr.hasKey || pr.component {
+		return args
+	}
+	args = append([]Value(nil), args...)
+	for j := range args[:i] {
+		if kw, ok := args[j].(KeywordArg); ok {
+			args[j] = kw.Name
+		}
+	}
+	return args
+}
+
+// overlap reports whether two value slices share memory.
+func overlap(a, b []Value) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	size := unsafe.Sizeof(a[0])
+	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	return a0 < b0+uintptr(len(b))*size && b0 < a0+uintptr(len(a))*size
 }
 
 func countPositional(args []Value) int {

@@ -861,21 +861,32 @@ func (th *Thread) renderOtherCallee(f *frame, w *Writer, cv Value, n *compNode, 
 }
 
 // compArgs evaluates a component call's arguments into keyword form;
-// kwVals, when not nil, are the keyword values already evaluated.
+// kwVals, when not nil, are the keyword values already evaluated. The
+// slice comes from the thread's block for pending calls (one allocation
+// per many rows of a table rendered through a tail call), and the
+// keywords are boxed once per call site.
 func (th *Thread) compArgs(f *frame, n *compNode, kwVals []Value) []Value {
 	n.argsOnce.Do(func() {
 		n.kwCode, n.childCode = genNodes(n.kwVals), genNodes(n.children)
-	})
-	args := make([]Value, 0, 2*len(n.kwNames)+len(n.children))
-	for i, k := range n.kwNames {
-		if kwVals != nil {
-			args = append(args, KeywordArg{Name: k}, kwVals[i])
-		} else {
-			args = append(args, KeywordArg{Name: k}, n.kwCode[i](f))
+		n.kwArgs = make([]Value, len(n.kwNames))
+		for i, k := range n.kwNames {
+			n.kwArgs[i] = KeywordArg{Name: k, str: k}
 		}
+	})
+	args := th.pendArgs.Values(2*len(n.kwNames) + len(n.childCode))
+	j := 0
+	for i := range n.kwNames {
+		args[j] = n.kwArgs[i]
+		if kwVals != nil {
+			args[j+1] = kwVals[i]
+		} else {
+			args[j+1] = n.kwCode[i](f)
+		}
+		j += 2
 	}
 	for _, ch := range n.childCode {
-		args = append(args, ch(f))
+		args[j] = ch(f)
+		j++
 	}
 	return args
 }

@@ -113,6 +113,7 @@ type (
 		basePos
 		tail      bool
 		argsOnce  sync.Once // compiles kwCode and childCode for compArgs
+		kwArgs    []Value   // kwNames as KeywordArg values, boxed once
 		kwCode    []code
 		childCode []code
 		late      *lateSite

@@ -134,6 +134,9 @@ type Thread struct {
 	// client gets the SX rather than (raw! "<html>") (wire.go).
 	wireRec  bool
 	wireAlts map[string]string
+	// pendArgs: the block tail component calls take their arguments from
+	// (compArgs); dropped by Reset so a pooled thread holds no values
+	pendArgs Blocks
 }
 
 // NewThread returns a thread over e. ctx may be nil.
@@ -182,6 +185,7 @@ func (th *Thread) Reset(ctx context.Context) {
 	th.steps, th.tick = 0, 0
 	th.curPos = nil
 	th.pend = pendingRender{}
+	th.pendArgs = Blocks{}
 	th.tailFn, th.tailArgs = nil, nil
 }
 
