@@ -250,8 +250,7 @@ func TestEventsAdminCalendarLifecycle(t *testing.T) {
 	anon.get(t, "events", fmt.Sprintf("/%s/calendar/%s/entry/%d/", pageSlug, slug, entry)).
 		want(t, "public event", 200, "Curry night", "Diner", "£12.00", "20 left", "Add to cart")
 	// A post about it.
-	org.shopKeep("events", org.post(t, "events", "/admin/entries/"+e+"/posts", url.Values{"slug": {"no-such-post"}})).want(t, "unknown post", 303)
-	org.get(t, "events", "/admin/entries/"+e+"/").want(t, "flash", 200, "slug: there is no post no-such-post")
+	org.post(t, "events", "/admin/entries/"+e+"/posts", url.Values{"slug": {"no-such-post"}}).want(t, "unknown post", 400, "slug: there is no post no-such-post")
 	org.shopKeep("events", org.post(t, "events", "/admin/entries/"+e+"/posts", url.Values{"slug": {"spring-supper"}})).want(t, "link post", 303)
 	org.get(t, "events", "/admin/entries/"+e+"/").want(t, "linked", 200, "Post linked.", "Spring supper", "Unlink")
 	post := scalar[int](t, `select id from posts where slug = 'spring-supper'`)
