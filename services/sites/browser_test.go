@@ -36,7 +36,13 @@ func (b *tabOf) open(url string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+	err := chromedp.Do(ctx, chromedp.Navigate(url))
+	if err != nil && strings.Contains(err.Error(), "ERR_ABORTED") {
+		// A navigation the page itself started (the runtime following a
+		// redirect it was answered) replaced ours: ask again.
+		err = chromedp.Do(ctx, chromedp.Navigate(url))
+	}
+	if err != nil {
 		b.t.Fatalf("open %s: %v", url, err)
 	}
 }
