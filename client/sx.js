@@ -89,7 +89,6 @@
     }
     return false;
   }
-  const identical = (a, b) => (isList(a) || a instanceof Map) ? a === b : equal(a, b);
 
   // ---- numbers ----
   // One JS number holds both SX representations; an integral value is an int.
@@ -146,7 +145,7 @@
 
   // ---- reader ----
   const DELIMS = '()[]{}";\'`,';
-  const isSpace = (c) => c === ' ' || c === '\n' || /\s/.test(c) || c === '\uFEFF';
+  const isSpace = (c) => c === ' ' || c === '\n' || /\s/.test(c); // \s includes U+FEFF
   const isDelim = (c) => c === undefined || DELIMS.includes(c) || isSpace(c);
 
   function read(src, file) {
@@ -371,12 +370,9 @@
   // ---- environments ----
   // An environment is a null-prototype object whose prototype chain is the
   // enclosing scopes; the root holds the globals.
-  const UNBOUND = undefined;
   function lookup(env, name, pos) {
     const v = env[name];
-    if (v === UNBOUND) {
-      if (!(name in env)) fail('Undefined symbol: ' + name, pos);
-    }
+    if (v === undefined && !(name in env)) fail('Undefined symbol: ' + name, pos);
     return v;
   }
   function owner(env, name) {
@@ -391,7 +387,7 @@
   const posOf = (l) => (l && l.pos) || null;
 
   let depth = 0;
-  const MAX_DEPTH = 10000;
+  const deeper = (pos) => { if (++depth > 10000) { depth = 0; fail('maximum recursion depth exceeded', pos); } };
 
   function arityMsg(name, min, max, got) {
     const plural = (n, w) => n === 1 ? '1 ' + w : n + ' ' + w + 's';
@@ -492,7 +488,7 @@
   // public entry points), so the common path needs no finally.
   function evNT(x, env) {
     if (!isList(x)) return ev(x, env);
-    if (++depth > MAX_DEPTH) { depth = 0; fail('maximum recursion depth exceeded', posOf(x)); }
+    deeper(posOf(x));
     const v = ev(x, env);
     depth--;
     return v;
@@ -539,7 +535,7 @@
 
   function callFn(f, args, pos) {
     const e = bind(f, args, pos);
-    if (++depth > MAX_DEPTH) { depth = 0; fail('maximum recursion depth exceeded', pos); }
+    deeper(pos);
     const body = f.body;
     for (let i = 0; i < body.length - 1; i++) evNT(body[i], e);
     const v = body.length ? ev(body[body.length - 1], e) : null;
@@ -562,7 +558,6 @@
       return e;
     }
     for (const p of ps.list) e[p.name] = null;
-    const given = new Set();
     let pi = 0;
     let rest = null;
     const pos_ = ps.list.filter((p) => !p.key && !p.rest);
@@ -575,7 +570,6 @@
           let v = args[i + 1];
           if (v instanceof KwArg) v = v.name;
           e[p.name] = v;
-          given.add(p.name);
           i++;
           continue;
         }
@@ -592,15 +586,11 @@
     }
     if (ps.rest) e[ps.rest] = rest || [];
     for (const p of ps.list) {
-      if (p.hasDefault && (e[p.name] === null || e[p.name] === undefined) && !(p.key && given.has(p.name) && !DEFAULT_ON_NIL)) {
-        e[p.name] = evNT(p.dflt, e);
-      }
+      // docs/language.md: a keyword parameter given as nil takes its default.
+      if (p.hasDefault && (e[p.name] === null || e[p.name] === undefined)) e[p.name] = evNT(p.dflt, e);
     }
     return e;
   }
-  // DEFAULT_ON_NIL follows docs/language.md: a keyword parameter given as
-  // nil takes its default.
-  const DEFAULT_ON_NIL = true;
   function countPositional(args) {
     let n = 0;
     for (let i = 0; i < args.length; i++) {
@@ -872,7 +862,8 @@
   };
   // Platform definition forms are server matters; in the browser queries,
   // actions and handlers are bound so that a name clash is visible.
-  for (const k of ['defquery', 'defaction', 'defhandler', 'defpage', 'defroute', 'defservice', 'defactivity', 'defjob']) {
+  const DEFS = ['defquery', 'defaction', 'defhandler', 'defpage', 'defroute', 'defservice', 'defactivity', 'defjob'];
+  for (const k of DEFS) {
     SPECIAL[k] = (l) => {
       arity(l, 1, -1);
       if (!(l[1] instanceof Sym)) fail(k + ' needs a symbol name, got ' + typeOf(l[1]), posOf(l));
@@ -880,8 +871,7 @@
       return null;
     };
   }
-  SPECIAL['<>'] = (l, env) => new Html(renderToString1(l, env));
-  SPECIAL['raw!'] = (l, env) => new Html(renderToString1(l, env));
+  SPECIAL['<>'] = SPECIAL['raw!'] = (l, env) => new Html(renderToString1(l, env));
 
   // ---- HTML rendering ----
   const VOID = new Set('area base br col embed hr img input link meta param source track wbr'.split(' '));
@@ -1021,20 +1011,21 @@
         x = body[body.length - 1];
       }
     } catch (e) {
-      if (comp && e instanceof SxError && e.trace.length < 50 && e.trace[e.trace.length - 1] !== comp) e.trace.push(comp);
-      throw e;
+      throw traced(e, comp);
     }
   }
 
+  // traced adds the component an error happened in to its trace.
+  function traced(e, comp) {
+    if (comp && e instanceof SxError && e.trace.length < 50 && e.trace[e.trace.length - 1] !== comp) e.trace.push(comp);
+    return e;
+  }
   function renderCall(f, args, out, pos) {
     if (f instanceof Lambda || f instanceof Comp) {
       const fn = f instanceof Comp ? f.fn : f;
       const env = bind(fn, args, pos);
-      if (++depth > MAX_DEPTH) { depth = 0; fail('maximum recursion depth exceeded', pos); }
-      try { for (const b of fn.body) render(b, env, out); } catch (e) {
-        if (f instanceof Comp && e instanceof SxError && e.trace.length < 50 && e.trace[e.trace.length - 1] !== f.name) e.trace.push(f.name);
-        throw e;
-      } finally { depth--; }
+      deeper(pos);
+      try { for (const b of fn.body) render(b, env, out); } catch (e) { throw traced(e, f instanceof Comp && f.name); } finally { depth--; }
       return;
     }
     renderValue(apply(f, args, pos), out);
@@ -1093,7 +1084,7 @@
       out.raw(typeof v === 'string' ? v : v instanceof Html ? v.s : attrString(v));
     }
   };
-  for (const k of ['define', 'defcomp', 'defmacro', 'defstyle', 'defquery', 'defaction', 'defhandler', 'defpage', 'defroute', 'defservice', 'defactivity', 'defjob']) {
+  for (const k of ['define', 'defcomp', 'defmacro', 'defstyle', ...DEFS]) {
     RENDER_SPECIAL[k] = (x, env) => { SPECIAL[k](x, env); };
   }
 
@@ -1402,6 +1393,15 @@
     for (const f of forms) v = evNT(f, env);
     return v;
   }
+  // renderSrc renders source text (every form but the last evaluated, the
+  // last rendered) or one form into out.
+  function renderSrc(src, env, file, out) {
+    env = env || SX.env;
+    withEnv(env, () => {
+      const forms = typeof src === 'string' ? read(src, file) : [src];
+      if (forms.length) { evalForms(forms.slice(0, -1), env); render(forms[forms.length - 1], env, out); }
+    });
+  }
 
   const SX = {
     Sym, Kw, Html, SxDate, Lambda, Prim, Macro, Comp, SxError,
@@ -1419,16 +1419,10 @@
     // renderToString renders one form (or source text: every form but the
     // last is evaluated, the last rendered) to HTML.
     renderToString(src, env, file) {
-      env = env || SX.env;
-      return withEnv(env, () => {
-        const forms = typeof src === 'string' ? read(src, file) : [src];
-        if (!forms.length) return '';
-        evalForms(forms.slice(0, -1), env);
-        return renderToString1(forms[forms.length - 1], env);
-      });
+      const out = new HtmlOut();
+      renderSrc(src, env, file, out);
+      return out.s;
     },
-    // renderInto renders through a custom sink (the DOM sink in browsers).
-    renderInto(form, env, out) { return withEnv(env || SX.env, () => render(form, env || SX.env, out)); },
     formatError(e) {
       if (!(e instanceof SxError)) return String(e && e.message || e);
       const p = e.pos ? (e.pos.file || '<input>') + ':' + e.pos.line + ':' + e.pos.col + ': ' : '';
@@ -1467,14 +1461,8 @@
   // one form into a new DocumentFragment.
   SX.renderToDOM = function (src, env, file, doc) {
     doc = doc || G.document;
-    env = env || SX.env;
     const frag = doc.createDocumentFragment();
-    withEnv(env, () => {
-      const forms = typeof src === 'string' ? read(src, file) : [src];
-      if (!forms.length) return;
-      evalForms(forms.slice(0, -1), env);
-      render(forms[forms.length - 1], env, new DomOut(doc, frag));
-    });
+    renderSrc(src, env, file, new DomOut(doc, frag));
     return frag;
   };
   // errorBox is what a region shows when rendering it failed: the error
@@ -1662,7 +1650,7 @@
   // send fetches once: the answer as {ok, status, h(name), text}.
   async function send(r, signal) {
     const res = await G.fetch(r.url, { method: r.verb.toUpperCase(), headers: r.headers, body: r.body, credentials: 'same-origin', signal });
-    return { ok: res.ok, status: res.status, h: (n) => res.headers.get(n), text: await res.text(), response: res };
+    return { ok: res.ok, status: res.status, h: (n) => res.headers.get(n), text: await res.text(), response: res, url: res.redirected ? res.url : r.url };
   }
   // sx-preload: a GET fetched on hover/focus/touch, used by the click that
   // follows within 30 s.
@@ -1826,7 +1814,9 @@
     else oob(frag);
     r.fragment = frag;
     if (!emit(el, 'sx:beforeSwap', r, true)) { if (undo) undo(); return; }
-    const push = h('SX-Push-Url') || attr(el, 'sx-push-url') || (r.byBoost && isGet(r.verb) ? 'true' : null);
+    // A redirect the fetch followed (a form's 303) shows its own URL, as it
+    // would without JavaScript.
+    const url = res.url, push = h('SX-Push-Url') || attr(el, 'sx-push-url') || (r.byBoost && (isGet(r.verb) || url !== r.url) ? 'true' : null);
     const repl = h('SX-Replace-Url') || attr(el, 'sx-replace-url');
     const pushing = push && push !== 'false';
     if (pushing) snapshot();
@@ -1842,8 +1832,8 @@
     const at = real.isConnected ? real : D.body;
     emit(at, 'sx:afterSwap', r);
     trig(el, h('SX-Trigger-After-Swap'));
-    if (pushing) { G.history.pushState({ sx: 1 }, '', push === 'true' ? r.url : push); curUrl = G.location.href; }
-    else if (repl && repl !== 'false') { G.history.replaceState({ sx: 1 }, '', repl === 'true' ? r.url : repl); curUrl = G.location.href; }
+    if (pushing) { G.history.pushState({ sx: 1 }, '', push === 'true' ? url : push); curUrl = G.location.href; }
+    else if (repl && repl !== 'false') { G.history.replaceState({ sx: 1 }, '', repl === 'true' ? url : repl); curUrl = G.location.href; }
     // Scrolling: scroll:top|bottom sets a box's scroll, show:top|bottom
     // brings it into view (optionally of "selector:" or "window:").
     for (const k of ['scroll', 'show']) {
@@ -1941,10 +1931,12 @@
       return { ev: m[1], filter: m[2], mods: mods(m[3] || '') };
     });
   }
+  // onHover: a pointer over, focus in or a touch of el (sx-preload).
+  const onHover = (el, f) => { for (const e of ['mouseenter', 'focusin', 'touchstart']) el.addEventListener(e, f, { passive: true }); };
   function bindEl(el) {
     if (el.__sx) return;
     el.__sx = true;
-    if (el.hasAttribute('sx-preload')) for (const e of ['mouseenter', 'focusin', 'touchstart']) el.addEventListener(e, () => preload(el), { passive: true });
+    if (el.hasAttribute('sx-preload')) onHover(el, () => preload(el));
     for (const t of parseTriggers(el)) {
       const go = (why) => sync(el, why, t.mods.queue);
       if (t.ev === 'load') { G.setTimeout(() => go('load'), 0); continue; }
@@ -2006,7 +1998,7 @@
       // hover or focus (its prefetch cache serves the click).
       else if (el.matches && el.matches('a[href][sx-preload]') && !el.__sx) {
         el.__sx = true;
-        for (const e of ['mouseenter', 'focusin', 'touchstart']) el.addEventListener(e, () => { if (!el.__pf) { el.__pf = D.head.appendChild(D.createElement('link')); el.__pf.rel = 'prefetch'; el.__pf.href = el.href; } }, { passive: true });
+        onHover(el, () => { if (!el.__pf) { el.__pf = D.head.appendChild(D.createElement('link')); el.__pf.rel = 'prefetch'; el.__pf.href = el.href; } });
       }
       if (el.attributes && Array.from(el.attributes).some((a) => a.name.startsWith('sx-on:'))) bindHandlers(el);
     }

@@ -3,6 +3,7 @@
 package host_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -16,6 +17,14 @@ const boostService = `
 (defcomp ~nav () (nav :sx-boost "true" (a :id "to-a" :href "/a" "A") (a :id "to-b" :href "/b" "B")))
 (defpage a :path "/a" :title "Page A" :content (<> (~nav) (h1 :id "h" "This is A")))
 (defpage b :path "/b" :title "Page B" :content (<> (~nav) (h1 :id "h" "This is B")))
+(defpage c :path "/c" :title "Page C" :content
+  (<> (~nav)
+      (h1 :id "h" "This is C")
+      (div :sx-boost "true"
+        (form :method "post" :action "/add"
+          (input :type "hidden" :name "csrf_token" :value (csrf-token))
+          (button :id "send" :type "submit" "Send")))))
+(defroute add :path "/add" :method :post () (redirect "/b"))
 `
 
 // sx-boost in real Chromium: a link inside swaps only #sx-root with the
@@ -28,7 +37,40 @@ func TestBrowserBoostedNavigation(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/a")); err != nil {
 		t.Fatal(err)
 	}
-	until := func(what, cond string) {
+	until := boostUntil(tab, t)
+	until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	until("mark the document", `(window.__same = 1, document.getElementById('to-b').click(), true)`)
+	until("B swapped in without a page load", `document.getElementById('h').textContent === 'This is B' && window.__same === 1`)
+	until("URL pushed and title hoisted", `location.pathname === '/b' && document.title === 'Page B' && document.querySelectorAll('#sx-root title').length === 0`)
+	until("back", `(history.back(), true)`)
+	until("A again after Back", `location.pathname === '/a' && document.getElementById('h').textContent === 'This is A'`)
+}
+
+// A boosted form whose POST the server answers with a redirect (303): the
+// fetch follows it, the page it lands on is swapped in, and the address bar
+// shows that page's URL, as it would without JavaScript (not the page the
+// form was on, nor its action); Back returns to the form's page.
+func TestBrowserBoostedFormRedirect(t *testing.T) {
+	t.Parallel()
+	tab := browsertest.New(t)
+	s, _, _ := startService(t, boostService, host.Options{})
+	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/c")); err != nil {
+		t.Fatal(err)
+	}
+	until := boostUntil(tab, t)
+	until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	until("post the form", `(window.__same = 1, document.getElementById('send').click(), true)`)
+	until("B swapped in without a page load", `document.getElementById('h').textContent === 'This is B' && window.__same === 1 && document.title === 'Page B'`)
+	until("the redirect's URL in the address bar", `location.pathname === '/b'`)
+	until("back", `(history.back(), true)`)
+	until("C again after Back", `location.pathname === '/c' && document.getElementById('h').textContent === 'This is C'`)
+}
+
+// boostUntil returns a check that waits (5 s) until the JavaScript
+// condition cond holds in tab, failing t with the page's HTML if it never
+// does.
+func boostUntil(tab context.Context, t *testing.T) func(what, cond string) {
+	return func(what, cond string) {
 		t.Helper()
 		var ok bool
 		var err error
@@ -53,10 +95,4 @@ func TestBrowserBoostedNavigation(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", what, err, html)
 		}
 	}
-	until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
-	until("mark the document", `(window.__same = 1, document.getElementById('to-b').click(), true)`)
-	until("B swapped in without a page load", `document.getElementById('h').textContent === 'This is B' && window.__same === 1`)
-	until("URL pushed and title hoisted", `location.pathname === '/b' && document.title === 'Page B' && document.querySelectorAll('#sx-root title').length === 0`)
-	until("back", `(history.back(), true)`)
-	until("A again after Back", `location.pathname === '/a' && document.getElementById('h').textContent === 'This is A'`)
 }
