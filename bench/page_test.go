@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"io"
 	"strings"
 	"testing"
 )
@@ -144,18 +145,39 @@ func benchPageEngine(b *testing.B, e pageEngine, p *PageData, want string) int {
 	return len(got)
 }
 
-// benchRows renders the complex page with n order rows with sx and with the
-// hand-written strings.Builder writer, and reports the output size (out-B),
-// so that benchtable can relate the bytes allocated to it (issue 20: pages
-// over 1 MiB must not cost more per row than small ones).
+// benchRows renders the complex page with n order rows with sx (to a
+// string, and streamed from the writer's chunks as sxhost serves a page:
+// sx-stream) and with the hand-written strings.Builder writer, and reports
+// the output size (out-B), so that benchtable can relate the bytes
+// allocated to it (issue 20: pages over 1 MiB must not cost more per row
+// than small ones, nor more than twice their size).
 func benchRows(b *testing.B, n int) {
 	p := NewPageDataRows(n)
 	want := referencePage(b, p)
-	for _, e := range []pageEngine{{"sx", loadSXPage}, {"builder", loadBuilderPage}} {
-		b.Run(e.name, func(b *testing.B) {
-			b.ReportMetric(float64(benchPageEngine(b, e, p, want)), "out-B")
-		})
-	}
+	b.Run("sx", func(b *testing.B) {
+		b.ReportMetric(float64(benchPageEngine(b, pageEngine{"sx", loadSXPage}, p, want)), "out-B")
+	})
+	b.Run("sx-stream", func(b *testing.B) {
+		render, err := loadSXPageStream(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var got strings.Builder
+		if err := render(&got); err != nil {
+			b.Fatal(err)
+		}
+		checkPage(b, "sx-stream", got.String(), want)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := render(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(got.Len()), "out-B")
+	})
+	b.Run("builder", func(b *testing.B) {
+		b.ReportMetric(float64(benchPageEngine(b, pageEngine{"builder", loadBuilderPage}, p, want)), "out-B")
+	})
 }
 
 func BenchmarkRows100(b *testing.B)   { benchRows(b, 100) }

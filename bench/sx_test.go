@@ -5,6 +5,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/rose-ash/sxhost/runtime"
 	"github.com/rose-ash/sxhost/stdlib"
@@ -64,5 +65,29 @@ func loadSXPage(p *PageData) (pageRenderer, error) {
 	return func() (string, error) {
 		html, err := th.RenderHTML(form)
 		return string(html), err
+	}, nil
+}
+
+// loadSXPageStream renders the page as sxhost serves one (host.servePage):
+// into the writer's chunks (runtime.Output), written from them to the
+// connection (w) without a string of the whole page first.
+func loadSXPageStream(p *PageData) (func(w io.Writer) error, error) {
+	env, th := newSX()
+	if _, err := th.EvalString("page.sx", PageSX); err != nil {
+		return nil, err
+	}
+	sxPageData(env, p)
+	form, err := runtime.ReadOne("page-form.sx", PageSXForm)
+	if err != nil {
+		return nil, err
+	}
+	return func(w io.Writer) error {
+		o, err := th.RenderHTMLOutput(form)
+		if err != nil {
+			return err
+		}
+		defer o.Release()
+		_, err = o.WriteRange(w, 0, o.Len())
+		return err
 	}, nil
 }

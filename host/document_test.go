@@ -1,8 +1,11 @@
 package host
 
 import (
+	"context"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -41,13 +44,46 @@ func TestSplitDocumentMatchesConcatenation(t *testing.T) {
 		"<html><head></head><body><pre>&lt;/body&gt; </body></pre></body></html>",
 		"<html>neither</html>", "<!doctype",
 	} {
-		var parts [documentParts]string
-		got := strings.Join(splitDocument("T & <t>", out, head, tail, parts[:0]), "")
-		if want := documentReference("T & <t>", out, head, tail); got != want {
+		var parts [documentParts]docPiece
+		want := documentReference("T & <t>", out, head, tail)
+		if got := joinDocument(splitDocument("T & <t>", strText(out), head, tail, parts[:0]), out); got != want {
 			t.Errorf("%q:\n got  %q\n want %q", out, got, want)
 		}
-		if n := len(splitDocument("T", out, head, tail, nil)); n > documentParts {
+		if n := len(splitDocument("T", strText(out), head, tail, nil)); n > documentParts {
 			t.Errorf("%q: %d parts, more than documentParts", out, n)
 		}
+		// The same page left in the runtime's chunks, as a large page is
+		// written to the connection (pageStream): by WriteTo and by Read.
+		for _, page := range []string{out, out + strings.Repeat("<p>long</p>", 20000)} {
+			o := outputOf(t, page)
+			want := documentReference("T & <t>", page, head, tail)
+			ps := &pageStream{parts: splitDocument("T & <t>", o, head, tail, nil), out: o}
+			var b strings.Builder
+			if _, err := ps.WriteTo(&b); err != nil || b.String() != want {
+				t.Errorf("%q: WriteTo differs from the document (%v)", out, err)
+			}
+			got, err := io.ReadAll(iotest.OneByteReader(ps))
+			if err != nil || string(got) != want {
+				t.Errorf("%q: Read differs from the document (%v)", out, err)
+			}
+			_ = ps.Close()
+		}
 	}
+}
+
+// outputOf renders page into the runtime's chunks.
+func outputOf(t *testing.T, page string) *runtime.Output {
+	var src strings.Builder
+	src.WriteString("(raw! ")
+	runtime.WriteString(&src, page)
+	src.WriteString(")")
+	form, err := runtime.ReadOne("page", src.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := runtime.NewEnv().NewThread(context.Background()).RenderHTMLOutput(form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

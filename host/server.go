@@ -594,11 +594,18 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		return
 	}
 	wire := wantsWire(ctx)
+	// Outside development the page stays in the runtime's chunks until it
+	// is written (writeDocument): no string of the whole page.
+	chunks := !wire && !s.plat.opts.Dev
 	var out string
+	var o *runtime.Output
 	s.evaluate(r, func(th *runtime.Thread) {
-		if wire {
+		switch {
+		case wire:
 			out, err = th.RenderWireCall(fn, args...)
-		} else {
+		case chunks:
+			o, err = th.RenderCallOutput(fn, args...)
+		default:
 			out, err = th.RenderCall(fn, args...)
 		}
 	})
@@ -616,14 +623,8 @@ func (s *Service) servePage(r *requestCtx, d *runtime.Definition, fn *runtime.La
 		// (response-status 400): a form shown again with its errors.
 		ctx.SetStatusCode(r.status)
 	}
-	if !s.plat.opts.Dev {
-		// The document's pieces straight into the response body: no copy
-		// of the page per piece inserted.
-		var parts [documentParts]string
-		ctx.Response.ResetBody()
-		for _, part := range s.documentParts(r, pageTitle(s, d), out, parts[:0]) {
-			ctx.Response.AppendBodyString(part)
-		}
+	if chunks {
+		s.writeDocument(r, pageTitle(s, d), o)
 		return
 	}
 	out = s.pageDocument(r, d, out)

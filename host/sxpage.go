@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -211,47 +212,187 @@ func pageTitle(s *Service, d *runtime.Definition) string {
 func (s *Service) documentOf(r *requestCtx, out string) string { return s.document(r, s.Title, out) }
 
 func (s *Service) document(r *requestCtx, title, out string) string {
-	var parts [documentParts]string
-	return strings.Join(s.documentParts(r, title, out, parts[:0]), "")
+	var parts [documentParts]docPiece
+	return joinDocument(s.documentParts(r, title, strText(out), parts[:0]), out)
+}
+
+// joinDocument is the document of pieces of out.
+func joinDocument(parts []docPiece, out string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.lit != "" {
+			b.WriteString(p.lit)
+		} else {
+			b.WriteString(out[p.from:p.to])
+		}
+	}
+	return b.String()
 }
 
 // documentParts is the most pieces documentParts splits a document into.
 const documentParts = 7
 
+// docText is a page's rendered content: a string (strText) or the
+// runtime's chunks (runtime.Output).
+type docText interface {
+	Len() int
+	Prefix(n int) string
+	Index(s string) int
+	LastIndex(s string) int
+}
+
+// strText is a string as docText.
+type strText string
+
+func (t strText) Len() int               { return len(t) }
+func (t strText) Prefix(n int) string    { return string(t[:min(n, len(t))]) }
+func (t strText) Index(s string) int     { return strings.Index(string(t), s) }
+func (t strText) LastIndex(s string) int { return strings.LastIndex(string(t), s) }
+
+// docPiece is one piece of a document: lit, or when lit is empty, the
+// content's bytes from from to to.
+type docPiece struct {
+	lit      string
+	from, to int
+}
+
+func (p docPiece) size() int {
+	if p.lit != "" {
+		return len(p.lit)
+	}
+	return p.to - p.from
+}
+
 // documentParts appends the document of out, in pieces whose concatenation
 // is the document, to parts: the shell around out, or out cut where the
 // runtime's tags go into it. A page is then copied once, into the
 // response, instead of once per insertion.
-func (s *Service) documentParts(r *requestCtx, title, out string, parts []string) []string {
+func (s *Service) documentParts(r *requestCtx, title string, out docText, parts []docPiece) []docPiece {
 	head, tail := s.runtimeTags(r)
 	return splitDocument(title, out, head, tail, parts)
 }
 
 // splitDocument is documentParts once the runtime's tags are known.
-func splitDocument(title, out, head, tail string, parts []string) []string {
-	isDoctype := len(out) >= 9 && strings.EqualFold(out[:9], "<!doctype")
-	if !strings.HasPrefix(out, "<html") && !isDoctype {
-		return append(parts, "<!doctype html><html><head><meta charset=\"utf-8\"><title>"+runtime.EscapeHTML(title)+"</title>"+
-			head+"</head><body><div id=\"sx-root\">", out, "</div>"+tail+"</body></html>")
+func splitDocument(title string, out docText, head, tail string, parts []docPiece) []docPiece {
+	n := out.Len()
+	lit := func(s string) docPiece { return docPiece{lit: s} }
+	span := func(from, to int) docPiece { return docPiece{from: from, to: to} }
+	prefix := out.Prefix(9)
+	isDoctype := len(prefix) == 9 && strings.EqualFold(prefix, "<!doctype")
+	if !strings.HasPrefix(prefix, "<html") && !isDoctype {
+		return append(parts, lit("<!doctype html><html><head><meta charset=\"utf-8\"><title>"+runtime.EscapeHTML(title)+"</title>"+
+			head+"</head><body><div id=\"sx-root\">"), span(0, n), lit("</div>"+tail+"</body></html>"))
 	}
-	if strings.HasPrefix(out, "<html") {
-		parts = append(parts, "<!doctype html>")
+	if strings.HasPrefix(prefix, "<html") {
+		parts = append(parts, lit("<!doctype html>"))
 	}
 	// head goes before the first </head>, tail before the last </body>
 	// (after the head: the body follows it).
-	i := strings.Index(out, "</head>")
-	j := strings.LastIndex(out, "</body>")
+	i := out.Index("</head>")
+	j := out.LastIndex("</body>")
 	switch {
 	case i >= 0 && j >= i:
-		return append(parts, out[:i], head, out[i:j], tail, out[j:])
+		return append(parts, span(0, i), lit(head), span(i, j), lit(tail), span(j, n))
 	case i >= 0 && j >= 0:
-		return append(parts, out[:j], tail, out[j:i], head, out[i:])
+		return append(parts, span(0, j), lit(tail), span(j, i), lit(head), span(i, n))
 	case i >= 0:
-		return append(parts, out[:i], head, out[i:])
+		return append(parts, span(0, i), lit(head), span(i, n))
 	case j >= 0:
-		return append(parts, out[:j], tail, out[j:])
+		return append(parts, span(0, j), lit(tail), span(j, n))
 	}
-	return append(parts, out)
+	return append(parts, span(0, n))
+}
+
+// streamMin is the size from which a page is written to the connection
+// from the runtime's chunks (pageStream) instead of copied into the
+// response body: past one chunk of the runtime's writer.
+const streamMin = 64 << 10
+
+// writeDocument answers with the document of a page's content o. A small
+// page is copied into the response body; a large one is written to the
+// connection from the runtime's chunks when the response is sent, so it
+// costs no copy of itself (issue 20).
+func (s *Service) writeDocument(r *requestCtx, title string, o *runtime.Output) {
+	ctx := r.ctx
+	var parts [documentParts]docPiece
+	ps := s.documentParts(r, title, o, parts[:0])
+	if o.Len() < streamMin {
+		ctx.Response.ResetBody()
+		for _, p := range ps {
+			if p.lit != "" {
+				ctx.Response.AppendBodyString(p.lit)
+			} else {
+				_, _ = o.WriteRange(ctx, p.from, p.to) // ctx.Write appends to the body; it does not fail
+			}
+		}
+		o.Release()
+		return
+	}
+	size := 0
+	for _, p := range ps {
+		size += p.size()
+	}
+	ctx.Response.SetBodyStream(&pageStream{parts: slices.Clone(ps), out: o}, size)
+}
+
+// pageStream is a page's document as a response body stream: fasthttp
+// writes it with WriteTo once the handler has returned, and Close gives
+// the runtime's chunks back.
+type pageStream struct {
+	parts []docPiece
+	out   *runtime.Output
+	pos   int // bytes read so far (Read)
+}
+
+// SupportsBodyWriteTo tells fasthttp to use WriteTo (fasthttp.BodyWriterTo).
+func (p *pageStream) SupportsBodyWriteTo() bool { return true }
+
+// WriteTo writes the document to w.
+func (p *pageStream) WriteTo(w io.Writer) (n int64, err error) {
+	for _, part := range p.parts {
+		var k int64
+		if part.lit != "" {
+			var m int
+			m, err = io.WriteString(w, part.lit)
+			k = int64(m)
+		} else {
+			k, err = p.out.WriteRange(w, part.from, part.to)
+		}
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Read reads the document from where the last Read stopped.
+func (p *pageStream) Read(b []byte) (n int, err error) {
+	at := 0 // the document offset of the part
+	for _, part := range p.parts {
+		size := part.size()
+		if n < len(b) && p.pos+n < at+size {
+			off := p.pos + n - at
+			end := min(size, off+len(b)-n)
+			if part.lit != "" {
+				n += copy(b[n:], part.lit[off:end])
+			} else {
+				n += len(p.out.AppendRange(b[n:n], part.from+off, part.from+end))
+			}
+		}
+		at += size
+	}
+	p.pos += n
+	if n == 0 && len(b) > 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Close gives the runtime's chunks back to their pools.
+func (p *pageStream) Close() error {
+	p.out.Release()
+	return nil
 }
 
 // runtimeTags returns what a document needs for the browser runtime: the

@@ -140,6 +140,12 @@ func (th *Thread) writer() *Writer {
 // doneWriter returns what w holds and gives its buffers back to the pools.
 func (th *Thread) doneWriter(w *Writer) string {
 	s := w.String()
+	releaseWriter(w)
+	return s
+}
+
+// releaseWriter gives w and its chunks back to the pools.
+func releaseWriter(w *Writer) {
 	for i, c := range w.done {
 		if c.pooled {
 			b := c.b[:0]
@@ -151,7 +157,6 @@ func (th *Thread) doneWriter(w *Writer) string {
 	if cap(w.b) <= outChunk {
 		writerPool.Put(w)
 	}
-	return s
 }
 
 // finishTail completes a tail call that escaped into a rendering context.
@@ -185,8 +190,21 @@ func (th *Thread) RenderWireAt(form Value, p Pos) (string, error) {
 	return th.renderTop(form, &p, modeWire)
 }
 
+// RenderHTMLOutput is RenderHTML leaving the page in the writer's chunks
+// (Output), for a caller that writes it somewhere instead of keeping it.
+func (th *Thread) RenderHTMLOutput(form Value) (o *Output, err error) {
+	err = th.renderTopTo(form, nil, modeHTML, func(w *Writer) { o = &Output{w: w} })
+	return o, err
+}
+
 func (th *Thread) renderTop(form Value, p *Pos, mode renderMode) (s string, err error) {
-	err = th.protect(func() { s = th.renderForm(form, p, mode).(string) })
+	err = th.renderTopTo(form, p, mode, func(w *Writer) { s = th.doneWriter(w) })
+	return s, err
+}
+
+// renderTopTo renders form and hands the writer holding the result to done.
+func (th *Thread) renderTopTo(form Value, p *Pos, mode renderMode, done func(*Writer)) (err error) {
+	err = th.protect(func() { done(th.renderFormTo(form, p, mode)) })
 	if e, ok := err.(*Error); ok && !e.Pos.IsValid() {
 		if l, isList := form.(*List); isList && l.Pos.IsValid() {
 			e.Pos = l.Pos
@@ -194,12 +212,17 @@ func (th *Thread) renderTop(form Value, p *Pos, mode renderMode) (s string, err 
 			e.Pos = *p
 		}
 	}
-	return s, err
+	return err
 }
 
 // renderForm compiles form at top level and renders it. A form that is not
 // code (an evaluated value) is rendered as a value.
 func (th *Thread) renderForm(form Value, p *Pos, mode renderMode) Value {
+	return th.doneWriter(th.renderFormTo(form, p, mode))
+}
+
+// renderFormTo is renderForm returning the writer that holds the result.
+func (th *Thread) renderFormTo(form Value, p *Pos, mode renderMode) *Writer {
 	defer th.recordWire(mode == modeWire)()
 	pr := th.compileTopAt(form, p)
 	f := th.pushFrame("<render>", &pr.pos)
@@ -213,7 +236,7 @@ func (th *Thread) renderForm(form Value, p *Pos, mode renderMode) Value {
 	pr.render(mode)(f, w)
 	th.release(m)
 	th.popFrame()
-	return th.doneWriter(w)
+	return w
 }
 
 // recordWire sets whether markup values are recorded as wire source
@@ -911,9 +934,23 @@ func (th *Thread) RenderWireCall(fn Value, args ...Value) (s string, err error) 
 	return th.renderCallMode(fn, args, modeWire)
 }
 
+// RenderCallOutput is RenderCall leaving the page in the writer's chunks
+// (Output), for a caller that writes it somewhere instead of keeping it.
+func (th *Thread) RenderCallOutput(fn Value, args ...Value) (o *Output, err error) {
+	err = th.renderCallTo(fn, args, modeHTML, func(w *Writer) { o = &Output{w: w} })
+	return o, err
+}
+
 func (th *Thread) renderCallMode(fn Value, args []Value, mode renderMode) (s string, err error) {
+	err = th.renderCallTo(fn, args, mode, func(w *Writer) { s = th.doneWriter(w) })
+	return s, err
+}
+
+// renderCallTo renders a call and hands the writer holding the result to
+// done.
+func (th *Thread) renderCallTo(fn Value, args []Value, mode renderMode, done func(*Writer)) (err error) {
 	defer th.recordWire(mode == modeWire)()
-	err = th.protect(func() {
+	return th.protect(func() {
 		w := th.writer()
 		m := th.mark()
 		buf := th.alloc(len(args))
@@ -923,7 +960,6 @@ func (th *Thread) renderCallMode(fn Value, args []Value, mode renderMode) (s str
 		}
 		th.renderApply(fn, buf, hasKeywordArgs(buf), w, mode, th.curPos)
 		th.release(m)
-		s = th.doneWriter(w)
+		done(w)
 	})
-	return s, err
 }

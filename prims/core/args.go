@@ -235,21 +235,22 @@ func toStr(v Value) string {
 	return runtime.Print(v)
 }
 
-// writeStr appends the str form of v to b without an intermediate string
+// appendStr appends the str form of v to b without an intermediate string
 // for the common atoms.
-func writeStr(b *strings.Builder, v Value) {
+func appendStr(b []byte, v Value) []byte {
 	switch x := v.(type) {
 	case nil:
+		return b
 	case string:
-		b.WriteString(x)
+		return append(b, x...)
 	case int64:
-		var buf [24]byte
-		b.Write(strconv.AppendInt(buf[:0], x, 10))
+		return strconv.AppendInt(b, x, 10)
 	case *runtime.List, *runtime.Dict:
-		runtime.WriteValue(b, v)
-	default:
-		b.WriteString(toStr(v))
+		var sb strings.Builder
+		runtime.WriteValue(&sb, v)
+		return append(b, sb.String()...)
 	}
+	return append(b, toStr(v)...)
 }
 
 // WantString, WantInt and WantDict are the argument checks of this package

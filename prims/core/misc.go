@@ -1,9 +1,7 @@
 package core
 
 import (
-	"io"
 	"strconv"
-	"strings"
 	"sync/atomic"
 
 	"github.com/rose-ash/sxhost/runtime"
@@ -23,19 +21,19 @@ func write(th *Thread, args []Value, newline bool) {
 	if th.Out == nil {
 		return
 	}
-	var b strings.Builder
+	var b []byte
 	for i, a := range args {
 		if i > 0 {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		}
-		writeStr(&b, a)
+		b = appendStr(b, a)
 	}
 	if newline {
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
 	// Output errors are the host's concern (a closed pipe, say); printing
 	// is not a reason to stop evaluation.
-	_, _ = io.WriteString(th.Out, b.String())
+	_, _ = th.Out.Write(b)
 }
 
 func printFn(th *Thread, args []Value) Value {

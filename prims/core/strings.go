@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -51,11 +52,15 @@ func str(_ *Thread, args []Value) Value {
 	case 1:
 		return toStr(args[0])
 	}
-	var b strings.Builder
+	// Short results are built on the stack and allocated once, at their
+	// size (a strings.Builder grows piece by piece: class names and hrefs
+	// built per row were a fifth of a large page's garbage, issue 20).
+	var buf [128]byte
+	b := buf[:0]
 	for _, a := range args {
-		writeStr(&b, a)
+		b = appendStr(b, a)
 	}
-	return b.String()
+	return string(b)
 }
 
 // stringFn builds a primitive of one string from a Go string function.
@@ -172,14 +177,14 @@ func join(th *Thread, args []Value) Value {
 	case 1:
 		return toStr(items[0])
 	}
-	var b strings.Builder
+	var b []byte
 	for i, it := range items {
 		if i > 0 {
-			b.WriteString(sep)
+			b = append(b, sep...)
 		}
-		writeStr(&b, it)
+		b = appendStr(b, it)
 	}
-	return b.String()
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not used again
 }
 
 func replace(th *Thread, args []Value) Value {
