@@ -68,21 +68,22 @@ func loadSXPage(p *PageData) (pageRenderer, error) {
 	}, nil
 }
 
-// loadSXPageStream renders the page as sxhost serves one (host.servePage):
-// into the writer's chunks (runtime.Output), written from them to the
-// connection (w) without a string of the whole page first.
+// loadSXPageStream renders the page as sxhost serves a defpage
+// (host.servePage): a call of the page's function, compiled once
+// (RenderCallOutput), into the writer's chunks (runtime.Output), written
+// from them to the connection (w) without a string of the whole page.
 func loadSXPageStream(p *PageData) (func(w io.Writer) error, error) {
 	env, th := newSX()
-	if _, err := th.EvalString("page.sx", PageSX); err != nil {
+	if _, err := th.EvalString("page.sx", PageSX+"\n(define (rows-page) "+PageSXForm+")"); err != nil {
 		return nil, err
 	}
 	sxPageData(env, p)
-	form, err := runtime.ReadOne("page-form.sx", PageSXForm)
-	if err != nil {
-		return nil, err
+	page, ok := env.Lookup("rows-page")
+	if !ok {
+		return nil, fmt.Errorf("sx: rows-page is not defined")
 	}
 	return func(w io.Writer) error {
-		o, err := th.RenderHTMLOutput(form)
+		o, err := th.RenderCallOutput(page)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@
 //
 //	httpbench run -db URL [flags]                  measure, print the tables
 //	httpbench serve -side sx|peer -db URL [flags]  one server (run starts these)
+//	httpbench idle -pid PID [flags]                RSS of a server holding idle keep-alive connections
 //	httpbench service                              print the SX service file
 //	httpbench blog-tables                          print the blog scenario's tables (SQL)
 //
@@ -63,6 +64,7 @@ import (
 const usage = `usage:
   httpbench run -db URL [flags]                  measure sxhost against the peers
   httpbench serve -side sx|peer -db URL [flags]  serve one side (run starts these)
+  httpbench idle -pid PID [flags]                RSS of a server holding idle keep-alive connections
   httpbench service                              print the SX service file
   httpbench blog-tables                          print the blog scenario's tables (SQL)
 `
@@ -79,6 +81,8 @@ func main() {
 		err = runCommand(ctx, os.Args[2:])
 	case "serve":
 		err = serveCommand(ctx, os.Args[2:])
+	case "idle":
+		err = idleCommand(ctx, os.Args[2:])
 	case "service":
 		fmt.Print(serviceSource(bench.NewPageData()))
 	case "blog-tables":
@@ -104,6 +108,7 @@ func serveCommand(ctx context.Context, args []string) error {
 	poolSize := fs.Int("pool", 8, "maximum database connections")
 	dir := fs.String("dir", os.TempDir(), "directory for the generated service file (sx)")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address")
+	reduce := fs.Bool("reduce-memory", true, "sx: fasthttp's ReduceMemoryUsage as host.NewServer sets it (false: the trade measured in docs/benchmarks.md)")
 	fs.Parse(args)
 
 	var pool *pgxpool.Pool
@@ -129,6 +134,9 @@ func serveCommand(ctx context.Context, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *side == "sx" {
+		srv.ReduceMemoryUsage = *reduce
 	}
 	if *pprofAddr != "" {
 		go func() {
