@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,5 +124,92 @@ func TestJobNeedsAPeriod(t *testing.T) {
 	_, err := host.New([]string{file}, host.Options{})
 	if err == nil || !strings.Contains(err.Error(), filepath.Base(file)+":2:1") || !strings.Contains(err.Error(), ":every") {
 		t.Fatalf("a job without :every: %v", err)
+	}
+}
+
+// freeJobService has a :transaction false job before a plain one; %[2]s
+// names it.
+const freeJobService = `
+(defservice %[2]s)
+
+(defjob slow :every 3600 :transaction false ()
+  "Writes, waits, writes and fails when the table says so."
+  (sql/exec "insert into %[1]s (what) values ('slow')")
+  (sql/value "select pg_sleep(1.5)::text")
+  (when (sql/value "select exists (select 1 from %[1]s where what = 'fail')")
+    (error "slow failed")))
+
+(defjob tick :every 1 ()
+  "Counts a tick."
+  (sql/exec "insert into %[1]s (what) values ('tick')"))
+`
+
+// A :transaction false job has no enclosing transaction (a failure keeps
+// the writes that committed before it), runs alongside itself (two
+// RunJobs at once both run), and the job loop runs it in the background:
+// the service's other jobs keep their schedule while it runs.
+func TestJobWithoutTransaction(t *testing.T) {
+	t.Parallel()
+	table := uniqueName("freejob")
+	execSQL(t, "create table "+table+" (id serial primary key, what text not null)")
+	_, p, _ := startService(t, fmt.Sprintf(freeJobService, table, strings.ReplaceAll(table, "_", "-")),
+		host.Options{DB: openPool(t, dbURL), Activities: host.ActivityOptions{Poll: 50 * time.Millisecond}})
+	svc := p.Services()[0]
+	check := directConn(t)
+
+	var wg sync.WaitGroup
+	var finished atomic.Int32
+	ran := make([]bool, 2)
+	errs := make([]error, 2)
+	for i := range ran {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer finished.Add(1)
+			ran[i], errs[i] = svc.RunJob(context.Background(), "slow")
+		}()
+	}
+	// Both runs wrote their first row (each statement commits on its own)
+	// before either ended (each waits 1.5 s after it): they overlap.
+	eventually(t, 5*time.Second, "two overlapping runs", func() bool {
+		return countRows(t, check, table, "what = 'slow'") == 2
+	})
+	overlapped := finished.Load() == 0
+	wg.Wait()
+	if !ran[0] || !ran[1] || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("two runs at once: ran %v, errors %v; want both to run", ran, errs)
+	}
+	if !overlapped {
+		t.Error("one run ended before the other began: they did not run at once")
+	}
+	execSQL(t, "insert into "+table+" (what) values ('fail')")
+	if _, err := svc.RunJob(context.Background(), "slow"); err == nil || !strings.Contains(err.Error(), "slow failed") {
+		t.Fatalf("a failing run: %v", err)
+	}
+	if n := countRows(t, check, table, "what = 'slow'"); n != 3 {
+		t.Errorf("the failed run's committed write: %d rows, want 3 (no enclosing transaction to roll back)", n)
+	}
+	var lastError string
+	check.QueryRow(context.Background(), "select coalesce(last_error, '') from job_runs where service = $1 and job = 'slow'", svc.Name).Scan(&lastError)
+	if !strings.Contains(lastError, "slow failed") {
+		t.Errorf("the failure is not recorded in job_runs: %q", lastError)
+	}
+	execSQL(t, "delete from "+table+" where what = 'fail'")
+
+	// The loop: slow is due (its last run is hours old) and runs in the
+	// background; tick runs meanwhile, before slow ends.
+	execSQL(t, fmt.Sprintf(`update job_runs set started_at = now() - interval '2 hours' where service = '%s'`, svc.Name))
+	stop := p.StartActivityProcessors(context.Background())
+	defer stop()
+	eventually(t, 5*time.Second, "the loop's run of slow", func() bool {
+		return countRows(t, check, table, "what = 'slow'") == 4
+	})
+	eventually(t, 5*time.Second, "a tick while slow runs", func() bool {
+		return countRows(t, check, table, "what = 'tick'") >= 1
+	})
+	var slowDone bool
+	check.QueryRow(context.Background(), "select finished_at is not null from job_runs where service = $1 and job = 'slow'", svc.Name).Scan(&slowDone)
+	if slowDone {
+		t.Error("the tick waited for slow to finish: the loop did not run slow in the background")
 	}
 }

@@ -50,6 +50,10 @@ var (
 	actor = []string{
 		`insert into ap_actor_profiles (id, user_id, preferred_username, public_key_pem, private_key_pem) values (1, 1, 'alice', 'pub', 'priv')`,
 	}
+	// delivery is one pending delivery of actor's activity (0015; 0020 leases it).
+	delivery = append(append([]string{}, actor...),
+		`insert into ap_activities (id, activity_type, origin_app) values (1, 'Create', 'federation')`,
+		`insert into ap_deliveries (activity_id, inbox, host, app_domain, actor_profile_id) values (1, 'https://x/inbox', 'x', 'blog', 1)`)
 )
 
 // sqlCase runs setup then stmt in one transaction, rolled back. With code
@@ -211,6 +215,9 @@ func TestPlatformSchema(t *testing.T) {
 			{name: "post bogus", stmt: `insert into posts (slug, status) values ('a', 'bogus')`, code: "23514", constraint: "posts_status_check"},
 			{name: "device code bogus", stmt: `insert into oauth_device_codes (device_code, user_code, client_id, status, expires_at) values ('d', 'U', 'artdag', 'bogus', now())`, code: "23514", constraint: "oauth_device_codes_status_check"},
 			{name: "following bogus", setup: append(append([]string{}, actor...), `insert into ap_remote_actors (id, actor_uri, inbox, domain) values (1, 'https://x/u/b', 'https://x/inbox', 'x')`), stmt: `insert into ap_following (actor_profile_id, remote_actor_id, state) values (1, 1, 'bogus')`, code: "23514", constraint: "ap_following_state_check"},
+			{name: "delivery claimed", setup: delivery, stmt: `update ap_deliveries set claimed_by = 'w1', lease_until = now() + interval '2 minutes'`},
+			{name: "delivery claimed without a lease", setup: delivery, stmt: `update ap_deliveries set claimed_by = 'w1'`, code: "23514", constraint: "ap_deliveries_lease_check"},
+			{name: "delivery lease without a worker", setup: delivery, stmt: `update ap_deliveries set lease_until = now()`, code: "23514", constraint: "ap_deliveries_lease_check"},
 			{name: "cart quantity 0", stmt: `insert into cart_items (session_id, product_id, quantity, product_title, product_slug, unit_price) values ('s', 1, 0, 'P', 'p', 1.00)`, code: "23514", constraint: "cart_items_quantity_check"},
 		} {
 			c.run(t, pool)
