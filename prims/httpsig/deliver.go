@@ -3,6 +3,7 @@ package httpsig
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -35,7 +36,8 @@ type Result struct {
 // Options bound a Deliver call.
 type Options struct {
 	// PerHost is the most requests in flight to one host (a remote server
-	// is one host however many of its users follow us): 4 by default.
+	// is one host however many of its users follow us) from this process,
+	// however many deliveries run in it: 4 by default.
 	PerHost int
 	// Concurrency is the most requests in flight overall: 64 by default.
 	Concurrency int
@@ -48,6 +50,9 @@ type Options struct {
 	// Yield, when set, is asked before each signature: the host's gate
 	// that makes delivery give way to the pages the process serves.
 	Yield Gate
+	// local, when set, replaces the process's per-host slots (tests that
+	// play two processes in one).
+	local *localSlots
 }
 
 // Gate lets background work give way to foreground work in the same
@@ -61,16 +66,58 @@ type Gate interface {
 
 // Deliver POSTs every job with client (the platform's outbound client,
 // which refuses non-public addresses), signing each with its key, at most
-// PerHost at a time to one host (across processes too with Hosts) and
-// Concurrency overall, and returns one
-// Result per job in the jobs' order. It returns when every job has an
-// answer, a failure or ctx is done.
+// PerHost at a time to one host (in this process, and across processes
+// with Hosts) and Concurrency overall, and returns one Result per job in
+// the jobs' order. It returns when every job has an answer, a failure or
+// ctx is done.
 func Deliver(ctx context.Context, client *http.Client, jobs []Job, opt Options) []Result {
-	s := newSender(client, opt)
 	results := make([]Result, len(jobs))
-	// Jobs go out host by host in turns, so a host with thousands of
-	// inboxes does not hold every global slot while others wait: one
-	// goroutine per host, each running at most PerHost requests.
+	newSender(client, opt).run(ctx, jobs, time.Time{}, func(i int, r Result) { results[i] = r })
+	return results
+}
+
+// DeliverStream delivers jobs as Deliver does and sends each job's Result
+// on the channel it returns as soon as that job ends, closing it after the
+// last: a caller records each result while the others are in flight. With
+// startBy set, a job that has not started by then (its host's slots stayed
+// taken) is not sent: its Result has Sent false, so whoever claimed it can
+// release it before the claim runs out. The channel holds every result
+// unread, so an abandoned stream does not block its senders.
+func DeliverStream(ctx context.Context, client *http.Client, jobs []Job, opt Options, startBy time.Time) <-chan Result {
+	out := make(chan Result, len(jobs))
+	go func() {
+		defer close(out)
+		newSender(client, opt).run(ctx, jobs, startBy, func(_ int, r Result) { out <- r })
+	}()
+	return out
+}
+
+// sender holds the limits of one Deliver or DeliverStream call; the
+// per-host slots in this process are shared by every call (hostSlots).
+type sender struct {
+	client *http.Client
+	opt    Options
+	global chan struct{}
+}
+
+func newSender(client *http.Client, opt Options) *sender {
+	if opt.PerHost <= 0 {
+		opt.PerHost = 4
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 64
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 15 * time.Second
+	}
+	return &sender{client: client, opt: opt, global: make(chan struct{}, opt.Concurrency)}
+}
+
+// run sends every job, host by host in turns so that a host with
+// thousands of inboxes does not hold every global slot while others wait
+// (one goroutine per job, each queued on its host's slots), calling done
+// with each job's index and Result as it ends; it returns after the last.
+func (s *sender) run(ctx context.Context, jobs []Job, startBy time.Time, done func(int, Result)) {
 	byHost := map[string][]int{}
 	var order []string
 	for i, j := range jobs {
@@ -86,45 +133,48 @@ func Deliver(ctx context.Context, client *http.Client, jobs []Job, opt Options) 
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				results[i] = s.send(ctx, jobs[i], time.Time{})
+				done(i, s.send(ctx, jobs[i], startBy))
 			}(i)
 		}
 	}
 	wg.Wait()
-	return results
 }
 
-// sender holds the limits of one Deliver or DeliverStream call.
-type sender struct {
-	client *http.Client
-	opt    Options
-	global chan struct{}
-	mu     sync.Mutex
-	hosts  map[string]chan struct{}
+// localSlots are per-host limits in one process, shared by every delivery
+// in it (several runs of a delivery job at once still send at most PerHost
+// to a host), each host's dropped when its last user is done.
+type localSlots struct {
+	mu sync.Mutex
+	m  map[string]*hostSlot
 }
 
-func newSender(client *http.Client, opt Options) *sender {
-	if opt.PerHost <= 0 {
-		opt.PerHost = 4
-	}
-	if opt.Concurrency <= 0 {
-		opt.Concurrency = 64
-	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = 15 * time.Second
-	}
-	return &sender{client: client, opt: opt, global: make(chan struct{}, opt.Concurrency), hosts: map[string]chan struct{}{}}
+// processSlots are this process's.
+var processSlots = &localSlots{m: map[string]*hostSlot{}}
+
+type hostSlot struct {
+	c     chan struct{}
+	users int
 }
 
-func (s *sender) hostSem(h string) chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.hosts[h]
-	if c == nil {
-		c = make(chan struct{}, s.opt.PerHost)
-		s.hosts[h] = c
+// take returns host's slots for a limit of n, and a function to call when
+// done with them.
+func (l *localSlots) take(host string, n int) (chan struct{}, func()) {
+	key := fmt.Sprintf("%d %s", n, host)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.m[key]
+	if h == nil {
+		h = &hostSlot{c: make(chan struct{}, n)}
+		l.m[key] = h
 	}
-	return c
+	h.users++
+	return h.c, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if h.users--; h.users == 0 {
+			delete(l.m, key)
+		}
+	}
 }
 
 // send waits for a slot of the job's host (in process and, with Hosts,
@@ -147,7 +197,12 @@ func (s *sender) send(ctx context.Context, j Job, startBy time.Time) Result {
 		}
 		return r
 	}
-	sem := s.hostSem(HostOf(j.Inbox))
+	local := s.opt.local
+	if local == nil {
+		local = processSlots
+	}
+	sem, leave := local.take(HostOf(j.Inbox), s.opt.PerHost)
+	defer leave()
 	select {
 	case sem <- struct{}{}:
 	case <-wait.Done():

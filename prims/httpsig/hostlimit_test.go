@@ -45,7 +45,8 @@ func TestDeliverPerHostLimitAcrossProcesses(t *testing.T) {
 		t.Cleanup(f.close)
 		var wg sync.WaitGroup
 		for w := 0; w < 2; w++ {
-			opt := Options{PerHost: 2, Concurrency: 64}
+			// Each worker is a process of its own: its own in-process slots.
+			opt := Options{PerHost: 2, Concurrency: 64, local: &localSlots{m: map[string]*hostSlot{}}}
 			if shared {
 				opt.Hosts = RedisSlots{Client: redisClient(t), Prefix: prefix}
 			}

@@ -25,6 +25,10 @@ func Primitives(client func() *http.Client, slots func() HostSlots, gate Gate) [
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				return deliverPrim(th, a, client(), slots(), gate)
 			}},
+		{Name: "httpsig/deliver-stream", Params: "(jobs options on-results)", Doc: "Delivers jobs as httpsig/deliver does (same jobs and options) and calls on-results with a list of {:id :status :error :sent} as they end — soon after each, several at once when they end while on-results runs — so each is recorded promptly while the others are in flight. With options :start-by seconds, a job not started by then (its host's slots stayed taken) is not sent (:sent false): its claim can be released before it runs out. A failing on-results stops the jobs not yet started. Returns {:sent n :unsent n}.", MinArgs: 3, MaxArgs: 3, IO: true,
+			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
+				return deliverStreamPrim(th, a, client(), slots(), gate)
+			}},
 	}
 }
 
@@ -124,18 +128,108 @@ func signPrim(th *runtime.Thread, a []runtime.Value) runtime.Value {
 }
 
 func deliverPrim(th *runtime.Thread, a []runtime.Value, client *http.Client, slots HostSlots, gate Gate) runtime.Value {
+	jobs, opt, _ := deliveryArgs(th, "httpsig/deliver", a, slots, gate)
+	res := Deliver(threadCtx(th), client, jobs, opt)
+	out := make([]runtime.Value, len(res))
+	for i, r := range res {
+		out[i] = resultDict(r)
+	}
+	return runtime.NewList(out...)
+}
+
+// streamBatch is the most results handed to the callback at once.
+const streamBatch = 200
+
+// deliverStreamPrim is httpsig/deliver-stream: DeliverStream, with each
+// result handed to the SX callback soon after it ends. Results that end
+// while the callback runs wait in the stream and come in its next call,
+// so a slow callback (a transaction recording them) is called less often,
+// not once per result.
+func deliverStreamPrim(th *runtime.Thread, a []runtime.Value, client *http.Client, slots HostSlots, gate Gate) runtime.Value {
+	jobs, opt, startBy := deliveryArgs(th, "httpsig/deliver-stream", a[:2], slots, gate)
+	each := a[2]
+	if runtime.TypeOf(each) != "lambda" {
+		th.Fail("httpsig/deliver-stream expects a function of a list of results, got %s", runtime.TypeOf(each))
+	}
+	ctx, cancel := context.WithCancel(threadCtx(th))
+	// A failing callback stops the deliveries not yet made; the ones in
+	// flight end on their own (the channel holds their results).
+	defer cancel()
+	var start time.Time
+	if startBy > 0 {
+		start = time.Now().Add(startBy)
+	}
+	stream := DeliverStream(ctx, client, jobs, opt, start)
+	var sent, unsent int64
+	for r := range stream {
+		batch := []runtime.Value{resultDict(r)}
+		note := func(r Result) {
+			if r.Sent {
+				sent++
+			} else {
+				unsent++
+			}
+		}
+		note(r)
+	more:
+		for len(batch) < streamBatch {
+			select {
+			case r, ok := <-stream:
+				if !ok {
+					break more
+				}
+				batch = append(batch, resultDict(r))
+				note(r)
+			default:
+				break more
+			}
+		}
+		th.Call(each, runtime.NewList(batch...))
+	}
+	out := runtime.NewDict(2)
+	out.Set("sent", sent)
+	out.Set("unsent", unsent)
+	return out
+}
+
+func threadCtx(th *runtime.Thread) context.Context {
+	if th.Ctx == nil {
+		return context.Background()
+	}
+	return th.Ctx
+}
+
+// resultDict is a Result as SX sees it: {:id :status :error :sent}.
+func resultDict(r Result) *runtime.Dict {
+	d := runtime.NewDict(4)
+	d.Set("id", r.ID)
+	d.Set("status", int64(r.Status))
+	if r.Err != "" {
+		d.Set("error", r.Err)
+	} else {
+		d.Set("error", nil)
+	}
+	d.Set("sent", r.Sent)
+	return d
+}
+
+// deliveryArgs reads (jobs options) of httpsig/deliver and
+// httpsig/deliver-stream: the jobs, the options and :start-by (0 when not
+// given).
+func deliveryArgs(th *runtime.Thread, name string, a []runtime.Value, slots HostSlots, gate Gate) ([]Job, Options, time.Duration) {
 	l, ok := a[0].(*runtime.List)
 	if !ok && a[0] != nil {
-		th.Fail("httpsig/deliver expects a list of jobs, got %s", runtime.TypeOf(a[0]))
+		th.Fail("%s expects a list of jobs, got %s", name, runtime.TypeOf(a[0]))
 	}
 	opt := Options{UserAgent: "sxhost (ActivityPub)", Hosts: slots, Yield: gate}
+	var startBy time.Duration
 	if len(a) > 1 && a[1] != nil {
-		o := dictArg(th, "httpsig/deliver", a[1])
+		o := dictArg(th, name, a[1])
 		for k, dst := range map[string]*int{"per-host": &opt.PerHost, "concurrency": &opt.Concurrency} {
 			if v, ok := o.Get(k); ok {
 				n, ok := v.(int64)
 				if !ok || n < 1 || n > 1024 {
-					th.Fail("httpsig/deliver: :%s must be 1 to 1024", k)
+					th.Fail("%s: :%s must be 1 to 1024", name, k)
 				}
 				*dst = int(n)
 			}
@@ -143,41 +237,31 @@ func deliverPrim(th *runtime.Thread, a []runtime.Value, client *http.Client, slo
 		if v, ok := o.Get("timeout"); ok {
 			n, ok := v.(int64)
 			if !ok || n < 1 || n > 300 {
-				th.Fail("httpsig/deliver: :timeout must be 1 to 300 seconds")
+				th.Fail("%s: :timeout must be 1 to 300 seconds", name)
 			}
 			opt.Timeout = time.Duration(n) * time.Second
+		}
+		if v, ok := o.Get("start-by"); ok && name != "httpsig/deliver" {
+			n, ok := v.(int64)
+			if !ok || n < 1 || n > 86400 {
+				th.Fail("%s: :start-by must be 1 to 86400 seconds", name)
+			}
+			startBy = time.Duration(n) * time.Second
 		}
 	}
 	var jobs []Job
 	if l != nil {
 		for _, it := range l.Items {
-			d := dictArg(th, "httpsig/deliver job", it)
+			d := dictArg(th, name+" job", it)
 			id, _ := get(d, "id").(int64)
 			jobs = append(jobs, Job{
 				ID:         id,
-				Inbox:      strArg(th, "httpsig/deliver :inbox", get(d, "inbox")),
-				Body:       []byte(strArg(th, "httpsig/deliver :body", get(d, "body"))),
-				KeyID:      strArg(th, "httpsig/deliver :key-id", get(d, "key-id")),
-				PrivatePEM: strArg(th, "httpsig/deliver :private-pem", get(d, "private-pem")),
+				Inbox:      strArg(th, name+" :inbox", get(d, "inbox")),
+				Body:       []byte(strArg(th, name+" :body", get(d, "body"))),
+				KeyID:      strArg(th, name+" :key-id", get(d, "key-id")),
+				PrivatePEM: strArg(th, name+" :private-pem", get(d, "private-pem")),
 			})
 		}
 	}
-	ctx := th.Ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	res := Deliver(ctx, client, jobs, opt)
-	out := make([]runtime.Value, len(res))
-	for i, r := range res {
-		d := runtime.NewDict(3)
-		d.Set("id", r.ID)
-		d.Set("status", int64(r.Status))
-		if r.Err != "" {
-			d.Set("error", r.Err)
-		} else {
-			d.Set("error", nil)
-		}
-		out[i] = d
-	}
-	return runtime.NewList(out...)
+	return jobs, opt, startBy
 }
