@@ -1097,7 +1097,7 @@ func TestFederationSchema(t *testing.T) {
 			"follow-member", "unfollow-member", "set-interaction", "compose-note",
 			// ActivityPub (services/federation/activitypub.sx).
 			"ap-ensure-site-actor", "ap-set-locked", "ap-block", "ap-unblock", "ap-report", "ap-receive",
-			"ap-answer-follow", "ap-deliver-now", "ap-retry-delivery", "ap-lookup", "ap-follow-remote",
+			"ap-answer-follow", "ap-claim!", "ap-record!", "ap-retry-delivery", "ap-lookup", "ap-follow-remote",
 			"ap-unfollow-remote", "ap-post-note", "ap-like", "ap-unlike", "ap-boost", "ap-unboost",
 			"ap-publish-article", "ap-delete-object",
 		})
