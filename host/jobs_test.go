@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rose-ash/sxhost/host"
 )
 
@@ -55,11 +56,7 @@ func TestJobRunsInOneTransaction(t *testing.T) {
 	if n := countRows(t, check, table, "what = 'tick'"); n != 1 {
 		t.Errorf("a failed run left its write: %d ticks, want 1", n)
 	}
-	var lastError string
-	check.QueryRow(context.Background(), "select coalesce(last_error, '') from job_runs where service = $1 and job = 'tick'", svc.Name).Scan(&lastError)
-	if !strings.Contains(lastError, "tick failed") {
-		t.Errorf("the failure is not recorded in job_runs: %q", lastError)
-	}
+	wantLastError(t, check, svc, "tick", "tick failed")
 	if _, err := svc.RunJob(context.Background(), "no-such-job"); err == nil {
 		t.Error("an unknown job ran")
 	}
@@ -189,11 +186,7 @@ func TestJobWithoutTransaction(t *testing.T) {
 	if n := countRows(t, check, table, "what = 'slow'"); n != 3 {
 		t.Errorf("the failed run's committed write: %d rows, want 3 (no enclosing transaction to roll back)", n)
 	}
-	var lastError string
-	check.QueryRow(context.Background(), "select coalesce(last_error, '') from job_runs where service = $1 and job = 'slow'", svc.Name).Scan(&lastError)
-	if !strings.Contains(lastError, "slow failed") {
-		t.Errorf("the failure is not recorded in job_runs: %q", lastError)
-	}
+	wantLastError(t, check, svc, "slow", "slow failed")
 	execSQL(t, "delete from "+table+" where what = 'fail'")
 
 	// The loop: slow is due (its last run is hours old) and runs in the
@@ -211,5 +204,15 @@ func TestJobWithoutTransaction(t *testing.T) {
 	check.QueryRow(context.Background(), "select finished_at is not null from job_runs where service = $1 and job = 'slow'", svc.Name).Scan(&slowDone)
 	if slowDone {
 		t.Error("the tick waited for slow to finish: the loop did not run slow in the background")
+	}
+}
+
+// wantLastError checks that job_runs holds the job's failure.
+func wantLastError(t *testing.T, check *pgx.Conn, svc *host.Service, job, want string) {
+	t.Helper()
+	var lastError string
+	check.QueryRow(context.Background(), "select coalesce(last_error, '') from job_runs where service = $1 and job = $2", svc.Name, job).Scan(&lastError)
+	if !strings.Contains(lastError, want) {
+		t.Errorf("the failure is not recorded in job_runs: %q", lastError)
 	}
 }
