@@ -24,6 +24,7 @@ import (
 // scenario is one pair of endpoints measured against each other.
 type scenario struct {
 	name   string
+	site   string  // a site scenario's service (site.go): served on its own port
 	title  string  // what the row shows
 	peer   string  // the peer's name in the targets
 	path   string  // the path wrk requests (query: the prefix the id follows)
@@ -59,6 +60,8 @@ var scenarios = []scenario{
 // config is the run command's settings.
 type config struct {
 	db, bin, dir, profile string
+	siteDB, root          string // the site scenarios' database and the repository (site.go)
+	withSite              bool   // servers started now also serve the site scenarios' pages
 	serverCPU, wrkCPU     string
 	sxPort, peerPort      int
 	duration, warmup      time.Duration
@@ -77,6 +80,8 @@ type side struct {
 	base  string // http://127.0.0.1:port
 	pprof string // host:port of its pprof server, when profiling
 	cmd   *exec.Cmd
+	// siteAddrs are the addresses of its site servers (site.go), by service.
+	siteAddrs map[string]string
 }
 
 // sample is what one wrk run measured.
@@ -103,6 +108,8 @@ func runCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("httpbench run", flag.ExitOnError)
 	var c config
 	fs.StringVar(&c.db, "db", "", "PostgreSQL URL of a database with the products table (required)")
+	fs.StringVar(&c.siteDB, "site-db", "", "PostgreSQL URL of the seeded demo database (httpbench site-seed) for the site scenarios")
+	fs.StringVar(&c.root, "root", "..", "the repository, for the site scenarios' service files")
 	fs.StringVar(&c.bin, "bin", "", "httpbench binary the servers run from (default: this one)")
 	fs.StringVar(&c.dir, "dir", "", "work directory for the service file and wrk scripts (default: a temporary one)")
 	fs.StringVar(&c.profile, "profile", "", "after measuring, write CPU profiles of both servers under load to this directory")
@@ -184,6 +191,9 @@ func runCommand(ctx context.Context, args []string) error {
 	}
 	// Check every pair before measuring anything: a wrong answer fails the
 	// run before it costs minutes.
+	for _, sc := range chosen {
+		c.withSite = c.withSite || sc.site != ""
+	}
 	if err := startBoth(); err != nil {
 		return err
 	}
@@ -191,7 +201,14 @@ func runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	for _, sc := range chosen {
-		if err := checkIdentical(ctx, &c, sc, sx, peer); err != nil {
+		check := checkIdentical
+		if sc.site != "" {
+			if c.siteDB == "" {
+				return fmt.Errorf("run: %s needs -site-db", sc.name)
+			}
+			check = checkSite
+		}
+		if err := check(ctx, &c, sc, sx, peer); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "httpbench: %s: sx and peer answer identically\n", sc.name)
@@ -207,6 +224,7 @@ func runCommand(ctx context.Context, args []string) error {
 			g := group{sc, conns}
 			groups = append(groups, g)
 			stopBoth()
+			c.withSite = sc.site != "" // only then: the six services' memory is not the other rows'
 			if err := startBoth(); err != nil {
 				return err
 			}
@@ -236,6 +254,9 @@ func runCommand(ctx context.Context, args []string) error {
 		if err := os.MkdirAll(c.profile, 0o755); err != nil {
 			return err
 		}
+		for _, g := range groups {
+			c.withSite = c.withSite || g.sc.site != ""
+		}
 		if err := startBoth(); err != nil {
 			return err
 		}
@@ -259,6 +280,13 @@ func (s *side) start(ctx context.Context, c *config) error {
 		"-addr", strings.TrimPrefix(s.base, "http://"), "-db", c.db, "-pool", strconv.Itoa(c.pool), "-dir", c.dir}
 	if s.pprof != "" {
 		args = append(args, "-pprof", s.pprof)
+	}
+	if c.siteDB != "" && c.withSite {
+		addrs, err := s.siteAddrFlags()
+		if err != nil {
+			return err
+		}
+		args = append(append(args, "-site-db", c.siteDB, "-root", c.root), addrs...)
 	}
 	s.cmd = exec.Command("taskset", args...)
 	s.cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOGC=100")
@@ -456,8 +484,8 @@ func firstDifference(sx, peer []byte) string {
 func wrkScript(sc scenario, products int) string {
 	var b strings.Builder
 	b.WriteString("-- written by httpbench\n")
-	if componentsHash != "" {
-		fmt.Fprintf(&b, "wrk.headers[\"SX-Components-Hash\"] = %q\n", componentsHash)
+	if h := scenarioHash(sc); h != "" {
+		fmt.Fprintf(&b, "wrk.headers[\"SX-Components-Hash\"] = %q\n", h)
 	}
 	switch {
 	case sc.post:
@@ -521,7 +549,7 @@ func runWrk(ctx context.Context, c *config, g group, s *side, d time.Duration) (
 	if err := os.WriteFile(script, []byte(wrkScript(sc, c.np)), 0o644); err != nil {
 		return sample{}, err
 	}
-	url := s.base + sc.path
+	url := s.url(sc) + sc.path
 	if sc.vary && !sc.post {
 		url += "1"
 	}

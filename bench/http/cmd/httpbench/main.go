@@ -10,6 +10,7 @@
 //	httpbench idle -pid PID [flags]                RSS of a server holding idle keep-alive connections
 //	httpbench service                              print the SX service file
 //	httpbench blog-tables                          print the blog scenario's tables (SQL)
+//	httpbench site-seed -db URL [-root DIR]        migrate and seed the site scenarios' database
 //
 // run starts two servers from its own binary, sxhost (host.New and
 // host.NewServer on a generated service file) and the peer (one fasthttp
@@ -37,6 +38,9 @@
 //	       gather and cached per their TTLs, and a 12-post listing, against
 //	       fasthttp + pgx + html/template running the three queries
 //	blog-uncached the same page with the fragments uncached
+//	site-blog, site-product the REAL blog home and product page of
+//	       services/*.sx on the demo data, against a hand-written peer
+//	       running the same statements (site.go, site_peer.go)
 //
 // With -profile DIR it then runs one more round per scenario against each
 // side while taking a CPU profile of the server process, and writes
@@ -67,6 +71,7 @@ const usage = `usage:
   httpbench idle -pid PID [flags]                RSS of a server holding idle keep-alive connections
   httpbench service                              print the SX service file
   httpbench blog-tables                          print the blog scenario's tables (SQL)
+  httpbench site-seed -db URL [-root DIR]        migrate and seed the site scenarios' database
 `
 
 func main() {
@@ -87,6 +92,8 @@ func main() {
 		fmt.Print(serviceSource(bench.NewPageData()))
 	case "blog-tables":
 		fmt.Print(blogTables)
+	case "site-seed":
+		err = siteSeedCommand(ctx, os.Args[2:])
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		stop()
@@ -109,6 +116,10 @@ func serveCommand(ctx context.Context, args []string) error {
 	dir := fs.String("dir", os.TempDir(), "directory for the generated service file (sx)")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address")
 	reduce := fs.Bool("reduce-memory", true, "sx: fasthttp's ReduceMemoryUsage as host.NewServer sets it (false: the trade measured in docs/benchmarks.md)")
+	siteDB := fs.String("site-db", "", "also serve the site scenarios' pages over this seeded database (site.go)")
+	root := fs.String("root", "..", "the repository (site scenarios)")
+	blogAddr := fs.String("site-blog-addr", "127.0.0.1:18201", "listen address of blog's pages (site scenarios)")
+	marketAddr := fs.String("site-market-addr", "127.0.0.1:18202", "listen address of market's pages (site scenarios)")
 	fs.Parse(args)
 
 	var pool *pgxpool.Pool
@@ -145,11 +156,19 @@ func serveCommand(ctx context.Context, args []string) error {
 			}
 		}()
 	}
+	// The site servers first: /healthz answers once everything does.
+	errs := make(chan error, 3)
+	if *siteDB != "" {
+		stop, err := serveSite(ctx, *side, [2]string{*blogAddr, *marketAddr}, *siteDB, *root, int32(*poolSize), errs)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	errs := make(chan error, 1)
 	go func() { errs <- srv.Serve(ln) }()
 	select {
 	case err := <-errs:
