@@ -110,19 +110,11 @@ func serverLimits(s *fasthttp.Server) *fasthttp.Server {
 	return s
 }
 
-// newSXServer writes the service file into dir and returns the fasthttp
-// server sxhost would run for it: production options (no dev mode, no
-// internal secret, secure cookies) and a log at warn level (see
-// docs/benchmarks.md). pool may be nil for tests that need no database.
-func newSXServer(dir string, pool *pgxpool.Pool, logOut io.Writer) (*fasthttp.Server, error) {
-	file := filepath.Join(dir, "bench.sx")
-	if err := os.WriteFile(file, []byte(serviceSource(bench.NewPageData())), 0o644); err != nil {
-		return nil, err
-	}
-	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := host.New([]string{file}, host.Options{
+// sxOptions are the production options the sx side runs with.
+func sxOptions(pool *pgxpool.Pool, logOut io.Writer) host.Options {
+	return host.Options{
 		DB:            pool,
-		Logger:        log,
+		Logger:        slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		SessionSecret: "httpbench",
 		SecureCookies: true,
 		// Every wrk connection comes from 127.0.0.1: the per-address cap
@@ -133,7 +125,19 @@ func newSXServer(dir string, pool *pgxpool.Pool, logOut io.Writer) (*fasthttp.Se
 			}
 			return ""
 		},
-	})
+	}
+}
+
+// newSXServer writes the service file into dir and returns the fasthttp
+// server sxhost would run for it: production options (no dev mode, no
+// internal secret, secure cookies) and a log at warn level (see
+// docs/benchmarks.md). pool may be nil for tests that need no database.
+func newSXServer(dir string, pool *pgxpool.Pool, logOut io.Writer) (*fasthttp.Server, error) {
+	file := filepath.Join(dir, "bench.sx")
+	if err := os.WriteFile(file, []byte(serviceSource(bench.NewPageData())), 0o644); err != nil {
+		return nil, err
+	}
+	p, err := host.New([]string{file}, sxOptions(pool, logOut))
 	if err != nil {
 		return nil, err
 	}

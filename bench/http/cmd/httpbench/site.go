@@ -85,21 +85,9 @@ func siteSeed(ctx context.Context, url, root string, out io.Writer) error {
 }
 
 // newSiteServers loads the six services over pool with the options of
-// newSXServer and returns the servers of blog and market.
+// newSXServer (sxOptions) and returns the servers of blog and market.
 func newSiteServers(root string, pool *pgxpool.Pool, logOut io.Writer) (blog, market *fasthttp.Server, err error) {
-	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := host.New(siteFiles(root), host.Options{
-		DB:            pool,
-		Logger:        log,
-		SessionSecret: "httpbench",
-		SecureCookies: true,
-		Getenv: func(name string) string {
-			if name == "SX_MAX_CONNS_PER_IP" {
-				return "4096"
-			}
-			return ""
-		},
-	})
+	p, err := host.New(siteFiles(root), sxOptions(pool, logOut))
 	if err != nil {
 		return nil, nil, err
 	}
