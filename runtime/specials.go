@@ -38,7 +38,7 @@ var SpecialFormDocs = map[string]string{
 	"defpage":        "(defpage name :path \"/...\" :auth :public :content expr) — a page.",
 	"defroute":       "(defroute name :path \"/...\" :method :post (&key params...) body...) — a non-page route.",
 	"defactivity":    "(defactivity type (&key payload-fields...) \"doc\" body...) — handles activities of a type emitted by this service, in the activity's transaction.",
-	"defjob":         "(defjob name :every seconds () \"doc\" body...) — periodic work of the service, run by its processor in a transaction, one instance at a time.",
+	"defjob":         "(defjob name :every seconds () \"doc\" body...) — periodic work of the service, run by its processor in a transaction, one instance at a time; with :transaction false, without one (each action it calls commits on its own) and runs may overlap.",
 	"defservice":     "(defservice name :title \"...\" :port n) — declares the service a file belongs to.",
 	"defstyle":       "(defstyle name value) — binds a style value (usually a class string).",
 	"<>":             "(<> children...) — a fragment: children rendered with no wrapper.",
