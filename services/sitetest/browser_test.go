@@ -63,21 +63,24 @@ func navigate(t *testing.T, tab context.Context, u string) {
 	}
 }
 
-// Blog home → a post → Back, boosted: only #sx-root is swapped (the page
-// is not reloaded), the URL and title follow, and Back brings the listing
-// back at the place it was scrolled to.
+// Blog home → a post → Back, boosted: only #site-page (the content and
+// aside) is swapped — the page is not reloaded and the header stays the
+// same node —, the URL and title follow, so does the account menu's sign-in
+// link, and Back brings the listing back at the place it was scrolled to.
 func TestBrowserBlogHomePostBack(t *testing.T) {
 	tab := anon.tab(t, 1280)
 	navigate(t, tab, urls["blog"]+"/")
 	until(t, tab, "runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
-	until(t, tab, "scroll down the listing", `(window.__same = 1, window.scrollTo(0, 700), window.scrollY === 700)`)
+	until(t, tab, "scroll down the listing", `(window.__same = 1, window.__header = document.querySelector('header.site-header'), window.scrollTo(0, 700), window.scrollY === 700)`)
 	until(t, tab, "open a post", `(document.querySelector('#posts a[href$="/bread-week/"]:not([tabindex])').click(), true)`)
 	until(t, tab, "the post, boosted, at the top", `document.querySelector('h1').textContent === 'Bread week' && window.__same === 1 && window.scrollY === 0`)
 	until(t, tab, "URL and title follow", `location.pathname === '/bread-week/' && document.title === 'Bread week · Rose Ash Co-op'`)
-	until(t, tab, "the header came with it", `document.querySelectorAll('#sx-root header.site-header').length === 1 && document.querySelectorAll('#sx-root title').length === 0`)
+	until(t, tab, "the header stayed", `document.querySelectorAll('#sx-root header.site-header').length === 1 && document.querySelector('header.site-header') === window.__header && document.querySelectorAll('#sx-root title').length === 0`)
+	until(t, tab, "sign-in comes back to the post", `document.querySelector('#site-account a.auth-sign-in').getAttribute('href').endsWith('/auth/login?next=%2Fbread-week%2F')`)
 	until(t, tab, "back", `(history.back(), true)`)
 	until(t, tab, "the listing again", `location.pathname === '/' && document.querySelector('h1').textContent === 'News from the co-op'`)
 	until(t, tab, "scrolled where it was", `Math.abs(window.scrollY - 700) < 5`)
+	until(t, tab, "sign-in comes back to the listing", `document.querySelector('#site-account a.auth-sign-in').getAttribute('href').endsWith('/auth/login?next=%2F')`)
 }
 
 // Infinite scroll: bringing the "Older posts" sentinel into view loads the

@@ -1,17 +1,33 @@
 // The co-op site's own script (docs/sites.md), beside the browser runtime:
-// a boosted navigation starts at the top of the new page, and Back returns
-// to where the previous page was scrolled (the runtime reloads the page on
-// popstate, so the position travels in history.state).
+// a boosted navigation starts at the top of the new page, Back returns to
+// where the previous page was scrolled (the position travels in
+// history.state, for a reload), and the header's account menu follows the
+// address bar.
 (() => {
-  const root = () => document.getElementById('sx-root');
+  // The regions a boosted navigation swaps (services/shared/layout.sx).
+  const root = (t) => t && (t.id === 'site-page' || t.id === 'sx-root');
   document.addEventListener('sx:beforeRequest', (e) => {
-    if (e.detail && e.detail.target === root()) {
+    if (e.detail && root(e.detail.target)) {
       history.replaceState(Object.assign({}, history.state, { siteScroll: window.scrollY }), '');
     }
   });
   document.addEventListener('sx:afterSwap', (e) => {
-    if (e.detail && e.detail.target === root()) window.scrollTo(0, 0);
+    if (e.detail && root(e.detail.target)) window.scrollTo(0, 0);
   });
+  // A boosted navigation keeps the header (services/shared/layout.sx): the
+  // account menu's sign-in link and sign-out form come back to the page in
+  // the address bar (their "next"), as the server wrote them for it.
+  const follow = () => {
+    const here = location.pathname + location.search;
+    for (const a of document.querySelectorAll('#site-account a[href*="next="]')) {
+      const u = new URL(a.href);
+      u.searchParams.set('next', here);
+      a.href = u.href;
+    }
+    for (const i of document.querySelectorAll('#site-account input[name="next"]')) i.value = here;
+  };
+  document.addEventListener('sx:afterSettle', follow);
+  document.addEventListener('sx:historyRestore', follow);
   const y = history.state && history.state.siteScroll;
   if (typeof y === 'number') {
     history.scrollRestoration = 'manual';
