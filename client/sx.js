@@ -1823,7 +1823,13 @@
     if (sm.swap) await sleep(ms(sm.swap));
     if (undo) undo();
     const doSwap = () => {
+      // A swap in view (not wholly above it) keeps the scroll position:
+      // the browser's scroll anchoring may pin a node of the new content
+      // where the target was and scroll past the rest (a revealed "more"
+      // item among it then loads every page in a row).
+      const y = real.getBoundingClientRect().bottom > 0 ? G.scrollY : -1;
       const added = swap(real, frag, style);
+      if (y >= 0) G.scrollTo(G.scrollX, y);
       hoist(added);
       for (const n of added) if (n.isConnected) process(n);
     };
