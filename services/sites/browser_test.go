@@ -214,3 +214,24 @@ func TestBrowserMarketInfiniteScroll(t *testing.T) {
 	// Each product once, in order.
 	b.until("no duplicates", `new Set([...document.querySelectorAll('.product-card-link')].map(a => a.getAttribute('href'))).size === 72`)
 }
+
+// The next page's products come in where the "More products" link was and
+// the view stays there: the browser's scroll anchoring once pinned a node
+// of the new content and scrolled past the rest, so the next link showed
+// at once and every page loaded in a row. The link at the very top of the
+// view (scrollIntoView) is the case that did it, from the second append.
+func TestBrowserMarketInfiniteScrollStaysPut(t *testing.T) {
+	browsertest.Require(t)
+	u := shared(t)
+	b := newTab(t, true)
+	b.open(u["market"] + "/suma-market/")
+	b.until("runtime ready", `document.documentElement.dataset.sxReady === 'true'
+		&& document.querySelectorAll('.product-grid .product-card').length === 24`)
+	for _, n := range []string{"48", "72"} {
+		b.do(`document.querySelector('#more').scrollIntoView(), window.__y = scrollY`)
+		b.until(n+" products, the view where the link was", `document.querySelectorAll('.product-grid .product-card').length === `+n+`
+			&& scrollY === window.__y
+			&& document.querySelectorAll('.product-grid .product-card')[`+n+` - 24].getBoundingClientRect().top < innerHeight
+			&& document.querySelector('#more').getBoundingClientRect().top > innerHeight`)
+	}
+}
