@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rose-ash/sxhost/host"
+	"github.com/rose-ash/sxhost/internal/pgtest"
 	"github.com/rose-ash/sxhost/internal/smtptest"
 )
 
@@ -77,23 +78,9 @@ func newSSONet(t *testing.T, opts host.Options) *ssoNet {
 			ln.Close()
 		})
 	}
-	// The six as first-party public clients (PKCE), as the seed registers
-	// them, with this run's ports: each but federation with its
-	// /auth/sso-clear as front-channel logout URI, iss and sid required.
-	for _, s := range ssoServices {
-		var fc *string
-		if s != "federation" {
-			u := n.urls[s] + "/auth/sso-clear"
-			fc = &u
-		}
-		exec(t, `insert into oauth_clients (client_id, name, client_type, redirect_uris, post_logout_redirect_uris, first_party,
-		                                    frontchannel_logout_uri, frontchannel_logout_session_required)
-		         values ($1::text, $1::text, 'public', $2, $3, true, $4::text, $4::text is not null)
-		         on conflict (client_id) do update set client_type = 'public', redirect_uris = excluded.redirect_uris,
-		           post_logout_redirect_uris = excluded.post_logout_redirect_uris, first_party = true, disabled_at = null,
-		           frontchannel_logout_uri = excluded.frontchannel_logout_uri,
-		           frontchannel_logout_session_required = excluded.frontchannel_logout_session_required`,
-			s, []string{n.urls[s] + "/auth/callback"}, []string{n.urls[s] + "/auth/logged-out", n.urls[s] + "/"}, fc)
+	// The six as the seed registers them, with this run's ports.
+	if err := pgtest.RegisterSSOClients(context.Background(), db, ssoServices, n.urls); err != nil {
+		t.Fatal(err)
 	}
 	return n
 }

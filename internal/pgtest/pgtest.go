@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
@@ -69,4 +70,43 @@ func FixtureWrote(sql string) {
 	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(sql)), "select") {
 		sqlprims.NoteWrite()
 	}
+}
+
+// Execer is what RegisterSSOClients writes through: a pool, a connection or
+// a transaction.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// RegisterSSOClients registers each of services, at its origin in urls, as
+// the seed does, at a test run's addresses: a first-party public client (PKCE)
+// with redirect <origin>/auth/callback, post-logout <origin>/auth/logged-out
+// and <origin>/, and, but for federation (the provider), <origin>/auth/sso-clear
+// as its front-channel logout URI with iss and sid required. A row already
+// there is brought back to that (enabled, the run's ports).
+func RegisterSSOClients(ctx context.Context, db Execer, services []string, urls map[string]string) error {
+	for _, s := range services {
+		origin := urls[s]
+		if origin == "" {
+			return fmt.Errorf("pgtest: register client %s: no URL", s)
+		}
+		var fc *string
+		if s != "federation" {
+			u := origin + "/auth/sso-clear"
+			fc = &u
+		}
+		const sql = `insert into oauth_clients (client_id, name, client_type, redirect_uris, post_logout_redirect_uris, first_party,
+		                                    frontchannel_logout_uri, frontchannel_logout_session_required)
+		         values ($1::text, $1::text, 'public', $2, $3, true, $4::text, $4::text is not null)
+		         on conflict (client_id) do update set client_type = 'public', redirect_uris = excluded.redirect_uris,
+		           post_logout_redirect_uris = excluded.post_logout_redirect_uris, first_party = true, disabled_at = null,
+		           frontchannel_logout_uri = excluded.frontchannel_logout_uri,
+		           frontchannel_logout_session_required = excluded.frontchannel_logout_session_required`
+		if _, err := db.Exec(ctx, sql, s, []string{origin + "/auth/callback"},
+			[]string{origin + "/auth/logged-out", origin + "/"}, fc); err != nil {
+			return fmt.Errorf("pgtest: register client %s: %w", s, err)
+		}
+		FixtureWrote(sql)
+	}
+	return nil
 }

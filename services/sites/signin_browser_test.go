@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/rose-ash/sxhost/host"
+	"github.com/rose-ash/sxhost/internal/pgtest"
 	"github.com/rose-ash/sxhost/internal/smtptest"
 )
 
@@ -42,22 +43,9 @@ func newSigninNet(t *testing.T) *signinNet {
 		t.Fatal(err)
 	}
 	n := &signinNet{t: t, plat: p, urls: serveAll(t, p, true), smtp: srv, seen: map[string]int{}}
-	// The six as the seed registers them, at this run's addresses: each
-	// but federation with its /auth/sso-clear as front-channel logout URI.
-	for _, s := range services {
-		var fc *string
-		if s != "federation" {
-			u := n.urls[s] + "/auth/sso-clear"
-			fc = &u
-		}
-		exec(t, `insert into oauth_clients (client_id, name, client_type, redirect_uris, post_logout_redirect_uris, first_party,
-		                                    frontchannel_logout_uri, frontchannel_logout_session_required)
-		         values ($1::text, $1::text, 'public', $2, $3, true, $4::text, $4::text is not null)
-		         on conflict (client_id) do update set client_type = 'public', redirect_uris = excluded.redirect_uris,
-		           post_logout_redirect_uris = excluded.post_logout_redirect_uris, first_party = true, disabled_at = null,
-		           frontchannel_logout_uri = excluded.frontchannel_logout_uri,
-		           frontchannel_logout_session_required = excluded.frontchannel_logout_session_required`,
-			s, []string{n.urls[s] + "/auth/callback"}, []string{n.urls[s] + "/auth/logged-out"}, fc)
+	// The six as the seed registers them, at this run's addresses.
+	if err := pgtest.RegisterSSOClients(context.Background(), db, services, n.urls); err != nil {
+		t.Fatal(err)
 	}
 	stop := p.StartActivityProcessors(context.Background())
 	t.Cleanup(stop)
