@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -146,35 +148,91 @@ func TestAccessibilityOfEveryPage(t *testing.T) {
 			}
 			navigate(t, tc, urls[p.service]+p.path)
 			until(t, tc, p.name+" ready", `document.readyState === 'complete'`)
-			if _, err := chromedp.Run(tc, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
-				t.Fatalf("%s: injecting axe: %v", p.name, err)
-			}
-			out, err := chromedp.Run(tc, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
-			if err != nil {
-				t.Fatalf("%s: axe: %v", p.name, err)
-			}
-			var vs []axeViolation
-			if err := json.Unmarshal([]byte(out), &vs); err != nil {
-				t.Fatal(err)
-			}
-			var minor []string
-			for _, v := range vs {
-				minor = append(minor, v.Impact+" "+v.ID)
-			}
-			t.Logf("%s at %d px: %d violations %v", p.name, width, len(vs), minor)
-			for _, v := range vs {
-				if v.Impact != "serious" && v.Impact != "critical" {
-					continue
-				}
-				var where []string
-				for _, n := range v.Nodes {
-					where = append(where, fmt.Sprint(n.Target)+" "+clipN(n.HTML, 160))
-				}
-				t.Errorf("%s at %d px (%s%s): %s %s: %s\n  %s", p.name, width, p.service, p.path, v.Impact, v.ID, v.Help,
-					strings.Join(where, "\n  "))
-			}
+			axeCheck(t, tc, src, p.name, width, p.service+p.path)
 		}
+		// federation's front-channel logout page exists only just after a
+		// sign-out, for a browser whose login session signed in to a
+		// client with a front-channel logout URI.
+		tab := frontChannelLogoutTab(t, width)
+		axeCheck(t, tab, src, "federation-frontchannel-logout", width, "federation/oauth/logout/frontchannel")
 	}
+}
+
+// axeCheck runs axe-core (src) on the page loaded in tab and fails t for
+// each serious or critical violation.
+func axeCheck(t *testing.T, tab context.Context, src []byte, name string, width int64, where string) {
+	t.Helper()
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
+		t.Fatalf("%s: injecting axe: %v", name, err)
+	}
+	out, err := chromedp.Run(tab, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe: %v", name, err)
+	}
+	var vs []axeViolation
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		t.Fatal(err)
+	}
+	var minor []string
+	for _, v := range vs {
+		minor = append(minor, v.Impact+" "+v.ID)
+	}
+	t.Logf("%s at %d px: %d violations %v", name, width, len(vs), minor)
+	for _, v := range vs {
+		if v.Impact != "serious" && v.Impact != "critical" {
+			continue
+		}
+		var nodes []string
+		for _, n := range v.Nodes {
+			nodes = append(nodes, fmt.Sprint(n.Target)+" "+clipN(n.HTML, 160))
+		}
+		t.Errorf("%s at %d px (%s): %s %s: %s\n  %s", name, width, where, v.Impact, v.ID, v.Help,
+			strings.Join(nodes, "\n  "))
+	}
+}
+
+// frontChannelLogoutTab returns a tab showing federation's front-channel
+// logout page as a person sees it after signing out: cleo signs in by a
+// magic link, her login session gets a grant of a first-party client whose
+// front-channel logout URI is blog's /auth/sso-clear, and she signs out
+// through the end-session endpoint. The page's script, which goes on to
+// the next page once the iframes have loaded, is blocked, so the page stays
+// for axe as it is without JavaScript.
+func frontChannelLogoutTab(t *testing.T, width int64) context.Context {
+	t.Helper()
+	exec(t, `insert into oauth_clients (client_id, name, client_type, redirect_uris, first_party,
+	                                    frontchannel_logout_uri, frontchannel_logout_session_required)
+	         values ('axe-rp', 'Axe relying party', 'public', $1, true, $2, true)
+	         on conflict (client_id) do update set frontchannel_logout_uri = excluded.frontchannel_logout_uri,
+	           redirect_uris = excluded.redirect_uris, disabled_at = null`,
+		[]string{urls["blog"] + "/axe-rp/callback"}, urls["blog"]+"/auth/sso-clear")
+	var out strings.Builder
+	token, err := plat.RunSource(context.Background(), "axe-link",
+		`(get (action "federation" "create-magic-link" :email "`+users["cleo"]["email"].(string)+`" :next-url "/") :token)`, &out)
+	if err != nil {
+		t.Fatalf("magic link: %v\n%s", err, out.String())
+	}
+	tab := anon.tab(t, width)
+	if err := chromedp.Listen(tab, func(ev any) {
+		if p, ok := ev.(*fetch.EventRequestPaused); ok {
+			go chromedp.Call(tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: p.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/static/logout.*"}}}); err != nil {
+		t.Fatal(err)
+	}
+	navigate(t, tab, urls["federation"]+"/auth/magic/"+token.(string))
+	sid := scalar[string](t, `select s.sid from oauth_sessions s join users u on u.id = s.user_id
+	                           where u.slug = 'cleo' and s.ended_at is null order by s.created_at desc limit 1`)
+	if _, err := plat.RunSource(context.Background(), "axe-grant",
+		`(action "federation" "create-grant" :user-id `+fmt.Sprint(users["cleo"]["id"])+` :client-id "axe-rp" :issuer-session "`+sid+`")`, &out); err != nil {
+		t.Fatalf("grant: %v\n%s", err, out.String())
+	}
+	navigate(t, tab, urls["federation"]+"/oauth/logout?client_id=axe-rp")
+	until(t, tab, "front-channel logout page", `document.readyState === 'complete' && location.pathname === '/oauth/logout/frontchannel' && document.querySelector('iframe[src*="/auth/sso-clear"]')`)
+	return tab
 }
 
 func clipN(s string, n int) string {
