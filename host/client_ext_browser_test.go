@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/fetch"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -115,14 +113,7 @@ func TestBrowserExtScriptFails(t *testing.T) {
 	t.Parallel()
 	tab := browsertest.New(t)
 	s, _, _ := startService(t, extService, host.Options{})
-	if err := chromedp.Listen(tab, func(ev any) {
-		if p, ok := ev.(*fetch.EventRequestPaused); ok {
-			go chromedp.Call(tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: p.RequestID, ErrorReason: network.ErrorReasonFailed})
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*sx-ext*"}}}); err != nil {
+	if err := browsertest.Fail(tab, "*sx-ext*"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -138,4 +140,19 @@ func Shutdown() {
 		os.RemoveAll(shared.home)
 	}
 	shared.browser, shared.cancel, shared.err = nil, nil, nil
+}
+
+// Fail makes the tab's requests whose URL matches pattern (the DevTools
+// Fetch domain's wildcards: * and ?) fail as a network error would, from
+// now on: for a test of a page without one of its files.
+func Fail(tab context.Context, pattern string) error {
+	if err := chromedp.Listen(tab, func(ev any) {
+		if p, ok := ev.(*fetch.EventRequestPaused); ok {
+			go chromedp.Call(tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: p.RequestID, ErrorReason: network.ErrorReasonFailed})
+		}
+	}); err != nil {
+		return err
+	}
+	_, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern}}})
+	return err
 }

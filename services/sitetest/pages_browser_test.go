@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/fetch"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/rose-ash/sxhost/internal/browsertest"
 )
 
 // sitePage is one page of the six services as someone sees it.
@@ -213,14 +213,7 @@ func frontChannelLogoutTab(t *testing.T, width int64) context.Context {
 		t.Fatalf("magic link: %v\n%s", err, out.String())
 	}
 	tab := anon.tab(t, width)
-	if err := chromedp.Listen(tab, func(ev any) {
-		if p, ok := ev.(*fetch.EventRequestPaused); ok {
-			go chromedp.Call(tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: p.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/static/logout.*"}}}); err != nil {
+	if err := browsertest.Fail(tab, "*/static/logout.*"); err != nil {
 		t.Fatal(err)
 	}
 	navigate(t, tab, urls["federation"]+"/auth/magic/"+token.(string))
