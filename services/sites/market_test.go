@@ -1,6 +1,7 @@
 package sites_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -126,6 +127,13 @@ func TestMarketLike(t *testing.T) {
 	m.get(p).has(`aria-pressed="true"`)
 	m.post(p+"like", p, nil).want(303)
 	m.get(p).has(`aria-pressed="false"`)
+	// A like written elsewhere (another instance, another device: behind
+	// this process's back, so no cache of it is told) shows on the next page.
+	if _, err := db.Exec(context.Background(), `insert into likes (user_id, target_type, target_id)
+		select u.id, 'product', p.id from users u, products p where u.email = 'cleo@coop.example' and p.slug = 'apples-kg'`); err != nil {
+		t.Fatal(err)
+	}
+	m.get(p).has(`aria-pressed="true"`, "Liked")
 	anon := newVisitor(t)
 	anon.post(p+"like", p, nil).want(401)
 }
