@@ -42,7 +42,9 @@ const benchSSORoute = `
 //
 // The ratios are reported as signed/anon and due/anon. Redis backs the
 // caches as in production (its database 9, so the keys of other tests are
-// not touched).
+// not touched). SX_BENCH_VISITOR=anon (or signed-in, check-due) requests
+// as that visitor alone, for a CPU profile of one (-cpuprofile); the ratios
+// are then meaningless.
 func BenchmarkSignedInPage(b *testing.B) {
 	for _, page := range []struct{ name, svc, path string }{
 		{"events-month", "events", "/whats-on/calendar/hall/"},
@@ -156,10 +158,14 @@ func benchSignedIn(b *testing.B, svc, path string) {
 			get(v.cookie, v.want)
 		}
 	}
+	only := os.Getenv("SX_BENCH_VISITOR")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for j := range visitors {
 			v := &visitors[(i+j)%len(visitors)]
+			if only != "" && v.name != only {
+				continue
+			}
 			start, cpu := time.Now(), processCPU()
 			get(v.cookie, v.want)
 			v.total += time.Since(start)
