@@ -44,11 +44,8 @@
 
   function typeOf(v) {
     if (v === null || v === undefined) return 'nil';
-    switch (typeof v) {
-      case 'boolean': return 'boolean';
-      case 'number': return 'number';
-      case 'string': return 'string';
-    }
+    const t = typeof v;
+    if (t === 'boolean' || t === 'number' || t === 'string') return t;
     if (v instanceof Dec) return 'number';
     if (isList(v)) return 'list';
     if (v instanceof Map) return 'dict';
@@ -329,7 +326,7 @@
     if (depth > 10000) return '...';
     if (v === null || v === undefined) return 'nil';
     switch (typeof v) {
-      case 'boolean': return v ? 'true' : 'false';
+      case 'boolean': return String(v);
       case 'number': return Number.isFinite(v) ? fmtNum(v) : Number.isNaN(v) ? '#nan' : v > 0 ? '#inf' : '#-inf';
       case 'string': return quoteStr(v);
     }
@@ -344,12 +341,9 @@
     }
     if (v instanceof SxDate) return '#datetime ' + quoteStr(dateString(v, true));
     if (v instanceof Html) return '(raw! ' + quoteStr(v.s) + ')';
-    if (v instanceof Lambda) return '<lambda ' + (v.name || 'lambda') + '>';
-    if (v instanceof Prim) return '<lambda ' + v.name + '>';
-    if (v instanceof Macro) return '<macro ' + v.name + '>';
-    if (v instanceof Comp) return '<component ' + v.name + '>';
-    if (v instanceof Def) return '<' + v.kind + ' ' + v.name + '>';
-    return '<unknown>';
+    // <lambda name>, <macro name>, <component name>, <query name> …
+    const t = v instanceof Def ? v.kind : typeOf(v);
+    return t === 'unknown' ? '<unknown>' : '<' + t + ' ' + (v.name || 'lambda') + '>';
   }
 
   // toStr is what str gives a value.
@@ -357,7 +351,7 @@
     if (v === null || v === undefined) return '';
     switch (typeof v) {
       case 'string': return v;
-      case 'boolean': return v ? 'true' : 'false';
+      case 'boolean': return String(v);
       case 'number': return fmtNum(v);
     }
     if (v instanceof Kw || v instanceof Sym || v instanceof KwArg) return v.name;
@@ -606,7 +600,7 @@
     const list = [];
     let key = false, rest = false, restName = null, hasKey = false, npos = 0, anyDefault = false;
     for (const it of v) {
-      const p = { name: null, key: false, rest: false, hasDefault: false, dflt: null };
+      const p = {};
       if (it instanceof Sym) {
         if (it.name === '&key') { key = true; continue; }
         if (it.name === '&rest' || it.name === '&body') { rest = true; continue; }
@@ -1728,8 +1722,8 @@
       if (/^(before|after)/.test(swapSpec[0])) swap(t, f, swapSpec[0]); else t.replaceChildren(f);
       undo = () => { added.forEach((n) => n.remove()); if (!/^(before|after)/.test(swapSpec[0])) t.replaceChildren(...saved); };
     }
-    const rt = mods(attr(el, 'sx-retry') || '');
-    const tries = parseInt(attr(el, 'sx-retry') || '0', 10) || 0;
+    const rs = attr(el, 'sx-retry') || '', rt = mods(rs), tries = parseInt(rs) || 0;
+    const idem = r.verb !== 'post' && r.verb !== 'patch';
     const timeout = attr(el, 'sx-timeout');
     let res, timedOut = false;
     ctl = ctl || new G.AbortController();
@@ -1743,9 +1737,9 @@
         const tm = timeout && G.setTimeout(() => { timedOut = true; ctl.abort(); }, ms(timeout));
         try {
           res = await send(r, ctl.signal);
-          if (res.status >= 500 && i < tries && r.verb !== 'post' && r.verb !== 'patch') res = null;
+          if (res.status >= 500 && i < tries && idem) res = null;
         } catch (e) {
-          if (ctl.signal.aborted || i >= tries || r.verb === 'post' || r.verb === 'patch') throw e;
+          if (ctl.signal.aborted || i >= tries || !idem) throw e;
         } finally { G.clearTimeout(tm); }
         if (!res) await sleep(ms(rt.backoff || '500ms') * 2 ** i);
       }
@@ -1997,16 +1991,17 @@
   // left alone.
   function process(root) {
     if (!root.querySelectorAll) return;
-    const els = [root].concat(all(root, '*')).filter((el) => !(el.closest && el.closest('[sx-ignore]')));
+    // Elements only (a fragment given as root is not one).
+    const els = [root].concat(all(root, '*')).filter((el) => el.closest && !el.closest('[sx-ignore]'));
     for (const el of els) {
-      if (el.matches && el.matches(VERB_SEL + ',[sx-trigger]') && verbOf(el)) bindEl(el);
+      if (el.matches(VERB_SEL + ',[sx-trigger]') && verbOf(el)) bindEl(el);
       // sx-preload on a plain link: the browser prefetches the page on
       // hover or focus (its prefetch cache serves the click).
-      else if (el.matches && el.matches('a[href][sx-preload]') && !el.__sx) {
+      else if (el.matches('a[href][sx-preload]') && !el.__sx) {
         el.__sx = true;
         onHover(el, () => { if (!el.__pf) { el.__pf = D.head.appendChild(D.createElement('link')); el.__pf.rel = 'prefetch'; el.__pf.href = el.href; } });
       }
-      if (el.attributes && Array.from(el.attributes).some((a) => a.name.startsWith('sx-on:'))) bindHandlers(el);
+      bindHandlers(el);
     }
     emit(root, 'sx:load', {});
   }
@@ -2030,7 +2025,7 @@
     del(k) { try { G.localStorage.removeItem(k); } catch (e) { /* ignore */ } },
   };
   function setHashCookie(hash) {
-    G.document.cookie = 'sx-comp-hash=' + (hash || '') + '; path=/; SameSite=Lax' + (hash ? '' : '; max-age=0');
+    D.cookie = 'sx-comp-hash=' + (hash || '') + '; path=/; SameSite=Lax' + (hash ? '' : '; max-age=0');
   }
   // loadComponents takes the definitions a <script type="text/sx"
   // data-components data-hash> carries, or, when it came empty because the
@@ -2039,14 +2034,11 @@
   SX.loadComponents = function (script) {
     const hash = script.getAttribute('data-hash') || '';
     const src = script.textContent;
-    if (src.trim()) {
-      lazyComps = (lazyComps || '') + src + '\n';
-      if (hash) { store.set(LS_HASH, hash); store.set(LS_SRC, src); setHashCookie(hash); }
-      return true;
-    }
-    if (hash && store.get(LS_HASH) === hash && store.get(LS_SRC) !== null) {
-      lazyComps = (lazyComps || '') + store.get(LS_SRC) + '\n';
-      setHashCookie(hash);
+    const kept = hash && store.get(LS_HASH) === hash ? store.get(LS_SRC) : null;
+    if (src.trim() || kept !== null) {
+      lazyComps = (lazyComps || '') + (src.trim() ? src : kept) + '\n';
+      if (src.trim() && hash) { store.set(LS_HASH, hash); store.set(LS_SRC, src); }
+      if (hash) setHashCookie(hash);
       return true;
     }
     // The server thought we had them but we do not: forget and reload once.
@@ -2060,7 +2052,7 @@
   // mount renders a <script type="text/sx" data-mount="selector"> into its
   // target unless the server already rendered it there.
   SX.mount = function (script) {
-    const target = G.document.querySelector(script.getAttribute('data-mount'));
+    const target = D.querySelector(script.getAttribute('data-mount'));
     if (!target || target.childNodes.length) return;
     try { target.replaceChildren(SX.renderToDOM(script.textContent, SX.env, 'mount')); } catch (e) {
       target.replaceChildren(SX.errorBox(e));
@@ -2068,7 +2060,7 @@
     }
   };
   SX.boot = function () {
-    const doc = G.document;
+    const doc = D;
     // A page whose components need sx-ext.js boots when that file has run.
     // If that file fails to load, the page boots without its primitives.
     const xs = doc.querySelector('script[data-sx-ext]');
@@ -2084,8 +2076,8 @@
     SX.ready = true;
     doc.documentElement.setAttribute('data-sx-ready', 'true');
   };
-  if (G.document && G.document.addEventListener) {
-    if (G.document.readyState === 'loading') G.document.addEventListener('DOMContentLoaded', SX.boot);
+  if (D && D.addEventListener) {
+    if (D.readyState === 'loading') D.addEventListener('DOMContentLoaded', SX.boot);
     else SX.boot();
   }
 
