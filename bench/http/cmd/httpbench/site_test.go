@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
-	"os"
+	"io"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/rose-ash/sxhost/host"
 	"github.com/rose-ash/sxhost/internal/pgtest"
@@ -22,28 +25,7 @@ var siteRoot = filepath.Join("..", "..", "..", "..")
 // and the second (sxhost's caches warm); an unknown product is a 404 on
 // both.
 func TestSitePagesIdentical(t *testing.T) {
-	url, drop, err := pgtest.Create("sx_httpbench_site")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer drop()
-	ctx := context.Background()
-	if err := siteSeed(ctx, url, siteRoot, os.Stderr); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := host.OpenDatabase(ctx, url, sqlprims.Options{MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	sxBlog, sxMarket, err := newSiteServers(siteRoot, pool, os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peerBlog, peerMarket, err := newSitePeerServers(siteRoot, pool)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sxBlog, sxMarket, peerBlog, peerMarket := newSitePair(t)
 	for _, sc := range siteScenarios {
 		sx, peer := sxBlog, peerBlog
 		if sc.site == "market" {
@@ -71,6 +53,71 @@ func TestSitePagesIdentical(t *testing.T) {
 	missing := "/suma-market/product/no-such-thing/"
 	if a, b := serve(t, sxMarket, missing), serve(t, peerMarket, missing); a.status != 404 || b.status != 404 {
 		t.Errorf("unknown product: sx %d, peer %d", a.status, b.status)
+	}
+}
+
+// newSitePair seeds a throwaway database with the demo data and returns
+// both sides' servers of blog and market over it; it skips without
+// PostgreSQL.
+func newSitePair(t testing.TB) (sxBlog, sxMarket, peerBlog, peerMarket *fasthttp.Server) {
+	t.Helper()
+	url, drop, err := pgtest.Create("sx_httpbench_site")
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(drop)
+	ctx := context.Background()
+	if err := siteSeed(ctx, url, siteRoot, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := host.OpenDatabase(ctx, url, sqlprims.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if sxBlog, sxMarket, err = newSiteServers(siteRoot, pool, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if peerBlog, peerMarket, err = newSitePeerServers(siteRoot, pool); err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+// BenchmarkSiteHandlers calls both sides' handlers for the two real pages
+// in-process, one request at a time (no sockets, no wrk), reporting
+// cpu-ns/op besides ns/op; for profiles of one side:
+//
+//	cd bench && go test -run '^$' -bench 'SiteHandlers/site-product/sx' -cpuprofile cpu.out ./http/cmd/httpbench/
+func BenchmarkSiteHandlers(b *testing.B) {
+	sxBlog, sxMarket, peerBlog, peerMarket := newSitePair(b)
+	for _, sc := range siteScenarios {
+		sx, peer := sxBlog, peerBlog
+		if sc.site == "market" {
+			sx, peer = sxMarket, peerMarket
+		}
+		for _, side := range []struct {
+			name string
+			srv  *fasthttp.Server
+		}{{"sx", sx}, {"peer", peer}} {
+			b.Run(sc.name+"/"+side.name, func(b *testing.B) {
+				var ctx fasthttp.RequestCtx
+				var req fasthttp.Request
+				ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu := cpuNow()
+				for i := 0; i < b.N; i++ {
+					ctx.Request.SetRequestURI(sc.path)
+					ctx.Response.Reset()
+					side.srv.Handler(&ctx)
+					if ctx.Response.StatusCode() != 200 {
+						b.Fatalf("%s: %d %s", sc.path, ctx.Response.StatusCode(), ctx.Response.Body())
+					}
+				}
+				b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
+			})
+		}
 	}
 }
 
