@@ -107,7 +107,7 @@ var siteTemplates = template.Must(template.New("site").Parse(`
 	`<link rel="alternate" type="application/atom+xml" title="{{.SiteName}} — news" href="{{.FeedURL}}">` +
 	`{{if .JSONLD}}<script type="application/ld+json">{{.JSONLD}}</script>{{end}}` +
 	`{{if .CSRF}}<meta name="csrf-token" content="{{.CSRF}}">{{end}}</head>` +
-	`<body class="page-{{.Page}}"><div id="sx-root" sx-boost="true"><a class="skip-link" href="#main">Skip to content</a>` +
+	`<body class="page-{{.Page}}"><div id="sx-root" sx-boost="true" sx-target="#site-page"><a class="skip-link" href="#main">Skip to content</a>` +
 	`<header class="site-header"><div class="wrap site-header-inner"><a class="brand" href="{{.HomeURL}}">` +
 	`<svg class="brand-mark" viewBox="0 0 32 32" width="32" height="32" aria-hidden="true" focusable="false"><circle cx="16" cy="16" r="15" fill="currentColor" opacity="0.12"></circle>` +
 	`<path d="M16 5c4.5 3.2 6.8 6.9 6.8 11.2 0 4.6-3 7.8-6.8 7.8s-6.8-3.2-6.8-7.8C9.2 11.9 11.5 8.2 16 5z" fill="currentColor"></path>` +
@@ -120,14 +120,14 @@ var siteTemplates = template.Must(template.New("site").Parse(`
 	`<svg class="cart-mini-icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" d="M3 4h2l2.4 11.2a1 1 0 0 0 1 .8h8.9a1 1 0 0 0 1-.8L20 8H6.2M9 20h.01M17 20h.01"></path></svg>` +
 	`<span class="cart-count">{{.CartCount}}</span></a></div><div id="site-account" class="site-account">` +
 	`<a class="button button-small auth-sign-in" href="/auth/login?next={{.Next}}">Sign in</a></div></div></div></header>` +
-	`<div class="wrap page{{if .WithAside}} with-aside{{end}}"><main id="main" class="content" tabindex="-1">
+	`<div id="site-page"><div class="wrap page{{if .WithAside}} with-aside{{end}}"><main id="main" class="content" tabindex="-1">
 {{- end -}}
 {{- define "node" -}}
 <li{{if .Children}} class="has-children"{{end}}>{{if .URL}}<a href="{{.URL}}">{{.Label}}</a>{{else}}<span class="nav-heading">{{.Label}}</span>{{end}}` +
 	`{{if .Children}}<ul>{{range .Children}}{{template "node" .}}{{end}}</ul>{{end}}</li>
 {{- end -}}
 {{- define "foot" -}}
-<footer class="site-footer"><div class="wrap site-footer-inner"><div class="footer-about"><p class="footer-name">{{.SiteName}}</p>` +
+</div><footer class="site-footer"><div class="wrap site-footer-inner"><div class="footer-about"><p class="footer-name">{{.SiteName}}</p>` +
 	`<p>{{.Tagline}}</p><p>{{.Address}}</p>{{if .Footer}}<div class="footer-snippet">{{.Footer}}</div>{{end}}</div>` +
 	`<nav class="footer-nav" aria-label="Footer"><ul><li><a href="{{.HomeURL}}">News</a></li><li><a href="{{.FeedURL}}">Atom feed</a></li>` +
 	`<li><a href="{{.CartURL}}">Your cart</a></li><li><a href="{{.AccountURL}}">Your account</a></li><li><a href="{{.SitemapURL}}">Sitemap</a></li></ul></nav></div></footer></div></body></html>
