@@ -212,6 +212,9 @@ func TestBrowserEngineSync(t *testing.T) {
 	}
 	issue("sy-drop", 3)
 	p.check("drop: one request", `__qa.sent('label=drop') === 1`)
+	// Its answer first: the replace requests below are another element's,
+	// not ordered after it, and the order of #out is checked.
+	p.until("drop: answered", `document.querySelectorAll('#out .hit').length === 1`)
 	issue("sy-replace", 2)
 	p.check("replace: both sent", `__qa.sent('label=replace') === 2`)
 	p.until("replace: only the last one swapped", `document.querySelectorAll('#out .hit').length === 2`)
