@@ -83,6 +83,21 @@ func TestBrowserBlogHomePostBack(t *testing.T) {
 	until(t, tab, "sign-in comes back to the listing", `document.querySelector('#site-account a.auth-sign-in').getAttribute('href').endsWith('/auth/login?next=%2F')`)
 }
 
+// The phone menu (open while #site-nav is the CSS :target) closes when a
+// boosted navigation leaves the page, as a full load does: the header is
+// kept, and pushState does not change the target.
+func TestBrowserPhoneMenuClosesOnNavigation(t *testing.T) {
+	tab := anon.tab(t, 375)
+	navigate(t, tab, urls["blog"]+"/")
+	until(t, tab, "runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	until(t, tab, "open the menu", `(document.querySelector('a.menu-toggle').click(), getComputedStyle(document.getElementById('site-nav')).display === 'block')`)
+	until(t, tab, "open a post", `(window.__same = 1, document.querySelector('#posts a[href$="/bread-week/"]:not([tabindex])').click(), true)`)
+	until(t, tab, "the post, boosted", `document.querySelector('h1').textContent === 'Bread week' && window.__same === 1`)
+	until(t, tab, "the menu closed", `getComputedStyle(document.getElementById('site-nav')).display === 'none'`)
+	until(t, tab, "it opens again", `(document.querySelector('a.menu-toggle').click(), getComputedStyle(document.getElementById('site-nav')).display === 'block')`)
+	until(t, tab, "its links still boosted", `(document.querySelector('#site-nav a[href$="/"]').click(), true) && location.pathname === '/' && window.__same === 1 && document.querySelector('h1').textContent === 'News from the co-op'`)
+}
+
 // Infinite scroll: bringing the "Older posts" sentinel into view loads the
 // next page's posts into the list, and the one after that.
 func TestBrowserBlogInfiniteScroll(t *testing.T) {

@@ -12,7 +12,17 @@
     }
   });
   document.addEventListener('sx:afterSwap', (e) => {
-    if (e.detail && root(e.detail.target)) window.scrollTo(0, 0);
+    if (!e.detail || !root(e.detail.target)) return;
+    window.scrollTo(0, 0);
+    // The phone menu is open while #site-nav is the :target, which
+    // pushState does not change: a copy of the nav is not the target, so
+    // the menu closes as on a full load (its links bound again).
+    const nav = document.querySelector('#site-nav:target');
+    if (nav) {
+      const copy = nav.cloneNode(true);
+      nav.replaceWith(copy);
+      if (window.SX && SX.engine) SX.engine.process(copy);
+    }
   });
   // A boosted navigation keeps the header (services/shared/layout.sx): the
   // account menu's sign-in link and sign-out form come back to the page in
