@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,12 +24,9 @@ var siteRoot = filepath.Join("..", "..", "..", "..")
 // and the second (sxhost's caches warm); an unknown product is a 404 on
 // both.
 func TestSitePagesIdentical(t *testing.T) {
-	sxBlog, sxMarket, peerBlog, peerMarket := newSitePair(t)
+	servers := newSitePair(t)
 	for _, sc := range siteScenarios {
-		sx, peer := sxBlog, peerBlog
-		if sc.site == "market" {
-			sx, peer = sxMarket, peerMarket
-		}
+		sx, peer := servers(sc.site)
 		for range 2 {
 			a, b := serve(t, sx, sc.path), serve(t, peer, sc.path)
 			if a.status != 200 || b.status != 200 {
@@ -51,15 +47,16 @@ func TestSitePagesIdentical(t *testing.T) {
 		}
 	}
 	missing := "/suma-market/product/no-such-thing/"
+	sxMarket, peerMarket := servers("market")
 	if a, b := serve(t, sxMarket, missing), serve(t, peerMarket, missing); a.status != 404 || b.status != 404 {
 		t.Errorf("unknown product: sx %d, peer %d", a.status, b.status)
 	}
 }
 
-// newSitePair seeds a throwaway database with the demo data and returns
-// both sides' servers of blog and market over it; it skips without
-// PostgreSQL.
-func newSitePair(t testing.TB) (sxBlog, sxMarket, peerBlog, peerMarket *fasthttp.Server) {
+// newSitePair seeds a throwaway database with the demo data, starts both
+// sides' servers of blog and market over it and returns the pair serving a
+// site ("blog" or "market"); it skips without PostgreSQL.
+func newSitePair(t testing.TB) func(site string) (sx, peer *fasthttp.Server) {
 	t.Helper()
 	url, drop, err := pgtest.Create("sx_httpbench_site")
 	if err != nil {
@@ -75,13 +72,20 @@ func newSitePair(t testing.TB) (sxBlog, sxMarket, peerBlog, peerMarket *fasthttp
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	if sxBlog, sxMarket, err = newSiteServers(siteRoot, pool, io.Discard); err != nil {
+	sxBlog, sxMarket, err := newSiteServers(siteRoot, pool, io.Discard)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if peerBlog, peerMarket, err = newSitePeerServers(siteRoot, pool); err != nil {
+	peerBlog, peerMarket, err := newSitePeerServers(siteRoot, pool)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return
+	return func(site string) (*fasthttp.Server, *fasthttp.Server) {
+		if site == "market" {
+			return sxMarket, peerMarket
+		}
+		return sxBlog, peerBlog
+	}
 }
 
 // BenchmarkSiteHandlers calls both sides' handlers for the two real pages
@@ -90,34 +94,10 @@ func newSitePair(t testing.TB) (sxBlog, sxMarket, peerBlog, peerMarket *fasthttp
 //
 //	cd bench && go test -run '^$' -bench 'SiteHandlers/site-product/sx' -cpuprofile cpu.out ./http/cmd/httpbench/
 func BenchmarkSiteHandlers(b *testing.B) {
-	sxBlog, sxMarket, peerBlog, peerMarket := newSitePair(b)
+	servers := newSitePair(b)
 	for _, sc := range siteScenarios {
-		sx, peer := sxBlog, peerBlog
-		if sc.site == "market" {
-			sx, peer = sxMarket, peerMarket
-		}
-		for _, side := range []struct {
-			name string
-			srv  *fasthttp.Server
-		}{{"sx", sx}, {"peer", peer}} {
-			b.Run(sc.name+"/"+side.name, func(b *testing.B) {
-				var ctx fasthttp.RequestCtx
-				var req fasthttp.Request
-				ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
-				b.ReportAllocs()
-				b.ResetTimer()
-				cpu := cpuNow()
-				for i := 0; i < b.N; i++ {
-					ctx.Request.SetRequestURI(sc.path)
-					ctx.Response.Reset()
-					side.srv.Handler(&ctx)
-					if ctx.Response.StatusCode() != 200 {
-						b.Fatalf("%s: %d %s", sc.path, ctx.Response.StatusCode(), ctx.Response.Body())
-					}
-				}
-				b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
-			})
-		}
+		sx, peer := servers(sc.site)
+		benchSides(b, sc.name, sx, peer, [][]byte{[]byte(sc.path)})
 	}
 }
 
