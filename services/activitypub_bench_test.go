@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	osexec "os/exec"
+	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,8 +24,9 @@ import (
 // TestAPBenchDelivery10k: one published post to 10,000 follower inboxes on
 // 100 hosts (a farm on 127.0.0.1 verifying every signature) through the
 // whole pipeline — blog's activity, federation's fan-out, the ap-deliver
-// job — with the blog's home page p99 measured before and during it. Runs
-// only with SX_AP_BENCH=1 (docs/benchmarks.md).
+// job — with the blog's home page p99 measured before and during it, and
+// whether the pages kept it (docs/federation.md, Delivery). Runs only with
+// SX_AP_BENCH=1 (docs/benchmarks.md).
 func TestAPBenchDelivery10k(t *testing.T) {
 	if os.Getenv("SX_AP_BENCH") == "" {
 		t.Skip("set SX_AP_BENCH=1 to run the delivery figure")
@@ -37,8 +39,9 @@ func TestAPBenchDelivery10k(t *testing.T) {
 	const hosts, inboxes = 100, 10000
 	var farm []string
 	var stats func() farmStats
+	farmPID := 0
 	if os.Getenv("SX_AP_BENCH_FARM") == "process" {
-		farm, stats = farmProcess(t, pub, hosts)
+		farm, stats, farmPID = farmProcess(t, pub, hosts)
 	} else {
 		f := startFarm(pub, hosts)
 		t.Cleanup(f.close)
@@ -69,22 +72,22 @@ func TestAPBenchDelivery10k(t *testing.T) {
 
 	postID := scalar[int](t, `insert into posts (slug, title, status, html, published_at, visibility)
 		values ($1, 'Bench', 'published', '<p>x</p>', now() - interval '1 minute', 'public') returning id`, uniq(t))
+	threads0, sched0, pauses0, farm0, commits0 := readThreadCPU(), schedLatencies(), gcPauses(), processCPU(farmPID), commits()
+	signer0 := processCPU(signerPID())
 	start := time.Now()
 	wantStatus(t, action(t, blog, "federate-post", map[string]any{"post-id": postID}), 200)
-	during := make(chan time.Duration)
+	during := make(chan []time.Duration)
 	stop := make(chan struct{})
 	go func() {
-		var worst time.Duration
+		var p99s []time.Duration
 		for {
 			select {
 			case <-stop:
-				during <- worst
+				during <- p99s
 				return
 			default:
 			}
-			if d := p99(100); d > worst {
-				worst = d
-			}
+			p99s = append(p99s, p99(100))
 		}
 	}()
 	ctx := context.Background()
@@ -96,13 +99,33 @@ func TestAPBenchDelivery10k(t *testing.T) {
 		}
 	}
 	elapsed := time.Since(start)
+	threads, farmCPU := readThreadCPU().minus(threads0), processCPU(farmPID)-farm0
+	signerCPU := processCPU(signerPID()) - signer0
+	schedP99 := histogramP99(schedLatencies(), sched0)
+	worstPause, pauses := histogramMax(gcPauses(), pauses0)
 	close(stop)
-	worst := <-during
+	p99s := <-during
+	if len(p99s) == 0 { // the delivery ended before one p99 was measured
+		p99s = []time.Duration{0}
+	}
+	sort.Slice(p99s, func(i, j int) bool { return p99s[i] < p99s[j] })
+	worst, median := p99s[len(p99s)-1], p99s[len(p99s)/2]
+	time.Sleep(1500 * time.Millisecond) // sessions report their commits within a second or so
+	nCommits := commits() - commits0
 	st := stats()
-	t.Logf("one post to %d inboxes on %d hosts through the pipeline (farm: %s): %v (%.0f/s); delivered %d, refused %d; most in flight on one host %d (limit 4); blog home p99 %v before, worst p99 of 100 during %v",
+	t.Logf("during delivery: this process's threads ran %v and waited %v for a core; Go scheduler latency p99 %v; %d GC pauses, the longest %v; the signer process (nice 19) ran %v; the farm process ran %v; the database committed %d transactions",
+		threads.run.Round(time.Millisecond), threads.wait.Round(time.Millisecond),
+		schedP99, pauses, worstPause, signerCPU.Round(time.Millisecond), farmCPU.Round(time.Millisecond), nCommits)
+	t.Logf("one post to %d inboxes on %d hosts through the pipeline (farm: %s): %v (%.0f/s); delivered %d, refused %d; most in flight on one host %d (limit 4); blog home p99 %v before, worst p99 of 100 during %v (median of %d such p99s %v)",
 		inboxes, hosts, map[bool]string{true: "another process", false: "in process"}[os.Getenv("SX_AP_BENCH_FARM") == "process"],
 		elapsed.Round(time.Millisecond), float64(st.Got)/elapsed.Seconds(), st.Got, st.Bad, st.Most,
-		before.Round(time.Microsecond), worst.Round(time.Microsecond))
+		before.Round(time.Microsecond), worst.Round(time.Microsecond), len(p99s), median.Round(time.Microsecond))
+	// docs/federation.md, Delivery: the pages keep their p99 when the worst
+	// p99 during delivery is at most twice the p99 before, or the p99
+	// before plus 5 ms, whichever is larger. Reported, not asserted: a
+	// figure of the machine, not a test.
+	bound := max(2*before, before+5*time.Millisecond)
+	t.Logf("pages keep their p99 (worst during ≤ %v): %v", bound.Round(time.Microsecond), worst <= bound)
 	if st.Got != inboxes || st.Bad != 0 || st.Most > 4 {
 		t.Fatal(fmt.Sprintf("delivered %d, refused %d, most in flight %d", st.Got, st.Bad, st.Most))
 	}
@@ -161,8 +184,15 @@ func (f *benchFarm) close() {
 // TestAPBenchFarmProcess), so that its verifications do not share the
 // scheduler with the pages measured: the figure is about sxhost. It
 // answers its stats at the URL it prints.
-func farmProcess(t *testing.T, pub string, hosts int) ([]string, func() farmStats) {
+//
+// With SX_AP_BENCH_FARM_NICE=19 the farm runs at that nice value (nice(1)):
+// the farm stands for other people's servers, which do not share our
+// cores; at the lowest priority it takes only what this process leaves.
+func farmProcess(t *testing.T, pub string, hosts int) ([]string, func() farmStats, int) {
 	cmd := osexec.Command(os.Args[0], "-test.run=^TestAPBenchFarmProcess$")
+	if n := os.Getenv("SX_AP_BENCH_FARM_NICE"); n != "" {
+		cmd = osexec.Command("nice", "-n", n, os.Args[0], "-test.run=^TestAPBenchFarmProcess$")
+	}
 	cmd.Env = append(os.Environ(), "SX_AP_FARM_PUB="+pub, fmt.Sprintf("SX_AP_FARM_HOSTS=%d", hosts))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -188,11 +218,124 @@ func farmProcess(t *testing.T, pub string, hosts int) ([]string, func() farmStat
 				defer resp.Body.Close()
 				json.NewDecoder(resp.Body).Decode(&s)
 				return s
-			}
+			}, cmd.Process.Pid
 		}
 	}
 	t.Fatal("the farm process printed no FARM line")
-	return nil, nil
+	return nil, nil, 0
+}
+
+// commits is the database's count of committed transactions (all
+// sessions: the platform's and the test's).
+func commits() int64 {
+	var n int64
+	db.QueryRow(context.Background(), "select xact_commit from pg_stat_database where datname = current_database()").Scan(&n)
+	return n
+}
+
+// threadCPU is the CPU time of this process's threads and their time
+// runnable but waiting for a core (Linux's /proc/self/task/*/schedstat).
+// Zero where /proc is missing.
+type threadCPU struct{ run, wait time.Duration }
+
+func readThreadCPU() threadCPU {
+	var c threadCPU
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, task := range tasks {
+		ss, err := os.ReadFile("/proc/self/task/" + task.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		var run, wait int64
+		fmt.Sscan(string(ss), &run, &wait)
+		c.run += time.Duration(run)
+		c.wait += time.Duration(wait)
+	}
+	return c
+}
+
+func (c threadCPU) minus(o threadCPU) threadCPU { return threadCPU{c.run - o.run, c.wait - o.wait} }
+
+// signerPID is the pid of the delivery signer process this one started
+// (prims/httpsig), 0 when there is none (yet).
+func signerPID() int {
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if !strings.HasPrefix(string(cmd), "sxhost-httpsig-signer") || len(st) == 0 {
+			continue
+		}
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		if ppid, _ := strconv.Atoi(f[1]); ppid == os.Getpid() {
+			return pid
+		}
+	}
+	return 0
+}
+
+// processCPU is a process's user and system time (/proc/PID/stat, in
+// clock ticks of 10 ms); 0 for pid 0 or without /proc.
+func processCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond
+}
+
+// schedLatencies is Go's histogram of the time goroutines wait runnable
+// before they run.
+func schedLatencies() *metrics.Float64Histogram { return histogram("/sched/latencies:seconds") }
+
+// gcPauses is Go's histogram of the world stopped for the garbage collector
+// (from the stop's request to the world's restart).
+func gcPauses() *metrics.Float64Histogram { return histogram("/sched/pauses/total/gc:seconds") }
+
+func histogram(name string) *metrics.Float64Histogram {
+	m := []metrics.Sample{{Name: name}}
+	metrics.Read(m)
+	return m[0].Value.Float64Histogram()
+}
+
+// histogramMax is the largest value added to h since h0 (its bucket's
+// upper bound), and how many were added.
+func histogramMax(h, h0 *metrics.Float64Histogram) (time.Duration, uint64) {
+	var top time.Duration
+	var n uint64
+	for i := range h.Counts {
+		if d := h.Counts[i] - h0.Counts[i]; d > 0 {
+			n += d
+			top = time.Duration(h.Buckets[i+1] * float64(time.Second))
+		}
+	}
+	return top, n
+}
+
+// histogramP99 is the 99th percentile of what was added to h since h0 (the
+// upper bound of its bucket).
+func histogramP99(h, h0 *metrics.Float64Histogram) time.Duration {
+	var total uint64
+	for i := range h.Counts {
+		total += h.Counts[i] - h0.Counts[i]
+	}
+	var n uint64
+	for i := range h.Counts {
+		if n += h.Counts[i] - h0.Counts[i]; total > 0 && n*100 >= total*99 {
+			return time.Duration(h.Buckets[i+1] * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // TestAPBenchFarmProcess is the farm's process for farmProcess: it prints

@@ -244,23 +244,8 @@ func deliverOne(ctx context.Context, client *http.Client, j Job, opt Options) (i
 	if opt.UserAgent != "" {
 		req.Header.Set("User-Agent", opt.UserAgent)
 	}
-	select {
-	case signers <- struct{}{}:
-	case <-ctx.Done():
-		return 0, ctx.Err().Error()
-	}
-	// The gate is asked by the signer holding a slot, so the steps it
-	// paces are signatures, not goroutines queued for one.
-	if opt.Yield != nil {
-		if err := opt.Yield.Wait(ctx); err != nil {
-			<-signers
-			return 0, err.Error()
-		}
-	}
-	err = Sign(req, j.Body, j.PrivatePEM, j.KeyID, time.Now())
-	<-signers
-	if err != nil {
-		return 0, "signing: " + err.Error()
+	if err := signDelivery(ctx, opt.Yield, req, j.Body, j.PrivatePEM, j.KeyID); err != nil {
+		return 0, err.Error()
 	}
 	resp, err := client.Do(req)
 	if err != nil {

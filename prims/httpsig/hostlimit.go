@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	mrand "math/rand/v2"
-	"runtime"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -71,9 +70,3 @@ func (r RedisSlots) Acquire(ctx context.Context, host string, limit int, hold ti
 		}
 	}
 }
-
-// signers bounds the RSA signatures computed at once in this process to
-// half its cores (at least one): signing a delivery costs about 1 ms of
-// CPU, and 64 goroutines signing at once would take every core from the
-// pages served by the same process; with the bound they keep the rest.
-var signers = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))

@@ -25,7 +25,7 @@ func Primitives(client func() *http.Client, slots func() HostSlots, gate Gate) [
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				return deliverPrim(th, a, client(), slots(), gate)
 			}},
-		{Name: "httpsig/deliver-stream", Params: "(jobs options on-results)", Doc: "Delivers jobs as httpsig/deliver does (same jobs and options) and calls on-results with a list of {:id :status :error :sent} as they end — soon after each, several at once when they end while on-results runs — so each is recorded promptly while the others are in flight. With options :start-by seconds, a job not started by then (its host's slots stayed taken) is not sent (:sent false): its claim can be released before it runs out. A failing on-results stops the jobs not yet started. Returns {:sent n :unsent n}.", MinArgs: 3, MaxArgs: 3, IO: true,
+		{Name: "httpsig/deliver-stream", Params: "(jobs options on-results)", Doc: "Delivers jobs as httpsig/deliver does (same jobs and options) and calls on-results with a list of {:id :status :error :sent} as they end — gathered for up to 50 ms (at most 200 at once), so each is recorded promptly while the others are in flight, in few transactions. With options :start-by seconds, a job not started by then (its host's slots stayed taken) is not sent (:sent false): its claim can be released before it runs out. A failing on-results stops the jobs not yet started. Returns {:sent n :unsent n}.", MinArgs: 3, MaxArgs: 3, IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				return deliverStreamPrim(th, a, client(), slots(), gate)
 			}},
@@ -137,14 +137,21 @@ func deliverPrim(th *runtime.Thread, a []runtime.Value, client *http.Client, slo
 	return runtime.NewList(out...)
 }
 
-// streamBatch is the most results handed to the callback at once.
-const streamBatch = 200
+// streamBatch is the most results handed to the callback at once, and
+// streamGather the longest the first of them waits for more: recording
+// results is a transaction each time, and with 64 requests in flight they
+// end about one a millisecond; gathered for 50 ms they are recorded in
+// about 20 transactions a second instead of hundreds, while every result
+// is still recorded well within its claim's lease.
+const (
+	streamBatch  = 200
+	streamGather = 50 * time.Millisecond
+)
 
 // deliverStreamPrim is httpsig/deliver-stream: DeliverStream, with each
-// result handed to the SX callback soon after it ends. Results that end
-// while the callback runs wait in the stream and come in its next call,
-// so a slow callback (a transaction recording them) is called less often,
-// not once per result.
+// result handed to the SX callback within streamGather of its end, with the
+// others that ended meanwhile. Results that end while the callback runs
+// wait in the stream and come in its next call.
 func deliverStreamPrim(th *runtime.Thread, a []runtime.Value, client *http.Client, slots HostSlots, gate Gate) runtime.Value {
 	jobs, opt, startBy := deliveryArgs(th, "httpsig/deliver-stream", a[:2], slots, gate)
 	each := a[2]
@@ -171,6 +178,7 @@ func deliverStreamPrim(th *runtime.Thread, a []runtime.Value, client *http.Clien
 			}
 		}
 		note(r)
+		gather := time.NewTimer(streamGather)
 	more:
 		for len(batch) < streamBatch {
 			select {
@@ -180,10 +188,11 @@ func deliverStreamPrim(th *runtime.Thread, a []runtime.Value, client *http.Clien
 				}
 				batch = append(batch, resultDict(r))
 				note(r)
-			default:
+			case <-gather.C:
 				break more
 			}
 		}
+		gather.Stop()
 		th.Call(each, runtime.NewList(batch...))
 	}
 	out := runtime.NewDict(2)
