@@ -312,7 +312,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		srv := host.NewServer(svc)
 		servers = append(servers, srv)
 		log.Info("serving", "service", svc.Name, "addr", ln.Addr().String(), "dev", opts.Dev)
-		go func() { errs <- srv.Serve(ln) }()
+		go func() { errs <- srv.Serve(host.WrapListener(ln)) }()
 	}
 	select {
 	case <-ctx.Done():

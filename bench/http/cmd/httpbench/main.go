@@ -63,6 +63,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/rose-ash/sxhost/bench"
+	"github.com/rose-ash/sxhost/host"
 )
 
 const usage = `usage:
@@ -116,6 +117,7 @@ func serveCommand(ctx context.Context, args []string) error {
 	dir := fs.String("dir", os.TempDir(), "directory for the generated service file (sx)")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address")
 	reduce := fs.Bool("reduce-memory", true, "sx: fasthttp's ReduceMemoryUsage as host.NewServer sets it (false: the trade measured in docs/benchmarks.md)")
+	readAhead := fs.Bool("read-ahead", true, "sx: serve on host.WrapListener, as sxhost does (false: a plain listener, as measured in docs/benchmarks.md)")
 	siteDB := fs.String("site-db", "", "also serve the site scenarios' pages over this seeded database (site.go)")
 	root := fs.String("root", "..", "the repository (site scenarios)")
 	blogAddr := fs.String("site-blog-addr", "127.0.0.1:18201", "listen address of blog's pages (site scenarios)")
@@ -168,6 +170,9 @@ func serveCommand(ctx context.Context, args []string) error {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if *side == "sx" && *readAhead {
+		ln = host.WrapListener(ln)
 	}
 	go func() { errs <- srv.Serve(ln) }()
 	select {

@@ -243,6 +243,9 @@ func serveSite(ctx context.Context, sideName string, addrs [2]string, db, root s
 			pool.Close()
 			return nil, err
 		}
+		if sideName == "sx" {
+			ln = host.WrapListener(ln)
+		}
 		go func() { errs <- srv.Serve(ln) }()
 	}
 	return func() {
