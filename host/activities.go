@@ -168,6 +168,7 @@ func (s *Service) ProcessActivities(ctx context.Context) (int, error) {
 // outcome, all in one transaction; it returns the row's id, or 0 when no
 // row other than those in skip is due.
 func (s *Service) processOne(ctx context.Context, opts ActivityOptions, skip []int64) (int64, error) {
+	ctx, hooks := withCommitHooks(ctx)
 	tx, err := s.plat.opts.DB.Begin(ctx)
 	if err != nil {
 		return 0, err
@@ -214,6 +215,9 @@ func (s *Service) processOne(ctx context.Context, opts ActivityOptions, skip []i
 	}
 	err = tx.Commit(ctx)
 	sqlprims.NoteWrite() // the handler's writes are visible: cached query results are stale
+	if err == nil {
+		s.plat.runCommitHooks(ctx, hooks)
+	}
 	return id, err
 }
 
@@ -245,7 +249,8 @@ func (s *Service) runActivity(ctx context.Context, tx pgx.Tx, typ string, payloa
 	}
 	th := st.thread(ctx, s.plat)
 	defer st.release(th)
-	return pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+	return s.plat.InTransaction(ctx, tx, func(ctx context.Context, sp pgx.Tx) error {
+		th.Ctx = ctx
 		sqlprims.Bind(th, sp)
 		_, err := th.Apply(def.Fn, args...)
 		return err

@@ -124,14 +124,13 @@ func (s *Service) invoke(ctx context.Context, kind, name string, get func(string
 	if kind != "action" || s.plat.opts.DB == nil || (!joined && ownsTransactions(def)) {
 		return th.Apply(def.Fn, args...)
 	}
-	var begin interface {
-		Begin(context.Context) (pgx.Tx, error)
-	} = s.plat.opts.DB
+	var begin Beginner = s.plat.opts.DB
 	if joined {
 		begin = outerTx
 	}
 	var out runtime.Value
-	err = pgx.BeginFunc(ctx, begin, func(tx pgx.Tx) error {
+	err = s.plat.InTransaction(ctx, begin, func(ctx context.Context, tx pgx.Tx) error {
+		th.Ctx = ctx // carries the transaction's after-commit hooks
 		sqlprims.Bind(th, tx)
 		v, err := th.Apply(def.Fn, args...)
 		out = v
@@ -154,16 +153,16 @@ func ownsTransactions(def *runtime.Definition) bool {
 // sqlTransaction is (sql/transaction thunk): the thunk's statements in one
 // transaction (a savepoint inside one), committed when it returns, rolled
 // back when it fails; returns its value.
-func sqlTransaction(th *runtime.Thread, a []runtime.Value) runtime.Value {
+func (p *Platform) sqlTransaction(th *runtime.Thread, a []runtime.Value) runtime.Value {
 	conn := sqlprims.Bound(th)
-	begin, ok := conn.(interface {
-		Begin(context.Context) (pgx.Tx, error)
-	})
+	begin, ok := conn.(Beginner)
 	if !ok {
 		th.Fail("sql/transaction: no database")
 	}
 	var out runtime.Value
-	err := pgx.BeginFunc(th.Ctx, begin, func(tx pgx.Tx) error {
+	err := p.InTransaction(th.Ctx, begin, func(ctx context.Context, tx pgx.Tx) error {
+		defer func(outer context.Context) { th.Ctx = outer }(th.Ctx)
+		th.Ctx = ctx
 		sqlprims.Bind(th, tx)
 		defer sqlprims.Bind(th, conn)
 		v, err := th.Apply(a[0])

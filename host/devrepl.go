@@ -193,7 +193,8 @@ func (p *Platform) devREPL(ctx context.Context, req DevREPLRequest) (reply DevRE
 	// An entry runs in one transaction, as an action does: one that fails
 	// half-way leaves the database as it was.
 	if p.opts.DB != nil {
-		err = pgx.BeginFunc(ctx, p.opts.DB, func(tx pgx.Tx) error {
+		err = p.InTransaction(ctx, p.opts.DB, func(ctx context.Context, tx pgx.Tx) error {
+			th.Ctx = ctx
 			sqlprims.Bind(th, tx)
 			return run()
 		})

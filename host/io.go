@@ -288,7 +288,14 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 				return p.fragment(th, str(th, "frag", a[0]), str(th, "frag", a[1]), a[2:])
 			}},
 		{Name: "sql/transaction", Params: "(thunk)", Doc: "Runs thunk's statements in one transaction (a savepoint inside one): committed when it returns, rolled back when it fails; returns its value. For actions declared :transaction false.", MinArgs: 1, MaxArgs: 1, IO: true,
-			Fn: sqlTransaction},
+			Fn: p.sqlTransaction},
+		{Name: "after-commit", Params: "(thunk)", Doc: "Calls thunk once the current transaction (an action's, a job's, an activity's, sql/transaction's) has committed, and never if it rolls back; at once outside a transaction. For what others must see only with the writes, e.g. writing a changed value through to the shared cache. A hook's failure is logged: the transaction has committed. Returns nil.", MinArgs: 1, MaxArgs: 1, IO: true,
+			Fn: p.afterCommit},
+		{Name: "in-transaction?", Params: "()", Doc: "True while the code runs inside a database transaction (an action's, a job's, an activity's, sql/transaction's): its reads see its own uncommitted writes, and what it stores elsewhere may yet roll back.", IO: true,
+			Fn: func(th *runtime.Thread, _ []runtime.Value) runtime.Value {
+				_, inTx := sqlprims.Bound(th).(pgx.Tx)
+				return inTx
+			}},
 		{Name: "gather", Params: "(&rest thunks)", Doc: "Calls each thunk concurrently and returns their results in order: independent I/O waits for the slowest, not the sum.", IO: true, MaxArgs: -1,
 			Fn: p.gather},
 	}

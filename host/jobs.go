@@ -87,7 +87,7 @@ func (s *Service) runJob(ctx context.Context, name string, period time.Duration)
 	}
 	ran := false
 	var jobErr error
-	err := pgx.BeginFunc(ctx, s.plat.opts.DB, func(tx pgx.Tx) error {
+	err := s.plat.InTransaction(ctx, s.plat.opts.DB, func(ctx context.Context, tx pgx.Tx) error {
 		var locked bool
 		if err := tx.QueryRow(ctx, "select pg_try_advisory_xact_lock($1)", jobLockKey(s.Name, name)).Scan(&locked); err != nil || !locked {
 			return err
@@ -109,7 +109,8 @@ func (s *Service) runJob(ctx context.Context, name string, period time.Duration)
 		defer st.release(th)
 		// The job's own writes sit in a savepoint: a failure undoes them and
 		// still records the run and its error.
-		jobErr = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+		jobErr = s.plat.InTransaction(ctx, tx, func(ctx context.Context, sp pgx.Tx) error {
+			th.Ctx = ctx
 			sqlprims.Bind(th, sp)
 			_, err := th.Apply(def.Fn)
 			return err

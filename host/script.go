@@ -38,7 +38,8 @@ func (p *Platform) RunSource(ctx context.Context, name, src string, out io.Write
 	th.StepBudget = p.opts.StepBudget
 	cacheprims.Bind(th, p.opts.Cache)
 	var result runtime.Value
-	err := pgx.BeginFunc(ctx, p.opts.DB, func(tx pgx.Tx) error {
+	err := p.InTransaction(ctx, p.opts.DB, func(ctx context.Context, tx pgx.Tx) error {
+		th.Ctx = ctx
 		sqlprims.Bind(th, tx)
 		v, err := th.EvalString(name, src)
 		result = v

@@ -371,7 +371,8 @@ func (s *Session) inSavepoint(ctx context.Context, f func() error) error {
 	if s.tx == nil && s.cur != s.ws && s.pool != nil {
 		// In a service's environment an action typed is a plain call: the
 		// entry runs in one transaction, as the host runs an action.
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return s.plat.InTransaction(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+			s.th.Ctx = ctx // its after-commit hooks
 			sqlprims.Bind(s.th, tx)
 			defer s.bindDB()
 			return f()

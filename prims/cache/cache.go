@@ -1,5 +1,5 @@
-// Package cacheprims gives SX code a key-value cache, cache/get, cache/set
-// and cache/delete, and gives the host the same cache through the Cache
+// Package cacheprims gives SX code a key-value cache, cache/get, cache/set,
+// cache/add (set if absent), cache/delete and cache/shared?, and gives the host the same cache through the Cache
 // interface and Fetch (a read-through helper with single-flight per key).
 //
 // The cache lives in Redis when REDIS_URL is set and in process memory
@@ -44,8 +44,16 @@ type Cache interface {
 	// Set stores value under key. ttl <= 0 stores it without expiry (until
 	// evicted or deleted).
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Add stores value under key only if no live entry is there (Redis
+	// SET NX) and reports whether it did: of a reader's Add and a writer's
+	// Set racing for one key, the Set's value stays whichever runs first.
+	Add(ctx context.Context, key string, value []byte, ttl time.Duration) (added bool, err error)
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+	// Shared reports whether every process of the platform sees the same
+	// entries (Redis) rather than this process alone (Memory): a copy that
+	// another instance's writes must update belongs only in a shared cache.
+	Shared() bool
 }
 
 // New returns the cache the host should use: an in-process Memory cache when

@@ -166,6 +166,69 @@ func TestContract(t *testing.T) {
 	}
 }
 
+// Add stores only where nothing live is: a reader's late Add cannot undo
+// a writer's Set; an expired entry is as good as none.
+func TestAdd(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			c, k := b.cache, func(s string) string { return b.prefix + s }
+			ctx := context.Background()
+			add := func(key, value string, ttl time.Duration) bool {
+				t.Helper()
+				added, err := c.Add(ctx, key, []byte(value), ttl)
+				if err != nil {
+					t.Fatalf("add %s: %v", key, err)
+				}
+				return added
+			}
+			if !add(k("a"), "read", time.Minute) {
+				t.Error("add to an absent key: not added")
+			}
+			if v, _ := mustGet(t, c, k("a")); v != "read" {
+				t.Errorf("after add: %q", v)
+			}
+			mustSet(t, c, k("a"), "written", time.Minute)
+			if add(k("a"), "stale", time.Minute) {
+				t.Error("add over a live entry: added")
+			}
+			if v, _ := mustGet(t, c, k("a")); v != "written" {
+				t.Errorf("add replaced the written value: %q", v)
+			}
+			if !add(k("short"), "1", 50*time.Millisecond) {
+				t.Fatal("add short: not added")
+			}
+			time.Sleep(100 * time.Millisecond)
+			if !add(k("short"), "2", time.Minute) {
+				t.Error("add over an expired entry: not added")
+			}
+			if v, _ := mustGet(t, c, k("short")); v != "2" {
+				t.Errorf("after add over an expired entry: %q", v)
+			}
+		})
+	}
+}
+
+func TestShared(t *testing.T) {
+	for _, b := range backends(t) {
+		want := b.name == "redis"
+		if got := b.cache.Shared(); got != want {
+			t.Errorf("%s: Shared() = %v, want %v", b.name, got, want)
+		}
+		if got := eval(t, sxThread(b.cache, b.prefix), `(cache/shared?)`); got != want {
+			t.Errorf("%s: (cache/shared?) = %v, want %v", b.name, got, want)
+		}
+	}
+	if got := cacheprims.NewResilient(cacheprims.NewMemory(cacheprims.MemoryOptions{}), nil).Shared(); got {
+		t.Error("Resilient over Memory: shared")
+	}
+	unbound := stdlib.NewEnv()
+	unbound.DefinePrimitives(cacheprims.Primitives()...)
+	if v, err := unbound.NewThread(nil).EvalString("x.sx", `(cache/shared?)`); err != nil || v != false {
+		t.Errorf("no cache bound: %v, %v; want false", v, err)
+	}
+}
+
 func TestMemoryEvictsLeastRecentlyUsed(t *testing.T) {
 	m := cacheprims.NewMemory(cacheprims.MemoryOptions{MaxEntries: 3})
 	for _, k := range []string{"a", "b", "c"} {
@@ -283,6 +346,13 @@ func TestPrimitivesRoundTrip(t *testing.T) {
 				t.Errorf("raw key %ssx:seen = %q, %v", b.prefix, v, ok)
 			}
 
+			if v := eval(t, th, `(cache/add "seen" 8)`); v != false {
+				t.Errorf("cache/add over an entry: %s", runtime.Print(v))
+			}
+			if v := eval(t, th, `(list (cache/add "added" {:x 1} 60) (cache/get "added"))`); runtime.Print(v) != "(true {:x 1})" {
+				t.Errorf("cache/add to an absent key, then cache/get: %s", runtime.Print(v))
+			}
+
 			eval(t, th, `(cache/delete "seen")`)
 			if v := eval(t, th, `(cache/get "seen")`); v != nil {
 				t.Errorf("after cache/delete: %s", runtime.Print(v))
@@ -334,6 +404,8 @@ func TestPrimitiveErrors(t *testing.T) {
 		`(cache/set "k" 1 -5)`:                    "ttl-seconds must be positive",
 		`(cache/set "k" 1 "soon")`:                "ttl-seconds to be a number",
 		`(cache/set "k" (string->symbol "12"))`:   "not a valid symbol name", // refused when made
+		`(cache/add "f" (fn (x) x))`:              "cache/add: cannot cache a lambda",
+		`(cache/add "k" 1 0)`:                     "cache/add: ttl-seconds must be positive",
 	}
 	for src, want := range cases {
 		_, err := th.EvalString("errors.sx", src)
@@ -532,6 +604,11 @@ func TestUnreachableRedis(t *testing.T) {
 				t.Fatalf("set %d: %v", i, err)
 			}
 		})
+		timed(t, "add", 200*time.Millisecond, func() {
+			if added, err := c.Add(ctx, "k", []byte("v"), time.Minute); added || err != nil {
+				t.Fatalf("add %d: %v, %v; want nothing added and no error", i, added, err)
+			}
+		})
 		timed(t, "delete", 200*time.Millisecond, func() {
 			if err := c.Delete(ctx, "k"); err != nil {
 				t.Fatalf("delete %d: %v", i, err)
@@ -540,7 +617,7 @@ func TestUnreachableRedis(t *testing.T) {
 	}
 	out := logs.String()
 	if n := strings.Count(out, "level=WARN"); n != 1 {
-		t.Errorf("%d warnings for 150 failures, want 1:\n%s", n, out)
+		t.Errorf("%d warnings for 200 failures, want 1:\n%s", n, out)
 	}
 	if !strings.Contains(out, "err=") || !strings.Contains(out, "connection refused") {
 		t.Errorf("the warning does not carry the error:\n%s", out)

@@ -82,24 +82,47 @@ func (m *Memory) Get(_ context.Context, key string) ([]byte, bool, error) {
 
 // Set stores a copy of value.
 func (m *Memory) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.store(key, value, ttl)
+	return nil
+}
+
+// Add stores a copy of value unless a live entry is under key.
+func (m *Memory) Add(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if el := m.entries[key]; el != nil {
+		if e := el.Value.(*memEntry); e.expires.IsZero() || time.Now().Before(e.expires) {
+			return false, nil
+		}
+	}
+	return m.store(key, value, ttl), nil
+}
+
+// Shared implements Cache: the entries are this process's alone.
+func (m *Memory) Shared() bool { return false }
+
+// store puts a copy of value under key, evicting as the bounds require,
+// and reports whether it kept it (a value larger than MaxBytes is not
+// kept); m.mu is held.
+func (m *Memory) store(key string, value []byte, ttl time.Duration) bool {
 	e := &memEntry{key: key, value: append([]byte(nil), value...)}
 	if ttl > 0 {
 		e.expires = time.Now().Add(ttl)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if el := m.entries[key]; el != nil {
 		m.remove(el)
 	}
 	if e.size() > m.maxBytes {
-		return nil
+		return false
 	}
 	m.entries[key] = m.order.PushFront(e)
 	m.bytes += e.size()
 	for len(m.entries) > m.maxEntries || m.bytes > m.maxBytes {
 		m.remove(m.order.Back())
 	}
-	return nil
+	return true
 }
 
 // Delete removes key.

@@ -43,7 +43,9 @@ func Primitives() []*runtime.Primitive {
 	return []*runtime.Primitive{
 		{Name: "cache/get", Params: "(key)", Doc: "The value cached under key, or nil when there is none (or it expired).", MinArgs: 1, MaxArgs: 1, IO: true, Fn: cacheGet},
 		{Name: "cache/set", Params: "(key value ttl-seconds?)", Doc: "Caches value (printable data: no functions) under key, for ttl-seconds when given, and returns value.", MinArgs: 2, MaxArgs: 3, IO: true, Fn: cacheSet},
+		{Name: "cache/add", Params: "(key value ttl-seconds?)", Doc: "Caches value under key, as cache/set does, only if key holds nothing (Redis SET NX); returns true when it stored it. A reader filling a cache that writers update with cache/set: a value read before a write and added after it loses to the write's.", MinArgs: 2, MaxArgs: 3, IO: true, Fn: cacheAdd},
 		{Name: "cache/delete", Params: "(key)", Doc: "Removes key from the cache; returns nil.", MinArgs: 1, MaxArgs: 1, IO: true, Fn: cacheDelete},
+		{Name: "cache/shared?", Params: "()", Doc: "True when the cache is shared by every instance of the platform (Redis), false when it is this process's memory: keep a copy that other instances' writes must update only in a shared cache.", IO: true, Fn: cacheShared},
 	}
 }
 
@@ -79,25 +81,47 @@ func cacheGet(th *runtime.Thread, args []runtime.Value) runtime.Value {
 }
 
 func cacheSet(th *runtime.Thread, args []runtime.Value) runtime.Value {
-	c, key := prepare(th, "cache/set", args[0])
+	c, key, value, ttl := setArgs(th, "cache/set", args)
+	if err := c.Set(th.Ctx, key, value, ttl); err != nil {
+		th.Fail("cache/set: %v", err)
+	}
+	return args[1]
+}
+
+func cacheAdd(th *runtime.Thread, args []runtime.Value) runtime.Value {
+	c, key, value, ttl := setArgs(th, "cache/add", args)
+	added, err := c.Add(th.Ctx, key, value, ttl)
+	if err != nil {
+		th.Fail("cache/add: %v", err)
+	}
+	return added
+}
+
+// setArgs checks the (key value ttl-seconds?) of cache/set and cache/add
+// and returns the cache, the full key, the printed value and the TTL (0:
+// none).
+func setArgs(th *runtime.Thread, name string, args []runtime.Value) (Cache, string, []byte, time.Duration) {
+	c, key := prepare(th, name, args[0])
 	var ttl time.Duration
 	if len(args) > 2 && args[2] != nil {
 		s, ok := runtime.ToFloat(args[2])
 		if !ok {
-			th.Fail("cache/set expects ttl-seconds to be a number, got %s", runtime.TypeOf(args[2]))
+			th.Fail("%s expects ttl-seconds to be a number, got %s", name, runtime.TypeOf(args[2]))
 		}
 		if !(s > 0) || s > math.MaxInt64/float64(time.Second) {
-			th.Fail("cache/set: ttl-seconds must be positive and finite, got %s", runtime.Print(args[2]))
+			th.Fail("%s: ttl-seconds must be positive and finite, got %s", name, runtime.Print(args[2]))
 		}
 		ttl = time.Duration(s * float64(time.Second))
 	}
 	if msg := storable(args[1], 1); msg != "" {
-		th.Fail("cache/set: cannot cache %s; only printable data (nil, booleans, numbers, strings, keywords, symbols, lists, dicts, datetimes) reads back", msg)
+		th.Fail("%s: cannot cache %s; only printable data (nil, booleans, numbers, strings, keywords, symbols, lists, dicts, datetimes) reads back", name, msg)
 	}
-	if err := c.Set(th.Ctx, key, []byte(runtime.Print(args[1])), ttl); err != nil {
-		th.Fail("cache/set: %v", err)
-	}
-	return args[1]
+	return c, key, []byte(runtime.Print(args[1])), ttl
+}
+
+func cacheShared(th *runtime.Thread, _ []runtime.Value) runtime.Value {
+	b, _ := th.Local[bindingKey].(*binding)
+	return b != nil && b.cache.Shared()
 }
 
 func cacheDelete(th *runtime.Thread, args []runtime.Value) runtime.Value {

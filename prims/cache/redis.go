@@ -83,13 +83,26 @@ func (r *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
 
 // Set implements Cache.
 func (r *Redis) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return r.client.Set(ctx, key, value, redisTTL(ttl)).Err()
+}
+
+// Add implements Cache with SET NX.
+func (r *Redis) Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return r.client.SetNX(ctx, key, value, redisTTL(ttl)).Result()
+}
+
+// Shared implements Cache: every process using the server sees its entries.
+func (r *Redis) Shared() bool { return true }
+
+// redisTTL is ttl as go-redis takes it.
+func redisTTL(ttl time.Duration) time.Duration {
 	switch {
 	case ttl <= 0:
-		ttl = 0 // go-redis reads -1 as KEEPTTL; here it means no expiry
+		return 0 // go-redis reads -1 as KEEPTTL; here it means no expiry
 	case ttl < time.Millisecond:
-		ttl = time.Millisecond // Redis's resolution
+		return time.Millisecond // Redis's resolution
 	}
-	return r.client.Set(ctx, key, value, ttl).Err()
+	return ttl
 }
 
 // Delete implements Cache.

@@ -81,6 +81,25 @@ func (r *Resilient) Set(ctx context.Context, key string, value []byte, ttl time.
 	return nil
 }
 
+// Add implements Cache; it never returns an error: a failure reports
+// nothing added.
+func (r *Resilient) Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if r.skipping() {
+		return false, nil
+	}
+	added, err := r.inner.Add(ctx, key, value, ttl)
+	if err != nil {
+		r.failed(ctx, "add", err)
+		return false, nil
+	}
+	r.succeeded()
+	return added, nil
+}
+
+// Shared implements Cache: the inner cache's answer, outage or not (an
+// outage makes every call a miss or a no-op, never a process's own copy).
+func (r *Resilient) Shared() bool { return r.inner.Shared() }
+
 // Delete implements Cache; it never returns an error. A delete lost in an
 // outage leaves the entry to expire by its TTL.
 func (r *Resilient) Delete(ctx context.Context, key string) error {

@@ -2,9 +2,15 @@ package sites_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 )
 
 func TestMarketHome(t *testing.T) {
@@ -127,8 +133,9 @@ func TestMarketLike(t *testing.T) {
 	m.get(p).has(`aria-pressed="true"`)
 	m.post(p+"like", p, nil).want(303)
 	m.get(p).has(`aria-pressed="false"`)
-	// A like written elsewhere (another instance, another device: behind
-	// this process's back, so no cache of it is told) shows on the next page.
+	// This platform's cache is its own memory, not shared with other
+	// instances: the like state is read fresh, and a like written behind
+	// the process's back shows on the next page.
 	if _, err := db.Exec(context.Background(), `insert into likes (user_id, target_type, target_id)
 		select u.id, 'product', p.id from users u, products p where u.email = 'cleo@coop.example' and p.slug = 'apples-kg'`); err != nil {
 		t.Fatal(err)
@@ -136,6 +143,57 @@ func TestMarketLike(t *testing.T) {
 	m.get(p).has(`aria-pressed="true"`, "Liked")
 	anon := newVisitor(t)
 	anon.post(p+"like", p, nil).want(401)
+}
+
+// TestMarketLikeAcrossInstances: two instances of the platform share
+// PostgreSQL and Redis, where the like state has a copy (blog's is-liked
+// and toggle). A like toggled on one shows on the other's next page at once
+// (toggle writes the new state through after its commit: without that the
+// other instance would show its copy for up to a minute); a toggle that
+// rolls back leaves the copy alone; a change made in SQL, behind blog's
+// back, shows once the copy has expired (at most 60 s).
+func TestMarketLikeAcrossInstances(t *testing.T) {
+	cache := sharedRedis(t)
+	one, _ := sitesOn(t, cache)
+	two, plat := sitesOn(t, cache)
+	const slug, email = "aduki-beans-500g", "cleo@coop.example"
+	path := "/suma-market/product/" + slug + "/"
+	a := signedIn(t, one, email, false, "market")
+	b := signedIn(t, two, email, false, "market")
+	liked := func(v *visitor, base string, want bool) {
+		t.Helper()
+		v.get(base + path).want(200).has(fmt.Sprintf(`aria-pressed="%v"`, want))
+	}
+	liked(a, one["market"], false) // instance one now holds "not liked"
+	b.post(two["market"]+path+"like", two["market"]+path, nil).want(303)
+	liked(a, one["market"], true)
+	b.post(two["market"]+path+"like", two["market"]+path, nil).want(303)
+	liked(a, one["market"], false)
+	b.post(two["market"]+path+"like", two["market"]+path, nil).want(303)
+	liked(a, one["market"], true)
+
+	// A toggle in a transaction that rolls back writes nothing through.
+	uid := userID(t, email)
+	pid := scalar[int64](t, "select id from products where slug = $1", slug)
+	src := fmt.Sprintf(`(action "blog" "toggle" :user-id %d :target-type "product" :target-id %d) (error "rolled back")`, uid, pid)
+	if _, err := plat.RunSource(context.Background(), "rollback.sx", src, io.Discard); err == nil || !strings.Contains(err.Error(), "rolled back") {
+		t.Fatalf("the rolled-back toggle: %v", err)
+	}
+	liked(a, one["market"], true)
+
+	// A change behind blog's back is not seen while the copy lives (60 s
+	// at most), and is once it has gone.
+	key := fmt.Sprintf(`sx:like:[%d,"product",%d,null]`, uid, pid)
+	ttl, err := cache.Client().TTL(context.Background(), cache.prefix+key).Result()
+	if err != nil || ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("the copy's TTL: %v, %v; want at most a minute", ttl, err)
+	}
+	if _, err := db.Exec(context.Background(), "delete from likes where user_id = $1 and target_type = 'product' and target_id = $2", uid, pid); err != nil {
+		t.Fatal(err)
+	}
+	liked(a, one["market"], true)
+	cache.Delete(context.Background(), key) // what its expiry does
+	liked(a, one["market"], false)
 }
 
 func TestMarketContainerNav(t *testing.T) {
@@ -147,4 +205,51 @@ func TestMarketContainerNav(t *testing.T) {
 	if r := fragment(t, u["market"], "container-nav", url.Values{"container-type": {"page"}, "container-id": {itoa(other)}}); strings.TrimSpace(r.Body) != "" {
 		t.Errorf("a page without markets: %q", r.Body)
 	}
+}
+
+// prefixedRedis is the tests' Redis with every key under a prefix of this
+// run's own, so that runs sharing the server do not meet.
+type prefixedRedis struct {
+	*cacheprims.Redis
+	prefix string
+}
+
+func (c prefixedRedis) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	return c.Redis.Get(ctx, c.prefix+key)
+}
+
+func (c prefixedRedis) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return c.Redis.Set(ctx, c.prefix+key, value, ttl)
+}
+
+func (c prefixedRedis) Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return c.Redis.Add(ctx, c.prefix+key, value, ttl)
+}
+
+func (c prefixedRedis) Delete(ctx context.Context, key string) error {
+	return c.Redis.Delete(ctx, c.prefix+key)
+}
+
+// sharedRedis is a cache on the Redis at SX_TEST_REDIS_URL (default: the
+// local server), its keys deleted when the test ends.
+func sharedRedis(t *testing.T) prefixedRedis {
+	t.Helper()
+	u := os.Getenv("SX_TEST_REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379/0"
+	}
+	r, err := cacheprims.NewRedis(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := prefixedRedis{Redis: r, prefix: fmt.Sprintf("sitestest:%d:%d:", os.Getpid(), time.Now().UnixNano())}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := r.Client().Keys(ctx, c.prefix+"*").Result()
+		if len(keys) > 0 {
+			r.Client().Del(ctx, keys...)
+		}
+		r.Close()
+	})
+	return c
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/rose-ash/sxhost/internal/browsertest"
 	"github.com/rose-ash/sxhost/internal/pgtest"
 	"github.com/rose-ash/sxhost/migrations"
+	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
 
@@ -150,11 +151,20 @@ func contains(list []string, s string) bool {
 // URLs by name.
 func sites(t testing.TB) map[string]string {
 	t.Helper()
-	p, err := host.New(serviceFiles(tree(t)), host.Options{DB: db, Logger: quiet(), SessionKeys: []string{"sites-test-key"}})
+	urls, _ := sitesOn(t, nil)
+	return urls
+}
+
+// sitesOn is sites with the platform's cache (nil: its own memory), and
+// returns the platform too: two platforms on one shared cache are two
+// instances of the platform.
+func sitesOn(t testing.TB, cache cacheprims.Cache) (map[string]string, *host.Platform) {
+	t.Helper()
+	p, err := host.New(serviceFiles(tree(t)), host.Options{DB: db, Logger: quiet(), SessionKeys: []string{"sites-test-key"}, Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serveAll(t, p, false)
+	return serveAll(t, p, false), p
 }
 
 // serveAll serves each service of p on a port of its own until t ends and
