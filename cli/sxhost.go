@@ -218,7 +218,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sxhost:", err)
 		return 2
 	}
-	log, err := newLogger(stderr, *dev || os.Getenv("SX_ENV") == "dev", os.Getenv)
+	devLog := *dev || os.Getenv("SX_ENV") == "dev"
+	logOut := stderr
+	if !devLog {
+		// A collector reads it: lines batched, a write per flush, not per request.
+		lb := newLineBuffer(stderr)
+		defer lb.Close()
+		logOut = lb
+	}
+	log, err := newLogger(logOut, devLog, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "sxhost run:", err)
 		return 2
