@@ -28,7 +28,7 @@ import (
 // holds one of the runtime's Ps, and a garbage collection stops the world
 // by waiting for every P — when the kernel has descheduled that thread in
 // favour of normal-priority work, every goroutine of the process waits for
-// it (measured: GC pauses of 335 ms instead of 25 ms; docs/benchmarks.md).
+// it (tried: a GC pause of 335 ms beside 25 ms; docs/benchmarks.md).
 // The child's collections stop only the child; a goroutine here waiting for
 // its signature holds no P.
 //
