@@ -15,6 +15,7 @@
   const identical = (a, b) => (isList(a) || a instanceof Map) ? a === b : equal(a, b);
   const dictKey = (v) => typeof v === 'string' ? v : v instanceof Kw ? v.name : null;
   const dflt = (d) => d === undefined ? null : d;
+  const NONE = {}; // get-in's marker of a missing key
   const isList = Array.isArray;
   const isInt = (n) => Number.isInteger(n) && Math.abs(n) < MAXI;
   const chars = (s) => Array.from(s);
@@ -387,7 +388,7 @@
   def('sort', 1, 1, (l) => sortKeys('sort', want.items('sort', l).map((x) => [x, x])));
 
   def('get-in', 2, 3, (c, path, d) => {
-    for (const k of want.items('get-in', path)) { const r = lookupIn('get-in', c, k); if (!r) return dflt(d); c = r[0]; }
+    for (const k of want.items('get-in', path)) { c = lookupIn('get-in', c, k, NONE); if (c === NONE) return dflt(d); }
     return c;
   });
   def('map-indexed', 2, 2, (f, c) => want.items('map-indexed', c).map((x, i) => apply(f, [i, x], null)));

@@ -10,8 +10,10 @@
   // nil null · booleans · numbers · strings · Sym · Kw (quoted keyword) ·
   // arrays (lists) · Map (dicts, string keys, insertion order) · Html ·
   // SxDate · Lambda · Prim · Macro · Comp · Def.
-  class Sym { constructor(name) { this.name = name; } }
-  class Kw { constructor(name) { this.name = name; } }
+  // k caches whether a symbol could head something other than a call
+  // (headKind); ok whether a keyword is a valid attribute name.
+  class Sym { constructor(name) { this.name = name; this.k = undefined; } }
+  class Kw { constructor(name) { this.name = name; this.ok = undefined; } }
   // KwArg marks a keyword written in a call (:name value).
   class KwArg { constructor(name) { this.name = name; } }
   class Html { constructor(s) { this.s = s; } }
@@ -141,169 +143,177 @@
   }
 
   // ---- reader ----
-  // Tokens are matched with sticky regular expressions (V8 runs them
-  // natively), not one code point at a time. The reader keeps offsets; a
-  // Pos turns one into a line and a column (in code points) when shown.
-  const DELIM = /[\s()[\]{}";'`,]/; // \s includes U+FEFF
-  const SKIP = /(?:\s|;[^\n]*)*/y;
-  const ATOM = /[^\s()[\]{}";'`,]*/y;
-  const RUN = /[^"\\]*/y;
-  // sticky matches re at r.i and returns the offset after the match.
-  const sticky = (re, r) => { re.lastIndex = r.i; re.test(r.src); return re.lastIndex; };
-  class Pos {
-    constructor(r, i) { this.r = r; this.i = i; }
-    get file() { return this.r.file; }
-    get line() { return this.r.src.slice(0, this.i).split('\n').length; }
-    get col() { return [...this.r.src.slice(this.r.src.lastIndexOf('\n', this.i - 1) + 1, this.i)].length + 1; }
-  }
-  const at = (r, i) => new Pos(r, i === undefined ? r.i : i);
+  const DELIMS = '()[]{}";\'`,';
+  const isSpace = (c) => c === ' ' || c === '\n' || /\s/.test(c); // \s includes U+FEFF
+  const isDelim = (c) => c === undefined || DELIMS.includes(c) || isSpace(c);
 
   function read(src, file) {
-    // A byte-order mark is not text.
-    const r = { src: String(src).replace(/^\uFEFF/, ''), i: 0, file: file || '<input>', depth: 0 };
+    const r = { src: String(src), i: 0, line: 1, col: 1, file: file || '<input>', depth: 0 };
+    if (r.src[0] === '\uFEFF') r.i = 1; // a byte-order mark is not text
     const forms = [];
-    while (skip(r) < r.src.length) forms.push(form(r));
-    return forms;
-  }
-  // skip passes whitespace, comments and #; datum comments and returns the
-  // offset of what follows.
-  function skip(r) {
-    while ((r.i = sticky(SKIP, r)), r.src.startsWith('#;', r.i)) {
-      const p = at(r);
-      r.i += 2;
-      if (skip(r) >= r.src.length) fail('expected a form after #;', p);
-      form(r);
+    for (;;) {
+      skip(r);
+      if (r.i >= r.src.length) return forms;
+      const v = form(r);
+      if (v !== NOTHING) forms.push(v);
     }
-    return r.i;
+  }
+  const NOTHING = {};
+  const here = (r) => ({ file: r.file, line: r.line, col: r.col });
+  // Only surrogates need codePointAt: the common case is one indexing.
+  function peek(r) { const c = r.src[r.i]; return c < '\ud800' || c > '\udfff' ? c : c && String.fromCodePoint(r.src.codePointAt(r.i)); }
+  function next(r) {
+    const c = peek(r);
+    if (c === undefined) return c;
+    r.i += c.length;
+    if (c === '\n') { r.line++; r.col = 1; } else r.col++;
+    return c;
+  }
+  function skip(r) {
+    while (r.i < r.src.length) {
+      const c = peek(r);
+      if (c === ';') { while (r.i < r.src.length && peek(r) !== '\n') next(r); }
+      else if (c === '#' && r.src.startsWith('#;', r.i)) {
+        const p = here(r); next(r); next(r); skip(r);
+        if (r.i >= r.src.length) fail('expected a form after #;', p);
+        form(r);
+      } else if (isSpace(c)) next(r);
+      else return;
+    }
   }
   function form(r) {
-    if (++r.depth > 2000) fail('nesting too deep', at(r));
+    if (++r.depth > 2000) fail('nesting too deep', here(r));
     try { return form1(r); } finally { r.depth--; }
   }
   const QUOTES = { "'": 'quote', '`': 'quasiquote', ',': 'unquote' };
-  const CLOSE = { '(': ')', '[': ']', '{': '}' };
   function form1(r) {
-    const start = r.i;
-    const c = r.src[start];
+    const start = here(r);
+    const c = peek(r);
     switch (c) {
       case '(': case '[': {
-        const items = seq(r, start);
-        items.pos = at(r, start);
+        next(r);
+        const items = seq(r, c === '(' ? ')' : ']', start);
+        items.pos = start;
         return items;
       }
       case '{': {
-        const items = seq(r, start);
-        if (items.length % 2) fail('dict literal needs an even number of forms', at(r, start));
+        next(r);
+        const items = seq(r, '}', start);
+        if (items.length % 2) fail('dict literal needs an even number of forms', start);
         const d = new Map();
         for (let i = 0; i < items.length; i += 2) {
           const k = items[i];
           if (k instanceof Kw) d.set(k.name, items[i + 1]);
           else if (typeof k === 'string') d.set(k, items[i + 1]);
-          else fail('dict key must be a keyword or string, got ' + typeOf(k), at(r, start));
+          else fail('dict key must be a keyword or string, got ' + typeOf(k), start);
         }
         return d;
       }
       case ')': case ']': case '}':
-        fail('unexpected ' + c, at(r));
+        next(r); fail('unexpected ' + c, start);
         break;
       case '"': return str(r, start);
       case "'": case '`': case ',': {
-        r.i++;
+        next(r);
         let name = QUOTES[c];
-        if (c === ',' && r.src[r.i] === '@') { r.i++; name = 'splice-unquote'; }
-        if (skip(r) >= r.src.length) fail('expected a form after ' + c, at(r, start));
-        const p = r.src[r.i];
-        if (p === ')' || p === ']' || p === '}') fail('expected a form after ' + c + ', got ' + p, at(r));
+        if (c === ',' && peek(r) === '@') { next(r); name = 'splice-unquote'; }
+        skip(r);
+        if (r.i >= r.src.length) fail('expected a form after ' + c, start);
+        const p = peek(r);
+        if (p === ')' || p === ']' || p === '}') fail('expected a form after ' + c + ', got ' + p, here(r));
         const l = [sym(name), form(r)];
-        l.pos = at(r, start);
+        l.pos = start;
         return l;
       }
       case '#':
-        if (r.src.startsWith('#|', start)) {
-          const end = r.src.indexOf('|', start + 2);
-          if (end < 0) fail('unterminated raw string', at(r));
-          r.i = end + 1;
-          return r.src.slice(start + 2, end);
+        if (r.src.startsWith('#|', r.i)) {
+          const end = r.src.indexOf('|', r.i + 2);
+          if (end < 0) fail('unterminated raw string', start);
+          const text = r.src.slice(r.i + 2, end);
+          while (r.i <= end) next(r);
+          return text;
         }
-        if (r.src.startsWith('#datetime', start)) {
-          r.i += 9;
-          if (r.src[skip(r)] !== '"') fail('#datetime expects a string', at(r, start));
-          const s = str(r, r.i);
-          return parseISO(s) || fail('invalid datetime: ' + s, at(r, start));
+        if (r.src.startsWith('#datetime', r.i)) {
+          for (let k = 0; k < 9; k++) next(r);
+          skip(r);
+          if (peek(r) !== '"') fail('#datetime expects a string', start);
+          const s = str(r, here(r));
+          return parseISO(s) || fail('invalid datetime: ' + s, start);
         }
     }
     return atom(r, start);
   }
-  // seq reads the forms of a list or dict up to its closing bracket.
-  function seq(r, start) {
-    const close = CLOSE[r.src[r.i++]];
+  function seq(r, close, start) {
     const items = [];
     for (;;) {
-      const c = r.src[skip(r)];
-      if (c === undefined) fail('unterminated list', at(r, start));
-      if (c === close) { r.i++; return items; }
-      if (c === ')' || c === ']' || c === '}') fail('unexpected ' + c, at(r));
-      items.push(form(r));
+      skip(r);
+      const c = peek(r);
+      if (c === undefined) fail('unterminated list', start);
+      if (c === close) { next(r); return items; }
+      if (c === ')' || c === ']' || c === '}') fail('unexpected ' + c, here(r));
+      const v = form(r);
+      if (v !== NOTHING) items.push(v);
     }
   }
-  const HEX4 = /^[0-9a-fA-F]{4}$/;
   function hex4(r, p) {
     const h = r.src.substr(r.i, 4);
-    if (!HEX4.test(h)) fail('invalid \\u escape: expected 4 hex digits', p);
-    r.i += 4;
+    if (!/^[0-9a-fA-F]{4}$/.test(h)) fail('invalid \\u escape: expected 4 hex digits', p);
+    for (let k = 0; k < 4; k++) next(r);
     return parseInt(h, 16);
   }
   const ESC = { n: '\n', t: '\t', r: '\r', '0': '\0', '"': '"', '\\': '\\', '/': '/' };
   function str(r, start) {
-    r.i++;
+    next(r);
     let out = '';
     for (;;) {
-      const b = r.i;
-      r.i = sticky(RUN, r);
-      out += r.src.slice(b, r.i);
-      // A quote, a backslash or the end.
-      const c = r.src[r.i++];
+      const c = next(r);
+      if (c === undefined) fail('unterminated string', start);
       if (c === '"') return out;
-      if (r.i >= r.src.length) fail('unterminated string', at(r, start));
-      const ep = at(r);
-      const e = String.fromCodePoint(r.src.codePointAt(r.i));
-      r.i += e.length;
+      if (c !== '\\') { out += c; continue; }
+      const ep = here(r);
+      const e = next(r);
+      if (e === undefined) fail('unterminated string', start);
       if (e in ESC) { out += ESC[e]; continue; }
       if (e !== 'u') fail('invalid escape \\' + e + ' in string', ep);
       let cp = hex4(r, ep);
       if (cp >= 0xD800 && cp < 0xDC00 && r.src.startsWith('\\u', r.i)) {
-        const h = r.src.substr(r.i + 2, 4);
-        const lo = HEX4.test(h) ? parseInt(h, 16) : -1;
-        if (lo >= 0xDC00 && lo < 0xE000) { r.i += 6; cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); }
+        const save = { i: r.i, line: r.line, col: r.col };
+        next(r); next(r);
+        const h = r.src.substr(r.i, 4);
+        const lo = /^[0-9a-fA-F]{4}$/.test(h) ? parseInt(h, 16) : -1;
+        if (lo >= 0xDC00 && lo < 0xE000) { for (let k = 0; k < 4; k++) next(r); cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); }
+        else Object.assign(r, save);
       }
       out += (cp >= 0xD800 && cp < 0xE000) ? '\uFFFD' : String.fromCodePoint(cp);
     }
   }
   const NUM = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
   function atom(r, start) {
-    const tok = r.src.slice(start, r.i = sticky(ATOM, r));
-    const p = () => at(r, start);
-    if (tok[0] === ':') {
-      if (tok.length === 1) fail('keyword needs a name', p());
-      return new Kw(tok.slice(1));
-    }
+    const b = r.i;
+    while (!isDelim(peek(r))) next(r);
+    const tok = r.src.slice(b, r.i);
+    if (tok === '') { const c = next(r); fail('unexpected character ' + JSON.stringify(c), start); }
     if (tok === 'true') return true;
     if (tok === 'false') return false;
     if (tok === 'nil') return null;
     if (/^[+-]?\d/.test(tok)) {
-      if (tok.endsWith('m')) return (/^[+-]?\d+(\.\d+)?m$/.test(tok) && parseDec(tok.slice(0, -1))) || fail('invalid number ' + tok, p());
-      if (!NUM.test(tok)) fail('invalid number ' + tok, p());
+      if (tok.endsWith('m')) return (/^[+-]?\d+(\.\d+)?m$/.test(tok) && parseDec(tok.slice(0, -1))) || fail('invalid number ' + tok, start);
+      if (!NUM.test(tok)) fail('invalid number ' + tok, start);
       const n = Number(tok);
       if (!/[.eE]/.test(tok)) {
         // Digits beyond int64 read as the float that prints as them.
-        if (tok.length > 18 && (BigInt(tok) > 9223372036854775807n || BigInt(tok) < -9223372036854775808n) && fmtNum(n) !== tok.replace(/^\+/, '')) fail('integer literal out of range: ' + tok, p());
-      } else if (!Number.isFinite(n)) fail('number out of range: ' + tok, p());
+        if (tok.length > 18 && (BigInt(tok) > 9223372036854775807n || BigInt(tok) < -9223372036854775808n) && fmtNum(n) !== tok.replace(/^\+/, '')) fail('integer literal out of range: ' + tok, start);
+      } else if (!Number.isFinite(n)) fail('number out of range: ' + tok, start);
       return n;
+    }
+    if (tok[0] === ':') {
+      if (tok.length === 1) fail('keyword needs a name', start);
+      return new Kw(tok.slice(1));
     }
     if (tok === '#inf') return Infinity;
     if (tok === '#-inf') return -Infinity;
     if (tok === '#nan') return NaN;
-    if (tok[0] === '#') fail('unknown reader syntax ' + tok, p());
+    if (tok[0] === '#') fail('unknown reader syntax ' + tok, start);
     return sym(tok);
   }
 
@@ -311,7 +321,7 @@
   // quoteStr is JSON's string text, except that DEL and \b \f are
   // written as \u escapes (as the Go printer does).
   const quoteStr = (s) => JSON.stringify(s).replace(/\\.|\x7f/g, (m) => ({ '\\b': '\\u0008', '\\f': '\\u000c', '\x7f': '\\u007f' })[m] || m);
-  const isKeywordName = (s) => s !== '' && !DELIM.test(s);
+  const isKeywordName = (s) => s !== '' && ![...s].some((c) => isDelim(c));
   const printKey = (k) => isKeywordName(k) ? ':' + k : quoteStr(k);
   function print(v, depth) {
     depth = depth || 0;
@@ -400,9 +410,10 @@
     const h = l[0];
     if (!(h instanceof Sym)) return 'call';
     const name = h.name;
-    const tag = TAGS[name];
     // Fast path: most heads name a function.
-    if (!tag && !SPECIAL[name] && name[0] !== '~' && !(env[name] instanceof Macro)) return 'call';
+    if (h.k === undefined) h.k = !!(TAGS[name] || SPECIAL[name] || name[0] === '~');
+    if (!h.k && !(env[name] instanceof Macro)) return 'call';
+    const tag = TAGS[name];
     const local = isLocal(env, name);
     if (tag && (!TAG_FORMS[name] || (l.length > 1 && l[1] instanceof Kw))) {
       if (local) return isCallable(env[name]) ? 'call' : 'elem';
@@ -456,7 +467,7 @@
       // call
       const f = ev(x[0], env);
       if (f instanceof Macro) { x = expand(f, x); continue; }
-      const args = evArgs(x, env);
+      const args = evArgs(x, env, f);
       if (f instanceof Lambda) {
         const e = bind(f, args, posOf(x));
         // Tail call: run the body in this loop.
@@ -481,11 +492,13 @@
   }
   class Tail { constructor(form, env) { this.form = form; this.env = env; } }
 
-  function evArgs(x, env) {
+  // evArgs evaluates a call's arguments; a keyword becomes a KwArg, or its
+  // name when f is a primitive (which takes keywords as strings).
+  function evArgs(x, env, f) {
     const args = new Array(x.length - 1);
     for (let i = 1; i < x.length; i++) {
       const a = x[i];
-      args[i - 1] = a instanceof Kw ? new KwArg(a.name) : evNT(a, env);
+      args[i - 1] = a instanceof Kw ? (f instanceof Prim ? a.name : new KwArg(a.name)) : evNT(a, env);
     }
     return args;
   }
@@ -929,9 +942,10 @@
     constructor() { this.s = ''; }
     text(t) { this.s += escText(t); }
     raw(h) { this.s += h; }
+    // attrs: name, value, name, value …; a value true is a bare name.
     open(tag, attrs) {
       let s = '<' + tag;
-      for (const [n, v] of attrs) s += v === true ? ' ' + n : ' ' + n + '="' + escAttr(v) + '"';
+      for (let i = 0; i < attrs.length; i += 2) s += attrs[i + 1] === true ? ' ' + attrs[i] : ' ' + attrs[i] + '="' + escAttr(attrs[i + 1]) + '"';
       this.s += s + '>';
     }
     close(tag) { this.s += '</' + tag + '>'; }
@@ -979,7 +993,7 @@
         } else {
           f = ev(head, env);
           if (f instanceof Macro) { x = expand(f, x); continue; }
-          args = evArgs(x, env);
+          args = evArgs(x, env, f);
           if (f instanceof Prim && (f.name === 'map' || f.name === 'map-indexed' || f.name === 'for-each') && args.length === 2) {
             const coll = args[1];
             if (coll !== null && !isList(coll)) fail(f.name + ' expects a list, got ' + typeOf(coll), posOf(x));
@@ -1027,37 +1041,38 @@
     return args;
   }
 
+  // renderElement evaluates the attributes (keyword and value pairs), then
+  // renders the children (the other forms) between open and close.
   function renderElement(x, env, out) {
     const tag = x[0].name;
     const attrs = [];
-    const kids = [];
-    for (let i = 1; i < x.length; i++) {
+    for (let i = 1; i < x.length - 1; i++) {
       const a = x[i];
-      if (a instanceof Kw && i + 1 < x.length) {
-        if (!isAttrName(a.name)) fail('invalid attribute name ' + quoteStr(a.name), posOf(x));
-        const v = evNT(x[i + 1], env);
-        i++;
-        if (v === null || v === undefined || v === false) continue;
-        if (v === true || BOOL_ATTRS.has(a.name)) { attrs.push([a.name, true]); continue; }
-        if (isCallable(v) || v instanceof Def) fail('cannot render ' + typeOf(v) + ' as an attribute value', posOf(x));
-        let text = attrString(v);
-        if (URL_ATTRS.has(a.name) && !(v instanceof Html)) text = safeURLAttr(a.name, text);
-        attrs.push([a.name, text]);
-        continue;
-      }
-      kids.push(a);
+      if (!(a instanceof Kw)) continue;
+      const n = a.name;
+      if (!(a.ok = a.ok || isAttrName(n))) fail('invalid attribute name ' + quoteStr(n), posOf(x));
+      const v = evNT(x[++i], env);
+      if (v === null || v === undefined || v === false) continue;
+      if (v === true || BOOL_ATTRS.has(n)) { attrs.push(n, true); continue; }
+      if (isCallable(v) || v instanceof Def) fail('cannot render ' + typeOf(v) + ' as an attribute value', posOf(x));
+      let text = attrString(v);
+      if (URL_ATTRS.has(n) && !(v instanceof Html)) text = safeURLAttr(n, text);
+      attrs.push(n, text);
     }
     out.open(tag, attrs);
     if (VOID.has(tag)) {
       // Children that render nothing (nil, a false when) are fine.
       const tmp = new HtmlOut();
-      for (const k of kids) render(k, env, tmp);
+      renderKids(x, env, tmp);
       if (tmp.s) fail('void element ' + tag + ' cannot have children', posOf(x));
       if (out.closeVoid) out.closeVoid(tag);
       return;
     }
-    for (const k of kids) render(k, env, out);
+    renderKids(x, env, out);
     out.close(tag);
+  }
+  function renderKids(x, env, out) {
+    for (let i = 1; i < x.length; i++) x[i] instanceof Kw && i + 1 < x.length ? i++ : render(x[i], env, out);
   }
 
   const RENDER_SPECIAL = Object.create(null);
@@ -1276,15 +1291,17 @@
     for (let i = 0; i < a.length; i += 2) d.set(want.key('dict', a[i]), a[i + 1]);
     return d;
   });
-  function lookupIn(name, c, k) {
-    if (c instanceof Map) { k = dictKey(k); return k !== null && c.has(k) ? [c.get(k)] : null; }
-    if (isList(c)) return Number.isInteger(k) && k >= 0 && k < c.length ? [c[k]] : null;
-    if (typeof c === 'string') { const cs = chars(c); return Number.isInteger(k) && k >= 0 && k < cs.length ? [cs[k]] : null; }
-    if (c === null || c === undefined) return null;
-    fail(name + ' expects a dict or list, got ' + typeOf(c));
+  // lookupIn is c's value at k, or d (nil if not given) when it has none:
+  // no array or wrapper per lookup, get is called for every field shown.
+  function lookupIn(name, c, k, d) {
+    if (c instanceof Map) { k = dictKey(k); if (k !== null && c.has(k)) return c.get(k); }
+    else if (isList(c)) { if (Number.isInteger(k) && k >= 0 && k < c.length) return c[k]; }
+    else if (typeof c === 'string') { const cs = chars(c); if (Number.isInteger(k) && k >= 0 && k < cs.length) return cs[k]; }
+    else if (c !== null && c !== undefined) fail(name + ' expects a dict or list, got ' + typeOf(c));
+    return dflt(d);
   }
   const dflt = (d) => d === undefined ? null : d;
-  def('get', 2, 3, (c, k, d) => { const r = lookupIn('get', c, k); return r ? r[0] : dflt(d); });
+  def('get', 2, 3, (c, k, d) => lookupIn('get', c, k, d));
   def('keys', 1, 1, (d) => { d = want.dict('keys', d); return d ? [...d.keys()] : []; });
   def('merge', 0, -1, (...a) => { const out = new Map(); for (const d of a) { const x = want.dict('merge', d); if (x) for (const [k, v] of x) out.set(k, v); } return out; });
   def('assoc', 3, -1, (d, ...kv) => {
@@ -1423,25 +1440,31 @@
   // ---- DOM ----
   const SVG_NS = 'http://www.w3.org/2000/svg';
   // DomOut is the renderer's sink that builds DOM nodes under root.
+  // p is the element being filled, ns whether its children are SVG, e
+  // whether it is still empty; the stack holds the outer ones' p and ns.
   class DomOut {
-    constructor(doc, root) { this.doc = doc; this.stack = [root]; }
-    top() { return this.stack[this.stack.length - 1]; }
-    text(t) { this.top().appendChild(this.doc.createTextNode(t)); }
+    constructor(doc, root) { this.doc = doc; this.p = root; this.ns = this.e = false; this.stack = []; }
+    add(n) { this.p.appendChild(n); this.e = false; }
+    // A new element's first text is set as its textContent: one DOM call
+    // instead of two (an empty text still makes a node).
+    text(t) { if (this.e && t) { this.p.textContent = t; this.e = false; } else this.add(this.doc.createTextNode(t)); }
     raw(h) {
       const t = this.doc.createElement('template');
       t.innerHTML = h;
-      this.top().appendChild(t.content);
+      this.add(t.content);
     }
     open(tag, attrs) {
-      const p = this.top();
-      const svg = tag === 'svg' || (p.namespaceURI === SVG_NS && p.localName !== 'foreignObject');
+      const svg = tag === 'svg' || this.ns;
       const el = svg ? this.doc.createElementNS(SVG_NS, tag) : this.doc.createElement(tag);
-      for (const [n, v] of attrs) el.setAttribute(n, v === true ? '' : v);
-      p.appendChild(el);
-      this.stack.push(el);
+      for (let i = 0; i < attrs.length; i += 2) el.setAttribute(attrs[i], attrs[i + 1] === true ? '' : attrs[i + 1]);
+      this.add(el);
+      this.stack.push(this.p, this.ns);
+      this.p = el;
+      this.ns = svg && tag !== 'foreignObject';
+      this.e = true;
     }
-    close() { this.stack.pop(); }
-    closeVoid() { this.stack.pop(); }
+    close() { this.ns = this.stack.pop(); this.p = this.stack.pop(); this.e = false; }
+    closeVoid() { this.close(); }
   }
   // renderToDOM renders source text (every form but the last evaluated) or
   // one form into a new DocumentFragment.
