@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -141,7 +142,8 @@ func TestSxLinksNoPlatform(t *testing.T) {
 		for _, banned := range []string{"github.com/rose-ash/sxhost/host", "github.com/rose-ash/sxhost/repl",
 			"github.com/valyala/fasthttp", "github.com/jackc/pgx", "github.com/molecule-man/go-brrr",
 			"github.com/klauspost/compress", "github.com/prometheus/",
-			"github.com/rose-ash/sxhost/prims/signing", "github.com/golang-jwt/", "crypto/x509", "crypto/ecdsa", "crypto/ed25519"} {
+			"github.com/rose-ash/sxhost/prims/signing", "github.com/golang-jwt/", "crypto/x509", "crypto/ecdsa", "crypto/ed25519",
+			"net/url", "net/netip"} {
 			if strings.HasPrefix(pkg, banned) {
 				t.Errorf("cmd/sx links %s", pkg)
 			}
@@ -173,5 +175,39 @@ func TestSxReplRunsSxhostRepl(t *testing.T) {
 	out, err = cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "sxhost is neither next to sx nor on PATH") {
 		t.Fatalf("sx repl without sxhost: %v\n%s", err, out)
+	}
+}
+
+// TestSxInterruptCancelsEvaluation: Ctrl-C stops a running sx eval with the
+// cancelled evaluation's error and status 1. sx arms its handler only after
+// its first moments (sxcmd.interruptible, for start-up), so this checks the
+// handler is armed once a program runs on.
+func TestSxInterruptCancelsEvaluation(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "sx")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sx").CombinedOutput(); err != nil {
+		t.Fatalf("build sx: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "eval")
+	cmd.Stdin = strings.NewReader("(let loop ((i 0)) (loop (+ i 1)))")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(time.Second) // well past the arming (100 ms)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "evaluation cancelled") {
+			t.Fatalf("after Ctrl-C: %v, stderr %q (want status 1 and the cancelled evaluation)", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("sx eval still running 30 s after Ctrl-C")
 	}
 }

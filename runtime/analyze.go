@@ -128,7 +128,7 @@ func (a *analyzer) list(l *List, sc *scope, tail bool) node {
 	// Tag names win over variables in head position (§12), so a component
 	// can take a parameter called title and still write (title title). The
 	// few names that are both a tag and a higher-order form stay forms.
-	if tag, ok := htmlTags[head.Name]; ok && (!tagIsAlsoForm[head.Name] || startsWithKeyword(l)) {
+	if tag, ok := lookupTag(head.Name); ok && (!tagIsAlsoForm(head.Name) || startsWithKeyword(l)) {
 		if isLocal(sc, head.Name) {
 			// Decided at run time: a function in the variable is called,
 			// any other value leaves the tag meaning.
@@ -136,7 +136,7 @@ func (a *analyzer) list(l *List, sc *scope, tail bool) node {
 			e.alt = a.call(l, sc, tail).(*callNode)
 			return e
 		}
-		if tagIsAlsoForm[head.Name] || !a.definesFunction(head.Name) {
+		if tagIsAlsoForm(head.Name) || !a.definesFunction(head.Name) {
 			return a.element(tag, l, sc)
 		}
 	} else if isLocal(sc, head.Name) {

@@ -38,6 +38,7 @@ func (e *Env) Check(extra ...Value) []Finding {
 		walkIR(pr.body, func(n node) { out = checkNode(n, out, walkProto) })
 	}
 	values := append([]Value(nil), extra...)
+	e.loadAllLazy()
 	e.mu.RLock()
 	out = append(out, e.clashes...)
 	for _, c := range e.globals {

@@ -401,7 +401,7 @@ func writeStatic(w *Writer, n node) bool {
 					w.str(" " + a.name)
 				}
 			case string, int64, float64:
-				if booleanAttrs[a.name] {
+				if isBooleanAttr(a.name) {
 					w.str(" " + a.name)
 					continue
 				}
@@ -570,7 +570,7 @@ func genElement(n *elemNode) hcode {
 	open := "<" + n.tag
 	attrs := make([]attrCode, len(n.attrs))
 	for i, a := range n.attrs {
-		ac := attrCode{name: a.name, isBool: booleanAttrs[a.name], isURL: isURLAttr(a.name), pos: a.value.pos()}
+		ac := attrCode{name: a.name, isBool: isBooleanAttr(a.name), isURL: isURLAttr(a.name), pos: a.value.pos()}
 		if ac.pos == nil {
 			ac.pos = n.p
 		}

@@ -34,7 +34,7 @@ type intArena struct {
 // one allocation per block for the rest.
 func (a *intArena) box(n int64) Value {
 	if n >= -128 && n < 1024 {
-		return smallInts[n+128]
+		return smallInt(n)
 	}
 	if a.next == len(a.block) {
 		a.block = make([]int64, min(max(2*len(a.block), firstIntBlock), intBlock))
@@ -64,7 +64,7 @@ func FillInts(out []Value, start, step int64) {
 	v := start
 	for i := range out {
 		if v >= -128 && v < 1024 {
-			out[i] = smallInts[v+128]
+			out[i] = smallInt(v)
 		} else {
 			if len(block) == 0 {
 				block = make([]int64, len(out)-i)

@@ -22,3 +22,18 @@ func TestFillInts(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallInts: the static table behind smallInt holds each value at its
+// place, and boxing one allocates nothing.
+func TestSmallInts(t *testing.T) {
+	for n := int64(-128); n < 1024; n++ {
+		if v := boxInt(n); v != Value(n) {
+			t.Fatalf("boxInt(%d) = %v", n, v)
+		}
+	}
+	var sink Value
+	if a := testing.AllocsPerRun(100, func() { sink = boxInt(1000); sink = boxInt(-5) }); a != 0 {
+		t.Errorf("boxing a small int: %v allocations", a)
+	}
+	_ = sink
+}

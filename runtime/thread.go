@@ -28,22 +28,90 @@ type Env struct {
 	clashes []Finding
 	// spare holds threads for AcquireThread.
 	spare sync.Pool
+	// lazy holds, for each name DefineLazy deferred, the loader that
+	// defines it.
+	lazy map[string]*lazyLoad
+}
+
+// lazyLoad is one DefineLazy call not yet run.
+type lazyLoad struct {
+	names []string
+	load  func() error
 }
 
 // NewEnv returns an environment holding only the special forms and the
 // runtime's own built-ins (arithmetic, comparison, higher-order forms,
 // rendering). Add primitive tables with DefinePrimitives.
 func NewEnv() *Env {
-	e := &Env{globals: make(map[string]*Cell), defIdx: make(map[string]int)}
+	// Sized for the built-ins and prims/core, which nearly every Env has.
+	e := &Env{globals: make(map[string]*Cell, 256), defIdx: make(map[string]int)}
 	e.DefinePrimitives(builtins()...)
 	return e
+}
+
+// DefineLazy defers load, which defines names, until one of them is first
+// looked up (compiled against, defined, or asked for by Lookup, Globals or
+// Check): a library that few programs use then costs nothing until one
+// does, and a program sees the same bindings as if load had run now. load
+// runs on the goroutine that first asks, and another goroutine asking
+// meanwhile may find the names unbound, so use it on an Env that one
+// goroutine builds and uses (the sx command's). A load that fails panics:
+// a library that does not load is a build defect.
+func (e *Env) DefineLazy(names []string, load func() error) {
+	l := &lazyLoad{names: names, load: load}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lazy == nil {
+		e.lazy = make(map[string]*lazyLoad, len(names))
+	}
+	for _, n := range names {
+		e.lazy[n] = l
+	}
+}
+
+// runLazy runs l's loader once: its names leave e.lazy first, so that the
+// loader's own definitions do not run it again.
+func (e *Env) runLazy(l *lazyLoad) {
+	e.mu.Lock()
+	if e.lazy[l.names[0]] != l {
+		e.mu.Unlock()
+		return
+	}
+	for _, n := range l.names {
+		delete(e.lazy, n)
+	}
+	e.mu.Unlock()
+	if err := l.load(); err != nil {
+		panic(fmt.Sprintf("runtime: loading %s: %v", l.names[0], err))
+	}
+}
+
+// loadAllLazy runs every loader still deferred.
+func (e *Env) loadAllLazy() {
+	for {
+		e.mu.RLock()
+		var l *lazyLoad
+		for _, l = range e.lazy {
+			break
+		}
+		e.mu.RUnlock()
+		if l == nil {
+			return
+		}
+		e.runLazy(l)
+	}
 }
 
 // cell returns the global cell for name, creating an unbound one if needed.
 func (e *Env) cell(name string) *Cell {
 	e.mu.RLock()
 	c := e.globals[name]
+	l := e.lazy[name]
 	e.mu.RUnlock()
+	if l != nil {
+		e.runLazy(l)
+		return e.cell(name)
+	}
 	if c != nil {
 		return c
 	}
@@ -63,7 +131,12 @@ func (e *Env) Define(name string, v Value) { e.cell(name).Value = v }
 func (e *Env) Lookup(name string) (Value, bool) {
 	e.mu.RLock()
 	c := e.globals[name]
+	l := e.lazy[name]
 	e.mu.RUnlock()
+	if l != nil {
+		e.runLazy(l)
+		return e.Lookup(name)
+	}
 	if c == nil || c.Value == unbound {
 		return nil, false
 	}
@@ -72,6 +145,7 @@ func (e *Env) Lookup(name string) (Value, bool) {
 
 // Globals returns the names of every bound global, sorted.
 func (e *Env) Globals() []string {
+	e.loadAllLazy()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	names := make([]string, 0, len(e.globals))
@@ -84,10 +158,27 @@ func (e *Env) Globals() []string {
 	return names
 }
 
-// DefinePrimitives binds each primitive under its name.
+// DefinePrimitives binds each primitive under its name. The cells of new
+// names share one block instead of one allocation each: every environment
+// starts with some 190 primitives, and sx builds one per run.
 func (e *Env) DefinePrimitives(ps ...*Primitive) {
-	for _, p := range ps {
-		e.Define(p.Name, p)
+	var block []Cell
+	for i, p := range ps {
+		e.mu.Lock()
+		c := e.globals[p.Name]
+		if c == nil && e.lazy[p.Name] == nil {
+			if len(block) == 0 {
+				block = make([]Cell, len(ps)-i)
+			}
+			c, block = &block[0], block[1:]
+			c.Name = p.Name
+			e.globals[p.Name] = c
+		}
+		e.mu.Unlock()
+		if c == nil {
+			c = e.cell(p.Name) // a deferred name: load it first, as Define does
+		}
+		c.Value = p
 	}
 }
 

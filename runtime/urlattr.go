@@ -8,19 +8,18 @@ import "strings"
 // page.
 const UnsafeURL = "#sx-unsafe-url"
 
-// urlAttrs are the attributes whose value the browser loads or follows as a
-// URL (html/template's list plus SVG's xlink:href).
-var urlAttrs = func() map[string]bool {
-	m := map[string]bool{}
-	for _, a := range strings.Fields(`action archive background cite classid codebase data formaction
-href icon longdesc manifest ping poster profile src usemap xlink:href xml:base`) {
-		m[a] = true
+// isURLAttr reports whether the attribute's value is checked by
+// safeURLAttr: the attributes whose value the browser loads or follows as a
+// URL (html/template's list plus SVG's xlink:href), and srcset.
+func isURLAttr(name string) bool {
+	switch name {
+	case "action", "archive", "background", "cite", "classid", "codebase", "data", "formaction",
+		"href", "icon", "longdesc", "manifest", "ping", "poster", "profile", "src", "usemap",
+		"xlink:href", "xml:base", "srcset", "imagesrcset":
+		return true
 	}
-	return m
-}()
-
-// isURLAttr reports whether the attribute's value is checked by safeURLAttr.
-func isURLAttr(name string) bool { return urlAttrs[name] || name == "srcset" || name == "imagesrcset" }
+	return false
+}
 
 // safeURLAttr returns value when every URL in it is relative or uses http,
 // https, mailto or tel, and UnsafeURL otherwise. srcset lists

@@ -29,6 +29,27 @@ func NewEnv() *runtime.Env {
 	return env
 }
 
+// NewLazyEnv is NewEnv for an environment that one goroutine builds and
+// uses, such as the sx command's: the standard library written in SX is
+// loaded when a program first refers to one of its names
+// (runtime.Env.DefineLazy), so a program that does not use it does not pay
+// for reading and compiling it at start-up (nine tenths of NewEnv's
+// allocations; docs/benchmarks.md, start-up).
+func NewLazyEnv() *runtime.Env {
+	env := runtime.NewEnv()
+	env.DefinePrimitives(core.Primitives()...)
+	env.DefineLazy(libraryNames, func() error { return Load(env) })
+	return env
+}
+
+// libraryNames are the globals the embedded .sx files define
+// (TestLibraryNames keeps the list exact).
+var libraryNames = []string{
+	"*test-assertions*", "*test-failures*", "*test-count*", "run-test", "deftest",
+	"test-count-assertion!", "assert-equal", "assert-true", "assert-false", "assert-nil",
+	"assert-type", "assert-error", "assert-render", "assert-wire",
+}
+
 // Load evaluates the embedded standard library into env, file by file in
 // name order.
 func Load(env *runtime.Env) error {

@@ -18,7 +18,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/rose-ash/sxhost/runtime"
 	"github.com/rose-ash/sxhost/stdlib"
@@ -94,9 +96,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(interruptAfter)
 	defer stop()
-	env := stdlib.NewEnv()
+	env := stdlib.NewLazyEnv()
 	env.DefinePrimitives(platformOnly()...)
 	th := env.NewThread(ctx)
 	th.Out = stdout
@@ -162,6 +164,50 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, out)
 	}
 	return 0
+}
+
+// interruptAfter is how long a command runs before Ctrl-C cancels its
+// evaluation (an error and status 1) instead of ending the process.
+const interruptAfter = 100 * time.Millisecond
+
+// interruptible returns a context that Ctrl-C cancels once after has
+// passed, and the function that releases it. os/signal starts a goroutine
+// that waits for signals on a thread of its own: with the threads it
+// starts, 18 of the ~150 page faults a one-shot `sx eval` took beyond a Go
+// hello-world (docs/benchmarks.md, start-up). A command that ends sooner
+// never pays for them, and Ctrl-C in its first moments ends the process as
+// it would any other.
+func interruptible(after time.Duration) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var sigs chan os.Signal
+	released := false
+	t := time.AfterFunc(after, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if released {
+			return
+		}
+		sigs = make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt)
+		go func() {
+			select {
+			case <-sigs:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	})
+	return ctx, func() {
+		t.Stop()
+		mu.Lock()
+		released = true
+		if sigs != nil {
+			signal.Stop(sigs)
+		}
+		mu.Unlock()
+		cancel()
+	}
 }
 
 // commandOptions takes the options before a one-shot command's files:

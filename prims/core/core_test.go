@@ -1,6 +1,8 @@
 package core
 
 import (
+	"math/rand/v2"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -152,4 +154,33 @@ func findPrim(name string) *runtime.Primitive {
 		}
 	}
 	panic("no primitive " + name)
+}
+
+// url-encode writes what url.QueryEscape wrote (with %20 for a space), on
+// every byte alone and on random strings: it no longer calls net/url, which
+// sx does not link for its start-up.
+func TestURLEncodeMatchesQueryEscape(t *testing.T) {
+	want := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+	var inputs []string
+	for c := 0; c < 256; c++ {
+		inputs = append(inputs, string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"Z")
+	}
+	r := rand.New(rand.NewPCG(7, 9))
+	for i := 0; i < 2000; i++ {
+		b := make([]byte, r.IntN(24))
+		for j := range b {
+			b[j] = byte(r.IntN(256))
+		}
+		inputs = append(inputs, string(b))
+	}
+	inputs = append(inputs, "", "café & crème", "a+b=c/d?e#f", "日本語")
+	for _, s := range inputs {
+		got, err := call(findPrim("url-encode"), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want(s) {
+			t.Fatalf("url-encode %q = %q, want %q", s, got, want(s))
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -442,7 +441,36 @@ func splitIDs(th *Thread, args []Value) Value {
 	return list(ids)
 }
 
+// urlEncode percent-encodes every byte but RFC 3986's unreserved ones
+// (what url.QueryEscape does, with %20 for a space, which reads the same
+// everywhere). Written out rather than calling net/url, which brings
+// net/netip and its initialisers into sx's start-up (docs/benchmarks.md).
 func urlEncode(th *Thread, args []Value) Value {
-	// QueryEscape writes spaces as "+"; %20 reads the same everywhere.
-	return strings.ReplaceAll(url.QueryEscape(wantString(th, "url-encode", args[0])), "+", "%20")
+	s := wantString(th, "url-encode", args[0])
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !unreservedURLByte(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; unreservedURLByte(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(b)
+}
+
+// unreservedURLByte reports whether c stands for itself in a URL (RFC 3986
+// §2.3: letters, digits and - _ . ~).
+func unreservedURLByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '_' || c == '.' || c == '~'
 }
