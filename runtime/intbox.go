@@ -31,23 +31,32 @@ type intArena struct {
 }
 
 // box returns n as a Value, without allocating for small values and with
-// one allocation per block for the rest.
+// one allocation per block for the rest. The arithmetic fast paths call it
+// for every result, so it is written to stay under the compiler's inlining
+// budget (`go build -gcflags=-m ./runtime` says "can inline
+// (*intArena).box"): one pointer chosen by the two cases, the interface
+// made once, a new block out of line. Written as two returns it cost 99 and
+// was a call per result.
 func (a *intArena) box(n int64) Value {
-	if n >= -128 && n < 1024 {
-		return smallInt(n)
+	var p *int64
+	if uint64(n+128) < uint64(len(smallIntValues)) {
+		p = &smallIntValues[n+128]
+	} else {
+		if a.next == len(a.block) {
+			a.grow()
+		}
+		p = &a.block[a.next]
+		*p = n
+		a.next++
 	}
-	if a.next == len(a.block) {
-		a.block = make([]int64, min(max(2*len(a.block), firstIntBlock), intBlock))
-		a.next = 0
-	}
-	p := &a.block[a.next]
-	a.next++
-	*p = n
-	var v Value
-	e := (*eface)(unsafe.Pointer(&v))
-	e.typ = int64Type
-	e.data = unsafe.Pointer(p)
-	return v
+	e := eface{int64Type, unsafe.Pointer(p)}
+	return *(*Value)(unsafe.Pointer(&e))
+}
+
+// grow starts a new block, twice the last one's size up to intBlock.
+func (a *intArena) grow() {
+	a.block = make([]int64, min(max(2*len(a.block), firstIntBlock), intBlock))
+	a.next = 0
 }
 
 // Int returns n as a Value from the thread's boxes: primitives that return
