@@ -175,6 +175,34 @@ func TestBodyLimit(t *testing.T) {
 	wantStatus(t, get(t, s.URL+"/internal/data/fine"), 200, "a query after refused bodies")
 }
 
+// A client sending "Expect: 100-continue" with a body over the limit gets
+// the 413 before it sends a byte of the body, not "100 Continue" and then a
+// closed connection mid-body.
+func TestOversizedBodyRefusedBeforeContinue(t *testing.T) {
+	t.Parallel()
+	s, _, _ := startService(t, fragileService, host.Options{})
+	head := func(n int) string {
+		c, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "POST /internal/actions/save HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", n)
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			t.Fatalf("no answer to the head of a %d-byte body: %v", n, err)
+		}
+		return strings.TrimSpace(line)
+	}
+	if got := head(host.MaxBodySize + 1); got != "HTTP/1.1 413 Request Entity Too Large" {
+		t.Errorf("a body one byte over the limit, announced: %q, want the 413 at once", got)
+	}
+	if got := head(100); got != "HTTP/1.1 100 Continue" {
+		t.Errorf("a small body, announced: %q, want 100 Continue", got)
+	}
+}
+
 func TestWrongMethodIs405(t *testing.T) {
 	t.Parallel()
 	s, _, _ := startService(t, fragileService, host.Options{})

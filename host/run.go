@@ -146,6 +146,18 @@ func NewServer(svc *Service) *fasthttp.Server {
 			max, _ := bodyLimit(l, h, secret, svc.Name)
 			return fasthttp.RequestConfig{ReadTimeout: l.BodyTimeout, MaxRequestBodySize: max}
 		},
+		// A client that waits for "100 Continue" before sending its body is
+		// refused at once when the body it announces is over the limit:
+		// fasthttp's default invites the body and then cuts the connection
+		// while the client writes it, which the client sees as a broken pipe
+		// instead of the 413.
+		ExpectHandler: func(ctx *fasthttp.RequestCtx) int {
+			max, _ := bodyLimit(l, &ctx.Request.Header, secret, svc.Name)
+			if n := ctx.Request.Header.ContentLength(); max > 0 && n > max {
+				return fasthttp.StatusRequestEntityTooLarge
+			}
+			return fasthttp.StatusContinue
+		},
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
