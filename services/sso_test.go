@@ -378,16 +378,29 @@ func TestSSOSilentSignIn(t *testing.T) {
 			t.Errorf("%s is %v, want %d", name, v, want)
 		}
 	}
-	// Once it has expired (one second here, so the test does not wait five
-	// minutes) the next navigation asks the provider again.
-	n.plat.Service("blog").Env().Define("sso-none-ttl", int64(1))
-	b2 := newBrowser(t)
-	first2 := navigate(b2, n.urls["blog"]+"/")
-	n.callback(b2, "blog", n.authorize(b2, first2, "blog"))
-	if a := navigate(b2, n.urls["blog"]+"/"); a.Status != 200 {
-		t.Errorf("asked the provider again before the remembered answer expired: %d %v", a.Status, a.Header.Get("Location"))
+	// Once it has expired (two seconds here, so the test does not wait five
+	// minutes) the next navigation asks the provider again. Whether the
+	// answer is still remembered can only be told when the callback and the
+	// next page took less than those two seconds (a loaded machine can stall
+	// longer): a slower try says nothing and is made again.
+	n.plat.Service("blog").Env().Define("sso-none-ttl", int64(2))
+	var b2 *browser
+	for try := 1; ; try++ {
+		b2 = newBrowser(t)
+		first2 := navigate(b2, n.urls["blog"]+"/")
+		start := time.Now()
+		n.callback(b2, "blog", n.authorize(b2, first2, "blog"))
+		a := navigate(b2, n.urls["blog"]+"/")
+		if time.Since(start) >= 2*time.Second && try < 3 {
+			t.Logf("try %d took %v, longer than the remembered answer lives: again", try, time.Since(start))
+			continue
+		}
+		if a.Status != 200 {
+			t.Errorf("asked the provider again before the remembered answer expired: %d %v", a.Status, a.Header.Get("Location"))
+		}
+		break
 	}
-	time.Sleep(1100 * time.Millisecond)
+	time.Sleep(2100 * time.Millisecond)
 	if q := n.authorizeRequest(navigate(b2, n.urls["blog"]+"/"), "blog"); q.Get("prompt") != "none" {
 		t.Errorf("after the remembered answer expired: prompt %q", q.Get("prompt"))
 	}
