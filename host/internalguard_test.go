@@ -11,13 +11,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rose-ash/sxhost/host"
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
+
+	"github.com/rose-ash/sxhost/internal/pgtest"
 )
 
 // farListener accepts real connections on 127.0.0.1 but reports each
@@ -142,10 +143,7 @@ func TestSignedCallsAreAcceptedOnce(t *testing.T) {
 // testRedisURL is the Redis the tests share: SX_TEST_REDIS_URL (make test
 // sets it to the running or private server), else the local default.
 func testRedisURL() string {
-	if u := os.Getenv("SX_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
+	return pgtest.RedisURL()
 }
 
 // Finding 2: instances sharing Redis share the nonces, so a call accepted

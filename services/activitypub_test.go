@@ -31,6 +31,8 @@ import (
 	"github.com/rose-ash/sxhost/host"
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	"github.com/rose-ash/sxhost/prims/httpsig"
+
+	"github.com/rose-ash/sxhost/internal/pgtest"
 )
 
 // apPlatform serves blog and federation with their public URLs set (actor
@@ -995,10 +997,7 @@ func TestAPModerationAndOutboxPaging(t *testing.T) {
 // Redis, shared with other instances: while another instance holds all 4
 // slots of the follower's host (for 1.5 s), the post waits for them.
 func TestAPDeliverySharesHostSlots(t *testing.T) {
-	u := os.Getenv("SX_TEST_REDIS_URL")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
+	u := pgtest.RedisURL()
 	rc, err := cacheprims.NewRedis(u)
 	if err != nil {
 		t.Fatal(err)

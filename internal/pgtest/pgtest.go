@@ -25,6 +25,15 @@ func AdminURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
+// RedisURL is the Redis server tests use: SX_TEST_REDIS_URL, else the local
+// server's database 0.
+func RedisURL() string {
+	if u := os.Getenv("SX_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
 // Create makes a fresh database named after prefix and the process id and
 // returns its URL and a function that drops it.
 func Create(prefix string) (dbURL string, drop func(), err error) {

@@ -19,6 +19,8 @@ import (
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	"github.com/rose-ash/sxhost/runtime"
 	"github.com/rose-ash/sxhost/stdlib"
+
+	"github.com/rose-ash/sxhost/internal/pgtest"
 )
 
 // The tests use the Redis at SX_TEST_REDIS_URL (default: the local server),
@@ -29,10 +31,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	redisURL = os.Getenv("SX_TEST_REDIS_URL")
-	if redisURL == "" {
-		redisURL = "redis://127.0.0.1:6379/0"
-	}
+	redisURL = pgtest.RedisURL()
 	runPrefix = fmt.Sprintf("sxtest:%d:%d:", os.Getpid(), time.Now().UnixNano())
 	r, err := cacheprims.NewRedis(redisURL)
 	if err == nil {

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rose-ash/sxhost/internal/pgtest"
 )
 
 // redisClient is a client of the Redis the tests share (SX_TEST_REDIS_URL,
@@ -17,10 +18,7 @@ import (
 // separate sxhost instance has.
 func redisClient(t *testing.T) *redis.Client {
 	t.Helper()
-	u := os.Getenv("SX_TEST_REDIS_URL")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
+	u := pgtest.RedisURL()
 	opt, err := redis.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
+
+	"github.com/rose-ash/sxhost/internal/pgtest"
 )
 
 func TestMarketHome(t *testing.T) {
@@ -234,10 +236,7 @@ func (c prefixedRedis) Delete(ctx context.Context, key string) error {
 // local server), its keys deleted when the test ends.
 func sharedRedis(t *testing.T) prefixedRedis {
 	t.Helper()
-	u := os.Getenv("SX_TEST_REDIS_URL")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
+	u := pgtest.RedisURL()
 	r, err := cacheprims.NewRedis(u)
 	if err != nil {
 		t.Fatal(err)

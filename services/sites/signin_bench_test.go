@@ -16,6 +16,8 @@ import (
 
 	"github.com/rose-ash/sxhost/host"
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
+
+	"github.com/rose-ash/sxhost/internal/pgtest"
 )
 
 // benchSSORoute gives a benchmark visitor the session the SSO client's
@@ -61,10 +63,7 @@ func benchSignedIn(b *testing.B, svc, path string) {
 			b.Fatal(err)
 		}
 	}
-	redisURL := os.Getenv("SX_TEST_REDIS_URL")
-	if redisURL == "" {
-		redisURL = "redis://127.0.0.1:6379"
-	}
+	redisURL := pgtest.RedisURL()
 	ru, err := url.Parse(redisURL)
 	if err != nil {
 		b.Fatal(err)
