@@ -143,177 +143,169 @@
   }
 
   // ---- reader ----
-  const DELIMS = '()[]{}";\'`,';
-  const isSpace = (c) => c === ' ' || c === '\n' || /\s/.test(c); // \s includes U+FEFF
-  const isDelim = (c) => c === undefined || DELIMS.includes(c) || isSpace(c);
+  // Tokens are matched with sticky regular expressions (V8 runs them
+  // natively), not one code point at a time. The reader keeps offsets; a
+  // Pos turns one into a line and a column (in code points) when shown.
+  const DELIM = /[\s()[\]{}";'`,]/; // \s includes U+FEFF
+  const SKIP = /(?:\s|;[^\n]*)*/y;
+  const ATOM = /[^\s()[\]{}";'`,]*/y;
+  const RUN = /[^"\\]*/y;
+  // sticky matches re at r.i and returns the offset after the match.
+  const sticky = (re, r) => { re.lastIndex = r.i; re.test(r.src); return re.lastIndex; };
+  class Pos {
+    constructor(r, i) { this.r = r; this.i = i; }
+    get file() { return this.r.file; }
+    get line() { return this.r.src.slice(0, this.i).split('\n').length; }
+    get col() { return [...this.r.src.slice(this.r.src.lastIndexOf('\n', this.i - 1) + 1, this.i)].length + 1; }
+  }
+  const at = (r, i) => new Pos(r, i === undefined ? r.i : i);
 
   function read(src, file) {
-    const r = { src: String(src), i: 0, line: 1, col: 1, file: file || '<input>', depth: 0 };
-    if (r.src[0] === '\uFEFF') r.i = 1; // a byte-order mark is not text
+    // A byte-order mark is not text.
+    const r = { src: String(src).replace(/^\uFEFF/, ''), i: 0, file: file || '<input>', depth: 0 };
     const forms = [];
-    for (;;) {
-      skip(r);
-      if (r.i >= r.src.length) return forms;
-      const v = form(r);
-      if (v !== NOTHING) forms.push(v);
-    }
+    while (skip(r) < r.src.length) forms.push(form(r));
+    return forms;
   }
-  const NOTHING = {};
-  const here = (r) => ({ file: r.file, line: r.line, col: r.col });
-  // Only surrogates need codePointAt: the common case is one indexing.
-  function peek(r) { const c = r.src[r.i]; return c < '\ud800' || c > '\udfff' ? c : c && String.fromCodePoint(r.src.codePointAt(r.i)); }
-  function next(r) {
-    const c = peek(r);
-    if (c === undefined) return c;
-    r.i += c.length;
-    if (c === '\n') { r.line++; r.col = 1; } else r.col++;
-    return c;
-  }
+  // skip passes whitespace, comments and #; datum comments and returns the
+  // offset of what follows.
   function skip(r) {
-    while (r.i < r.src.length) {
-      const c = peek(r);
-      if (c === ';') { while (r.i < r.src.length && peek(r) !== '\n') next(r); }
-      else if (c === '#' && r.src.startsWith('#;', r.i)) {
-        const p = here(r); next(r); next(r); skip(r);
-        if (r.i >= r.src.length) fail('expected a form after #;', p);
-        form(r);
-      } else if (isSpace(c)) next(r);
-      else return;
+    while ((r.i = sticky(SKIP, r)), r.src.startsWith('#;', r.i)) {
+      const p = at(r);
+      r.i += 2;
+      if (skip(r) >= r.src.length) fail('expected a form after #;', p);
+      form(r);
     }
+    return r.i;
   }
   function form(r) {
-    if (++r.depth > 2000) fail('nesting too deep', here(r));
+    if (++r.depth > 2000) fail('nesting too deep', at(r));
     try { return form1(r); } finally { r.depth--; }
   }
   const QUOTES = { "'": 'quote', '`': 'quasiquote', ',': 'unquote' };
+  const CLOSE = { '(': ')', '[': ']', '{': '}' };
   function form1(r) {
-    const start = here(r);
-    const c = peek(r);
+    const start = r.i;
+    const c = r.src[start];
     switch (c) {
       case '(': case '[': {
-        next(r);
-        const items = seq(r, c === '(' ? ')' : ']', start);
-        items.pos = start;
+        const items = seq(r, start);
+        items.pos = at(r, start);
         return items;
       }
       case '{': {
-        next(r);
-        const items = seq(r, '}', start);
-        if (items.length % 2) fail('dict literal needs an even number of forms', start);
+        const items = seq(r, start);
+        if (items.length % 2) fail('dict literal needs an even number of forms', at(r, start));
         const d = new Map();
         for (let i = 0; i < items.length; i += 2) {
           const k = items[i];
           if (k instanceof Kw) d.set(k.name, items[i + 1]);
           else if (typeof k === 'string') d.set(k, items[i + 1]);
-          else fail('dict key must be a keyword or string, got ' + typeOf(k), start);
+          else fail('dict key must be a keyword or string, got ' + typeOf(k), at(r, start));
         }
         return d;
       }
       case ')': case ']': case '}':
-        next(r); fail('unexpected ' + c, start);
+        fail('unexpected ' + c, at(r));
         break;
       case '"': return str(r, start);
       case "'": case '`': case ',': {
-        next(r);
+        r.i++;
         let name = QUOTES[c];
-        if (c === ',' && peek(r) === '@') { next(r); name = 'splice-unquote'; }
-        skip(r);
-        if (r.i >= r.src.length) fail('expected a form after ' + c, start);
-        const p = peek(r);
-        if (p === ')' || p === ']' || p === '}') fail('expected a form after ' + c + ', got ' + p, here(r));
+        if (c === ',' && r.src[r.i] === '@') { r.i++; name = 'splice-unquote'; }
+        if (skip(r) >= r.src.length) fail('expected a form after ' + c, at(r, start));
+        const p = r.src[r.i];
+        if (p === ')' || p === ']' || p === '}') fail('expected a form after ' + c + ', got ' + p, at(r));
         const l = [sym(name), form(r)];
-        l.pos = start;
+        l.pos = at(r, start);
         return l;
       }
       case '#':
-        if (r.src.startsWith('#|', r.i)) {
-          const end = r.src.indexOf('|', r.i + 2);
-          if (end < 0) fail('unterminated raw string', start);
-          const text = r.src.slice(r.i + 2, end);
-          while (r.i <= end) next(r);
-          return text;
+        if (r.src.startsWith('#|', start)) {
+          const end = r.src.indexOf('|', start + 2);
+          if (end < 0) fail('unterminated raw string', at(r));
+          r.i = end + 1;
+          return r.src.slice(start + 2, end);
         }
-        if (r.src.startsWith('#datetime', r.i)) {
-          for (let k = 0; k < 9; k++) next(r);
-          skip(r);
-          if (peek(r) !== '"') fail('#datetime expects a string', start);
-          const s = str(r, here(r));
-          return parseISO(s) || fail('invalid datetime: ' + s, start);
+        if (r.src.startsWith('#datetime', start)) {
+          r.i += 9;
+          if (r.src[skip(r)] !== '"') fail('#datetime expects a string', at(r, start));
+          const s = str(r, r.i);
+          return parseISO(s) || fail('invalid datetime: ' + s, at(r, start));
         }
     }
     return atom(r, start);
   }
-  function seq(r, close, start) {
+  // seq reads the forms of a list or dict up to its closing bracket.
+  function seq(r, start) {
+    const close = CLOSE[r.src[r.i++]];
     const items = [];
     for (;;) {
-      skip(r);
-      const c = peek(r);
-      if (c === undefined) fail('unterminated list', start);
-      if (c === close) { next(r); return items; }
-      if (c === ')' || c === ']' || c === '}') fail('unexpected ' + c, here(r));
-      const v = form(r);
-      if (v !== NOTHING) items.push(v);
+      const c = r.src[skip(r)];
+      if (c === undefined) fail('unterminated list', at(r, start));
+      if (c === close) { r.i++; return items; }
+      if (c === ')' || c === ']' || c === '}') fail('unexpected ' + c, at(r));
+      items.push(form(r));
     }
   }
+  const HEX4 = /^[0-9a-fA-F]{4}$/;
   function hex4(r, p) {
     const h = r.src.substr(r.i, 4);
-    if (!/^[0-9a-fA-F]{4}$/.test(h)) fail('invalid \\u escape: expected 4 hex digits', p);
-    for (let k = 0; k < 4; k++) next(r);
+    if (!HEX4.test(h)) fail('invalid \\u escape: expected 4 hex digits', p);
+    r.i += 4;
     return parseInt(h, 16);
   }
   const ESC = { n: '\n', t: '\t', r: '\r', '0': '\0', '"': '"', '\\': '\\', '/': '/' };
   function str(r, start) {
-    next(r);
+    r.i++;
     let out = '';
     for (;;) {
-      const c = next(r);
-      if (c === undefined) fail('unterminated string', start);
+      const b = r.i;
+      r.i = sticky(RUN, r);
+      out += r.src.slice(b, r.i);
+      // A quote, a backslash or the end.
+      const c = r.src[r.i++];
       if (c === '"') return out;
-      if (c !== '\\') { out += c; continue; }
-      const ep = here(r);
-      const e = next(r);
-      if (e === undefined) fail('unterminated string', start);
+      if (r.i >= r.src.length) fail('unterminated string', at(r, start));
+      const ep = at(r);
+      const e = String.fromCodePoint(r.src.codePointAt(r.i));
+      r.i += e.length;
       if (e in ESC) { out += ESC[e]; continue; }
       if (e !== 'u') fail('invalid escape \\' + e + ' in string', ep);
       let cp = hex4(r, ep);
       if (cp >= 0xD800 && cp < 0xDC00 && r.src.startsWith('\\u', r.i)) {
-        const save = { i: r.i, line: r.line, col: r.col };
-        next(r); next(r);
-        const h = r.src.substr(r.i, 4);
-        const lo = /^[0-9a-fA-F]{4}$/.test(h) ? parseInt(h, 16) : -1;
-        if (lo >= 0xDC00 && lo < 0xE000) { for (let k = 0; k < 4; k++) next(r); cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); }
-        else Object.assign(r, save);
+        const h = r.src.substr(r.i + 2, 4);
+        const lo = HEX4.test(h) ? parseInt(h, 16) : -1;
+        if (lo >= 0xDC00 && lo < 0xE000) { r.i += 6; cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); }
       }
       out += (cp >= 0xD800 && cp < 0xE000) ? '\uFFFD' : String.fromCodePoint(cp);
     }
   }
   const NUM = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
   function atom(r, start) {
-    const b = r.i;
-    while (!isDelim(peek(r))) next(r);
-    const tok = r.src.slice(b, r.i);
-    if (tok === '') { const c = next(r); fail('unexpected character ' + JSON.stringify(c), start); }
+    const tok = r.src.slice(start, r.i = sticky(ATOM, r));
+    const p = () => at(r, start);
+    if (tok[0] === ':') {
+      if (tok.length === 1) fail('keyword needs a name', p());
+      return new Kw(tok.slice(1));
+    }
     if (tok === 'true') return true;
     if (tok === 'false') return false;
     if (tok === 'nil') return null;
     if (/^[+-]?\d/.test(tok)) {
-      if (tok.endsWith('m')) return (/^[+-]?\d+(\.\d+)?m$/.test(tok) && parseDec(tok.slice(0, -1))) || fail('invalid number ' + tok, start);
-      if (!NUM.test(tok)) fail('invalid number ' + tok, start);
+      if (tok.endsWith('m')) return (/^[+-]?\d+(\.\d+)?m$/.test(tok) && parseDec(tok.slice(0, -1))) || fail('invalid number ' + tok, p());
+      if (!NUM.test(tok)) fail('invalid number ' + tok, p());
       const n = Number(tok);
       if (!/[.eE]/.test(tok)) {
         // Digits beyond int64 read as the float that prints as them.
-        if (tok.length > 18 && (BigInt(tok) > 9223372036854775807n || BigInt(tok) < -9223372036854775808n) && fmtNum(n) !== tok.replace(/^\+/, '')) fail('integer literal out of range: ' + tok, start);
-      } else if (!Number.isFinite(n)) fail('number out of range: ' + tok, start);
+        if (tok.length > 18 && (BigInt(tok) > 9223372036854775807n || BigInt(tok) < -9223372036854775808n) && fmtNum(n) !== tok.replace(/^\+/, '')) fail('integer literal out of range: ' + tok, p());
+      } else if (!Number.isFinite(n)) fail('number out of range: ' + tok, p());
       return n;
-    }
-    if (tok[0] === ':') {
-      if (tok.length === 1) fail('keyword needs a name', start);
-      return new Kw(tok.slice(1));
     }
     if (tok === '#inf') return Infinity;
     if (tok === '#-inf') return -Infinity;
     if (tok === '#nan') return NaN;
-    if (tok[0] === '#') fail('unknown reader syntax ' + tok, start);
+    if (tok[0] === '#') fail('unknown reader syntax ' + tok, p());
     return sym(tok);
   }
 
@@ -321,7 +313,7 @@
   // quoteStr is JSON's string text, except that DEL and \b \f are
   // written as \u escapes (as the Go printer does).
   const quoteStr = (s) => JSON.stringify(s).replace(/\\.|\x7f/g, (m) => ({ '\\b': '\\u0008', '\\f': '\\u000c', '\x7f': '\\u007f' })[m] || m);
-  const isKeywordName = (s) => s !== '' && ![...s].some((c) => isDelim(c));
+  const isKeywordName = (s) => s !== '' && !DELIM.test(s);
   const printKey = (k) => isKeywordName(k) ? ':' + k : quoteStr(k);
   function print(v, depth) {
     depth = depth || 0;
