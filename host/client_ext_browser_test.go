@@ -17,20 +17,30 @@ import (
 )
 
 // extService's one pure component calls format-date, a primitive of
-// sx-ext.js, so its pages load that file and its text/sx answers name it.
+// sx-ext.js, so its text/sx answers name that file; a page loads it with
+// the document when it runs SX before an answer (/eager: a mount that
+// renders ~stamp), not otherwise (/: only an sx-get). /ld renders JSON-LD
+// with json-encode, an ext primitive, on the server.
 const extService = `
 (defservice extsvc)
 (defcomp ~stamp (&key d) (li :class "stamp" (format-date (parse-datetime d) "%d %b %Y")))
+(defcomp ~ld (&key data) (script :type "application/ld+json" (raw! (json-encode data))))
 (defpage home :path "/" :content
   (div (button :id "load" :sx-get "/list" :sx-target "#list" "Load") (ul :id "list")))
+(defpage eager :path "/eager" :content
+  (div (ul :id "m") (script :type "text/sx" :data-mount "#m" (raw! "(~stamp :d \"2026-12-05T10:00:00Z\")"))))
+(defpage ld :path "/ld" :content
+  (div (~ld :data {"@type" "BlogPosting" "headline" "Bread & <butter>" "n" 3})
+       (button :id "load" :sx-get "/list" :sx-target "#list" "Load") (ul :id "list")))
 (defpage items :path "/list" :content
   (<> (~stamp :d "2026-12-05T10:00:00Z") (~stamp :d "2027-01-31T00:00:00Z")))
 `
 
-// The host's side of the split: the document carries sx-ext.js after
-// sx.js (data-sx-ext, the CSP nonce), text/sx answers name it in SX-Ext,
-// and its hashed URL answers the minified file, cached for good. A
-// service whose components need no ext primitive gets neither.
+// The host's side of the split: a document that runs SX on the page
+// carries sx-ext.js after sx.js (data-sx-ext, the CSP nonce), one that
+// does not leaves it out, text/sx answers name it in SX-Ext, and its
+// hashed URL answers the minified file, cached for good. A service whose
+// components need no ext primitive gets neither.
 func TestExtScriptDelivery(t *testing.T) {
 	s, _, _ := startService(t, extService, host.Options{})
 	get := func(url string, h map[string]string) (*http.Response, string) {
@@ -47,7 +57,11 @@ func TestExtScriptDelivery(t *testing.T) {
 		return res, string(b)
 	}
 	_, doc := get(s.URL+"/", nil)
-	if !strings.Contains(doc, `<script src="`+sxclient.ExtHashedPath+`" defer data-sx-ext="format-date parse-datetime" nonce="`) ||
+	if strings.Contains(doc, "sx-ext") {
+		t.Errorf("a page that runs no SX before an answer loads sx-ext.js:\n%s", doc)
+	}
+	_, doc = get(s.URL+"/eager", nil)
+	if !strings.Contains(doc, `<script src="`+sxclient.ExtHashedPath+`" defer data-sx-ext="format-date json-encode parse-datetime" nonce="`) ||
 		strings.Index(doc, sxclient.ExtHashedPath) < strings.Index(doc, sxclient.HashedPath) {
 		t.Errorf("the document does not load sx-ext.js after sx.js:\n%s", doc)
 	}
@@ -70,16 +84,15 @@ func TestExtScriptDelivery(t *testing.T) {
 	}
 }
 
-// In Chromium: the page boots once sx-ext.js has run (format-date renders
-// on the client); and a page that lacks it loads it when an answer names
-// it in SX-Ext, before rendering that answer.
+// In Chromium: a page that runs SX on load boots once sx-ext.js has run
+// (its mount renders format-date on the client); a page that does not
+// boots without it and loads it when an answer names it in SX-Ext, before
+// rendering that answer; JSON-LD made with json-encode is rendered on the
+// server, the same as sx.js renders it, with no sx-ext.js on the page.
 func TestBrowserExtScript(t *testing.T) {
 	t.Parallel()
 	tab := browsertest.New(t)
 	s, _, _ := startService(t, extService, host.Options{})
-	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
 	until := func(what, cond string) {
 		t.Helper()
 		ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](`new Promise((done) => {
@@ -95,15 +108,27 @@ func TestBrowserExtScript(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", what, err, html)
 		}
 	}
+	nav := func(path string) {
+		t.Helper()
+		if err := chromedp.Do(tab, chromedp.Navigate(s.URL+path)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nav("/eager")
 	until("booted after sx-ext.js", `document.documentElement.dataset.sxReady === 'true' && SX.ext === true`)
+	until("the mount rendered format-date", `document.querySelector('#m li.stamp').textContent === '05 Dec 2026'`)
 	until("format-date in the browser", `SX.renderToString('(~stamp :d "2026-12-05T10:00:00Z")') === '<li class="stamp">05 Dec 2026</li>'`)
-	// As if this page had come without sx-ext.js: the answer's SX-Ext
-	// header makes the engine add the script (with the page's nonce) and
-	// wait for it.
-	until("forget the ext", `(SX.ext = false, document.querySelectorAll('script[src*="sx-ext"]').length === 1)`)
+	nav("/")
+	until("booted without sx-ext.js", `document.documentElement.dataset.sxReady === 'true' && SX.ext === undefined && !document.querySelector('script[src*="sx-ext"]')`)
 	until("click sx-get", `(document.getElementById('load').click(), true)`)
 	until("rendered with the ext", `[...document.querySelectorAll('#list li.stamp')].map((e) => e.textContent).join('|') === '05 Dec 2026|31 Jan 2027'`)
-	until("loaded again by SX-Ext", `SX.ext === true && document.querySelectorAll('script[src*="sx-ext"]').length === 2 && document.querySelectorAll('script[src*="sx-ext"]')[1].nonce !== ''`)
+	until("loaded by SX-Ext", `SX.ext === true && document.querySelectorAll('script[src*="sx-ext"]').length === 1 && document.querySelector('script[src*="sx-ext"]').nonce !== ''`)
+	nav("/ld")
+	until("JSON-LD without sx-ext.js", `document.documentElement.dataset.sxReady === 'true' && SX.ext === undefined && !document.querySelector('script[src*="sx-ext"]') &&
+		JSON.parse(document.querySelector('script[type="application/ld+json"]').textContent).headline === 'Bread & <butter>'`)
+	until("click sx-get", `(window.ld = document.querySelector('script[type="application/ld+json"]').outerHTML, document.getElementById('load').click(), true)`)
+	until("the client's json-encode renders the same JSON-LD", `SX.ext === true &&
+		SX.renderToString('(~ld :data {"@type" "BlogPosting" "headline" "Bread & <butter>" "n" 3})') === ld`)
 }
 
 // If sx-ext.js fails to load, sx.js still boots: the page is ready, the
@@ -120,7 +145,7 @@ func TestBrowserExtScriptFails(t *testing.T) {
 		Source: `window.errs = []; const ce = console.error; console.error = function () { errs.push([...arguments].join(' ')); return ce.apply(this, arguments); };`}); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/")); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/eager")); err != nil {
 		t.Fatal(err)
 	}
 	ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](`new Promise((done) => {
@@ -138,7 +163,7 @@ func TestBrowserExtScriptFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(state, "false;object;") || !strings.Contains(state, "sx-ext.js did not load; unavailable: format-date parse-datetime") {
-		t.Errorf("without sx-ext.js: %q, want SX.ext false, the engine, and a console error naming format-date and parse-datetime", state)
+	if !strings.HasPrefix(state, "false;object;") || !strings.Contains(state, "sx-ext.js did not load; unavailable: format-date json-encode parse-datetime") {
+		t.Errorf("without sx-ext.js: %q, want SX.ext false, the engine, and a console error naming format-date, json-encode and parse-datetime", state)
 	}
 }

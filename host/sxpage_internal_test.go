@@ -1,0 +1,24 @@
+package host
+
+import "testing"
+
+// runsSXOnPage decides whether a document loads sx-ext.js with sx.js: only
+// when the page itself can evaluate SX before an answer arrives.
+func TestRunsSXOnPage(t *testing.T) {
+	for _, c := range []struct {
+		html string
+		want bool
+	}{
+		{`<div><a href="/x" sx-get="/x">x</a><script type="application/ld+json">{"a":1}</script></div>`, false},
+		{`<div sx-get="/more" sx-trigger="revealed">more</div>`, false},
+		{`<input sx-get="/s" sx-trigger="keyup[(= key &quot;Enter&quot;)] delay:300ms">`, true},
+		{`<input sx-get='/s' sx-trigger='keyup[ctrlKey]'>`, true},
+		{`<div sx-on:afterswap="(set! n 1)"></div>`, true},
+		{`<form sx-post="/like" sx-optimistic="(span &quot;liked&quot;)"></form>`, true},
+		{`<script type="text/sx" data-mount="#m">(~card)</script>`, true},
+	} {
+		if got := runsSXOnPage(strText(c.html)); got != c.want {
+			t.Errorf("runsSXOnPage(%s) = %v, want %v", c.html, got, c.want)
+		}
+	}
+}
