@@ -1484,7 +1484,7 @@
   // trigger fires and swap the answer (text/sx rendered curUrl, or HTML) into
   // their target. htmx 4 is the reference where docs/client.md is silent.
   const VERBS = ['get', 'post', 'put', 'patch', 'delete'];
-  const VERB_SEL = VERBS.map((v) => '[sx-' + v + ']').join(',') + ',[sx-boost] a[href],[sx-boost] form';
+  const VERB_SEL = VERBS.map((v) => '[sx-' + v + ']').join(',');
   const D = G.document;
   const NONCE = D && D.currentScript && D.currentScript.nonce; // for sx-ext.js
   const attr = (el, n) => el.getAttribute ? el.getAttribute(n) : null;
@@ -1995,13 +1995,17 @@
     }
   }
   // process binds the sx-* elements under root; sx-ignore subtrees are
-  // left alone.
+  // left alone. Boosted links and forms are not bound one by one (boostEvent).
   function process(root) {
     if (!root.querySelectorAll) return;
-    // Elements only (a fragment given as root is not one).
-    const els = [root].concat(all(root, '*')).filter((el) => el.closest && !el.closest('[sx-ignore]'));
-    for (const el of els) {
-      if (el.matches(VERB_SEL + ',[sx-trigger]') && verbOf(el)) bindEl(el);
+    // The elements with an sx-* attribute, root too if it is one (a
+    // fragment given as root is not): no CSS selector matches a prefix of
+    // attribute names (sx-on:…), XPath does, without a walk in JS.
+    const x = D.evaluate('(.|.//*)[@*[starts-with(name(),"sx-")]]', root, null, 7, null);
+    for (let i = 0; i < x.snapshotLength; i++) {
+      const el = x.snapshotItem(i);
+      if (el.closest('[sx-ignore]')) continue;
+      if (el.matches(VERB_SEL + ',[sx-trigger],[sx-preload]') && verbOf(el)) bindEl(el);
       // sx-preload on a plain link: the browser prefetches the page on
       // hover or focus (its prefetch cache serves the click).
       else if (el.matches('a[href][sx-preload]') && !el.__sx) {
@@ -2012,9 +2016,20 @@
     }
     emit(root, 'sx:load', {});
   }
+  // boostEvent handles a click on a boosted link or the submit of a boosted
+  // form: one listener on the document for all of them, those a swap adds
+  // later too. Elements bound by process (sx-get …, sx-trigger, sx-preload)
+  // handle their own events.
+  function boostEvent(ev) {
+    const el = ev.target.closest && ev.target.closest(ev.type === 'submit' ? 'form' : 'a[href]');
+    if (!el || el.__sx || el.closest('[sx-ignore]') || !verbOf(el)) return;
+    ev.preventDefault();
+    sync(el, ev.type);
+  }
   SX.engine = {
     init(body) {
       process(body);
+      for (const e of ['click', 'submit']) D.addEventListener(e, boostEvent);
       if (!G.history) return;
       G.history.scrollRestoration = 'manual';
       G.history.replaceState({ sx: 1 }, '');

@@ -15,7 +15,9 @@ import (
 const boostService = `
 (defservice boost :title "Boost")
 (defcomp ~nav () (nav :sx-boost "true" (a :id "to-a" :href "/a" "A") (a :id "to-b" :href "/b" "B")))
-(defpage a :path "/a" :title "Page A" :content (<> (~nav) (h1 :id "h" "This is A")))
+(defpage a :path "/a" :title "Page A" :content
+  (<> (~nav) (h1 :id "h" "This is A")
+      (div :sx-boost "true" (div :sx-ignore "true" (a :id "ignored" :href "/c" "C, not boosted")))))
 (defpage b :path "/b" :title "Page B" :content (<> (~nav) (h1 :id "h" "This is B")))
 (defpage c :path "/c" :title "Page C" :content
   (<> (~nav)
@@ -44,6 +46,31 @@ func TestBrowserBoostedNavigation(t *testing.T) {
 	until("URL pushed and title hoisted", `location.pathname === '/b' && document.title === 'Page B' && document.querySelectorAll('#sx-root title').length === 0`)
 	until("back", `(history.back(), true)`)
 	until("A again after Back", `location.pathname === '/a' && document.getElementById('h').textContent === 'This is A'`)
+}
+
+// Boosted links are handled by one listener on the document, not bound
+// one by one: a link that a swap brought, or that a script added without
+// the engine seeing it, is boosted too; one inside sx-ignore is not.
+func TestBrowserBoostDelegated(t *testing.T) {
+	t.Parallel()
+	tab := browsertest.New(t)
+	s, _, _ := startService(t, boostService, host.Options{})
+	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/a")); err != nil {
+		t.Fatal(err)
+	}
+	until := boostUntil(tab, t)
+	until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	until("go to B", `(window.__same = 1, document.getElementById('to-b').click(), true)`)
+	until("B swapped in", `document.getElementById('h').textContent === 'This is B' && window.__same === 1`)
+	until("the swapped-in link to A", `(document.getElementById('to-a').click(), true)`)
+	until("A swapped in by a link the swap brought", `document.getElementById('h').textContent === 'This is A' && window.__same === 1 && location.pathname === '/a'`)
+	until("a link added by a script", `(() => { const a = document.createElement('a'); a.id = 'late'; a.href = '/b'; a.textContent = 'late';
+		document.querySelector('nav').append(a); a.click(); return true; })()`)
+	until("B swapped in by it", `document.getElementById('h').textContent === 'This is B' && window.__same === 1 && location.pathname === '/b'`)
+	until("back to A", `(history.back(), true)`)
+	until("A again", `location.pathname === '/a' && document.getElementById('h').textContent === 'This is A'`)
+	until("the link inside sx-ignore", `(document.getElementById('ignored').click(), true)`)
+	until("C by a full page load", `location.pathname === '/c' && document.getElementById('h').textContent === 'This is C' && window.__same === undefined`)
 }
 
 // A boosted form whose POST the server answers with a redirect (303): the
