@@ -34,13 +34,7 @@ const boostService = `
 // the previous page back.
 func TestBrowserBoostedNavigation(t *testing.T) {
 	t.Parallel()
-	tab := browsertest.New(t)
-	s, _, _ := startService(t, boostService, host.Options{})
-	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/a")); err != nil {
-		t.Fatal(err)
-	}
-	until := boostUntil(tab, t)
-	until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	until := boostPage(t, "/a")
 	until("mark the document", `(window.__same = 1, document.getElementById('to-b').click(), true)`)
 	until("B swapped in without a page load", `document.getElementById('h').textContent === 'This is B' && window.__same === 1`)
 	until("URL pushed and title hoisted", `location.pathname === '/b' && document.title === 'Page B' && document.querySelectorAll('#sx-root title').length === 0`)
@@ -53,13 +47,7 @@ func TestBrowserBoostedNavigation(t *testing.T) {
 // the engine seeing it, is boosted too; one inside sx-ignore is not.
 func TestBrowserBoostDelegated(t *testing.T) {
 	t.Parallel()
-	tab := browsertest.New(t)
-	s, _, _ := startService(t, boostService, host.Options{})
-	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/a")); err != nil {
-		t.Fatal(err)
-	}
-	until := boostUntil(tab, t)
-	until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	until := boostPage(t, "/a")
 	until("go to B", `(window.__same = 1, document.getElementById('to-b').click(), true)`)
 	until("B swapped in", `document.getElementById('h').textContent === 'This is B' && window.__same === 1`)
 	until("the swapped-in link to A", `(document.getElementById('to-a').click(), true)`)
@@ -79,18 +67,25 @@ func TestBrowserBoostDelegated(t *testing.T) {
 // form was on, nor its action); Back returns to the form's page.
 func TestBrowserBoostedFormRedirect(t *testing.T) {
 	t.Parallel()
-	tab := browsertest.New(t)
-	s, _, _ := startService(t, boostService, host.Options{})
-	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/c")); err != nil {
-		t.Fatal(err)
-	}
-	until := boostUntil(tab, t)
-	until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	until := boostPage(t, "/c")
 	until("post the form", `(window.__same = 1, document.getElementById('send').click(), true)`)
 	until("B swapped in without a page load", `document.getElementById('h').textContent === 'This is B' && window.__same === 1 && document.title === 'Page B'`)
 	until("the redirect's URL in the address bar", `location.pathname === '/b'`)
 	until("back", `(history.back(), true)`)
 	until("C again after Back", `location.pathname === '/c' && document.getElementById('h').textContent === 'This is C'`)
+}
+
+// boostPage opens path of a fresh boostService in a new tab and waits for
+// the runtime; it returns boostUntil's check for that tab.
+func boostPage(t *testing.T, path string) func(what, cond string) {
+	tab := browsertest.New(t)
+	s, _, _ := startService(t, boostService, host.Options{})
+	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+path)); err != nil {
+		t.Fatal(err)
+	}
+	until := boostUntil(tab, t)
+	until("runtime ready", `document.documentElement.dataset.sxReady === 'true'`)
+	return until
 }
 
 // boostUntil returns a check that waits (5 s) until the JavaScript
