@@ -52,10 +52,14 @@ deployment: DATABASE_READ_URL (a read replica), SX_MAX_REPLICA_LAG, SX_SHUTDOWN_
 each secret may be given as NAME_FILE, a file holding it (Docker secrets); see docs/operations.md
 `
 
-const runUsage = `usage: sxhost run [--addr HOST:PORT] [--host HOST] [--serve NAME,...] [--dev [--repl 127.0.0.1:PORT]] FILE...
+const runUsage = `usage: sxhost run [--addr HOST:PORT] [--host HOST] [--serve NAME,...|none] [--background=false] [--dev [--repl 127.0.0.1:PORT]] FILE...
 
 Serves the services defined in FILE... until SIGINT or SIGTERM, each on the
-:port of its defservice (or SX_ADDR_<SERVICE>, or --addr for one file).
+:port of its defservice (or SX_ADDR_<SERVICE>, or --addr for one file), and
+runs their activity processors and periodic jobs. Background work can run
+apart from the pages: web processes with --background=false, and a worker,
+e.g. at a lower priority, with --serve none (nice -n 10 sxhost run --serve
+none FILE...), which serves nothing and runs only that.
 `
 
 const checkUsage = `usage: sxhost check [--external SERVICE,...] FILE...
@@ -190,7 +194,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "", "listen address when serving one file (HOST:PORT)")
 	bindHost := fs.String("host", "", "the interface the services' :port listens on (default: all; 127.0.0.1 keeps them local)")
 	dev := fs.Bool("dev", false, "development: hot reload, errors shown in the browser")
-	serveOnly := fs.String("serve", "", "listen only for these services (comma-separated); the others are loaded for in-process calls, e.g. cart's transactions with events and blog")
+	serveOnly := fs.String("serve", "", "listen only for these services (comma-separated; none: for no service, a background worker); the others are loaded for in-process calls, e.g. cart's transactions with events and blog")
+	background := fs.Bool("background", true, "run the activity processors and periodic jobs (ActivityPub delivery among them); false in web processes when a worker (--serve none) runs them")
 	replAddr := fs.String("repl", "", "development: answer sx repl --connect on this loopback HOST:PORT (needs --dev)")
 	if status, ok := parseFlags(fs, args, runUsage, stdout, stderr); !ok {
 		return status
@@ -198,6 +203,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	files := fs.Args()
 	if len(files) == 0 {
 		fmt.Fprint(stderr, "sxhost run: no service files\n"+sxhostUsage)
+		return 2
+	}
+	only := map[string]bool{}
+	for _, name := range strings.Split(*serveOnly, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			only[name] = true
+		}
+	}
+	if only["none"] && (len(only) > 1 || !*background) {
+		fmt.Fprintln(stderr, "sxhost run: --serve none is a background worker: it names no other service and needs --background")
 		return 2
 	}
 	if *addr != "" && len(files) > 1 {
@@ -281,18 +296,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer stopWatch()
 	}
-	stopActivities := p.StartActivityProcessors(ctx)
-	defer stopActivities()
+	if *background {
+		stopActivities := p.StartActivityProcessors(ctx)
+		defer stopActivities()
+	} else {
+		log.Info("no activity processors or jobs here (--background=false): a worker runs them")
+	}
 	var servers []*fasthttp.Server
 	errs := make(chan error, len(p.Services()))
-	only := map[string]bool{}
-	for _, name := range strings.Split(*serveOnly, ",") {
-		if name = strings.TrimSpace(name); name != "" {
-			only[name] = true
-		}
-	}
 	for name := range only {
-		if p.Service(name) == nil {
+		if name != "none" && p.Service(name) == nil {
 			fmt.Fprintf(stderr, "sxhost run: --serve %s: no such service is loaded\n", name)
 			return 2
 		}

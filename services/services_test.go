@@ -35,6 +35,17 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if url := os.Getenv("SX_AP_BENCH_WORKER_DB"); url != "" {
+		// The delivery worker process of TestAPBenchDelivery10k works on
+		// the database of the test that started it.
+		var err error
+		dbURL = url
+		if db, err = host.OpenDatabase(context.Background(), url, sqlprims.Options{}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(m.Run())
+	}
 	url, drop, err := pgtest.Create("sx_services")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
