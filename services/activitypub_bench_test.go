@@ -272,6 +272,25 @@ func farmProcess(t *testing.T, pub string, hosts int) ([]string, func() farmStat
 		cmd = osexec.Command("nice", "-n", n, os.Args[0], "-test.run=^TestAPBenchFarmProcess$")
 	}
 	cmd.Env = append(os.Environ(), "SX_AP_FARM_PUB="+pub, fmt.Sprintf("SX_AP_FARM_HOSTS=%d", hosts))
+	urls := strings.Fields(childProcess(t, cmd, "FARM "))
+	statsURL := urls[0]
+	return urls[1:], func() farmStats {
+		var s farmStats
+		resp, err := http.Get(statsURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(&s)
+		return s
+	}, cmd.Process.Pid
+}
+
+// childProcess starts one of the bench's helper processes, which lives
+// until the test ends (its stdin closes), and returns the rest of the first
+// line it prints that starts with prefix.
+func childProcess(t *testing.T, cmd *osexec.Cmd, prefix string) string {
+	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -284,23 +303,13 @@ func farmProcess(t *testing.T, pub string, hosts int) ([]string, func() farmStat
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "FARM "); ok {
-			urls := strings.Fields(rest)
-			statsURL := urls[0]
-			return urls[1:], func() farmStats {
-				var s farmStats
-				resp, err := http.Get(statsURL)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				json.NewDecoder(resp.Body).Decode(&s)
-				return s
-			}, cmd.Process.Pid
+		if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+			go io.Copy(io.Discard, out)
+			return rest
 		}
 	}
-	t.Fatal("the farm process printed no FARM line")
-	return nil, nil, 0
+	t.Fatalf("%s printed no %q line", cmd.Args, prefix)
+	return ""
 }
 
 // workerProcess runs the ap-deliver job in another process at nice n (this
@@ -312,25 +321,8 @@ func farmProcess(t *testing.T, pub string, hosts int) ([]string, func() farmStat
 func workerProcess(t *testing.T, n string) int {
 	cmd := osexec.Command("nice", "-n", n, os.Args[0], "-test.run=^TestAPBenchDeliveryWorker$")
 	cmd.Env = append(os.Environ(), "SX_AP_BENCH_WORKER_DB="+dbURL)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdin, _ := cmd.StdinPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if sc.Text() == "WORKER ready" {
-			go io.Copy(io.Discard, out)
-			return cmd.Process.Pid
-		}
-	}
-	t.Fatal("the delivery worker process printed no WORKER line")
-	return 0
+	childProcess(t, cmd, "WORKER ready")
+	return cmd.Process.Pid
 }
 
 // TestAPBenchDeliveryWorker is the worker process of workerProcess: it runs
