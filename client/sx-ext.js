@@ -444,6 +444,19 @@
   def('cons', 2, 2, (x, l) => [x].concat(want.items('cons', l)));
   def('assert', 1, 2, (c, m) => { if (truthy(c)) return true; fail(m === undefined ? 'assertion failed' : toStr(m)); });
 
+  // eval, macroexpand and render-to-html work in the environment being
+  // evaluated in (root).
+  def('eval', 1, 1, (f) => SX._.evNT(f, SX._.root));
+  def('macroexpand', 1, 1, (f) => {
+    if (!isList(f) || !f.length || !(f[0] instanceof Sym)) return f;
+    const m = SX._.root[f[0].name];
+    return m instanceof Macro ? SX._.callFn(m.fn, f.slice(1), SX._.posOf(f)) : f;
+  });
+  def('render-to-html', 1, 1, (f) => SX._.renderToString1(f, SX._.root));
+  // print and println write to SX.output (the language scripts' tests
+  // read it).
+  def('print', 0, -1, (...a) => { SX.output.push(a.map(toStr).join(' ')); return null; });
+  def('println', 0, -1, (...a) => { SX.output.push(a.map(toStr).join(' ') + '\n'); return null; });
   SX.ext = true;
   // sx.js's boot waits for this file when the page names it (data-sx-ext).
   const D = globalThis.document;

@@ -13,7 +13,7 @@
   // k caches whether a symbol could head something other than a call
   // (headKind); ok whether a keyword is a valid attribute name.
   class Sym { constructor(name) { this.name = name; this.k = undefined; } }
-  class Kw { constructor(name) { this.name = name; this.ok = undefined; } }
+  class Kw { constructor(name) { this.name = name; this.ok = this.ka = undefined; } }
   // KwArg marks a keyword written in a call (:name value).
   class KwArg { constructor(name) { this.name = name; } }
   class Html { constructor(s) { this.s = s; } }
@@ -404,15 +404,18 @@
     const name = h.name;
     // Fast path: most heads name a function.
     if (h.k === undefined) h.k = !!(TAGS[name] || SPECIAL[name] || name[0] === '~');
-    if (!h.k && !(env[name] instanceof Macro)) return 'call';
+    const v = env[name];
+    if (!h.k && !(v instanceof Macro)) return 'call';
     const tag = TAGS[name];
-    const local = isLocal(env, name);
+    // Only a binding that differs from the global one can be local (an
+    // unbound tag, a component by its global name: no walk of the chain).
+    const local = v !== undefined && v !== GLOBAL_ROOT[name] && isLocal(env, name);
     if (tag && (!TAG_FORMS[name] || (l.length > 1 && l[1] instanceof Kw))) {
-      if (local) return isCallable(env[name]) ? 'call' : 'elem';
-      if (TAG_FORMS[name] || !definesFunction(env[name])) return 'elem';
+      if (local) return isCallable(v) ? 'call' : 'elem';
+      if (TAG_FORMS[name] || !definesFunction(v)) return 'elem';
     } else if (local) return 'call';
     if (SPECIAL[name]) return 'special';
-    if (env[name] instanceof Macro) return 'macro';
+    if (v instanceof Macro) return 'macro';
     if (name[0] === '~') return 'comp';
     return 'call';
   }
@@ -1027,7 +1030,7 @@
     const args = [];
     for (let i = 1; i < x.length; i++) {
       const a = x[i];
-      if (a instanceof Kw && i + 1 < x.length) { args.push(new KwArg(a.name), evNT(x[i + 1], env)); i++; continue; }
+      if (a instanceof Kw && i + 1 < x.length) { args.push(a.ka || (a.ka = new KwArg(a.name)), evNT(x[i + 1], env)); i++; continue; }
       args.push(evNT(a, env));
     }
     return args;
@@ -1174,13 +1177,6 @@
       return new Map([['ok', false], ['error', e.msg]]);
     }
   });
-  def('eval', 1, 1, (f) => evNT(f, GLOBAL_ROOT));
-  def('macroexpand', 1, 1, (f) => {
-    if (!isList(f) || !f.length || !(f[0] instanceof Sym)) return f;
-    const m = GLOBAL_ROOT[f[0].name];
-    return m instanceof Macro ? callFn(m.fn, f.slice(1), posOf(f)) : f;
-  });
-  def('render-to-html', 1, 1, (f) => renderToString1(f, GLOBAL_ROOT));
 
   // numbers
   def('inc', 1, 1, (n) => arith('+', want.num('inc', n), 1));
@@ -1326,9 +1322,7 @@
   });
   def('for-each', 2, -1, (f, c, ...more) => { if (more.length) multi('for-each', f, [c].concat(more)); else for (const x of want.items('for-each', c)) call1(f, x); return null; });
   // misc
-  const output = [];
-  def('print', 0, -1, (...a) => { output.push(a.map(toStr).join(' ')); return null; });
-  def('println', 0, -1, (...a) => { output.push(a.map(toStr).join(' ') + '\n'); return null; });
+  const output = []; // what print and println (sx-ext.js) wrote
 
   // datetimes: ms since the epoch (UTC), the nanoseconds within the
   // second, and the zone offset in minutes, as Go's time.Time keeps them.
@@ -1427,6 +1421,7 @@
   // The internals sx-ext.js builds on; its def binds the page's root too.
   SX._ = {
     def(n, a, b, f) { def(n, a, b, f); if (!(n in SX.env)) SX.env[n] = P[n]; },
+    get root() { return GLOBAL_ROOT; }, evNT, callFn, posOf, renderToString1,
     want, fail, truthy, apply, compare, lookupIn, sliceOf, isKeywordName, quoteStr, fmtNum, numCmp, isNum, toDec, decOp, decStr, parseDec, dateString, parseISO, zone, pad, toInt, mutDict, Dec,
   };
   // ---- DOM ----
