@@ -44,6 +44,10 @@ type requestCtx struct {
 	visitorDirty bool
 	// trace: the request's span, when tracing (otel.go)
 	trace context.Context
+	// json, jsonErr: a direct query's answer while it is written
+	// (directquery.go)
+	json    []byte
+	jsonErr error
 }
 
 // arg returns a path parameter, query-string or form value (see
@@ -469,6 +473,13 @@ func (s *Service) serveCall(r *requestCtx, kind string) {
 			obj = d
 		}
 		get = obj.Get
+	}
+	if kind == "query" {
+		st := s.state.Load()
+		if dq := st.direct(s.plat, name); dq != nil {
+			s.serveDirect(r, st, dq, get)
+			return
+		}
 	}
 	c, cancel := s.requestContext(r)
 	defer cancel()

@@ -152,6 +152,8 @@ type state struct {
 	pages   map[string]*runtime.Lambda // page name → content renderer
 	threads sync.Pool
 	handler func(*requestCtx) // the router for this generation
+	// directs: the defqueries answered without evaluation (directquery.go)
+	directs map[string]*directQuery
 }
 
 // New loads every file as a service. A file declares its service with
@@ -299,6 +301,7 @@ func (s *Service) load() (*state, error) {
 		st.pages[d.Name] = fn
 	}
 	st.threads.New = func() any { return env.NewThread(nil) }
+	st.directs = planDirectQueries(env)
 	h, err := s.routes(st)
 	if err != nil {
 		return nil, err

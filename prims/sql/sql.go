@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -384,6 +385,25 @@ func queryOn(th *runtime.Thread, name string, c Conn, q string, params []any, ea
 		noteTag(rows.CommandTag())
 	}
 	return seen, rows.Err()
+}
+
+// Each runs a sql/one or sql/rows call (name, then the primitive's
+// arguments: the statement and its parameters) exactly as the primitive
+// does — the bound connection, replica routing, decoding, errors — and
+// calls each with every row until it returns false, for hosts that write
+// the rows out without making SX values of them.
+func Each(th *runtime.Thread, name string, args []runtime.Value, each func(cols []string, vals []runtime.Value) bool) {
+	query(th, name, args, each)
+}
+
+// IsRowsPrimitive reports whether p is this package's sql/one (one) or
+// sql/rows, whose answers Each reproduces.
+func IsRowsPrimitive(p *runtime.Primitive, one bool) bool {
+	want := sqlRows
+	if one {
+		want = sqlOne
+	}
+	return p != nil && p.Fn != nil && reflect.ValueOf(p.Fn).Pointer() == reflect.ValueOf(want).Pointer()
 }
 
 func sqlRows(th *runtime.Thread, args []runtime.Value) runtime.Value {
