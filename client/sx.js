@@ -398,13 +398,17 @@
 
   // headKind classifies a list form by its head: 'elem', 'special',
   // 'macro', 'comp' or 'call' (§12: tags before evaluation).
+  // headVal is the value headKind found for a symbol head (undefined:
+  // unbound, or not a symbol): a call uses it instead of a second lookup.
+  let headVal;
   function headKind(l, env) {
     const h = l[0];
+    headVal = undefined;
     if (!(h instanceof Sym)) return 'call';
     const name = h.name;
     // Fast path: most heads name a function.
     if (h.k === undefined) h.k = !!(TAGS[name] || SPECIAL[name] || name[0] === '~');
-    const v = env[name];
+    const v = headVal = env[name];
     if (!h.k && !(v instanceof Macro)) return 'call';
     const tag = TAGS[name];
     // Only a binding that differs from the global one can be local (an
@@ -460,7 +464,7 @@
       if (kind === 'macro') { x = expand(env[x[0].name], x); continue; }
       if (kind === 'elem' || kind === 'comp') return new Html(renderToString1(x, env));
       // call
-      const f = ev(x[0], env);
+      const f = headVal !== undefined ? headVal : ev(x[0], env);
       if (f instanceof Macro) { x = expand(f, x); continue; }
       const args = evArgs(x, env, f);
       if (f instanceof Lambda) {
@@ -986,7 +990,7 @@
           if (t instanceof Tail) { x = t.form; env = t.env; continue; }
           return;
         } else {
-          f = ev(head, env);
+          f = headVal !== undefined ? headVal : ev(head, env);
           if (f instanceof Macro) { x = expand(f, x); continue; }
           args = evArgs(x, env, f);
           if (f instanceof Prim && (f.name === 'map' || f.name === 'map-indexed' || f.name === 'for-each') && args.length === 2) {
@@ -1213,7 +1217,7 @@
   def('starts-with?', 2, 2, (s, p) => want.str('starts-with?', s).startsWith(want.str('starts-with?', p)));
   // strings
   const chars = (s) => Array.from(s);
-  def('str', 0, -1, (...a) => a.map(toStr).join(''));
+  def('str', 0, -1, (...a) => { let s = ''; for (const x of a) s += toStr(x); return s; });
   const strFn = (name, f) => def(name, 1, 1, (s) => f(want.str(name, s)));
   strFn('upper', (s) => s.toUpperCase()); strFn('upcase', (s) => s.toUpperCase());
   strFn('lower', (s) => s.toLowerCase()); strFn('downcase', (s) => s.toLowerCase());
@@ -1282,7 +1286,7 @@
   // lookupIn is c's value at k, or d (nil if not given) when it has none:
   // no array or wrapper per lookup, get is called for every field shown.
   function lookupIn(name, c, k, d) {
-    if (c instanceof Map) { k = dictKey(k); if (k !== null && c.has(k)) return c.get(k); }
+    if (c instanceof Map) { const v = c.get(dictKey(k)); if (v !== undefined) return v; }
     else if (isList(c)) { if (Number.isInteger(k) && k >= 0 && k < c.length) return c[k]; }
     else if (typeof c === 'string') { const cs = chars(c); if (Number.isInteger(k) && k >= 0 && k < cs.length) return cs[k]; }
     else if (c !== null && c !== undefined) fail(name + ' expects a dict or list, got ' + typeOf(c));
