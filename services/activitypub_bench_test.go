@@ -63,14 +63,18 @@ func TestAPBenchDelivery10k(t *testing.T) {
 
 	// One sequential GET of the blog home, timed from the request to the
 	// body's end, with when it started (for the slow ones' log).
+	lastWrites := sqlprims.Writes()
 	get := func() pageSample {
+		w := sqlprims.Writes()
 		start := time.Now()
 		resp, err := http.Get(blog + "/")
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
-		return pageSample{at: start, took: time.Since(start)}
+		s := pageSample{at: start, took: time.Since(start), afterWrite: w != lastWrites}
+		lastWrites = w
+		return s
 	}
 	var beforeSamples []pageSample
 	beforeWrites, beforeMisses := sqlprims.Writes(), queryMisses(t, blog)
@@ -160,6 +164,23 @@ func TestAPBenchDelivery10k(t *testing.T) {
 	// a page after one runs its queries again.
 	t.Logf("this process's writes (each drops the query cache) and the blog's query cache misses: before %d and %d, during delivery %d and %d",
 		beforeWrites, beforeMisses, writes, misses)
+	var afterWrite, others []pageSample
+	for _, s := range samples {
+		if s.afterWrite {
+			afterWrite = append(afterWrite, s)
+		} else {
+			others = append(others, s)
+		}
+	}
+	for _, g := range []struct {
+		what string
+		ss   []pageSample
+	}{{"the first page after a write of this process (its query cache dropped)", afterWrite}, {"the others", others}} {
+		if len(g.ss) > 0 {
+			t.Logf("during delivery, %s: %d pages, median %v, p99 %v, slowest %v", g.what, len(g.ss),
+				quantile(g.ss, 0.5).Round(time.Microsecond), quantile(g.ss, 0.99).Round(time.Microsecond), quantile(g.ss, 1).Round(time.Microsecond))
+		}
+	}
 	slow := slices.Clone(samples)
 	slices.SortFunc(slow, func(a, b pageSample) int { return cmp.Compare(b.took, a.took) })
 	var slowest []string
@@ -192,10 +213,12 @@ const (
 // each collection from the process's start.
 var procStart = time.Now()
 
-// pageSample is one page fetched by the bench: when, and how long it took.
+// pageSample is one page fetched by the bench: when, how long it took, and
+// whether this process wrote since the page before.
 type pageSample struct {
-	at   time.Time
-	took time.Duration
+	at         time.Time
+	took       time.Duration
+	afterWrite bool // this process wrote since the page before
 }
 
 // quantile is the q-quantile of the samples' times (q 1: the slowest),
