@@ -25,7 +25,7 @@ func Primitives(client func() *http.Client, slots func() HostSlots, gate Gate) [
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				return deliverPrim(th, a, client(), slots(), gate)
 			}},
-		{Name: "httpsig/deliver-stream", Params: "(jobs options on-results)", Doc: "Delivers jobs as httpsig/deliver does (same jobs and options) and calls on-results with a list of {:id :status :error :sent} as they end — gathered for up to 50 ms (at most 200 at once), so each is recorded promptly while the others are in flight, in few transactions. With options :start-by seconds, a job not started by then (its host's slots stayed taken) is not sent (:sent false): its claim can be released before it runs out. A failing on-results stops the jobs not yet started. Returns {:sent n :unsent n}.", MinArgs: 3, MaxArgs: 3, IO: true,
+		{Name: "httpsig/deliver-stream", Params: "(jobs options on-results)", Doc: "Delivers jobs as httpsig/deliver does (same jobs and options) and calls on-results with a list of {:id :status :error :sent} as they end — gathered for up to 500 ms (at most 200 at once), so each is recorded within half a second while the others are in flight, in few transactions. With options :start-by seconds, a job not started by then (its host's slots stayed taken) is not sent (:sent false): its claim can be released before it runs out. A failing on-results stops the jobs not yet started. Returns {:sent n :unsent n}.", MinArgs: 3, MaxArgs: 3, IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				return deliverStreamPrim(th, a, client(), slots(), gate)
 			}},
@@ -140,12 +140,16 @@ func deliverPrim(th *runtime.Thread, a []runtime.Value, client *http.Client, slo
 // streamBatch is the most results handed to the callback at once, and
 // streamGather the longest the first of them waits for more: recording
 // results is a transaction each time, and with 64 requests in flight they
-// end about one a millisecond; gathered for 50 ms they are recorded in
-// about 20 transactions a second instead of hundreds, while every result
-// is still recorded well within its claim's lease.
+// end about one a millisecond; gathered for up to 500 ms they are recorded
+// in about 2 transactions a second instead of hundreds, while every result
+// is still recorded well within its claim's lease. Few matters beyond the
+// database: every write a process commits drops its query cache, so in a
+// process that also serves pages each record makes the next page run its
+// queries again (docs/benchmarks.md, issue 17 session seven: at 50 ms,
+// about 20 a second).
 const (
 	streamBatch  = 200
-	streamGather = 50 * time.Millisecond
+	streamGather = 500 * time.Millisecond
 )
 
 // deliverStreamPrim is httpsig/deliver-stream: DeliverStream, with each
