@@ -132,7 +132,9 @@ func TestSxhostUsage(t *testing.T) {
 
 // TestSxLinksNoPlatform guards the start-up of sx (docs/benchmarks.md):
 // the one-shot commands must not link the HTTP server, the database driver
-// or the compressors, whose package initialisers run before every sx eval.
+// or the compressors, whose package initialisers run before every sx eval,
+// nor x/text (format-money uses tables generated from it: its locale data
+// cost page faults).
 func TestSxLinksNoPlatform(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "../cmd/sx").CombinedOutput()
 	if err != nil {
@@ -143,7 +145,7 @@ func TestSxLinksNoPlatform(t *testing.T) {
 			"github.com/valyala/fasthttp", "github.com/jackc/pgx", "github.com/molecule-man/go-brrr",
 			"github.com/klauspost/compress", "github.com/prometheus/",
 			"github.com/rose-ash/sxhost/prims/signing", "github.com/golang-jwt/", "crypto/x509", "crypto/ecdsa", "crypto/ed25519",
-			"net/url", "net/netip"} {
+			"net/url", "net/netip", "golang.org/x/text"} {
 			if strings.HasPrefix(pkg, banned) {
 				t.Errorf("cmd/sx links %s", pkg)
 			}

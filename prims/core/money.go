@@ -2,18 +2,15 @@ package core
 
 import (
 	"bytes"
+	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"unicode"
-
-	"golang.org/x/text/currency"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
-	"golang.org/x/text/number"
+	"unicode/utf8"
 
 	"github.com/rose-ash/sxhost/runtime"
 )
+
+//go:generate go run ./internal/moneycldr/gen money_tables.go
 
 // Exact decimals (runtime.Decimal) and money formatting. Amounts are
 // decimals: PostgreSQL numeric values, literals such as 3.20m, or the
@@ -199,15 +196,25 @@ func formatMoneyLocale(th *Thread, args []Value) Value {
 }
 
 // money formats amount in currency for locale: the amount is rounded
-// half-up to the currency's standard minor digits (CLDR, via
-// golang.org/x/text/currency), digits are grouped and separated as the
-// locale writes them, and the locale's symbol goes where its currency
-// pattern puts it.
+// half-up to the currency's standard minor digits (ISO 4217), digits are
+// grouped and separated as the locale writes them, and the locale's symbol
+// goes where its currency pattern puts it. The notation comes from CLDR
+// through tables generated from golang.org/x/text (money_tables.go), which
+// the sx binary does not link: its locale data cost every sx eval start-up
+// page faults (docs/benchmarks.md, issue 20 item 5).
 func money(th *Thread, name string, amount, cur Value, locale string) string {
 	d := wantDecimal(th, name, amount)
 	code := wantString(th, name, cur)
-	st := moneyStyleFor(th, name, code, locale)
-	r := roundTo(th, name, d, st.scale, "half-up")
+	c := moneyCurrencyFor(code)
+	if c == nil {
+		th.Fail("%s: unknown currency %s (an ISO 4217 code such as \"GBP\")", name, runtime.Print(code))
+	}
+	l := moneyLocaleFor(locale)
+	if l == nil {
+		th.Fail("%s: unknown locale %s (one of %s)", name, runtime.Print(locale), moneyLocaleList())
+	}
+	symbol := l.symbol(c.code)
+	r := roundTo(th, name, d, int32(c.digits), "half-up")
 
 	var buf [48]byte
 	digits := r.Append(buf[:0])
@@ -220,171 +227,26 @@ func money(th *Thread, name string, amount, cur Value, locale string) string {
 		intPart, frac = digits[:i], digits[i+1:]
 	}
 	var b strings.Builder
-	b.Grow(len(digits) + len(digits)/3*len(st.group.sep) + len(st.symbol) + 8)
+	b.Grow(len(digits) + len(digits)/3*len(l.sep) + len(symbol) + 8)
 	if neg {
 		b.WriteByte('-')
 	}
-	if st.n.position == symbolBefore || st.n.position == symbolBeforeSpaced {
-		b.WriteString(st.symbol)
-		if last := []rune(st.symbol); st.n.position == symbolBeforeSpaced || unicode.IsLetter(last[len(last)-1]) {
+	if l.position == symbolBefore || l.position == symbolBeforeSpaced {
+		b.WriteString(symbol)
+		if last, _ := utf8.DecodeLastRuneInString(symbol); l.position == symbolBeforeSpaced || unicode.IsLetter(last) {
 			b.WriteString("\u00a0")
 		}
 	}
-	if st.group.ok {
-		st.group.write(&b, intPart)
-	} else {
-		b.WriteString(st.n.group(message.NewPrinter(st.tag), string(intPart)))
-	}
+	l.group(&b, intPart)
 	if len(frac) > 0 {
-		b.WriteString(st.n.point)
+		b.WriteString(l.point)
 		b.Write(frac)
 	}
-	if st.n.position == symbolAfter {
+	if l.position == symbolAfter {
 		b.WriteString("\u00a0")
-		b.WriteString(st.symbol)
+		b.WriteString(symbol)
 	}
 	return b.String()
-}
-
-// moneyStyle is what money needs to know of a currency in a locale, worked
-// out once per pair (parsing the tag, CLDR look-ups and x/text printers
-// cost more than the formatting itself: 13% of a product page's CPU when
-// done per call).
-type moneyStyle struct {
-	scale  int32
-	symbol string
-	tag    language.Tag
-	n      notation
-	group  grouping
-}
-
-var moneyStyles sync.Map // currency code + "\x00" + locale → *moneyStyle
-
-// moneyStyleFor returns the style of code in locale, failing (uncached) on
-// an unknown currency or locale.
-func moneyStyleFor(th *Thread, name, code, locale string) *moneyStyle {
-	key := code + "\x00" + locale
-	if st, ok := moneyStyles.Load(key); ok {
-		return st.(*moneyStyle)
-	}
-	unit, err := currency.ParseISO(code)
-	if err != nil || len(code) != 3 {
-		th.Fail("%s: unknown currency %s (an ISO 4217 code such as \"GBP\")", name, runtime.Print(code))
-	}
-	tag, err := language.Parse(locale)
-	if err != nil {
-		th.Fail("%s: unknown locale %s (a BCP 47 tag such as \"fr\" or \"en-GB\")", name, runtime.Print(locale))
-	}
-	scale, _ := currency.Standard.Rounding(unit)
-	p := message.NewPrinter(tag)
-	st := &moneyStyle{scale: int32(scale), symbol: p.Sprint(currency.Symbol(unit)), tag: tag,
-		n: notationFor(tag), group: groupingFor(tag)}
-	if moneyStylesCount.Add(1) <= maxMoneyStyles { // locales come from callers: bound the cache
-		moneyStyles.Store(key, st)
-	}
-	return st
-}
-
-var moneyStylesCount atomic.Int64
-
-const maxMoneyStyles = 4096
-
-// grouping writes integer digits as a locale groups them: sep between
-// groups of primary digits (the last) and secondary digits (the others),
-// only when there are at least primary+minGroup digits. ok is false when the
-// locale's digits or grouping are beyond this (non-ASCII digits, mixed
-// separators); money then asks x/text each time.
-type grouping struct {
-	ok                 bool
-	sep                string
-	primary, secondary int
-	minGroup           int
-}
-
-func (g grouping) write(b *strings.Builder, digits []byte) {
-	if g.primary == 0 || len(digits) < g.primary+g.minGroup || len(digits) > 18 { // notation.group's limit
-		b.Write(digits)
-		return
-	}
-	head := len(digits) - g.primary
-	// The leading groups, of secondary digits, then the primary group.
-	first := head % g.secondary
-	if first == 0 {
-		first = g.secondary
-	}
-	b.Write(digits[:first])
-	for i := first; i < head; i += g.secondary {
-		b.WriteString(g.sep)
-		b.Write(digits[i : i+g.secondary])
-	}
-	b.WriteString(g.sep)
-	b.Write(digits[head:])
-}
-
-func (g grouping) String(digits string) string {
-	var b strings.Builder
-	g.write(&b, []byte(digits))
-	return b.String()
-}
-
-// groupingSamples are the integer parts groupingFor checks its reading of a
-// locale against x/text on: every length up to 18 digits.
-var groupingSamples = func() []string {
-	var s []string
-	for n := 1; n <= 18; n++ {
-		s = append(s, "123456789012345678"[:n])
-	}
-	return append(s, "0", "1000", "10000", "100000")
-}()
-
-// groupingFor reads a locale's grouping from how x/text writes two numbers,
-// then keeps it only if it writes every sample as x/text does.
-func groupingFor(tag language.Tag) grouping {
-	p := message.NewPrinter(tag)
-	n := notation{}
-	long := n.group(p, "123456789012345")
-	var runs []string
-	var seps []string
-	i := 0
-	for i < len(long) {
-		j := i
-		for j < len(long) && long[j] >= '0' && long[j] <= '9' {
-			j++
-		}
-		if j == i {
-			return grouping{}
-		}
-		runs = append(runs, long[i:j])
-		k := j
-		for k < len(long) && (long[k] < '0' || long[k] > '9') {
-			k++
-		}
-		if k > j {
-			seps = append(seps, long[j:k])
-		}
-		i = k
-	}
-	g := grouping{ok: true, minGroup: 1}
-	if len(seps) > 0 {
-		g.sep = seps[0]
-		g.primary = len(runs[len(runs)-1])
-		g.secondary = g.primary
-		if len(runs) > 2 {
-			g.secondary = len(runs[len(runs)-2])
-		}
-		if g.primary == 0 || g.secondary == 0 {
-			return grouping{}
-		}
-		for g.minGroup < 4 && n.group(p, "123456789"[:g.primary+g.minGroup]) == "123456789"[:g.primary+g.minGroup] {
-			g.minGroup++
-		}
-	}
-	for _, s := range groupingSamples {
-		if g.String(s) != n.group(p, s) {
-			return grouping{}
-		}
-	}
-	return g
 }
 
 // Where a locale's currency pattern (CLDR) puts the symbol.
@@ -394,61 +256,85 @@ const (
 	symbolAfter               // #,##0.00 ¤ (fr, de, es, it, the Nordic and Slavic languages …)
 )
 
-// symbolAfterLanguages and symbolSpacedRegions hold the CLDR currency
-// patterns that differ from English; x/text formats numbers by locale but
-// not currency patterns.
-var (
-	symbolAfterLanguages = map[string]bool{
-		"fr": true, "de": true, "es": true, "it": true, "pl": true, "cs": true, "sk": true,
-		"sv": true, "fi": true, "da": true, "nb": true, "nn": true, "no": true, "ru": true,
-		"uk": true, "be": true, "hu": true, "ro": true, "bg": true, "hr": true, "sl": true,
-		"sr": true, "lt": true, "lv": true, "et": true, "el": true, "ca": true, "is": true,
-	}
-	symbolSpaced    = map[string]bool{"nl": true, "pt": true, "de-CH": true, "de-AT": true, "de-LI": true, "it-CH": true}
-	symbolAfterTags = map[string]bool{"pt-PT": true}
-)
-
-// notation is how a locale writes an amount.
-type notation struct {
-	position int
-	point    string // the decimal separator
+// moneyCurrency is an ISO 4217 currency and its standard minor digits.
+type moneyCurrency struct {
+	code   string
+	digits int8
 }
 
-var notations sync.Map // language.Tag → notation
-
-func notationFor(tag language.Tag) notation {
-	if n, ok := notations.Load(tag); ok {
-		return n.(notation)
-	}
-	base, _ := tag.Base()
-	region, _ := tag.Region()
-	lr := base.String() + "-" + region.String()
-	n := notation{position: symbolBefore}
-	switch {
-	case symbolAfterTags[lr]:
-		n.position = symbolAfter
-	case symbolSpaced[lr] || symbolSpaced[base.String()]:
-		n.position = symbolBeforeSpaced
-	case symbolAfterLanguages[base.String()]:
-		n.position = symbolAfter
-	}
-	// The decimal separator as the locale prints one half.
-	half := message.NewPrinter(tag).Sprint(number.Decimal(0.5, number.Scale(1)))
-	n.point = strings.TrimSuffix(strings.TrimPrefix(half, "0"), "5")
-	notations.Store(tag, n)
-	return n
+// moneyLocale is how a locale writes an amount: its decimal point, its
+// grouping (sep between groups of primary digits, the last, and secondary
+// digits, the others, only when there are at least primary+minGroup
+// digits), where the symbol goes and its run of moneySymbols.
+type moneyLocale struct {
+	key, point, sep                        string
+	primary, secondary, minGroup, position int8
+	symbols, symbolsEnd                    int16
 }
 
-// group writes the integer digits with the locale's grouping (by thousands,
-// or as Indian locales group): x/text formats ints exactly, so digits that
-// fit an int64 go through it.
-func (n notation) group(p *message.Printer, digits string) string {
-	if len(digits) <= 18 {
-		var v int64
-		for _, c := range digits {
-			v = v*10 + int64(c-'0')
-		}
-		return p.Sprint(number.Decimal(v))
+// moneySymbol is a currency's symbol in some locales.
+type moneySymbol struct{ code, symbol string }
+
+// moneyCurrencyFor finds an ISO 4217 code (any case), or nil.
+func moneyCurrencyFor(code string) *moneyCurrency {
+	if len(code) != 3 {
+		return nil
 	}
-	return digits // beyond any amount of money: plain digits
+	up := strings.ToUpper(code)
+	i, ok := slices.BinarySearchFunc(moneyCurrencies[:], up, func(c moneyCurrency, k string) int { return strings.Compare(c.code, k) })
+	if !ok {
+		return nil
+	}
+	return &moneyCurrencies[i]
+}
+
+// moneyLocaleFor finds a BCP 47 tag (any case, - or _), or nil.
+func moneyLocaleFor(tag string) *moneyLocale {
+	key := strings.ReplaceAll(strings.ToLower(tag), "_", "-")
+	i, ok := slices.BinarySearchFunc(moneyLocales[:], key, func(l moneyLocale, k string) int { return strings.Compare(l.key, k) })
+	if !ok {
+		return nil
+	}
+	return &moneyLocales[i]
+}
+
+// moneyLocaleList names the locales format-money-locale knows.
+func moneyLocaleList() string {
+	keys := make([]string, len(moneyLocales))
+	for i, l := range moneyLocales {
+		keys[i] = l.key
+	}
+	return strings.Join(keys, ", ")
+}
+
+// symbol is code's symbol in l: the code itself unless CLDR gives another.
+func (l *moneyLocale) symbol(code string) string {
+	run := moneySymbols[l.symbols:l.symbolsEnd]
+	if i, ok := slices.BinarySearchFunc(run, code, func(s moneySymbol, k string) int { return strings.Compare(s.code, k) }); ok {
+		return run[i].symbol
+	}
+	return code
+}
+
+// group writes integer digits grouped as l groups them; beyond 18 digits
+// (no amount of money) they stay plain, as x/text's int64 formatting did.
+func (l *moneyLocale) group(b *strings.Builder, digits []byte) {
+	p, s := int(l.primary), int(l.secondary)
+	if p == 0 || len(digits) < p+int(l.minGroup) || len(digits) > 18 {
+		b.Write(digits)
+		return
+	}
+	head := len(digits) - p
+	// The leading groups, of secondary digits, then the primary group.
+	first := head % s
+	if first == 0 {
+		first = s
+	}
+	b.Write(digits[:first])
+	for i := first; i < head; i += s {
+		b.WriteString(l.sep)
+		b.Write(digits[i : i+s])
+	}
+	b.WriteString(l.sep)
+	b.Write(digits[head:])
 }
