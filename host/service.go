@@ -111,6 +111,7 @@ type Platform struct {
 	replEval       sync.Mutex
 	keyOnce        sync.Once
 	sessionCiphers []cipher.AEAD
+	opened         openedSessions // session cookies opened (session.go)
 	publicMu       sync.RWMutex
 	publicURLs     map[string]string // SX_PUBLIC_URL_<SERVICE>: (site-url …) bases
 	// replay guard for signed internal calls (see hmac.go)

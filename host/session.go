@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -109,6 +110,9 @@ func (p *Platform) openSession(name string, cookie []byte, now time.Time) *runti
 	if !ok {
 		return runtime.NewDict(0)
 	}
+	if d, ok := p.opened.get(name, raw, now); ok {
+		return d
+	}
 	sealed, err := base64.RawURLEncoding.DecodeString(string(raw))
 	if err != nil {
 		return runtime.NewDict(0)
@@ -121,16 +125,91 @@ func (p *Platform) openSession(name string, cookie []byte, now time.Time) *runti
 		if err != nil || len(plain) < 8 {
 			continue
 		}
-		if now.Unix() >= int64(binary.BigEndian.Uint64(plain[:8])) {
+		expires := int64(binary.BigEndian.Uint64(plain[:8]))
+		if now.Unix() >= expires {
 			return runtime.NewDict(0)
 		}
 		v, err := fromJSON(plain[8:])
 		if d, ok := v.(*runtime.Dict); ok && err == nil {
+			p.opened.put(name, raw, d, expires)
 			return d
 		}
 		return runtime.NewDict(0)
 	}
 	return runtime.NewDict(0)
+}
+
+// openedMax bounds the opened sessions kept; when full, the cache starts
+// afresh (a cookie is cheap to open again).
+const openedMax = 4096
+
+// openedSessions keeps what recent session cookies opened to, by cookie
+// name and value: a browser sends the same cookie on every request until its
+// session changes, and opening it (base64, AES-GCM, JSON) is most of what a
+// signed-in request costs beyond an anonymous one. The same sealed bytes
+// under the same name and keys always open to the same session, so an entry
+// is never stale; the cookie's expiry is checked on every use. Callers get
+// copies: a session is changed in place (session/set, dict-set! on a value).
+type openedSessions struct {
+	mu sync.Mutex
+	n  int
+	m  map[string]map[string]openedSession // cookie name → value after "v1."
+}
+
+type openedSession struct {
+	d       *runtime.Dict
+	expires int64 // Unix seconds
+}
+
+// get returns a copy of the session raw opened to under name, if kept and
+// not expired at now.
+func (o *openedSessions) get(name string, raw []byte, now time.Time) (*runtime.Dict, bool) {
+	o.mu.Lock()
+	e, ok := o.m[name][string(raw)]
+	o.mu.Unlock()
+	if !ok || now.Unix() >= e.expires {
+		return nil, false
+	}
+	return copyValue(e.d).(*runtime.Dict), true
+}
+
+// put keeps a copy of d, what raw opened to under name.
+func (o *openedSessions) put(name string, raw []byte, d *runtime.Dict, expires int64) {
+	kept := openedSession{d: copyValue(d).(*runtime.Dict), expires: expires}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil || o.n >= openedMax {
+		o.m, o.n = map[string]map[string]openedSession{}, 0
+	}
+	byValue := o.m[name]
+	if byValue == nil {
+		byValue = map[string]openedSession{}
+		o.m[name] = byValue
+	}
+	if _, ok := byValue[string(raw)]; !ok {
+		o.n++
+	}
+	byValue[string(raw)] = kept
+}
+
+// copyValue copies the dicts and lists in v (the other values a session
+// holds do not change in place).
+func copyValue(v runtime.Value) runtime.Value {
+	switch x := v.(type) {
+	case *runtime.Dict:
+		c := runtime.NewDict(x.Len())
+		for k, e := range x.All() {
+			c.Set(k, copyValue(e))
+		}
+		return c
+	case *runtime.List:
+		items := make([]runtime.Value, len(x.Items))
+		for i, e := range x.Items {
+			items[i] = copyValue(e)
+		}
+		return runtime.NewList(items...)
+	}
+	return v
 }
 
 // session returns the request's session, reading the cookie once.

@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -87,5 +88,38 @@ func TestSessionCookieBoundToService(t *testing.T) {
 	}
 	if got := userOf(p.openSession("sx_session_market", []byte(cookie), now)); got != nil {
 		t.Errorf("blog's cookie opens on market: user %v", got)
+	}
+}
+
+// TestOpenedSessionsKept: a cookie seen again opens from the kept session,
+// and each request gets its own copy: changing one in place, nested values
+// too, changes neither the kept session nor another request's.
+func TestOpenedSessionsKept(t *testing.T) {
+	p := sessionPlatform("k1")
+	now := time.Unix(1_800_000_000, 0)
+	cookie := []byte(p.sealSession("sx_session_t", []byte(`{"user":{"id":7,"roles":["editor"]},"csrf":"t1"}`), now.Add(time.Hour)))
+	first := p.openSession("sx_session_t", cookie, now)
+	if n := len(p.opened.m["sx_session_t"]); n != 1 {
+		t.Fatalf("%d sessions kept after the first open, want 1", n)
+	}
+	first.Set("csrf", "changed")
+	user, _ := first.Get("user")
+	user.(*runtime.Dict).Set("id", int64(8))
+	roles, _ := user.(*runtime.Dict).Get("roles")
+	roles.(*runtime.List).Items[0] = "admin"
+	second := p.openSession("sx_session_t", cookie, now)
+	if got := runtime.Print(second); got != `{:user {:id 7 :roles ("editor")} :csrf "t1"}` {
+		t.Errorf("second open after the first was changed: %s", got)
+	}
+	second.Set("csrf", "changed again")
+	if got, _ := p.openSession("sx_session_t", cookie, now).Get("csrf"); got != "t1" {
+		t.Errorf("third open after the second was changed: csrf %v", got)
+	}
+	// Bounded: past openedMax the cache starts afresh.
+	for i := range openedMax + 1 {
+		p.opened.put("sx_session_t", []byte(fmt.Sprint("other", i)), runtime.NewDict(0), now.Unix()+60)
+	}
+	if p.opened.n > openedMax {
+		t.Errorf("%d sessions kept, want at most %d", p.opened.n, openedMax)
 	}
 }
