@@ -31,6 +31,58 @@ type Env struct {
 	// lazy holds, for each name DefineLazy deferred, the loader that
 	// defines it.
 	lazy map[string]*lazyLoad
+	// indexed are primitives bound by DefineIndexedPrimitives whose cells
+	// are made on first use; a name in globals hides its entry.
+	indexed *PrimitiveIndex
+}
+
+// PrimitiveIndex is a table of primitives with their names in sorted
+// order, made at build time (go generate) so that an Env binds them without
+// hashing each name: Names[i] is Prims[Order[i]].Name, Names sorted.
+type PrimitiveIndex struct {
+	Prims []*Primitive
+	Names []string
+	Order []uint16
+}
+
+// find returns the primitive named name, or nil.
+func (x *PrimitiveIndex) find(name string) *Primitive {
+	if x == nil {
+		return nil
+	}
+	lo, hi := 0, len(x.Names)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if x.Names[m] < name {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(x.Names) && x.Names[lo] == name {
+		return x.Prims[x.Order[lo]]
+	}
+	return nil
+}
+
+// DefineIndexedPrimitives binds every primitive of x as DefinePrimitives
+// would, but makes each one's cell only when its name is first looked up:
+// sx builds an environment per run and most programs use a few of the ~170
+// primitives (docs/benchmarks.md, start-up). As with DefinePrimitives, a
+// name already bound takes x's primitive. One index per Env, defined before
+// any DefineLazy.
+func (e *Env) DefineIndexedPrimitives(x *PrimitiveIndex) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.indexed != nil || e.lazy != nil {
+		panic("runtime: DefineIndexedPrimitives after another or after DefineLazy")
+	}
+	e.indexed = x
+	for n, c := range e.globals {
+		if p := x.find(n); p != nil {
+			c.Value = p
+		}
+	}
 }
 
 // lazyLoad is one DefineLazy call not yet run.
@@ -43,8 +95,10 @@ type lazyLoad struct {
 // runtime's own built-ins (arithmetic, comparison, higher-order forms,
 // rendering). Add primitive tables with DefinePrimitives.
 func NewEnv() *Env {
-	// Sized for the built-ins and prims/core, which nearly every Env has.
-	e := &Env{globals: make(map[string]*Cell, 256), defIdx: make(map[string]int)}
+	// Sized for the built-ins and the names a short program uses (sx's
+	// environment makes prims/core's cells on first use); an Env with
+	// every primitive bound grows it once or twice.
+	e := &Env{globals: make(map[string]*Cell, 64), defIdx: make(map[string]int)}
 	e.DefinePrimitives(builtins()...)
 	return e
 }
@@ -119,6 +173,9 @@ func (e *Env) cell(name string) *Cell {
 	defer e.mu.Unlock()
 	if c = e.globals[name]; c == nil {
 		c = &Cell{Value: unbound, Name: name}
+		if p := e.indexed.find(name); p != nil {
+			c.Value = p
+		}
 		e.globals[name] = c
 	}
 	return c
@@ -137,6 +194,11 @@ func (e *Env) Lookup(name string) (Value, bool) {
 		e.runLazy(l)
 		return e.Lookup(name)
 	}
+	if c == nil {
+		if p := e.indexed.find(name); p != nil {
+			return p, true
+		}
+	}
 	if c == nil || c.Value == unbound {
 		return nil, false
 	}
@@ -152,6 +214,13 @@ func (e *Env) Globals() []string {
 	for n, c := range e.globals {
 		if c.Value != unbound {
 			names = append(names, n)
+		}
+	}
+	if x := e.indexed; x != nil {
+		for _, n := range x.Names {
+			if e.globals[n] == nil {
+				names = append(names, n)
+			}
 		}
 	}
 	sort.Strings(names)

@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -54,5 +55,54 @@ func TestLazyEnvLoadsOnFirstUse(t *testing.T) {
 	env := NewLazyEnv()
 	if _, ok := env.Lookup("assert-equal"); !ok {
 		t.Error("Lookup does not load the library")
+	}
+}
+
+// The lazy environment binds every global to the same value as NewEnv's:
+// prim_index.go is current (go generate ./stdlib after adding a primitive)
+// and a prims/core primitive replaces a runtime built-in of its name, as
+// DefinePrimitives does.
+func TestLazyEnvPrimitivesMatch(t *testing.T) {
+	if !slices.IsSorted(corePrimNames[:]) {
+		t.Fatal("corePrimNames not sorted: go generate ./stdlib")
+	}
+	eager := runtime.NewEnv()
+	eager.DefinePrimitives(core.Primitives()...)
+	lazy := NewLazyEnv()
+	for _, n := range eager.Globals() {
+		want, _ := eager.Lookup(n)
+		got, ok := lazy.Lookup(n)
+		// runtime.NewEnv makes its built-ins afresh: compare their functions.
+		g, _ := got.(*runtime.Primitive)
+		w, _ := want.(*runtime.Primitive)
+		if !ok || g == nil || w == nil || g.Name != w.Name || reflect.ValueOf(g.Fn).Pointer() != reflect.ValueOf(w.Fn).Pointer() {
+			t.Errorf("%s: lazy %v (%v), eager %v: go generate ./stdlib", n, got, ok, want)
+		}
+	}
+	prims := core.Primitives()
+	for i, n := range corePrimNames {
+		if prims[corePrimOrder[i]].Name != n {
+			t.Fatalf("corePrimOrder[%d] is %s, not %s: go generate ./stdlib", i, prims[corePrimOrder[i]].Name, n)
+		}
+	}
+}
+
+// Primitives bound from the index behave as map-bound ones: a program can
+// redefine one (code compiled earlier sees the new value), shadow one
+// locally, and use one after another program defined a name beside it.
+func TestLazyEnvPrimitivesRedefine(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{`(define (f) (abs -1)) (define r1 (f)) (define (abs x) 7) (list r1 (f) (abs 2))`, "(1 7 7)"},
+		{`(let ((str 1) (abs "x")) (list str abs))`, `(1 "x")`},
+		{`(define upcase 3) upcase`, "3"},
+		{`(define (g) (downcase "A")) (g)`, `"a"`},
+	} {
+		v, err := NewLazyEnv().NewThread(nil).EvalString("t.sx", c.src)
+		if err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		if got := runtime.Print(v); got != c.want {
+			t.Errorf("%s = %s, want %s", c.src, got, c.want)
+		}
 	}
 }

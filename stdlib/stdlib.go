@@ -16,6 +16,8 @@ import (
 //go:embed *.sx
 var sources embed.FS
 
+//go:generate go run ./internal/primindex prim_index.go
+
 // NewEnv returns an environment with every pure primitive and the standard
 // library loaded.
 func NewEnv() *runtime.Env {
@@ -34,10 +36,12 @@ func NewEnv() *runtime.Env {
 // loaded when a program first refers to one of its names
 // (runtime.Env.DefineLazy), so a program that does not use it does not pay
 // for reading and compiling it at start-up (nine tenths of NewEnv's
-// allocations; docs/benchmarks.md, start-up).
+// allocations; docs/benchmarks.md, start-up). The primitives of prims/core
+// get their cells on first use too, from a sorted index made at build time
+// (prim_index.go) instead of a map entry each.
 func NewLazyEnv() *runtime.Env {
 	env := runtime.NewEnv()
-	env.DefinePrimitives(core.Primitives()...)
+	env.DefineIndexedPrimitives(&runtime.PrimitiveIndex{Prims: core.Primitives(), Names: corePrimNames[:], Order: corePrimOrder[:]})
 	env.DefineLazy(libraryNames, func() error { return Load(env) })
 	return env
 }
