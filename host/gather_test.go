@@ -2,18 +2,11 @@ package host_test
 
 import (
 	"context"
-	"fmt"
-	"net/url"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/rose-ash/sxhost/host"
-	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
 
@@ -124,75 +117,5 @@ func TestGatherReportsTheFailureNotTheCancellations(t *testing.T) {
 	r := get(t, s.URL+"/internal/data/boom")
 	if r.Status != 500 || !strings.Contains(r.Body, "the real failure") {
 		t.Errorf("got %s", r)
-	}
-}
-
-// redisReads counts the GET and MGET commands a Redis client sends.
-type redisReads struct{ get, mget atomic.Int32 }
-
-func (c *redisReads) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *redisReads) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-
-func (c *redisReads) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		switch cmd.Name() {
-		case "get":
-			c.get.Add(1)
-		case "mget":
-			c.mget.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-
-// A gather's cache reads go to Redis together: the thunks' first reads in
-// one MGET, a read that needs what its thunk read first in a round of its
-// own, each thunk answered with its own key's value; a thunk busy with
-// other I/O does not stop the others.
-func TestGatherBatchesRedisReads(t *testing.T) {
-	r, err := cacheprims.NewRedis(testRedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	reads := &redisReads{}
-	r.Client().AddHook(reads)
-	pool, err := host.OpenDatabase(context.Background(), dbURL, sqlprims.Options{MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s, _, _ := startService(t, `
-(defservice batched)
-(defroute reads :path "/reads" (&key (p :str))
-  (gather (fn () (cache/get (str p "a")))
-          (fn () (cache/get (str p "missing")))
-          (fn () (cache/get (str p "b")))
-          (fn () (cache/get (str p "c" (cache/get (str p "a")))))))
-(defroute busy :path "/busy" (&key (p :str))
-  (gather (fn () (do (sql/value "select pg_sleep(0.2)") 1))
-          (fn () (cache/get (str p "c" (cache/get (str p "a")))))))
-`, host.Options{DB: pool, Cache: r})
-	p := fmt.Sprintf("gather:%d:%d:", os.Getpid(), time.Now().UnixNano())
-	ctx := context.Background()
-	for k, v := range map[string]string{"a": `"A"`, "b": `"B"`, "cA": `"C of A"`} {
-		if err := r.Set(ctx, "sx:"+p+k, []byte(v), time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Delete(ctx, "sx:"+p+k) })
-	}
-	reads.get.Store(0)
-	res := get(t, s.URL+"/reads?p="+url.QueryEscape(p))
-	if res.Status != 200 || res.Body != `["A",null,"B","C of A"]` {
-		t.Errorf("gathered reads: %s", res)
-	}
-	if g, m := reads.get.Load(), reads.mget.Load(); g != 1 || m != 1 {
-		t.Errorf("%d GETs and %d MGETs, want the four first reads in one MGET and the dependent one alone", g, m)
-	}
-	if res := get(t, s.URL+"/busy?p="+url.QueryEscape(p)); res.Status != 200 || res.Body != `[1,"C of A"]` {
-		t.Errorf("reads beside a busy thunk: %s", res)
 	}
 }

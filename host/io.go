@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rose-ash/sxhost/internal/upload"
-	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
 )
@@ -332,23 +331,9 @@ func (p *Platform) gather(th *runtime.Thread, thunks []runtime.Value) runtime.Va
 	}
 	ctx, cancel := context.WithCancel(th.Ctx)
 	defer cancel()
-	// The thunks' Redis reads go out together (cacheprims.ReadBatch): a
-	// page's header asks for its fragments and settings at once, in one
-	// round trip instead of one each.
-	var batch *cacheprims.ReadBatch
-	var ctxs []context.Context
-	if p.opts.Cache != nil && p.opts.Cache.Shared() {
-		batch, ctxs = cacheprims.NewReadBatch(ctx, len(thunks), 0)
-		defer batch.Stop()
-	}
 	errs := make([]error, len(thunks))
 	run := func(i int) {
-		tctx := ctx
-		if batch != nil {
-			tctx = ctxs[i]
-			defer batch.Done(i)
-		}
-		sub := th.Env.AcquireThread(tctx)
+		sub := th.Env.AcquireThread(ctx)
 		defer th.Env.ReleaseThread(sub)
 		sub.StepBudget = th.StepBudget
 		sub.Out = th.Out

@@ -69,19 +69,8 @@ func (r *Redis) Client() *redis.Client { return r.client }
 // Close closes the connections.
 func (r *Redis) Close() error { return r.client.Close() }
 
-// Get implements Cache. Called with a context of a ReadBatch member, the
-// read joins the batch's next MGET.
+// Get implements Cache.
 func (r *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	if m := batchOf(ctx); m != nil {
-		if rd := m.get(ctx, r, key); rd != nil {
-			return rd.val, rd.ok, rd.err
-		}
-	}
-	return r.get(ctx, key)
-}
-
-// get is one GET.
-func (r *Redis) get(ctx context.Context, key string) ([]byte, bool, error) {
 	b, err := r.client.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
