@@ -1,8 +1,11 @@
 package host
 
 import (
+	"bytes"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/valyala/fasthttp"
 
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 	"github.com/rose-ash/sxhost/runtime"
@@ -15,7 +18,7 @@ import (
 //
 // with arguments that are its parameters or literal constants. Answering
 // /internal/data/{query} for it needs no evaluation: the parameters are
-// bound as for any query (bindParams: the same 400s), the statement runs
+// bound as for any query (bindParam: the same 400s), the statement runs
 // through the primitive's own code (sqlprims.Each: the same connection,
 // replica routing, decoding, errors and step charge per row) on a pooled
 // thread bound to the request, and each row goes into the response's JSON
@@ -145,25 +148,46 @@ func (st *state) direct(p *Platform, name string) *directQuery {
 	return dq
 }
 
+// directAt returns the direct query a GET or POST of
+// /internal/data/{query} asks for, or nil: what the router would find for
+// it, without copying the name.
+func (st *state) directAt(p *Platform, ctx *fasthttp.RequestCtx) *directQuery {
+	if !ctx.IsGet() && !ctx.IsPost() {
+		return nil
+	}
+	name, ok := bytes.CutPrefix(ctx.Path(), dataPrefix)
+	if !ok || bytes.IndexByte(name, '/') >= 0 {
+		return nil
+	}
+	dq := st.directs[string(name)]
+	if dq == nil {
+		return nil
+	}
+	return st.direct(p, dq.def.Name)
+}
+
+// dataPrefix is dataRoute before its parameter.
+var dataPrefix = []byte("/internal/data/")
+
 // serveDirect answers a direct query: what serveCall and writeResult do
 // for it, without evaluating its body.
 func (s *Service) serveDirect(r *requestCtx, st *state, dq *directQuery, get func(string) (runtime.Value, bool)) {
-	bound, err := bindParams(dq.def.Params, get)
-	if err != nil {
-		s.fail(r, err, false)
-		return
-	}
 	args := make([]runtime.Value, 1+len(dq.args))
 	args[0] = dq.sql
 	for i, a := range dq.args {
 		args[i+1] = a.value
-		if a.param == "" {
-			continue
+	}
+	// Each parameter as bindParams binds it (the same 400s, in the same
+	// order), straight into the statement's arguments.
+	for _, p := range dq.def.Params {
+		v, ok, err := bindParam(p, get)
+		if err != nil {
+			s.fail(r, err, false)
+			return
 		}
-		for j := 0; j+1 < len(bound); j += 2 {
-			if bound[j].(runtime.KeywordArg).Name == a.param {
-				args[i+1] = bound[j+1]
-				break
+		for i, a := range dq.args {
+			if ok && a.param == p.Name {
+				args[i+1] = v
 			}
 		}
 	}
@@ -174,7 +198,7 @@ func (s *Service) serveDirect(r *requestCtx, st *state, dq *directQuery, get fun
 	setRequest(th, r)
 	resp := &r.ctx.Response
 	r.json, r.jsonErr = resp.SwapBody(nil)[:0], nil
-	_, err = th.Apply(dq.run, args...)
+	_, err := th.Apply(dq.run, args...)
 	resp.SwapBody(r.json)
 	r.json = nil
 	if err == nil && r.jsonErr != nil {

@@ -263,3 +263,42 @@ func TestDirectQueriesOfTheServices(t *testing.T) {
 		t.Fatalf("only %d calls to the services' direct queries", n)
 	}
 }
+
+// TestDirectQueriesBeforeTheRouter: a direct query is found before the
+// router, which must change nothing a caller sees: the internal check
+// (unsigned calls refused), the request's metrics route, the SQL timer,
+// and a page or route under /internal/data/ still taking its path.
+func TestDirectQueriesBeforeTheRouter(t *testing.T) {
+	src := `(defservice early)
+(defquery special (&key (id :int)) (sql/one "select $1::int as id" id))
+`
+	pool := openPool(t, dbURL)
+	s, p, _ := startService(t, src, host.Options{Secret: "early-secret", DB: pool})
+	if got := p.Services()[0].DirectQueries(); !reflect.DeepEqual(got, []string{"special"}) {
+		t.Fatalf("direct queries: %v", got)
+	}
+	wantJSONError(t, get(t, s.URL+"/internal/data/special?id=1"), 403, "an unsigned direct query")
+
+	s, _, _ = startService(t, src, host.Options{DB: pool})
+	before := scrape(t, s.URL)
+	for i := 0; i < 2; i++ {
+		if r := get(t, s.URL+"/internal/data/special?id=5"); r.Status != 200 || r.Body != `{"id":5}` {
+			t.Fatalf("direct query: %s", r)
+		}
+	}
+	wantStatus(t, get(t, s.URL+"/internal/data/special/?id=5"), 301, "a trailing slash (the router's redirect)")
+	after := scrape(t, s.URL)
+	series := `sxhost_requests_total{method="GET",route="/internal/data/{query}",service="early",status="200"}`
+	if after[series] != 2 {
+		t.Errorf("%s = %v, want 2", series, after[series])
+	}
+	if sql := `sxhost_sql_duration_seconds_count`; after[sql] < before[sql]+2 {
+		t.Errorf("SQL statements timed: %v before, %v after two queries", before[sql], after[sql])
+	}
+
+	// A route of the service's own under /internal/data/ keeps its path.
+	s, _, _ = startService(t, src+`(defroute special-route :path "/internal/data/special" () "the route")`, host.Options{DB: pool})
+	if r := get(t, s.URL+"/internal/data/special?id=5"); r.Status != 200 || r.Body != "the route" {
+		t.Errorf("a route under /internal/data/: %s", r)
+	}
+}

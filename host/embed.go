@@ -92,7 +92,11 @@ func (p *Platform) bindIO(th *runtime.Thread) {
 	} else if p.opts.DB != nil {
 		sqlprims.Bind(th, p.opts.DB)
 	}
-	cacheprims.Bind(th, p.opts.Cache)
+	if p.bindCache != nil {
+		p.bindCache(th)
+	} else {
+		cacheprims.Bind(th, p.opts.Cache) // a Platform not made by New (tests)
+	}
 }
 
 // Calls returns the other services the service's code calls by a literal

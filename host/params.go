@@ -350,45 +350,58 @@ func describe(v runtime.Value) string {
 func bindParams(params []runtime.Param, get func(name string) (runtime.Value, bool)) ([]runtime.Value, error) {
 	args := make([]runtime.Value, 0, 2*len(params))
 	for _, p := range params {
-		if p.Rest {
-			continue
-		}
-		raw, ok := get(p.Name)
-		if pe, bad := raw.(*paramError); bad {
-			return nil, pe // a value the request could not carry (requestArg)
-		}
-		if !ok || raw == nil {
-			if required(p) {
-				return nil, &paramError{msg: "missing parameter " + p.Name}
-			}
-			continue
-		}
-		if why := badText(raw, 0); why != "" {
-			// PostgreSQL text holds neither, and no parameter means one.
-			return nil, badParam(p.Name, "%s", why)
-		}
-		v, err := coerce(p, raw)
+		v, ok, err := bindParam(p, get)
 		if err != nil {
 			return nil, err
 		}
-		if why := badText(v, 0); why != "" {
-			// Also after decoding: JSON text escapes a NUL as \u0000.
-			return nil, badParam(p.Name, "%s", why)
+		if ok {
+			args = append(args, runtime.KeywordArg{Name: p.Name}, v)
 		}
-		if v == nil {
-			// A blank value (an empty form field): missing, so a required
-			// parameter is a 400 and an optional one takes its default.
-			if required(p) {
-				return nil, &paramError{msg: "missing parameter " + p.Name}
-			}
-			continue
-		}
-		if str, ok := v.(string); ok && required(p) && strings.TrimSpace(str) == "" {
-			return nil, badParam(p.Name, "must not be blank")
-		}
-		args = append(args, runtime.KeywordArg{Name: p.Name}, v)
 	}
 	return args, nil
+}
+
+// bindParam is bindParams for one parameter: its coerced value and true,
+// or false when the request leaves it to its default (a rest parameter
+// too).
+func bindParam(p runtime.Param, get func(name string) (runtime.Value, bool)) (runtime.Value, bool, error) {
+	if p.Rest {
+		return nil, false, nil
+	}
+	raw, ok := get(p.Name)
+	if pe, bad := raw.(*paramError); bad {
+		return nil, false, pe // a value the request could not carry (requestArg)
+	}
+	if !ok || raw == nil {
+		if required(p) {
+			return nil, false, &paramError{msg: "missing parameter " + p.Name}
+		}
+		return nil, false, nil
+	}
+	if why := badText(raw, 0); why != "" {
+		// PostgreSQL text holds neither, and no parameter means one.
+		return nil, false, badParam(p.Name, "%s", why)
+	}
+	v, err := coerce(p, raw)
+	if err != nil {
+		return nil, false, err
+	}
+	if why := badText(v, 0); why != "" {
+		// Also after decoding: JSON text escapes a NUL as \u0000.
+		return nil, false, badParam(p.Name, "%s", why)
+	}
+	if v == nil {
+		// A blank value (an empty form field): missing, so a required
+		// parameter is a 400 and an optional one takes its default.
+		if required(p) {
+			return nil, false, &paramError{msg: "missing parameter " + p.Name}
+		}
+		return nil, false, nil
+	}
+	if str, ok := v.(string); ok && required(p) && strings.TrimSpace(str) == "" {
+		return nil, false, badParam(p.Name, "must not be blank")
+	}
+	return v, true, nil
 }
 
 // requestArg returns a request's value for name: a path parameter (the

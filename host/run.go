@@ -250,24 +250,48 @@ func OpenDatabase(ctx context.Context, url string, opts sqlprims.Options) (*pgxp
 }
 
 // sqlTracer records statement durations in the process-wide histogram.
+// A statement's start is kept on its connection (which runs one statement
+// at a time), not in a new context per statement: no allocation.
 type sqlTracer struct{}
 
-type sqlStartKey struct{}
+// sqlStartKey names a connection's *time.Time in its CustomData.
+const sqlStartKey = "sxhost.sql-start"
 
-func (sqlTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+func (sqlTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
 	if tracing.Load() {
 		ctx = startSQLSpan(ctx, data) // otel.go
 	}
-	return context.WithValue(ctx, sqlStartKey{}, time.Now())
+	if t := sqlStart(conn); t != nil {
+		*t = time.Now()
+	}
+	return ctx
 }
 
-func (sqlTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+func (sqlTracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
 	if tracing.Load() {
 		endSQLSpan(ctx, data)
 	}
-	if t, ok := ctx.Value(sqlStartKey{}).(time.Time); ok {
-		observeSQL(time.Since(t))
+	if t := sqlStart(conn); t != nil && !t.IsZero() {
+		observeSQL(time.Since(*t))
+		*t = time.Time{}
 	}
+}
+
+// sqlStart is the start of conn's current statement, made on its first.
+func sqlStart(conn *pgx.Conn) *time.Time {
+	if conn == nil || conn.PgConn() == nil {
+		return nil
+	}
+	m := conn.PgConn().CustomData()
+	if m == nil {
+		return nil
+	}
+	t, _ := m[sqlStartKey].(*time.Time)
+	if t == nil {
+		t = new(time.Time)
+		m[sqlStartKey] = t
+	}
+	return t
 }
 
 // Check reports, for every loaded service, undefined symbols, unknown

@@ -260,17 +260,21 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 	}
 	internal := func(route string, h func(r *requestCtx)) fasthttp.RequestHandler {
 		return wrap(route, func(r *requestCtx) {
-			if status, why := s.checkInternal(r.ctx); status != 0 {
-				writeError(r.ctx, status, why, "")
-				return
+			if !s.refuseInternal(r) {
+				h(r)
 			}
-			h(r)
 		})
 	}
+	call := func(kind string) func(r *requestCtx) {
+		return func(r *requestCtx) {
+			name, _ := r.ctx.UserValue(kind).(string)
+			s.serveCall(r, kind, name)
+		}
+	}
 	rt.GET("/internal/schema", internal("/internal/schema", func(r *requestCtx) { writeJSONResponse(r.ctx, 200, s.schema(st)) }))
-	rt.GET("/internal/data/{query}", internal("/internal/data/{query}", func(r *requestCtx) { s.serveCall(r, "query") }))
-	rt.POST("/internal/data/{query}", internal("/internal/data/{query}", func(r *requestCtx) { s.serveCall(r, "query") }))
-	rt.POST("/internal/actions/{action}", internal("/internal/actions/{action}", func(r *requestCtx) { s.serveCall(r, "action") }))
+	rt.GET(dataRoute, internal(dataRoute, call("query")))
+	rt.POST(dataRoute, internal(dataRoute, call("query")))
+	rt.POST("/internal/actions/{action}", internal("/internal/actions/{action}", call("action")))
 	rt.GET("/internal/fragments/{type}", internal("/internal/fragments/{type}", s.serveFragment))
 	rt.GET("/healthz", wrap("/healthz", func(r *requestCtx) { r.ctx.SetContentType("text/plain"); r.ctx.SetBodyString("ok\n") }))
 	rt.GET("/readyz", wrap("/readyz", s.serveReady))
@@ -307,12 +311,14 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 		fs := &fasthttp.FS{Root: dir, Compress: true, AcceptByteRange: true}
 		rt.GET("/static/{filepath:*}", wrap("/static/", s.serveStatic(fs.NewRequestHandler())))
 	}
+	shadowed := false // a page or route may take some /internal/data/… path
 	for _, d := range st.env.Definitions("page") {
 		method := strings.ToUpper(d.OptionString("method"))
 		if method == "" {
 			method = "GET"
 		}
 		path := d.OptionString("path")
+		shadowed = shadowed || mayShadowData(path)
 		def, fn := d, st.pages[d.Name]
 		if err := safeHandle(rt, method, routerPath(path), wrap(path, s.forms(s.csrf(def, s.hooked(st, func(r *requestCtx) { s.servePage(r, def, fn) }))))); err != nil {
 			return nil, fmt.Errorf("%s: defpage %s: %v", d.Pos, d.Name, err)
@@ -324,6 +330,7 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 			method = "GET"
 		}
 		path := d.OptionString("path")
+		shadowed = shadowed || mayShadowData(path)
 		if path == "" || path[0] != '/' {
 			return nil, fmt.Errorf("%s: defroute %s needs a :path starting with /", d.Pos, d.Name)
 		}
@@ -353,7 +360,31 @@ func (s *Service) routes(st *state) (func(*requestCtx), error) {
 		writeError(ctx, 405, "method "+string(ctx.Method())+" not allowed for "+string(ctx.Path()), "")
 	}
 	h := rt.Handler
-	return func(r *requestCtx) { h(r.ctx) }, nil
+	if shadowed {
+		return func(r *requestCtx) { h(r.ctx) }, nil
+	}
+	return func(r *requestCtx) {
+		// A direct query is found before the router, which would copy
+		// the path and make a parameter of the name: what the router
+		// does for it, without those allocations.
+		if dq := st.directAt(s.plat, r.ctx); dq != nil {
+			r.route = dataRoute
+			if !s.refuseInternal(r) {
+				s.serveCall(r, "query", dq.def.Name)
+			}
+			return
+		}
+		h(r.ctx)
+	}, nil
+}
+
+// dataRoute is the router's path of the defquery endpoint.
+const dataRoute = "/internal/data/{query}"
+
+// mayShadowData reports whether a page or route's path could match some
+// /internal/data/… request before dataRoute does.
+func mayShadowData(path string) bool {
+	return strings.HasPrefix(path, "/internal/data") || strings.HasPrefix(path, "/{") || strings.HasPrefix(path, "/internal/{")
 }
 
 // csrf guards a browser-facing page or route: methods that change state
@@ -428,6 +459,16 @@ func (s *Service) checkInternal(ctx *fasthttp.RequestCtx) (int, string) {
 	return 0, ""
 }
 
+// refuseInternal answers checkInternal's refusal of r, if any, and
+// reports whether it did.
+func (s *Service) refuseInternal(r *requestCtx) bool {
+	status, why := s.checkInternal(r.ctx)
+	if status != 0 {
+		writeError(r.ctx, status, why, "")
+	}
+	return status != 0
+}
+
 // secretVariable names the environment variable holding the internal secret.
 const secretVariable = "SX_INTERNAL_SECRET"
 
@@ -439,9 +480,8 @@ func isJSON(contentType []byte) bool {
 }
 
 // serveCall answers /internal/data/{query} and /internal/actions/{action}.
-func (s *Service) serveCall(r *requestCtx, kind string) {
+func (s *Service) serveCall(r *requestCtx, kind, name string) {
 	ctx := r.ctx
-	name, _ := ctx.UserValue(kind).(string)
 	var get func(string) (runtime.Value, bool)
 	if ctx.IsGet() {
 		if name := secretInQuery(ctx); name != "" {

@@ -95,16 +95,17 @@ type Options struct {
 
 // Platform is the set of services loaded into one process.
 type Platform struct {
-	opts     Options
-	log      *slog.Logger
-	services map[string]*Service
-	order    []*Service
-	metrics  *metrics
-	queries  queryCache // results of defquery :cache (querycache.go)
-	client   *internalClient
-	outbound *http.Client // http/request's, guarded by OutboundAllow
-	outage   outageLog
-	dev      devState
+	opts      Options
+	log       *slog.Logger
+	bindCache func(*runtime.Thread) // opts.Cache's binding, made once (bindIO)
+	services  map[string]*Service
+	order     []*Service
+	metrics   *metrics
+	queries   queryCache // results of defquery :cache (querycache.go)
+	client    *internalClient
+	outbound  *http.Client // http/request's, guarded by OutboundAllow
+	outage    outageLog
+	dev       devState
 	// replEval serialises the dev REPL's evaluations: an interrupted one
 	// (its client hung up) still runs until it sees the cancellation, and the
 	// next entry must not observe it half-stopped.
@@ -170,6 +171,7 @@ func New(files []string, opts Options) (*Platform, error) {
 		opts.Cache = cacheprims.New("", opts.Logger)
 	}
 	p := &Platform{opts: opts, log: opts.Logger, services: map[string]*Service{}, metrics: newMetrics()}
+	p.bindCache = cacheprims.Binder(opts.Cache, cacheprims.DefaultPrefix)
 	p.client = newInternalClient(p)
 	p.outbound = newOutboundClient(opts.OutboundAllow)
 	for _, f := range files {

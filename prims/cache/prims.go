@@ -23,11 +23,18 @@ type binding struct {
 func Bind(th *runtime.Thread, c Cache) { BindPrefix(th, c, DefaultPrefix) }
 
 // BindPrefix makes th's cache primitives use c, with keys under prefix.
-func BindPrefix(th *runtime.Thread, c Cache, prefix string) {
-	if th.Local == nil {
-		th.Local = map[string]any{}
+func BindPrefix(th *runtime.Thread, c Cache, prefix string) { Binder(c, prefix)(th) }
+
+// Binder returns what Bind does for c, made once: a host that binds every
+// thread it hands out reuses it instead of allocating a binding each time.
+func Binder(c Cache, prefix string) func(th *runtime.Thread) {
+	b := &binding{cache: c, prefix: prefix}
+	return func(th *runtime.Thread) {
+		if th.Local == nil {
+			th.Local = map[string]any{}
+		}
+		th.Local[bindingKey] = b
 	}
-	th.Local[bindingKey] = &binding{cache: c, prefix: prefix}
 }
 
 // Bound returns the cache bound to th, if any.
