@@ -200,7 +200,7 @@ func (p *Platform) ioPrimitives() []*runtime.Primitive {
 		{Name: "request-id", Params: "()", Doc: "The current request's id (as logged).", IO: true,
 			Fn: func(th *runtime.Thread, a []runtime.Value) runtime.Value {
 				if r := requestOf(th); r != nil {
-					return r.id
+					return r.ID()
 				}
 				return nil
 			}},

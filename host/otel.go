@@ -89,7 +89,7 @@ func (s *Service) startRequestSpan(r *requestCtx) {
 	parent := propagator.Extract(context.Background(), requestHeaderCarrier{&r.ctx.Request.Header})
 	ctx, _ := tracer().Start(parent, string(r.ctx.Method())+" "+s.Name, trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("sx.service", s.Name), attribute.String("http.request.method", string(r.ctx.Method())),
-			attribute.String("url.path", string(r.ctx.Path())), attribute.String("sx.request_id", r.id)))
+			attribute.String("url.path", string(r.ctx.Path())), attribute.String("sx.request_id", r.ID())))
 	r.trace = ctx
 }
 

@@ -32,7 +32,8 @@ const MaxBodySize = 1 << 20
 type requestCtx struct {
 	ctx       *fasthttp.RequestCtx
 	svc       *Service
-	id        string
+	id        string   // the caller's X-Request-Id, else "" and idHex (setID)
+	idHex     [16]byte // a generated id, made a string only when asked (ID)
 	route     string
 	sess      *runtime.Dict
 	sessDirty bool
@@ -59,7 +60,8 @@ func (r *requestCtx) arg(name string) (runtime.Value, bool) { return requestArg(
 func (s *Service) Handler() fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		st := s.state.Load()
-		r := &requestCtx{ctx: ctx, svc: s, id: requestID(ctx)}
+		r := &requestCtx{ctx: ctx, svc: s}
+		r.setID()
 		start := time.Now()
 		foregroundGate.enter() // background delivery yields meanwhile (foreground.go)
 		defer foregroundGate.leave()
@@ -70,7 +72,7 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 			if rec := recover(); rec != nil {
 				// A bug in the host itself: answer 500, keep serving.
 				id := newErrorID()
-				s.plat.log.Error("panic", "service", s.Name, "request_id", r.id, "error_id", id, "panic", fmt.Sprint(rec))
+				s.plat.log.Error("panic", "service", s.Name, "request_id", r.ID(), "error_id", id, "panic", fmt.Sprint(rec))
 				writeError(ctx, 500, "internal error", id)
 			}
 			status := ctx.Response.StatusCode()
@@ -83,10 +85,14 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 			// building its arguments (two strings, the boxing) is work.
 			if (status >= 400 || !quietRoutes[r.route]) && s.plat.log.Enabled(context.Background(), slog.LevelInfo) {
 				s.plat.log.Info("request", r.traceAttrs([]any{"service", s.Name, "method", string(ctx.Method()), "path", string(ctx.Path()),
-					"status", status, "duration_ms", float64(d.Microseconds()) / 1000, "request_id", r.id})...)
+					"status", status, "duration_ms", float64(d.Microseconds()) / 1000, "request_id", r.ID()})...)
 			}
 		}()
-		ctx.Response.Header.Set("X-Request-Id", r.id)
+		if r.id != "" {
+			ctx.Response.Header.Set("X-Request-Id", r.id)
+		} else {
+			ctx.Response.Header.SetCanonical(requestIDHeader, r.idHex[:])
+		}
 		ctx.SetUserValue("sxhost.request", r)
 		s.stickyIn(r)
 		st.handler(r)
@@ -101,16 +107,32 @@ func (s *Service) Handler() fasthttp.RequestHandler {
 // not logged, or they would drown the log.
 var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/__sx/reload": true}
 
-func requestID(ctx *fasthttp.RequestCtx) string {
-	if v := ctx.Request.Header.Peek("X-Request-Id"); len(v) > 0 && len(v) <= 64 {
-		return string(v)
+// requestIDHeader is X-Request-Id as fasthttp keeps it.
+var requestIDHeader = []byte("X-Request-Id")
+
+// setID gives r the caller's request id, else a new one, which is written
+// to the response from its bytes and made a string only for a log line or
+// a call (ID): most requests never need it as one.
+func (r *requestCtx) setID() {
+	if v := r.ctx.Request.Header.Peek("X-Request-Id"); len(v) > 0 && len(v) <= 64 {
+		r.id = string(v)
+		return
 	}
 	// math/rand/v2's generator is ChaCha8 seeded from the system's
 	// entropy: unpredictable enough for an id that correlates log lines,
 	// and without crypto/rand's system call per request.
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
-	return hex.EncodeToString(b[:])
+	hex.Encode(r.idHex[:], b[:])
+}
+
+// ID is the request's id, as logged and passed on to the services it
+// calls.
+func (r *requestCtx) ID() string {
+	if r.id != "" {
+		return r.id
+	}
+	return string(r.idHex[:])
 }
 
 func writeJSONResponse(ctx *fasthttp.RequestCtx, status int, v runtime.Value) {
@@ -184,7 +206,7 @@ func (s *Service) fail(r *requestCtx, err error, html bool) {
 		return
 	}
 	id := newErrorID()
-	attrs := r.traceAttrs([]any{"service", s.Name, "request_id", r.id, "error_id", id, "error", err.Error()})
+	attrs := r.traceAttrs([]any{"service", s.Name, "request_id", r.ID(), "error_id", id, "error", err.Error()})
 	var e *runtime.Error
 	if errors.As(err, &e) {
 		attrs = append(attrs, "backtrace", e.Backtrace())
@@ -609,7 +631,7 @@ func (s *Service) serveFragment(r *requestCtx) {
 		return
 	}
 	if err != nil {
-		s.plat.log.Warn("fragment failed", "service", s.Name, "type", typ, "request_id", r.id, "error", err.Error())
+		s.plat.log.Warn("fragment failed", "service", s.Name, "type", typ, "request_id", r.ID(), "error", err.Error())
 		out = ""
 	}
 	if wire {

@@ -282,7 +282,7 @@ func (r *requestCtx) writeSession() {
 func (r *requestCtx) writeCookie(name string, d *runtime.Dict, domain string) {
 	var buf bytes.Buffer
 	if err := toJSON(&buf, d); err != nil {
-		r.svc.plat.log.Warn("session not saved", "request_id", r.id, "cookie", name, "error", err.Error())
+		r.svc.plat.log.Warn("session not saved", "request_id", r.ID(), "cookie", name, "error", err.Error())
 		return
 	}
 	c := fasthttp.AcquireCookie()

@@ -683,7 +683,7 @@ func (s *Service) errorPage(r *requestCtx, status int, msg, errorID string) (str
 	}
 	out, err := th.RenderCall(comp, args...)
 	if err != nil {
-		s.plat.log.Warn("error page failed", "service", s.Name, "request_id", r.id, "error", err.Error())
+		s.plat.log.Warn("error page failed", "service", s.Name, "request_id", r.ID(), "error", err.Error())
 		return "", false
 	}
 	return s.documentOf(r, out), true
