@@ -181,60 +181,94 @@ func (r *reader) form() (Value, bool) {
 		return r.dictLiteral(items, start), r.err == nil
 	case ')', ']', '}':
 		r.next()
-		r.fail(start, "unexpected "+string(c))
+		r.unexpected(start, c)
 		return nil, false
 	case '"':
 		return r.str(start), r.err == nil
 	case '\'', '`', ',':
-		r.next()
-		name := map[rune]string{'\'': "quote", '`': "quasiquote", ',': "unquote"}[c]
-		if c == ',' && r.peek() == '@' {
-			r.next()
-			name = "splice-unquote"
-		}
-		r.skipSpace()
-		if r.err != nil {
-			return nil, false
-		}
-		if r.pos >= len(r.src) {
-			r.fail(start, "expected a form after "+string(c))
-			return nil, false
-		}
-		if p := r.peek(); p == ')' || p == ']' || p == '}' {
-			r.fail(r.here(), "expected a form after "+string(c)+", got "+string(p))
-			return nil, false
-		}
-		v, ok := r.form()
-		if !ok {
-			return nil, false
-		}
-		return &List{Items: []Value{Intern(name), v}, Pos: start}, true
+		return r.quoted(c, start)
 	case '#':
-		if strings.HasPrefix(r.src[r.pos:], "#|") {
-			return r.rawString(start), r.err == nil
-		}
-		if strings.HasPrefix(r.src[r.pos:], "#datetime") {
-			for i := 0; i < len("#datetime"); i++ {
-				r.next()
-			}
-			r.skipSpace()
-			if r.peek() != '"' {
-				r.fail(start, "#datetime expects a string")
-				return nil, false
-			}
-			s := r.str(r.here())
-			if r.err != nil {
-				return nil, false
-			}
-			t, err := time.Parse(time.RFC3339Nano, s)
-			if err != nil {
-				r.fail(start, "invalid datetime: "+s)
-				return nil, false
-			}
-			return t, true
+		if strings.HasPrefix(r.src[r.pos:], "#|") || strings.HasPrefix(r.src[r.pos:], "#datetime") {
+			return r.hashForm(start)
 		}
 	}
 	return r.atom(start)
+}
+
+// The rarer forms are read in functions of their own, so that form's stack
+// frame, which every nested list adds, stays small: the main goroutine of a
+// one-shot `sx eval` then fits in its first grown stack instead of copying
+// it again (docs/benchmarks.md, start-up).
+
+// unexpected fails on a closing delimiter with nothing open.
+//
+//go:noinline
+func (r *reader) unexpected(start Pos, c rune) {
+	r.fail(start, "unexpected "+string(c))
+}
+
+// quoted reads 'x, `x, ,x and ,@x after their prefix character c.
+//
+//go:noinline
+func (r *reader) quoted(c rune, start Pos) (Value, bool) {
+	r.next()
+	var name string
+	switch c {
+	case '\'':
+		name = "quote"
+	case '`':
+		name = "quasiquote"
+	default:
+		name = "unquote"
+	}
+	if c == ',' && r.peek() == '@' {
+		r.next()
+		name = "splice-unquote"
+	}
+	r.skipSpace()
+	if r.err != nil {
+		return nil, false
+	}
+	if r.pos >= len(r.src) {
+		r.fail(start, "expected a form after "+string(c))
+		return nil, false
+	}
+	if p := r.peek(); p == ')' || p == ']' || p == '}' {
+		r.fail(r.here(), "expected a form after "+string(c)+", got "+string(p))
+		return nil, false
+	}
+	v, ok := r.form()
+	if !ok {
+		return nil, false
+	}
+	return &List{Items: []Value{Intern(name), v}, Pos: start}, true
+}
+
+// hashForm reads #|raw|# strings and #datetime literals.
+//
+//go:noinline
+func (r *reader) hashForm(start Pos) (Value, bool) {
+	if strings.HasPrefix(r.src[r.pos:], "#|") {
+		return r.rawString(start), r.err == nil
+	}
+	for i := 0; i < len("#datetime"); i++ {
+		r.next()
+	}
+	r.skipSpace()
+	if r.peek() != '"' {
+		r.fail(start, "#datetime expects a string")
+		return nil, false
+	}
+	s := r.str(r.here())
+	if r.err != nil {
+		return nil, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		r.fail(start, "invalid datetime: "+s)
+		return nil, false
+	}
+	return t, true
 }
 
 // seq reads forms until the closing delimiter.
