@@ -275,11 +275,16 @@ func execRepl(args []string, stderr io.Writer) int {
 // is; sxhost, its REPL and the services have them.
 var PlatformOnly = []string{"jwt-hs256", "jwt-hs256-verify", "rsa-keypair"}
 
+// platformOnlyDoc is their doc: one constant, because building a string
+// per name at every start cost 3–4 page faults (the first strings of their
+// size class; docs/benchmarks.md, start-up).
+const platformOnlyDoc = "In sxhost (sxhost repl, the services), not in sx: it links the platform's signing code."
+
 func platformOnly() []*runtime.Primitive {
 	ps := make([]*runtime.Primitive, len(PlatformOnly))
 	for i, name := range PlatformOnly {
 		ps[i] = &runtime.Primitive{Name: name, Params: "(&rest args)", MaxArgs: -1,
-			Doc: name + " is in sxhost (sxhost repl, the services), not in sx.",
+			Doc: platformOnlyDoc,
 			Fn: func(th *runtime.Thread, _ []runtime.Value) runtime.Value {
 				th.Fail("%s is not in sx (it links the platform's signing code): use sxhost repl", name)
 				return nil
