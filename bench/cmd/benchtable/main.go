@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rose-ash/sxhost/bench"
@@ -252,27 +253,39 @@ func write(w io.Writer, r *result, ref string) {
 	}
 }
 
-// runOnce runs a command, checks its output and returns its wall time.
-func runOnce(want string, name string, args ...string) (time.Duration, error) {
+// run is one process's cost: wall time, CPU time (user + system, from
+// rusage) and minor page faults, which on a VM are most of a short
+// process's kernel time (docs/benchmarks.md, start-up).
+type run struct {
+	wall, cpu time.Duration
+	faults    float64
+}
+
+// runOnce runs a command, checks its output and returns its cost.
+func runOnce(want string, name string, args ...string) (run, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Stdin = strings.NewReader("(+ 1 2)\n")
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	d := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %v: %s", name, err, out)
+		return run{}, fmt.Errorf("%s: %v: %s", name, err, out)
 	}
 	if got := strings.TrimSpace(string(out)); got != want {
-		return 0, fmt.Errorf("%s printed %q, want %q", name, got, want)
+		return run{}, fmt.Errorf("%s printed %q, want %q", name, got, want)
 	}
-	return d, nil
+	r := run{wall: d, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.faults = float64(ru.Minflt)
+	}
+	return r, nil
 }
 
 // startup runs `sx eval` with (+ 1 2) on stdin runs times after one warm-up
-// run and returns the wall-clock durations. With hello (a Go hello-world
-// binary) it runs that too, alternately (hello, sx, hello, sx …), so that
-// both see the same load, and also returns its durations.
-func startup(sx, hello string, runs int) (sxs, hellos []time.Duration, err error) {
+// run and returns each run's cost. With hello (a Go hello-world binary) it
+// runs that too, alternately (hello, sx, hello, sx …), so that both see the
+// same load, and also returns its runs.
+func startup(sx, hello string, runs int) (sxs, hellos []run, err error) {
 	if _, err := runOnce("3", sx, "eval"); err != nil {
 		return nil, nil, err
 	}
@@ -283,27 +296,19 @@ func startup(sx, hello string, runs int) (sxs, hellos []time.Duration, err error
 	}
 	for range runs {
 		if hello != "" {
-			d, err := runOnce("hello, world", hello)
+			r, err := runOnce("hello, world", hello)
 			if err != nil {
 				return nil, nil, err
 			}
-			hellos = append(hellos, d)
+			hellos = append(hellos, r)
 		}
-		d, err := runOnce("3", sx, "eval")
+		r, err := runOnce("3", sx, "eval")
 		if err != nil {
 			return nil, nil, err
 		}
-		sxs = append(sxs, d)
+		sxs = append(sxs, r)
 	}
 	return sxs, hellos, nil
-}
-
-func medianDuration(ds []time.Duration) time.Duration {
-	v := make([]float64, len(ds))
-	for i, d := range ds {
-		v[i] = float64(d)
-	}
-	return time.Duration(bench.Median(v))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
@@ -427,18 +432,29 @@ func main() {
 			fmt.Printf("failed: %v\n\n", err)
 			status = 1
 		} else {
-			// The ratios pair each sx run with the hello-world run next to it,
-			// so they are taken before either list is sorted.
-			var rs []float64
-			for i := range hellos {
-				rs = append(rs, float64(sxs[i])/float64(hellos[i]))
+			// The ratios pair each sx run with the hello-world run next to it.
+			var walls, rs, cpus []float64
+			var faults, helloFaults []float64
+			for i, r := range sxs {
+				walls = append(walls, float64(r.wall))
+				faults = append(faults, r.faults)
+				if i < len(hellos) {
+					rs = append(rs, float64(r.wall)/float64(hellos[i].wall))
+					cpus = append(cpus, float64(r.cpu)/float64(hellos[i].cpu))
+					helloFaults = append(helloFaults, hellos[i].faults)
+				}
 			}
-			slices.Sort(sxs)
-			fmt.Printf("median %s over %d runs (min %s, max %s)", ms(medianDuration(sxs)), len(sxs), ms(sxs[0]), ms(sxs[len(sxs)-1]))
+			slices.Sort(walls)
+			fmt.Printf("median %s over %d runs (min %s, max %s)", ms(time.Duration(bench.Median(walls))), len(sxs), ms(time.Duration(walls[0])), ms(time.Duration(walls[len(walls)-1])))
 			if len(hellos) > 0 {
 				startupRatio = bench.Median(rs)
-				slices.Sort(hellos)
-				fmt.Printf("; a Go hello-world, run alternately: median %s (min %s); sx/hello %.2f", ms(medianDuration(hellos)), ms(hellos[0]), startupRatio)
+				hw := make([]float64, len(hellos))
+				for i, h := range hellos {
+					hw[i] = float64(h.wall)
+				}
+				slices.Sort(hw)
+				fmt.Printf("; a Go hello-world, run alternately: median %s (min %s); sx/hello %.2f", ms(time.Duration(bench.Median(hw))), ms(time.Duration(hw[0])), startupRatio)
+				fmt.Printf("; CPU (user + system) sx/hello %.2f; minor page faults %.0f against %.0f (medians)", bench.Median(cpus), bench.Median(faults), bench.Median(helloFaults))
 			}
 			fmt.Printf("\n\n")
 		}
