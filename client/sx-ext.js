@@ -9,7 +9,7 @@
 (function (SX) {
   'use strict';
   const { Sym, Kw, Html, SxDate, Prim, Macro, Comp, SxError, sym, read, print, toStr, typeOf, equal } = SX;
-  const { def, want, fail, truthy, apply, compare, lookupIn, sliceOf, isKeywordName, quoteStr, fmtNum, numCmp, isNum, toDec, decOp, decStr, parseDec, dateString, parseISO, zone, pad, toInt, mutDict, Dec } = SX._;
+  const { def, want, fail, truthy, apply, arith, compare, lookupIn, sliceOf, isKeywordName, quoteStr, fmtNum, numCmp, isNum, toDec, decOp, decStr, parseDec, dateString, parseISO, zone, pad, toInt, mutDict, Dec } = SX._;
   const MAXI = 9223372036854775807;
   const pred = (name, f) => def(name, 1, 1, (x) => f(x === undefined ? null : x));
   const identical = (a, b) => (isList(a) || a instanceof Map) ? a === b : equal(a, b);
@@ -441,6 +441,17 @@
   pred('component?', (x) => x instanceof Comp);
   pred('macro?', (x) => x instanceof Macro);
   def('second', 1, 1, (l) => { l = want.items('second', l); return l.length > 1 ? l[1] : null; });
+  def('ceil', 1, 1, (x) => toInt('ceil', Math.ceil(want.num('ceil', x))));
+  def('mod', 2, 2, (a, b) => {
+    want.num('mod', a); want.num('mod', b);
+    if (b === 0) fail('division by zero');
+    let r = a % b;
+    if (r !== 0 && (r < 0) !== (b < 0)) r += b;
+    return r === 0 ? 0 : r;
+  });
+  def('floor', 1, 1, (x) => toInt('floor', Math.floor(want.num('floor', x))));
+  def('sum', 1, 1, (l) => want.items('sum', l).reduce((a, x) => arith('+', a, x), 0));
+  def('type-of', 1, 1, typeOf);
   def('cons', 2, 2, (x, l) => [x].concat(want.items('cons', l)));
   def('assert', 1, 2, (c, m) => { if (truthy(c)) return true; fail(m === undefined ? 'assertion failed' : toStr(m)); });
 

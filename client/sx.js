@@ -1134,13 +1134,6 @@
     if (b === 0) fail('division by zero');
     return a / b;
   });
-  def('mod', 2, 2, (a, b) => {
-    want.num('mod', a); want.num('mod', b);
-    if (b === 0) fail('division by zero');
-    let r = a % b;
-    if (r !== 0 && (r < 0) !== (b < 0)) r += b;
-    return r === 0 ? 0 : r;
-  });
   def('=', 1, -1, (...a) => a.every((x) => equal(a[0], x)));
   const fastInt = (r) => Math.abs(r) < 9007199254740992 ? r : undefined;
   P['+'].fast = (a, b) => fastInt(a + b);
@@ -1186,18 +1179,14 @@
   def('inc', 1, 1, (n) => arith('+', want.num('inc', n), 1));
   def('dec', 1, 1, (n) => arith('-', want.num('dec', n), 1));
   const toInt = (name, f) => { if (!Number.isFinite(f) || Math.abs(f) > MAXI) fail(name + ': ' + fmtNum(f) + ' has no integer value'); return f === 0 ? 0 : f; };
-  def('floor', 1, 1, (x) => toInt('floor', Math.floor(want.num('floor', x))));
-  def('ceil', 1, 1, (x) => toInt('ceil', Math.ceil(want.num('ceil', x))));
   def('parse-int', 1, 2, (s, d) => {
     if (s instanceof Dec) return Number(s.c / 10n ** BigInt(s.s));
     if (typeof s === 'number') return Number.isFinite(s) ? Math.trunc(s) : (d === undefined ? null : d);
     if (typeof s === 'string' && /^[+-]?\d+$/.test(s.trim()) && Math.abs(Number(s)) < MAXI) return Number(s.trim());
     return d === undefined ? null : d;
   });
-  def('sum', 1, 1, (l) => want.items('sum', l).reduce((a, x) => arith('+', a, x), 0));
 
   // predicates
-  def('type-of', 1, 1, typeOf);
   const pred = (name, f) => def(name, 1, 1, (x) => f(x === undefined ? null : x));
   pred('nil?', (x) => x === null);
   pred('number?', isNum);
@@ -1426,7 +1415,7 @@
   SX._ = {
     def(n, a, b, f) { def(n, a, b, f); if (!(n in SX.env)) SX.env[n] = P[n]; },
     get root() { return GLOBAL_ROOT; }, evNT, callFn, posOf, renderToString1,
-    want, fail, truthy, apply, compare, lookupIn, sliceOf, isKeywordName, quoteStr, fmtNum, numCmp, isNum, toDec, decOp, decStr, parseDec, dateString, parseISO, zone, pad, toInt, mutDict, Dec,
+    want, fail, truthy, apply, arith, compare, lookupIn, sliceOf, isKeywordName, quoteStr, fmtNum, numCmp, isNum, toDec, decOp, decStr, parseDec, dateString, parseISO, zone, pad, toInt, mutDict, Dec,
   };
   // ---- DOM ----
   const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -1634,7 +1623,7 @@
     if (el.id) headers['SX-Trigger'] = el.id;
     if (el.name) headers['SX-Trigger-Name'] = el.name;
     if (b) headers['SX-Boosted'] = 'true';
-    const hash = store.get(LS_HASH);
+    const hash = compHash || store.get(LS_HASH);
     if (hash) headers['SX-Components-Hash'] = hash;
     const csrf = D.querySelector('meta[name="csrf-token"]');
     if (csrf && !isGet(verb)) headers['X-CSRF-Token'] = csrf.content;
@@ -1838,7 +1827,7 @@
     const at = real.isConnected ? real : D.body;
     emit(at, 'sx:afterSwap', r);
     trig(el, h('SX-Trigger-After-Swap'));
-    if (pushing) { G.history.pushState({ sx: 1 }, '', push === 'true' ? url : push); curUrl = G.location.href; }
+    if (pushing) { if (!G.history.state?.sx) G.history.replaceState({ sx: 1 }, ''); G.history.pushState({ sx: 1 }, '', push === 'true' ? url : push); curUrl = G.location.href; }
     else if (repl && repl !== 'false') { G.history.replaceState({ sx: 1 }, '', repl === 'true' ? url : repl); curUrl = G.location.href; }
     // Scrolling: scroll:top|bottom sets a box's scroll, show:top|bottom
     // brings it into view (optionally of "selector:" or "window:").
@@ -2031,7 +2020,6 @@
       for (const e of ['click', 'submit']) D.addEventListener(e, boostEvent);
       if (!G.history) return;
       G.history.scrollRestoration = 'manual';
-      G.history.replaceState({ sx: 1 }, '');
       G.addEventListener('popstate', (e) => e.state && e.state.sx ? restore() : curUrl.split('#')[0] !== G.location.href.split('#')[0] && G.location.reload());
     },
     process,
@@ -2040,9 +2028,10 @@
 
   // ---- boot: component bundle, mounts ----
   const LS_HASH = 'sx-components-hash', LS_SRC = 'sx-components-src';
+  let compHash = '';
   const store = {
     get(k) { try { return G.localStorage.getItem(k); } catch (e) { return null; } },
-    set(k, v) { try { G.localStorage.setItem(k, v); } catch (e) { /* private mode or full */ } },
+    set(k, v) { try { G.localStorage.setItem(k, v); return 1; } catch (e) { /* private mode or full */ } },
     del(k) { try { G.localStorage.removeItem(k); } catch (e) { /* ignore */ } },
   };
   function setHashCookie(hash) {
@@ -2052,14 +2041,21 @@
   // data-components data-hash> carries, or, when it came empty because the
   // browser reported that hash, the copy kept in localStorage; they are
   // evaluated when SX first runs (withEnv).
+  // A page that carries its bundle touches no storage while it boots (a
+  // new context's first localStorage use waits on the browser process): the
+  // bundle is stored when the browser is idle, and only then does the
+  // cookie report its hash. Requests report the hash of
+  // the components in memory.
   SX.loadComponents = function (script) {
     const hash = script.getAttribute('data-hash') || '';
-    const src = script.textContent;
-    const kept = hash && store.get(LS_HASH) === hash ? store.get(LS_SRC) : null;
-    if (src.trim() || kept !== null) {
-      lazyComps = (lazyComps || '') + (src.trim() ? src : kept) + '\n';
-      if (src.trim() && hash) { store.set(LS_HASH, hash); store.set(LS_SRC, src); }
-      if (hash) setHashCookie(hash);
+    const src = script.textContent.trim() ? script.textContent : null;
+    const kept = src || !hash || store.get(LS_HASH) !== hash ? null : store.get(LS_SRC);
+    if (src || kept !== null) {
+      lazyComps = (lazyComps || '') + (src || kept) + '\n';
+      compHash = hash;
+      // (A page left before it is idle stores nothing: the next carries
+      // the bundle again.)
+      if (src && hash) (G.requestIdleCallback || setTimeout)(() => { store.del(LS_HASH); store.set(LS_SRC, src) && store.set(LS_HASH, hash) && setHashCookie(hash); });
       return true;
     }
     // The server thought we had them but we do not: forget and reload once.
