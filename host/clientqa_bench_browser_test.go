@@ -320,7 +320,12 @@ func BenchmarkBrowserRenderList(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		last = benchEval[result](b, tab, `(async () => {
 			const hash = document.querySelector('script[data-components]').dataset.hash;
-			const sx = await (await fetch('/items', {headers: {'SX-Request': 'true', 'SX-Components-Hash': hash}})).text();
+			const res0 = await fetch('/items', {headers: {'SX-Request': 'true', 'SX-Components-Hash': hash}});
+			// The rows' component calls an sx-ext.js primitive (mod): load it
+			// as the engine does for an answer that names it in SX-Ext.
+			const ext = res0.headers.get('SX-Ext');
+			if (ext && !SX.ext) await new Promise((ok, fail) => { const s = document.createElement('script'); s.src = ext; s.nonce = document.querySelector('script[nonce]').nonce; s.onload = ok; s.onerror = () => fail(new Error('sx-ext.js did not load')); document.head.append(s); });
+			const sx = await res0.text();
 			const html = await (await fetch('/items', {headers: {'HX-Request': 'true'}})).text();
 			const sxBox = document.getElementById('sx-box'), htmlBox = document.getElementById('html-box');
 			const res = {Ratios: [], LayoutRatios: [], StringRatios: [], SX: [], HTML: [], SXBytes: sx.length, HTMLBytes: html.length};
