@@ -29,7 +29,10 @@ bench: ## side-by-side benchmarks against peer engines, with ratios
 bench-http: ## HTTP throughput of sxhost against hand-written fasthttp servers, with wrk
 	./bench/http/run
 
-bench-browser: ## Chromium benchmarks of sx.js (docs/benchmarks.md): boosted-navigation bytes (bench page and the real blog), 1,000-row render ratio, boot time; COUNT rounds (default 3)
+bench-browser: ## Chromium benchmarks of sx.js (docs/benchmarks.md): boosted-navigation bytes (bench page and the real blog), 1,000-row render ratio, boot time (and against htmx 4); COUNT rounds (default 3)
+	@# htmx 4.0.1, BenchmarkBrowserBootPeers's peer: a benchmark tool from npm under .cache/ (git-ignored), never part of the product
+	@[ -f .cache/htmx/node_modules/htmx.org/dist/htmx.min.js ] || npm install --prefix .cache/htmx --no-save --no-audit --no-fund htmx.org@4.0.1 >/dev/null 2>&1 || \
+		echo "make bench-browser: could not install htmx.org@4.0.1 with npm: the boot benchmark measures sx.js against the empty script only" >&2
 	./scripts/test ./host/ -run '^$$' -bench '^BenchmarkBrowser' -benchtime 1x -count $(or $(COUNT),3)
 	./scripts/test ./services/sitetest/ -run '^$$' -bench '^BenchmarkBrowserBlog' -benchtime 1x -count $(or $(COUNT),3)
 
