@@ -207,7 +207,7 @@ func TestEventsFragments(t *testing.T) {
 		where c.container_id = $1 and e.start_at > now() and e.deleted_at is null and e.state <> 'cancelled'
 		  and e.user_id is null and e.session_id is null order by e.start_at limit 1`, page)
 	fragment(t, u["events"], "container-cards", url.Values{"container-type": {"page"}, "container-id": {page}}).want(200).
-		has(next)
+		has(textEscaper.Replace(next)) // other tests add entries, one named with markup
 	ben := itoa(userID(t, "ben@coop.example"))
 	fragment(t, u["events"], "account-page/tickets", url.Values{"user-id": {ben}}).want(200).has("Spring supper", `class="qr"`)
 	fragment(t, u["events"], "account-page/bookings", url.Values{"user-id": {ben}}).want(200).has("Saturday bread class")
