@@ -227,6 +227,8 @@ func TestBrowserEngineSync(t *testing.T) {
 	p.until("queue last: the last queued one runs", `__qa.sent('label=qlast') === 2 && document.querySelectorAll('#out .hit').length === 9`)
 	p.do(`document.getElementById('tq-none').click(); document.getElementById('tq-none').click()`)
 	p.check("trigger queue:none drops the second", `__qa.sent('label=qnone') === 1`)
+	// Its answer lands in #out too; wait for it, or it may follow "other".
+	p.until("queue none: answered", `document.querySelectorAll('#out .hit').length === 10`)
 
 	p.do(hangFetch)
 	p.click("sy-abort")
