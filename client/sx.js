@@ -860,7 +860,7 @@
   };
   // Platform definition forms are server matters; in the browser queries,
   // actions and handlers are bound so that a name clash is visible.
-  const DEFS = ['defquery', 'defaction', 'defhandler', 'defpage', 'defroute', 'defservice', 'defactivity', 'defjob'];
+  const DEFS = 'defquery defaction defhandler defpage defroute defservice defactivity defjob'.split(' ');
   for (const k of DEFS) {
     SPECIAL[k] = (l) => {
       arity(l, 1, -1);
@@ -1075,7 +1075,7 @@
   }
 
   const RENDER_SPECIAL = Object.create(null);
-  for (const k of ['if', 'case', '->', 'when', 'cond', 'do', 'begin', 'let', 'let*', 'letrec']) RENDER_SPECIAL[k] = SPECIAL[k];
+  for (const k of 'if case -> when cond do begin let let* letrec'.split(' ')) RENDER_SPECIAL[k] = SPECIAL[k];
   RENDER_SPECIAL['<>'] = (x, env, out) => { for (let i = 1; i < x.length; i++) render(x[i], env, out); };
   RENDER_SPECIAL['raw!'] = (x, env, out) => {
     for (let i = 1; i < x.length; i++) {
@@ -1965,10 +1965,10 @@
   // of a child environment (key, ctrlKey, target …).
   function withEvent(ev) {
     const e = child(SX.env);
-    for (const k of ['key', 'code', 'ctrlKey', 'shiftKey', 'altKey', 'metaKey', 'button', 'type']) e[k] = ev[k] === undefined ? null : ev[k];
+    for (const k of 'key code ctrlKey shiftKey altKey metaKey button type'.split(' ')) e[k] = ev[k] === undefined ? null : ev[k];
     return e;
   }
-  const SX_EVENTS = ['beforeRequest', 'afterRequest', 'beforeSwap', 'afterSwap', 'afterSettle', 'responseError', 'sendError', 'timeout', 'historyRestore', 'load'];
+  const SX_EVENTS = 'beforeRequest afterRequest beforeSwap afterSwap afterSettle responseError sendError timeout historyRestore load'.split(' ');
   function bindHandlers(el) {
     for (const a of Array.from(el.attributes)) {
       if (!a.name.startsWith('sx-on:')) continue;
@@ -1986,16 +1986,19 @@
   }
   // process binds the sx-* elements under root; sx-ignore subtrees are
   // left alone. Boosted links and forms are not bound one by one (boostEvent).
-  function process(root) {
+  const BIND_SEL = VERB_SEL + ',[sx-trigger],[sx-preload]';
+  function process(root, noHandlers) {
     if (!root.querySelectorAll) return;
     // The elements with an sx-* attribute, root too if it is one (a
     // fragment given as root is not): no CSS selector matches a prefix of
-    // attribute names (sx-on:…), XPath does, without a walk in JS.
-    const x = D.evaluate('(.|.//*)[@*[starts-with(name(),"sx-")]]', root, null, 7, null);
-    for (let i = 0; i < x.snapshotLength; i++) {
-      const el = x.snapshotItem(i);
+    // attribute names (sx-on:…), XPath does, without a walk in JS. At boot
+    // a document whose server found no sx-on: in it is searched by CSS
+    // alone (faster on a first visit).
+    const x = noHandlers ? [root, ...root.querySelectorAll(BIND_SEL)] : D.evaluate('(.|.//*)[@*[starts-with(name(),"sx-")]]', root, null, 7, null);
+    for (let i = 0; i < (x.length ?? x.snapshotLength); i++) {
+      const el = noHandlers ? x[i] : x.snapshotItem(i);
       if (el.closest('[sx-ignore]')) continue;
-      if (el.matches(VERB_SEL + ',[sx-trigger],[sx-preload]') && verbOf(el)) bindEl(el);
+      if (el.matches(BIND_SEL) && verbOf(el)) bindEl(el);
       // sx-preload on a plain link: the browser prefetches the page on
       // hover or focus (its prefetch cache serves the click).
       else if (el.matches('a[href][sx-preload]') && !el.__sx) {
@@ -2017,8 +2020,8 @@
     sync(el, ev.type);
   }
   SX.engine = {
-    init(body) {
-      process(body);
+    init(body, noHandlers) {
+      process(body, noHandlers);
       for (const e of ['click', 'submit']) D.addEventListener(e, boostEvent);
       if (!G.history) return;
       G.history.scrollRestoration = 'manual';
@@ -2091,7 +2094,7 @@
       try { if (!SX.loadComponents(s)) return; } catch (e) { G.console.error('sx: components:', SX.formatError(e)); }
     }
     for (const s of doc.querySelectorAll('script[type="text/sx"][data-mount]')) SX.mount(s);
-    if (SX.engine) SX.engine.init(doc.body);
+    if (SX.engine) SX.engine.init(doc.body, doc.querySelector('script[data-sx-handlers=none]'));
     SX.ready = true;
     doc.documentElement.setAttribute('data-sx-ready', 'true');
   };

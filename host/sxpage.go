@@ -408,10 +408,18 @@ func (s *Service) runtimeTags(r *requestCtx, out docText) (head, tail string) {
 			head = `<meta name="csrf-token" content="` + runtime.EscapeAttr(tok) + `">`
 		}
 	}
-	head += `<script src="` + client.HashedPath + `" defer` + nonceAttr(r) + `></script>`
+	// A page with no sx-on: handler nor mount tells sx.js so: its boot then
+	// finds the elements to bind by CSS instead of an XPath search of every
+	// attribute name (docs/client.md, "Boot").
+	handlers := hasHandlers(out)
+	scan := ""
+	if !handlers {
+		scan = ` data-sx-handlers="none"`
+	}
+	head += `<script src="` + client.HashedPath + `" defer` + scan + nonceAttr(r) + `></script>`
 	st := s.state.Load()
 	b := bundleFor(st.env)
-	if b.ok && b.ext && runsSXOnPage(out) {
+	if b.ok && b.ext && runsSXOnPage(out, handlers) {
 		// sx.js waits for it before booting (data-sx-ext), or boots without
 		// it, naming these primitives, when it fails to load. A page that
 		// runs no SX before an answer arrives does not load it: the answers
@@ -436,13 +444,19 @@ func (s *Service) runtimeTags(r *requestCtx, out docText) (head, tail string) {
 // expression the browser evaluates on the event.
 var triggerFilter = regexp.MustCompile(`sx-trigger\s*=\s*(?:"[^"]*\[|'[^']*\[)`)
 
+// hasHandlers reports whether a page's HTML has an sx-on: handler or a
+// mount (whose client-rendered content may have one).
+func hasHandlers(out docText) bool {
+	return out.Index("sx-on:") >= 0 || out.Index("data-mount") >= 0
+}
+
 // runsSXOnPage reports whether a page's HTML can make the browser evaluate
 // SX before any answer arrives, which may call a primitive of sx-ext.js: an
-// sx-on: handler, a trigger filter, an sx-optimistic preview or a mount. A
-// page over streamMin with any sx-trigger counts as having a filter (its
-// text is not copied to look).
-func runsSXOnPage(out docText) bool {
-	if out.Index("sx-on:") >= 0 || out.Index("sx-optimistic") >= 0 || out.Index("data-mount") >= 0 {
+// sx-on: handler or a mount (handlers, hasHandlers's answer), a trigger
+// filter or an sx-optimistic preview. A page over streamMin with any
+// sx-trigger counts as having a filter (its text is not copied to look).
+func runsSXOnPage(out docText, handlers bool) bool {
+	if handlers || out.Index("sx-optimistic") >= 0 {
 		return true
 	}
 	if out.Index("sx-trigger") < 0 {

@@ -17,8 +17,23 @@ func TestRunsSXOnPage(t *testing.T) {
 		{`<form sx-post="/like" sx-optimistic="(span &quot;liked&quot;)"></form>`, true},
 		{`<script type="text/sx" data-mount="#m">(~card)</script>`, true},
 	} {
-		if got := runsSXOnPage(strText(c.html)); got != c.want {
+		if got := runsSXOnPage(strText(c.html), hasHandlers(strText(c.html))); got != c.want {
 			t.Errorf("runsSXOnPage(%s) = %v, want %v", c.html, got, c.want)
+		}
+	}
+}
+
+// hasHandlers decides whether sx.js's boot may skip its search for sx-on:
+// handlers: not when the page has one, or a mount rendered in the browser.
+func TestHasHandlers(t *testing.T) {
+	for html, want := range map[string]bool{
+		`<a href="/x" sx-get="/x" sx-trigger="click">x</a>`:       false,
+		`<p>sx-on is mentioned in text without a colon</p>`:       false,
+		`<div sx-on:afterswap="(set! n 1)"></div>`:                true,
+		`<script type="text/sx" data-mount="#m">(~card)</script>`: true,
+	} {
+		if got := hasHandlers(strText(html)); got != want {
+			t.Errorf("hasHandlers(%s) = %v, want %v", html, got, want)
 		}
 	}
 }

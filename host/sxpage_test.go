@@ -23,6 +23,7 @@ const pageProtocolService = `
   :content (main (~card :title "Bread & butter" :price 3 (em "fresh")) (~stock)))
 (defpage order :path "/order" :content (form :method "post" (input :type "hidden" :name "csrf_token" :value (csrf-token))))
 (defpage away :path "/away" :content (redirect "/elsewhere"))
+(defpage clicky :path "/clicky" :content (button :sx-on:click "(set! n 1)" "n"))
 `
 
 func TestPageDocumentShell(t *testing.T) {
@@ -31,7 +32,7 @@ func TestPageDocumentShell(t *testing.T) {
 	r := get(t, s.URL+"/")
 	wantStatus(t, r, 200, "page")
 	for _, want := range []string{
-		`<script src="` + sxclient.HashedPath + `" defer nonce="`,
+		`<script src="` + sxclient.HashedPath + `" defer data-sx-handlers="none" nonce="`,
 		`<div id="sx-root"><main><div class="card"><h2>Bread &amp; butter</h2>`,
 		`<span class="stock">7</span>`,
 		`<script type="text/sx" data-components data-hash="`,
@@ -48,6 +49,12 @@ func TestPageDocumentShell(t *testing.T) {
 	}
 	if strings.Contains(r.Body, "csrf-token") {
 		t.Errorf("a plain visit should not start a session for a CSRF token: %s", r.Body)
+	}
+	// A page with an sx-on: handler does not tell sx.js it has none (its
+	// boot then searches every attribute name for them).
+	clicky := get(t, s.URL+"/clicky")
+	if want := `<script src="` + sxclient.HashedPath + `" defer nonce="`; !strings.Contains(clicky.Body, want) {
+		t.Errorf("a page with sx-on: should carry %q: %s", want, clicky.Body)
 	}
 	// A page that makes a token puts it in the meta the runtime reads.
 	form := get(t, s.URL+"/order")
