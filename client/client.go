@@ -29,7 +29,7 @@ const SizeGoal = 20480
 // Source is sx.js as written: readable, and what the parity tests run.
 var Source = mustRead("sx.js")
 
-// Script is what browsers get: sx.min.js, made from Source by esbuild
+// Script is what browsers get: sx.min.js, made from Source by terser
 // (make client-min; a test fails when it is stale).
 var Script = mustRead("sx.min.js")
 

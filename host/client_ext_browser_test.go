@@ -89,6 +89,7 @@ func TestExtScriptDelivery(t *testing.T) {
 // boots without it and loads it when an answer names it in SX-Ext, before
 // rendering that answer; JSON-LD made with json-encode is rendered on the
 // server, the same as sx.js renders it, with no sx-ext.js on the page.
+// Such a page does not even make sx.js's evaluator until SX first runs.
 func TestBrowserExtScript(t *testing.T) {
 	t.Parallel()
 	tab := browsertest.New(t)
@@ -119,7 +120,13 @@ func TestBrowserExtScript(t *testing.T) {
 	until("the mount rendered format-date", `document.querySelector('#m li.stamp').textContent === '05 Dec 2026'`)
 	until("format-date in the browser", `SX.renderToString('(~stamp :d "2026-12-05T10:00:00Z")') === '<li class="stamp">05 Dec 2026</li>'`)
 	nav("/")
-	until("booted without sx-ext.js", `document.documentElement.dataset.sxReady === 'true' && SX.ext === undefined && !document.querySelector('script[src*="sx-ext"]')`)
+	// A server-rendered page boots without making the evaluator (sx.js's
+	// makeCore): SX's own keys are the engine's until SX first runs. (Keys
+	// are read without a property of SX, which would make it.)
+	until("booted without sx-ext.js nor the evaluator", `document.documentElement.dataset.sxReady === 'true' &&
+		!Object.keys(SX).includes('evaluate') && Object.keys(SX).includes('engine') &&
+		SX.ext === undefined && !document.querySelector('script[src*="sx-ext"]')`)
+	until("SX's API makes the evaluator when first read", `SX.renderToString('(b 1)') === '<b>1</b>' && Object.keys(SX).includes('evaluate')`)
 	until("click sx-get", `(document.getElementById('load').click(), true)`)
 	until("rendered with the ext", `[...document.querySelectorAll('#list li.stamp')].map((e) => e.textContent).join('|') === '05 Dec 2026|31 Jan 2027'`)
 	until("loaded by SX-Ext", `SX.ext === true && document.querySelectorAll('script[src*="sx-ext"]').length === 1 && document.querySelector('script[src*="sx-ext"]').nonce !== ''`)
