@@ -2021,7 +2021,7 @@
         el.__sx = true;
         onHover(el, () => { if (!el.__pf) { el.__pf = D.head.appendChild(D.createElement('link')); el.__pf.rel = 'prefetch'; el.__pf.href = el.href; } });
       }
-      bindHandlers(el);
+      if (!noHandlers) bindHandlers(el);
     }
     emit(root, 'sx:load', {});
   }

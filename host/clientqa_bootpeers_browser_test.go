@@ -15,12 +15,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
 	sxclient "github.com/rose-ash/sxhost/client"
-	"github.com/rose-ash/sxhost/internal/browsertest"
 )
 
 // htmxPath is htmx 4.0.1's browser build, the peer of
@@ -70,7 +67,9 @@ func BenchmarkBrowserBootPeers(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tag := regexp.MustCompile(`<script src="/static/sx\.[0-9a-f]+\.js" defer[^>]*></script>`)
+	// The tag keeps data-sx-handlers (the host's word that the page has no
+	// sx-on: handler), which only sx.js reads.
+	tag := regexp.MustCompile(`<script src="/static/sx\.[0-9a-f]+\.js" defer( data-sx-handlers="none")?[^>]*></script>`)
 	if !tag.Match(doc) {
 		b.Fatal("/posts/1 has no sx.js script tag")
 	}
@@ -99,7 +98,7 @@ func BenchmarkBrowserBootPeers(b *testing.B) {
 	}
 	mux := http.NewServeMux()
 	for _, name := range names {
-		js, html := scripts[name], tag.ReplaceAll(doc, []byte(`<script src="/`+name+`.js" defer></script>`))
+		js, html := scripts[name], tag.ReplaceAll(doc, []byte(`<script src="/`+name+`.js" defer$1></script>`))
 		mux.HandleFunc("/"+name+"/", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Write(html)
@@ -150,13 +149,8 @@ func BenchmarkBrowserBootPeers(b *testing.B) {
 // end of its init.
 func coldBoot(b *testing.B, url string) (run, cpu float64) {
 	b.Helper()
-	tab := browsertest.New(b)
-	if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: bootTimer}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := chromedp.Call(tab, performance.Enable, performance.EnableParams{TimeDomain: performance.EnableTimeDomainThreadTicks}); err != nil {
-		b.Fatal(err)
-	}
+	tab := bootTab(b)
+	defer closeTab(tab)
 	before := scriptSeconds(b, tab)
 	if err := chromedp.Do(tab, chromedp.Navigate(url)); err != nil {
 		b.Fatal(err)
