@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -53,6 +54,14 @@ type browserBundle struct {
 	hash string // first 12 hex digits of its SHA-256
 	ok   bool   // false: some pure component cannot travel; render on the server
 	ext  bool   // it refers to a primitive of sx-ext.js: pages load that too
+	// extUsers are the definitions whose calls may reach a primitive of
+	// sx-ext.js (through the definitions they call), with those primitives:
+	// an answer that names none of them does not make the browser load it.
+	extUsers map[string]bool
+	// titleMakers are the components and functions that may render a
+	// <title> (and the tag itself): a boosted answer that calls one brings
+	// its own title, and the host adds none.
+	titleMakers map[string]bool
 	// extNames are those primitives, named in the page's sx-ext.js tag so
 	// that sx.js can say what is missing when that file fails to load.
 	extNames string
@@ -66,7 +75,7 @@ func bundleFor(env *runtime.Env) *browserBundle {
 		return b.(*browserBundle)
 	}
 	var names []string
-	src, ok := runtime.BrowserDefinitions(env, func(name string) bool {
+	src, refs, ok := runtime.BrowserDefinitions(env, func(name string) bool {
 		if client.ExtPrimitives[name] && !slices.Contains(names, name) {
 			names = append(names, name)
 		}
@@ -75,9 +84,113 @@ func bundleFor(env *runtime.Env) *browserBundle {
 	})
 	sum := sha256.Sum256([]byte(src))
 	slices.Sort(names)
-	b := &browserBundle{src: src, hash: hex.EncodeToString(sum[:])[:12], ok: ok, ext: len(names) > 0, extNames: strings.Join(names, " ")}
+	b := &browserBundle{src: src, hash: hex.EncodeToString(sum[:])[:12], ok: ok, ext: len(names) > 0, extNames: strings.Join(names, " "),
+		extUsers: reaching(refs, client.ExtPrimitives), titleMakers: reaching(refs, map[string]bool{"title": true})}
 	actual, _ := bundles.LoadOrStore(env, b)
 	return actual.(*browserBundle)
+}
+
+// reaching is base and every definition in refs that refers to a name of
+// base, directly or through other definitions.
+func reaching(refs map[string][]string, base map[string]bool) map[string]bool {
+	users := maps.Clone(base)
+	state := map[string]int8{} // 1: being visited (a cycle adds nothing), 2: done
+	var uses func(name string) bool
+	uses = func(name string) bool {
+		if users[name] || state[name] != 0 {
+			return users[name]
+		}
+		state[name] = 1
+		for _, r := range refs[name] {
+			if uses(r) {
+				users[name] = true
+				break
+			}
+		}
+		state[name] = 2
+		return users[name]
+	}
+	for name := range refs {
+		uses(name)
+	}
+	return users
+}
+
+// mentions reports whether a text/sx answer names something in set: for
+// sx-ext.js's users, a call of a component or function that reaches one
+// of its primitives, or one of them written in the answer. Outside strings
+// every token counts; inside a string or a raw string (HTML, an sx-on:
+// handler, a trigger filter) only a token right after "(" does, a call in
+// the code a handler runs, so that prose naming a primitive ("into",
+// "round") does not make the browser load the file.
+func mentions(set map[string]bool, answer string) bool {
+	start, inString, inRaw := -1, false, false
+	hit := func(end int) bool {
+		return start >= 0 && set[answer[start:end]] && (!inString && !inRaw || start > 0 && answer[start-1] == '(')
+	}
+	for i := 0; i < len(answer); i++ {
+		c := answer[i]
+		if inString && c == '\\' {
+			if hit(i) {
+				return true
+			}
+			start = -1
+			i++ // the escaped character, a quote too
+			continue
+		}
+		if !isSXDelimiter(c) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if hit(i) {
+			return true
+		}
+		start = -1
+		switch {
+		case c == '"' && !inRaw:
+			inString = !inString
+		case c == '#' && !inString && !inRaw && i+1 < len(answer) && answer[i+1] == '|':
+			inRaw = true
+			i++
+		case c == '|' && inRaw:
+			inRaw = false
+		}
+	}
+	return hit(len(answer))
+}
+
+// rendersTitle reports whether an engine answer begins with a <title>, as
+// a layout's boosted answer does: as HTML, or in the wire format with a
+// call of the tag or of a component that may render it (inside any
+// fragments). Only the beginning counts: a title further in is some
+// content's own, not the page's.
+func rendersTitle(b *browserBundle, out string, wire bool) bool {
+	if !wire {
+		return strings.HasPrefix(strings.TrimSpace(out), "<title")
+	}
+	for strings.HasPrefix(out, "(<> ") {
+		out = out[len("(<> "):]
+	}
+	if !strings.HasPrefix(out, "(") {
+		return false
+	}
+	end := 1
+	for end < len(out) && !isSXDelimiter(out[end]) {
+		end++
+	}
+	return b.titleMakers[out[1:end]]
+}
+
+// isSXDelimiter reports whether c ends a token of the SX reader (or of a
+// word inside a string).
+func isSXDelimiter(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '(', ')', '[', ']', '{', '}', '"', '\'', '`', ',', ';', '|', '#':
+		return true
+	}
+	return false
 }
 
 // clientHash is the bundle hash the browser reports having.
@@ -147,9 +260,11 @@ func (s *Service) answerEngineRequest(r *requestCtx, d *runtime.Definition, fn *
 		return true
 	}
 	// A boosted navigation replaces the main region only: the page's
-	// title travels with it and the runtime hoists it into <head>.
+	// title travels with it and the runtime hoists it into <head>, unless
+	// the answer renders a <title> of its own (a layout's, sent as a call
+	// of the component that makes it).
 	title := ""
-	if string(ctx.Request.Header.Peek("SX-Boosted")) == "true" {
+	if string(ctx.Request.Header.Peek("SX-Boosted")) == "true" && !rendersTitle(bundle, out, sx && bundle.ok) {
 		if title = d.OptionString("title"); title == "" {
 			title = s.Title
 		}
@@ -174,7 +289,7 @@ func (s *Service) answerEngineRequest(r *requestCtx, d *runtime.Definition, fn *
 	}
 	ctx.SetContentType("text/sx; charset=utf-8")
 	ctx.Response.Header.Set(headerCompsHash, bundle.hash)
-	if bundle.ok && bundle.ext {
+	if bundle.ok && bundle.ext && mentions(bundle.extUsers, out) {
 		// The runtime loads sx-ext.js before rendering, if it has not yet.
 		ctx.Response.Header.Set("SX-Ext", client.ExtHashedPath)
 	}

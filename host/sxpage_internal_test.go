@@ -37,3 +37,26 @@ func TestHasHandlers(t *testing.T) {
 		}
 	}
 }
+
+// mentions decides whether an answer makes the browser load sx-ext.js:
+// any token of the code, but inside strings (prose, HTML, handlers) only
+// calls.
+func TestMentions(t *testing.T) {
+	users := map[string]bool{"into": true, "~stamp": true, "format-date": true}
+	for answer, want := range map[string]bool{
+		`(~stamp :d "2026")`:                                 true,
+		`(p (map ~stamp days))`:                              true,
+		`(p "the surplus goes back into lower prices")`:      false,
+		`(raw! #|<p>back into lower prices</p>|)`:            false,
+		`(button :sx-on:click "(format-date d \"%d\")" "b")`: true,
+		`(raw! #|<b sx-on:click="(into a b)">x</b>|)`:        true,
+		`(p "say \"into\" (with quotes)") (b into)`:          true,
+		`(p "say \"into\" (with quotes)") (b "into")`:        false,
+		`(p :class "stamp" "~stamp")`:                        false,
+		`(p "a (format-date" (raw! #|x|) "into")`:            true,
+	} {
+		if got := mentions(users, answer); got != want {
+			t.Errorf("mentions(%s) = %v, want %v", answer, got, want)
+		}
+	}
+}

@@ -168,3 +168,32 @@ func TestBundleShipsGlobalDataAsData(t *testing.T) {
 		t.Errorf("client and server differ\n  js: %s\n  go: %s", got, hx.Body)
 	}
 }
+
+// A boosted answer carries the page's title for the runtime to hoist,
+// unless it begins with a title of its own: a layout's, sent as a call of
+// the pure component that renders it. An SVG's title is not the page's.
+func TestPageBoostedTitle(t *testing.T) {
+	t.Parallel()
+	s, _, _ := startService(t, `
+(defservice titles :title "Titles")
+(defcomp ~meta (&key t) (<> (title t) (meta :name "description" :content t)))
+(defcomp ~icon () (svg :viewBox "0 0 2 2" (title "Icon") (circle :r 1)))
+(defpage own :path "/own" :title "From the page" :content (<> (~meta :t "From the layout") (p "own")))
+(defpage iconic :path "/iconic" :title "Iconic" :content (<> (~icon) (p "icon")))
+(defpage plain :path "/plain" :content (p "plain"))
+`, host.Options{})
+	for _, c := range []struct{ path, sx, html string }{
+		{"/own", `(<> (~meta :t "From the layout") (p "own"))`, `<title>From the layout</title><meta name="description" content="From the layout"><p>own</p>`},
+		{"/iconic", `(<> (title "Iconic") (<> (~icon) (p "icon")))`, `<title>Iconic</title><svg viewBox="0 0 2 2"><title>Icon</title>`},
+		{"/plain", `(<> (title "Titles") (p "plain"))`, `<title>Titles</title><p>plain</p>`},
+	} {
+		r := get(t, s.URL+c.path, "SX-Request", "true", "SX-Boosted", "true")
+		wantStatus(t, r, 200, c.path)
+		if got := r.Body[strings.LastIndex(r.Body, "\n")+1:]; got != c.sx {
+			t.Errorf("boosted %s: %q, want %q", c.path, got, c.sx)
+		}
+		if h := get(t, s.URL+c.path, "HX-Request", "true", "SX-Boosted", "true"); !strings.HasPrefix(h.Body, c.html) {
+			t.Errorf("boosted HTML %s: %q, want it to begin %q", c.path, h.Body, c.html)
+		}
+	}
+}

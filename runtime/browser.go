@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -11,32 +12,52 @@ import (
 // evaluates. ok is false when some pure component refers to something that
 // cannot travel (a macro, whose source the runtime does not keep, a
 // closure, or a primitive for which browserPrim is false); then the
-// caller renders on the server instead.
-func BrowserDefinitions(env *Env, browserPrim func(name string) bool) (src string, ok bool) {
+// caller renders on the server instead. refs maps each definition in src
+// to the global names (definitions and primitives) and the tags its source
+// refers to, so that a caller can tell what a call to it may reach or
+// render.
+func BrowserDefinitions(env *Env, browserPrim func(name string) bool) (src string, refs map[string][]string, ok bool) {
 	th := env.NewThread(nil)
 	defs := map[string]string{}
+	refs = map[string][]string{}
 	ok = true
 	var visit func(name string, v Value)
 	seen := map[string]bool{}
-	var walk func(v Value)
-	walk = func(v Value) {
+	var walk func(owner string, v Value, inSVG bool)
+	walk = func(owner string, v Value, inSVG bool) {
 		switch x := v.(type) {
 		case *Symbol:
-			if seen[x.Name] || IsSpecialForm(x.Name) || IsTag(x.Name) {
+			if IsSpecialForm(x.Name) {
 				return
 			}
-			seen[x.Name] = true
-			if g, bound := env.Lookup(x.Name); bound {
+			// Tags are recorded, not followed: a tag name that is also a
+			// global (map, filter) is not visited as one. An SVG's title
+			// is not the page's, and is left out.
+			tag := IsTag(x.Name)
+			g, bound := env.Lookup(x.Name)
+			if !bound && !tag || tag && inSVG && x.Name == "title" {
+				return
+			}
+			if !slices.Contains(refs[owner], x.Name) {
+				refs[owner] = append(refs[owner], x.Name)
+			}
+			if !tag && !seen[x.Name] {
+				seen[x.Name] = true
 				visit(x.Name, g)
 			}
 		case *List:
+			if len(x.Items) > 0 {
+				if head, isSym := x.Items[0].(*Symbol); isSym && head.Name == "svg" {
+					inSVG = true
+				}
+			}
 			for _, it := range x.Items {
-				walk(it)
+				walk(owner, it, inSVG)
 			}
 		case *Dict:
 			for _, k := range x.Keys() {
 				val, _ := x.Get(k)
-				walk(val)
+				walk(owner, val, inSVG)
 			}
 		}
 	}
@@ -47,14 +68,14 @@ func BrowserDefinitions(env *Env, browserPrim func(name string) bool) (src strin
 				return // expanded on the server
 			}
 			defs[name] = Print(x.Source())
-			walk(x.Source())
+			walk(name, x.Source(), false)
 		case *Lambda:
 			if len(x.free) > 0 || x.proto.src == nil {
 				ok = false
 				return
 			}
 			defs[name] = "(define " + name + " " + Print(x.proto.src) + ")"
-			walk(x.proto.src)
+			walk(name, x.proto.src, false)
 		case *Primitive:
 			if !browserPrim(x.Name) {
 				ok = false
@@ -85,7 +106,7 @@ func BrowserDefinitions(env *Env, browserPrim func(name string) bool) (src strin
 		b.WriteString(defs[n])
 		b.WriteByte('\n')
 	}
-	return b.String(), ok
+	return b.String(), refs, ok
 }
 
 func mustLookup(env *Env, name string) Value {

@@ -57,7 +57,14 @@ func BenchmarkBrowserBlogBoostedBytes(b *testing.B) {
 			var full, boosted loads
 			for i := 0; i < b.N; i++ {
 				// A first visit caches the components, the stylesheet and sx.js.
+				// The components are stored when the page is idle, and only then
+				// does the cookie tell the server: the full load waits for it, or
+				// it would carry the bundle again.
 				goTo(c.from)
+				if !blogBenchEval[bool](b, tab, `new Promise((r) => { const t0 = Date.now(); (function p() {
+					if (document.cookie.includes('sx-comp-hash=')) r(true); else if (Date.now() - t0 > 10000) r(false); else setTimeout(p, 5); })(); })`) {
+					b.Fatal("the first visit did not store the components (no sx-comp-hash cookie)")
+				}
 				goTo(c.to)
 				full = blogBenchEval[loads](b, tab, `({Doc: performance.getEntriesByType('navigation')[0].transferSize,
 					All: performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((n, e) => n + e.transferSize, 0)})`)

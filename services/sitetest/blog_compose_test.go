@@ -28,9 +28,10 @@ func TestBlogComposesOtherServicesFragments(t *testing.T) {
 		`<nav class="container-nav container-nav-events" aria-label="Calendars">`,
 		`href="`+urls["events"]+`/whats-on/calendar/workshops/">Workshops</a>`,
 		`href="`+urls["events"]+`/whats-on/calendar/hall/">`)
-	// A post linked to an event shows its card; one without shows none.
+	// A post linked to an event shows its card; one without shows none,
+	// and to a visitor (no like button) no empty footer either.
 	anon.get(t, "blog", "/spring-supper/").want(t, "a post with an event", 200,
 		`<footer class="post-footer">`, `<section class="container-cards" aria-label="Events">`, supperURL)
 	anon.get(t, "blog", "/bread-week/").want(t, "a post without events", 200).
-		lacks(t, "a post without events", "container-cards", "container-nav-market")
+		lacks(t, "a post without events", "container-cards", "container-nav-market", "post-footer")
 }
