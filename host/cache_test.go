@@ -1,15 +1,14 @@
 package host_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rose-ash/sxhost/host"
+	"github.com/rose-ash/sxhost/internal/syncbuf"
 	cacheprims "github.com/rose-ash/sxhost/prims/cache"
 )
 
@@ -22,24 +21,6 @@ const cachedService = `
 (defpage home :path "/" :params ((n :int 1)) :content (div (frag "cached" "counter" :n n)))
 (defquery remember (&key v) (cache/set "k" v 60) (cache/get "k"))
 `
-
-// lockedBuffer collects log output written from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestFragmentsAreCachedPerTTLAndArguments(t *testing.T) {
 	s, _, _ := startService(t, cachedService, host.Options{})
@@ -64,7 +45,7 @@ func TestUnreachableRedisStillServes(t *testing.T) {
 	}
 	dead := ln.Addr().String()
 	ln.Close()
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	s, _, _ := startService(t, cachedService, host.Options{Logger: log, Cache: cacheprims.New("redis://"+dead+"/0", log)})
 	start := time.Now()

@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +31,7 @@ import (
 	"github.com/rose-ash/sxhost/host"
 	"github.com/rose-ash/sxhost/internal/browsertest"
 	"github.com/rose-ash/sxhost/internal/pgtest"
+	"github.com/rose-ash/sxhost/internal/syncbuf"
 	"github.com/rose-ash/sxhost/migrations"
 	sqlprims "github.com/rose-ash/sxhost/prims/sql"
 )
@@ -147,22 +147,7 @@ func writeFile(t testing.TB, dir, name, content string) string {
 }
 
 // logBuffer collects the platform's JSON log lines; safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer struct{ syncbuf.Buffer }
 
 // records decodes every JSON log line.
 func (l *logBuffer) records(t testing.TB) []map[string]any {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rose-ash/sxhost/internal/syncbuf"
 )
 
 // fedifyPeer starts the Fedify peer and returns its base URL.
@@ -43,6 +45,24 @@ func fedifyPeer(t *testing.T) string {
 	if err := os.WriteFile(script, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The port is found free, then given to node: another listener (a
+	// parallel test's service) may take it first, so a start counts only
+	// when the peer itself answers, and a peer that could not listen is
+	// started again on another port.
+	for attempt := 1; ; attempt++ {
+		if base, ok := startFedifyPeer(t, node, dir, script); ok {
+			return base
+		}
+		if attempt == 3 {
+			t.Fatal("the fedify peer did not start on three ports")
+		}
+	}
+}
+
+// startFedifyPeer runs the peer on a free port; ok is false when it exited
+// before answering (its port was taken).
+func startFedifyPeer(t *testing.T, node, dir, script string) (base string, ok bool) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -52,28 +72,38 @@ func fedifyPeer(t *testing.T) string {
 	cmd := osexec.Command(node, script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PORT="+itoa(int64(port)), "FEDIFY_LOG=info")
-	var out strings.Builder
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
 		if t.Failed() {
 			t.Logf("fedify peer output:\n%s", out.String())
 		}
 	})
-	base := "http://127.0.0.1:" + itoa(int64(port))
+	base = "http://127.0.0.1:" + itoa(int64(port))
 	deadline := time.Now().Add(120 * time.Second) // node loads Fedify slowly on a busy machine
 	for {
-		resp, err := http.Get(base + "/_ctl/log")
-		if err == nil {
+		select {
+		case <-exited:
+			t.Logf("the fedify peer exited on port %d: %s", port, out.String())
+			return "", false
+		default:
+		}
+		// Only the peer has /_ctl/log, and it says so when it listens.
+		if resp, err := http.Get(base + "/_ctl/log"); err == nil {
 			resp.Body.Close()
-			return base
+			if resp.StatusCode == 200 && strings.Contains(out.String(), "fedify peer on") {
+				return base, true
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the fedify peer did not start: %v\n%s", err, out.String())
+			t.Fatalf("the fedify peer did not start: %s", out.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rose-ash/sxhost/internal/syncbuf"
 )
 
 // services are the six services, in the order of their ports.
@@ -29,7 +29,7 @@ type soak struct {
 	redisCmd  *exec.Cmd
 	sxhost    string // the built binary
 	proc      *exec.Cmd
-	procLog   *lockedWriter // sxhost's standard error
+	procLog   *syncbuf.Buffer // sxhost's standard error
 	secret    string
 	dbURL     string
 	addrs     map[string]string
@@ -220,7 +220,7 @@ func (s *soak) startHost() error {
 		files = append(files, filepath.Join("services", name+".sx"))
 		env = append(env, "SX_ADDR_"+strings.ToUpper(name)+"="+s.addrs[name])
 	}
-	s.procLog = &lockedWriter{w: &bytes.Buffer{}}
+	s.procLog = &syncbuf.Buffer{}
 	s.proc = exec.Command(s.sxhost, append([]string{"run"}, files...)...)
 	s.proc.Env = env
 	s.proc.Stderr = s.procLog

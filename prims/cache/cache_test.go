@@ -1,7 +1,6 @@
 package cacheprims_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"github.com/rose-ash/sxhost/stdlib"
 
 	"github.com/rose-ash/sxhost/internal/pgtest"
+	"github.com/rose-ash/sxhost/internal/syncbuf"
 )
 
 // The tests use the Redis at SX_TEST_REDIS_URL (default: the local server),
@@ -534,24 +534,6 @@ func TestFetchReleasesWaitersWhenFillPanics(t *testing.T) {
 	}
 }
 
-// logBuffer collects log output written from many goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // freePort returns a TCP port on 127.0.0.1 that nothing listens on.
 func freePort(t *testing.T) int {
 	t.Helper()
@@ -565,9 +547,9 @@ func freePort(t *testing.T) int {
 }
 
 // resilient returns the cache New gives for a Redis URL, logging to a buffer.
-func resilient(t *testing.T, url string) (*cacheprims.Resilient, *logBuffer) {
+func resilient(t *testing.T, url string) (*cacheprims.Resilient, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	c, ok := cacheprims.New(url, slog.New(slog.NewTextHandler(logs, nil))).(*cacheprims.Resilient)
 	if !ok {
 		t.Fatalf("New(%q) did not return a Resilient cache", url)
@@ -764,7 +746,7 @@ func TestNewWithoutURLIsMemory(t *testing.T) {
 	if _, ok := cacheprims.New("", nil).(*cacheprims.Memory); !ok {
 		t.Error(`New("") is not the in-process cache`)
 	}
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	if _, ok := cacheprims.New("notaurl://x", slog.New(slog.NewTextHandler(logs, nil))).(*cacheprims.Memory); !ok {
 		t.Error("New with a bad URL is not the in-process cache")
 	}
