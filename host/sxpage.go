@@ -126,7 +126,9 @@ func reaching(refs map[string][]string, base map[string]bool) map[string]bool {
 func mentions(set map[string]bool, answer string) bool {
 	start, inString, inRaw := -1, false, false
 	hit := func(end int) bool {
-		return start >= 0 && set[answer[start:end]] && (!inString && !inRaw || start > 0 && answer[start-1] == '(')
+		// Keywords and numbers name nothing: only a name is looked up.
+		return start >= 0 && (!inString && !inRaw || start > 0 && answer[start-1] == '(') &&
+			answer[start] != ':' && (answer[start] < '0' || answer[start] > '9') && set[answer[start:end]]
 	}
 	for i := 0; i < len(answer); i++ {
 		c := answer[i]
@@ -185,13 +187,14 @@ func rendersTitle(b *browserBundle, out string, wire bool) bool {
 
 // isSXDelimiter reports whether c ends a token of the SX reader (or of a
 // word inside a string).
-func isSXDelimiter(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\r', '(', ')', '[', ']', '{', '}', '"', '\'', '`', ',', ';', '|', '#':
-		return true
+func isSXDelimiter(c byte) bool { return sxDelimiters[c] }
+
+var sxDelimiters = func() (t [256]bool) {
+	for _, c := range []byte(" \t\n\r()[]{}\"'`,;|#") {
+		t[c] = true
 	}
-	return false
-}
+	return t
+}()
 
 // clientHash is the bundle hash the browser reports having.
 func clientHash(ctx *fasthttp.RequestCtx) string {
