@@ -185,8 +185,9 @@ func rendersTitle(b *browserBundle, out string, wire bool) bool {
 	return b.titleMakers[out[1:end]]
 }
 
-// isSXDelimiter reports whether c ends a token of the SX reader (or of a
-// word inside a string).
+// isSXDelimiter reports whether c ends a token of an answer: the reader's
+// delimiters (ASCII ones: answers' names are ASCII), and # and | that open
+// and close raw strings, whose words mentions reads too.
 func isSXDelimiter(c byte) bool { return sxDelimiters[c] }
 
 var sxDelimiters = func() (t [256]bool) {
